@@ -1,0 +1,100 @@
+"""The municipal activity directory: create_app() builds the Flask application."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints, commands."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("DIRECTORY_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    _configure(app, test_config)
+
+    from directory import cli, models, security, web  # noqa: F401 - models registers the tables
+    from directory.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from directory.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+
+    security.init_app(app)
+    web.init_app(app)
+    _register_blueprints(app)
+    cli.init_app(app)
+    return app
+
+
+def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Defaults in code, then instance/config.py, then the environment, then test_config."""
+    from directory.config import Defaults
+
+    app.config.from_object(Defaults)
+    if test_config is None:
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("DIRECTORY")
+        for name in ("DATABASE_URL", "SECRET_KEY"):
+            if os.environ.get(name):
+                key = "SQLALCHEMY_DATABASE_URI" if name == "DATABASE_URL" else name
+                app.config[key] = os.environ[name]
+    else:
+        app.config.update(test_config)
+
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        db_file = Path(app.instance_path) / "directory.sqlite3"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_file}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+    for key, sub in (("UPLOAD_FOLDER", "uploads"), ("SEARCH_INDEX_DIR", "search-index")):
+        if not app.config.get(key):
+            app.config[key] = str(Path(app.instance_path) / sub)
+
+
+def normalise_database_url(url: str) -> str:
+    """Point postgres:// and postgresql:// URLs at the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """Read instance/secret_key, creating it with a random key (mode 600) on first run."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from directory.accounts.views import bp as accounts_bp
+    from directory.activities.views import bp as activities_bp
+    from directory.admin.views import bp as admin_bp
+    from directory.api.views import bp as api_bp
+    from directory.organisations.views import bp as organisations_bp
+
+    for bp in (accounts_bp, organisations_bp, activities_bp, admin_bp, api_bp):
+        app.register_blueprint(bp)

@@ -1,0 +1,110 @@
+"""Account operations: password hashing, login sessions. They flush; the request commits."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import delete, select
+
+from directory.accounts.models import User, UserSession
+from directory.extensions import db
+from directory.timeutil import utcnow
+
+
+def _hasher() -> PasswordHasher:
+    cfg = current_app.config
+    return PasswordHasher(
+        time_cost=cfg["ARGON2_TIME_COST"],
+        memory_cost=cfg["ARGON2_MEMORY_COST"],
+        parallelism=cfg["ARGON2_PARALLELISM"],
+    )
+
+
+def hash_password(password: str) -> str:
+    """An Argon2id hash of the password."""
+    return _hasher().hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    """Whether the password is the user's; rehashes in place when the parameters changed."""
+    hasher = _hasher()
+    try:
+        hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    return True
+
+
+# A hash to verify against when no user has the e-mail, so timing does not reveal accounts.
+_DUMMY_HASH: dict[str, str] = {}
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, or None."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        key = "h"
+        if key not in _DUMMY_HASH:
+            _DUMMY_HASH[key] = hash_password(secrets.token_hex(8))
+        try:
+            _hasher().verify(_DUMMY_HASH[key], password)
+        except (VerificationError, InvalidHashError):
+            pass
+        return None
+    if not user.active or not check_password(user, password):
+        return None
+    return user
+
+
+def normalise_email(email: str) -> str:
+    """E-mail addresses compare case-insensitively and without surrounding space."""
+    return (email or "").strip().lower()
+
+
+def create_user(email: str, name: str, password: str) -> User:
+    """Add a new user with a hashed password."""
+    user = User(
+        email=normalise_email(email), name=name.strip(), password_hash=hash_password(password)
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def start_session(user: User) -> str:
+    """Create a new login session for the user and return its token (a fresh one every login)."""
+    hours = current_app.config["SESSION_LIFETIME_HOURS"]
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        UserSession(token=token, user_id=user.id, expires_at=utcnow() + timedelta(hours=hours))
+    )
+    user.last_login_at = utcnow()
+    user.current_session_token = token
+    db.session.flush()
+    return token
+
+
+def end_session(token: str | None) -> None:
+    """Delete the login session with this token, so its cookie no longer logs anyone in."""
+    if token:
+        db.session.execute(delete(UserSession).where(UserSession.token == token))
+
+
+def end_all_sessions(user: User) -> None:
+    """Delete every login session of the user (after a password change, say)."""
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+
+
+def load_session_user(token: str) -> User | None:
+    """Flask-Login's loader: the user of an unexpired login session."""
+    row = db.session.scalar(select(UserSession).where(UserSession.token == token))
+    if row is None or row.expires_at <= utcnow() or not row.user.active:
+        return None
+    row.user.current_session_token = token
+    return row.user

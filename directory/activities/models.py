@@ -1,0 +1,126 @@
+"""Activities, their schedules and categories."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from directory.dbtypes import UTCDateTime
+from directory.extensions import db
+from directory.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from directory.organisations.models import Organisation
+
+ACTIVITY_STATES = ("draft", "published", "cancelled", "archived")
+
+
+class Category(db.Model):
+    """A kind of activity (sport, music, ...), named in each interface language."""
+
+    __tablename__ = "category"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name_nb: Mapped[str] = mapped_column(String(80))
+    name_nn: Mapped[str] = mapped_column(String(80))
+    name_en: Mapped[str] = mapped_column(String(80))
+
+    def name_in(self, locale: str) -> str:
+        """The category's name in the given interface language, bokmål by default."""
+        return {"nn": self.name_nn, "en": self.name_en}.get(locale, self.name_nb)
+
+
+class Activity(db.Model):
+    """An offer for children or youth, published by an organisation."""
+
+    __tablename__ = "activity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"))
+    title: Mapped[str] = mapped_column(String(150))
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")  # Markdown, rendered safely
+    tags: Mapped[str] = mapped_column(String(300), default="")  # comma-separated
+    age_min: Mapped[int]
+    age_max: Mapped[int]
+    price_nok: Mapped[int] = mapped_column(default=0)  # whole kroner; 0 is free
+    price_note: Mapped[str] = mapped_column(String(200), default="")
+    venue: Mapped[str] = mapped_column(String(150), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    accessibility: Mapped[str] = mapped_column(Text, default="")
+    languages: Mapped[str] = mapped_column(String(100), default="norsk")
+    registration_url: Mapped[str | None] = mapped_column(String(500))
+    capacity: Mapped[int | None]
+    image_filename: Mapped[str | None] = mapped_column(String(80))
+    image_alt: Mapped[str] = mapped_column(String(200), default="")
+    flyer_filename: Mapped[str | None] = mapped_column(String(80))
+    facebook_post_url: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    cancellation_note: Mapped[str] = mapped_column(String(300), default="")
+    season: Mapped[str] = mapped_column(String(20), default="")
+    copied_from_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(default=1)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="activities")
+    category: Mapped[Category | None] = relationship()
+    schedules: Mapped[list[Schedule]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan", order_by="Schedule.dtstart"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_free(self) -> bool:
+        """Whether the activity costs nothing."""
+        return self.price_nok == 0
+
+    @property
+    def has_flyer(self) -> bool:
+        """Whether a printable flyer is uploaded."""
+        return bool(self.flyer_filename)
+
+    @property
+    def is_public(self) -> bool:
+        """Whether anyone may see the activity: published or cancelled, by a non-rejected org."""
+        return self.status in ("published", "cancelled") and not self.organisation.rejected
+
+    @property
+    def tag_list(self) -> list[str]:
+        """The tags as a list."""
+        return [t.strip() for t in self.tags.split(",") if t.strip()]
+
+    def __repr__(self) -> str:
+        return f"<Activity {self.id} {self.title!r}>"
+
+
+class Schedule(db.Model):
+    """When an activity happens, in iCalendar terms and Europe/Oslo wall time.
+
+    dtstart is naive local time; rrule is an RFC 5545 RRULE value (UNTIL in UTC) or empty for
+    a single date; rdates and exdates are space-separated local times (YYYYMMDDTHHMMSS).
+    """
+
+    __tablename__ = "schedule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activity.id", ondelete="CASCADE"), index=True
+    )
+    dtstart: Mapped[datetime]
+    duration_minutes: Mapped[int] = mapped_column(default=60)
+    rrule: Mapped[str] = mapped_column(String(300), default="")
+    rdates: Mapped[str] = mapped_column(Text, default="")
+    exdates: Mapped[str] = mapped_column(Text, default="")
+
+    activity: Mapped[Activity] = relationship(back_populates="schedules")

@@ -1,0 +1,5 @@
+"""Views of the api domain."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)

@@ -1,0 +1,45 @@
+"""Configuration defaults. instance/config.py, then environment variables, override them."""
+
+from datetime import timedelta
+
+
+class Defaults:
+    """Defaults for a local, single-machine installation."""
+
+    # Filled in by create_app() from the instance folder when not configured.
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SECRET_KEY: str | None = None
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024  # whole request; per-file limits are stricter
+    IMAGE_MAX_BYTES = 5 * 1024 * 1024
+    FLYER_MAX_BYTES = 8 * 1024 * 1024
+    UPLOAD_FOLDER: str | None = None  # instance/uploads unless set
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "directory_session"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    SESSION_LIFETIME_HOURS = 12
+
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "5 per minute;20 per hour"
+
+    BABEL_DEFAULT_LOCALE = "nb"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Oslo"
+    LANGUAGES = ("nb", "nn", "en")
+
+    # Argon2id at the OWASP Password Storage Cheat Sheet's first option
+    # (m=19 MiB, t=2, p=1); raise on stronger hardware, never lower.
+    ARGON2_TIME_COST = 2
+    ARGON2_MEMORY_COST = 19456
+    ARGON2_PARALLELISM = 1
+
+    # Seconds a search-index writer waits for the lock before giving up.
+    SEARCH_WRITER_TIMEOUT = 5.0
+    SEARCH_INDEX_DIR: str | None = None
+
+    PREFERRED_URL_SCHEME = "http"
+    PUBLIC_BASE_URL: str | None = None  # used in exports and feeds when set

@@ -1,0 +1,69 @@
+"""Who may do what. Every view that touches data calls one of these before acting."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from directory.activities.models import Activity
+    from directory.organisations.models import Organisation
+    from directory.schools.models import School
+
+
+def _authenticated(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False))
+
+
+def member_role(user, organisation: Organisation) -> str | None:
+    """The user's role in the organisation ('owner', 'editor') or None."""
+    if not _authenticated(user):
+        return None
+    for membership in user.memberships:
+        if membership.organisation_id == organisation.id:
+            return membership.role
+    return None
+
+
+def is_admin_of_municipality(user, municipality_id: int) -> bool:
+    """Whether the user is the municipal admin of this municipality."""
+    return _authenticated(user) and user.admin_municipality_id == municipality_id
+
+
+def can_edit_organisation(user, organisation: Organisation) -> bool:
+    """Owners and editors edit the organisation's page and its activities."""
+    return member_role(user, organisation) in ("owner", "editor")
+
+
+def can_manage_members(user, organisation: Organisation) -> bool:
+    """Only owners invite and remove members."""
+    return member_role(user, organisation) == "owner"
+
+
+def can_verify_organisation(user, organisation: Organisation) -> bool:
+    """Only the municipal admin of the organisation's municipality verifies or rejects it."""
+    return is_admin_of_municipality(user, organisation.municipality_id)
+
+
+def can_edit_activity(user, activity: Activity) -> bool:
+    """Members of the organiser edit its activities."""
+    return can_edit_organisation(user, activity.organisation)
+
+
+def can_view_activity(user, activity: Activity) -> bool:
+    """Anyone sees a public activity; drafts and archived ones only their organisation's members
+    and the municipal admin."""
+    if activity.is_public:
+        return True
+    return can_edit_activity(user, activity) or is_admin_of_municipality(
+        user, activity.organisation.municipality_id
+    )
+
+
+def school_role(user, school: School) -> str | None:
+    """The user's staff role at the school ('admin', 'staff') or None."""
+    if not _authenticated(user):
+        return None
+    for role in user.school_roles:
+        if role.school_id == school.id:
+            return role.role
+    return None

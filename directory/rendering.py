@@ -1,0 +1,38 @@
+"""Safe rendering of user-written Markdown and small display helpers."""
+
+from __future__ import annotations
+
+import nh3
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+ALLOWED_TAGS = {
+    "p", "br", "strong", "em", "ul", "ol", "li", "a", "h2", "h3", "h4", "blockquote",
+    "code", "pre", "hr", "table", "thead", "tbody", "tr", "th", "td",
+}  # fmt: skip
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Markdown to HTML, with raw HTML disabled and the result cleaned by nh3."""
+    if not text:
+        return Markup("")
+    html = _md.render(text)
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="nofollow noopener noreferrer",
+    )
+    return Markup(clean)  # noqa: S704 - cleaned by nh3 just above
+
+
+def format_price(price_nok: int | None) -> str:
+    """A price in Norwegian style: 'Gratis' or '1 200 kr'."""
+    from flask_babel import gettext as _
+
+    if not price_nok:
+        return _("Gratis")
+    return f"{price_nok:,}".replace(",", "\u00a0") + "\u00a0kr"

@@ -1,0 +1,102 @@
+"""Municipalities (the tenants), their schools and school staff."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from directory.extensions import db
+
+if TYPE_CHECKING:
+    from directory.accounts.models import User
+
+
+class Municipality(db.Model):
+    """A municipality: the tenant that owns schools, organisations and their activities."""
+
+    __tablename__ = "municipality"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # What the school-home messaging app is called here, e.g. "Vigilo".
+    messaging_label: Mapped[str] = mapped_column(String(60), default="Vigilo")
+    org_number: Mapped[str | None] = mapped_column(String(9))
+
+    schools: Mapped[list[School]] = relationship(
+        back_populates="municipality", order_by="School.name"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Municipality {self.slug}>"
+
+
+class School(db.Model):
+    """A school: the grades it serves and the channels it has for reaching parents."""
+
+    __tablename__ = "school"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    grade_min: Mapped[int]
+    grade_max: Mapped[int]
+    area: Mapped[str] = mapped_column(String(120), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    facebook_page_url: Mapped[str | None] = mapped_column(String(500))
+    accepts_backpack_post: Mapped[bool] = mapped_column(default=True)
+
+    municipality: Mapped[Municipality] = relationship(back_populates="schools")
+    grade_counts: Mapped[list[SchoolGradeCount]] = relationship(
+        back_populates="school", cascade="all, delete-orphan", order_by="SchoolGradeCount.grade"
+    )
+    staff: Mapped[list[SchoolStaff]] = relationship(
+        back_populates="school", cascade="all, delete-orphan"
+    )
+
+    @property
+    def grades(self) -> list[int]:
+        """The grades the school serves, e.g. [1, 2, ..., 7]."""
+        return list(range(self.grade_min, self.grade_max + 1))
+
+    @property
+    def has_facebook_page(self) -> bool:
+        """Whether the school has a Facebook page to share posts on."""
+        return bool(self.facebook_page_url)
+
+    def __repr__(self) -> str:
+        return f"<School {self.slug}>"
+
+
+class SchoolGradeCount(db.Model):
+    """Aggregate numbers of classes and pupils in one grade of a school; never a pupil list."""
+
+    __tablename__ = "school_grade_count"
+    __table_args__ = (UniqueConstraint("school_id", "grade"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+    grade: Mapped[int]
+    classes: Mapped[int] = mapped_column(default=1)
+    pupils: Mapped[int] = mapped_column(default=0)
+
+    school: Mapped[School] = relationship(back_populates="grade_counts")
+
+
+class SchoolStaff(db.Model):
+    """A staff account's role at one school: 'admin' sets the policy, 'staff' reviews requests."""
+
+    __tablename__ = "school_staff"
+    __table_args__ = (UniqueConstraint("user_id", "school_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20), default="staff")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    school: Mapped[School] = relationship(back_populates="staff")
+    user: Mapped[User] = relationship(back_populates="school_roles")

@@ -1,0 +1,300 @@
+"""Shared fixtures: one app per test session, a clean database for every test, factories.
+
+The database is SQLite in a temporary folder by default; with DATABASE_URL set (CI sets it to the
+local PostgreSQL server) the same tests run there.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
+from sqlalchemy import delete
+
+from directory import create_app
+from directory.accounts.operations import create_user
+from directory.activities.models import Activity, Category, Schedule
+from directory.extensions import db, limiter
+from directory.organisations.models import Membership, Organisation
+from directory.schools.models import Municipality, School, SchoolGradeCount, SchoolStaff
+from directory.timeutil import oslo_now
+
+PASSWORD = "riktig-hest-batteri-42"
+_counter = itertools.count(1)
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+def base_config(tmp_path_factory, **overrides) -> dict:
+    """The configuration every test app starts from."""
+    root = tmp_path_factory.mktemp("instance")
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
+        "WTF_CSRF_ENABLED": False,
+        "UPLOAD_FOLDER": str(root / "uploads"),
+        "SEARCH_INDEX_DIR": str(root / "search-index"),
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    return config
+
+
+class IsolatedClient(FlaskClient):
+    """Runs each request in its own app context, as a server would.
+
+    The test's own context (and its database session) is set aside during the request, so that
+    nothing cached in `g` or in the session's identity map leaks between requests. What the test
+    added is committed first; its objects reload on next access.
+    """
+
+    def open(self, *args, **kwargs):
+        if _cv_app.get(None) is not None:
+            db.session.commit()
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+
+
+def _build(config: dict):
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    return app
+
+
+@pytest.fixture(scope="session")
+def _app(tmp_path_factory):
+    app = _build(base_config(tmp_path_factory))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    return app
+
+
+@pytest.fixture
+def app(_app):
+    """The application, with an empty database and fresh rate limits."""
+    with _app.app_context():
+        _empty_database()
+        limiter.reset()
+        yield _app
+        db.session.remove()
+
+
+def _empty_database() -> None:
+    db.session.remove()
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(delete(table))
+    db.session.commit()
+
+
+@pytest.fixture
+def make_app(tmp_path_factory):
+    """Build a separate app with configuration overrides (e.g. CSRF on) on the shared database."""
+
+    def factory(**overrides):
+        app = _build(base_config(tmp_path_factory, **overrides))
+        with app.app_context():
+            db.create_all()
+            _empty_database()
+        return app
+
+    return factory
+
+
+@pytest.fixture
+def client(app):
+    """A test client for the app."""
+    return app.test_client()
+
+
+# --- factories -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_municipality(app):
+    def factory(**overrides) -> Municipality:
+        n = next(_counter)
+        values = {"slug": f"kommune-{n}", "name": f"Kommune {n}", "messaging_label": "Vigilo"}
+        values.update(overrides)
+        municipality = Municipality(**values)
+        db.session.add(municipality)
+        db.session.commit()
+        return municipality
+
+    return factory
+
+
+@pytest.fixture
+def municipality(make_municipality) -> Municipality:
+    """The default municipality of a test."""
+    return make_municipality(slug="drammen", name="Drammen", org_number="921234554")
+
+
+@pytest.fixture
+def make_school(app, municipality):
+    def factory(**overrides) -> School:
+        n = next(_counter)
+        values = {
+            "municipality": municipality,
+            "slug": f"skole-{n}",
+            "name": f"Skole {n}",
+            "grade_min": 1,
+            "grade_max": 7,
+            "facebook_page_url": "https://www.facebook.com/skole",
+            "accepts_backpack_post": True,
+        }
+        values.update(overrides)
+        school = School(**values)
+        for grade in range(school.grade_min, school.grade_max + 1):
+            school.grade_counts.append(SchoolGradeCount(grade=grade, classes=2, pupils=48))
+        db.session.add(school)
+        db.session.commit()
+        return school
+
+    return factory
+
+
+@pytest.fixture
+def make_user(app):
+    def factory(email: str | None = None, *, name: str = "Test Testesen", password: str = PASSWORD):
+        n = next(_counter)
+        user = create_user(email or f"bruker{n}@example.org", name, password)
+        db.session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def make_organisation(app, municipality):
+    def factory(*, members=(), owners=(), **overrides) -> Organisation:
+        n = next(_counter)
+        values = {
+            "municipality": municipality,
+            "slug": f"organisasjon-{n}",
+            "name": f"Organisasjon {n}",
+            "kind": "volunteer",
+            "org_number": None,
+            "verification": "verified",
+        }
+        values.update(overrides)
+        organisation = Organisation(**values)
+        db.session.add(organisation)
+        for user in owners:
+            db.session.add(Membership(user=user, organisation=organisation, role="owner"))
+        for user in members:
+            db.session.add(Membership(user=user, organisation=organisation, role="editor"))
+        db.session.commit()
+        return organisation
+
+    return factory
+
+
+@pytest.fixture
+def make_category(app):
+    def factory(**overrides) -> Category:
+        n = next(_counter)
+        values = {
+            "slug": f"kategori-{n}",
+            "name_nb": f"Kategori {n}",
+            "name_nn": f"Kategori {n}",
+            "name_en": f"Category {n}",
+        }
+        values.update(overrides)
+        category = Category(**values)
+        db.session.add(category)
+        db.session.commit()
+        return category
+
+    return factory
+
+
+def next_weekday_at(weekday: int, hour: int, minute: int = 0) -> datetime:
+    """The next given weekday (0 = Monday) at the given Oslo wall time, as a naive local time."""
+    now = oslo_now().replace(tzinfo=None, second=0, microsecond=0)
+    days = (weekday - now.weekday()) % 7 or 7
+    return (now + timedelta(days=days)).replace(hour=hour, minute=minute)
+
+
+@pytest.fixture
+def make_activity(app, make_organisation):
+    def factory(*, organisation=None, schedule=None, **overrides) -> Activity:
+        n = next(_counter)
+        values = {
+            "organisation": organisation or make_organisation(),
+            "title": f"Aktivitet {n}",
+            "summary": "En aktivitet for barn",
+            "description": "Bli med!",
+            "age_min": 8,
+            "age_max": 12,
+            "price_nok": 0,
+            "venue": "Idrettshallen",
+            "address": "Idrettsveien 1, 3015 Drammen",
+            "status": "published",
+        }
+        values.update(overrides)
+        activity = Activity(**values)
+        sched = {"dtstart": next_weekday_at(1, 17), "duration_minutes": 90, "rrule": "FREQ=WEEKLY"}
+        sched.update(schedule or {})
+        activity.schedules.append(Schedule(**sched))
+        db.session.add(activity)
+        db.session.commit()
+        return activity
+
+    return factory
+
+
+@pytest.fixture
+def make_staff(app, make_user):
+    def factory(school: School, role: str = "staff"):
+        user = make_user()
+        db.session.add(SchoolStaff(user=user, school=school, role=role))
+        db.session.commit()
+        return user
+
+    return factory
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def login(client, user_or_email, password: str = PASSWORD):
+    """Log in through the real login form; returns the response."""
+    email = getattr(user_or_email, "email", user_or_email)
+    return client.post("/login", data={"email": email, "password": password})
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token in a rendered form."""
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def login_as(client):
+    """Log the test client in as a user."""
+
+    def do(user):
+        response = login(client, user)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return user
+
+    return do
