@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from directory.activities.models import Activity
-    from directory.organisations.models import Organisation
+    from directory.organisations.models import Membership, Organisation
     from directory.schools.models import School
 
 
@@ -67,3 +67,29 @@ def school_role(user, school: School) -> str | None:
         if role.school_id == school.id:
             return role.role
     return None
+
+
+def can_view_organisation(user, organisation: Organisation) -> bool:
+    """Anyone sees a non-rejected organisation; a rejected one only its members and the admin."""
+    if not organisation.rejected:
+        return True
+    return member_role(user, organisation) is not None or is_admin_of_municipality(
+        user, organisation.municipality_id
+    )
+
+
+def can_view_members(user, organisation: Organisation) -> bool:
+    """Owners and editors see who else belongs to the organisation."""
+    return can_edit_organisation(user, organisation)
+
+
+def can_remove_member(user, membership: Membership) -> bool:
+    """Owners remove anyone from their organisation; every member may leave it."""
+    if not _authenticated(user):
+        return False
+    return membership.user_id == user.id or can_manage_members(user, membership.organisation)
+
+
+def can_administer_municipality(user) -> bool:
+    """Whether the user is a municipal admin at all (the admin pages' gate)."""
+    return _authenticated(user) and user.admin_municipality_id is not None

@@ -11,7 +11,8 @@ def test_valid_numbers(number):
 
 
 @pytest.mark.parametrize(
-    "number", ["921234555", "12345678", "1234567890", "abcdefghi", "", None, "٩٢١٢٣٤٥٥٤", "123456785"]
+    "number",
+    ["921234555", "12345678", "1234567890", "abcdefghi", "", None, "٩٢١٢٣٤٥٥٤", "123456785"],
 )
 def test_invalid_numbers(number):
     assert not is_valid_org_number(number)

@@ -1,9 +1,30 @@
-"""Account forms."""
+"""Account forms: logging in and registering an organisation."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Email, Length
+from sqlalchemy import select
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from directory.accounts.models import User
+from directory.accounts.operations import normalise_email
+from directory.extensions import db
+from directory.organisations.forms import (
+    KIND_LABELS,
+    add_scheme,
+    blank_to_none,
+    check_password_is_not_email,
+    http_url,
+    kind_choices,
+    optional_int,
+    org_number_format,
+    password_fields,
+    phone_number,
+    strip,
+)
+from directory.policy.orgnumber import is_valid_org_number, normalise_org_number
+from directory.schools.models import Municipality
 
 
 class LoginForm(FlaskForm):
@@ -21,4 +42,126 @@ class LoginForm(FlaskForm):
     )
 
 
-__all__ = ["Email", "LoginForm"]
+class OrganisationRegistrationForm(FlaskForm):
+    """A new organisation: the part of registration a signed-in user fills in too."""
+
+    municipality = SelectField(
+        _l("Kommune"),
+        coerce=optional_int,
+        validators=[DataRequired(_l("Velg kommunen organisasjonen hører til."))],
+        invalid_value_message=_l("Velg en kommune fra listen."),
+        invalid_choice_message=_l("Velg en kommune fra listen."),
+    )
+    org_name = StringField(
+        _l("Navn på organisasjonen"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Skriv inn navnet på organisasjonen.")),
+            Length(max=150, message=_l("Navnet kan ha høyst 150 tegn.")),
+        ],
+    )
+    kind = SelectField(
+        _l("Type organisasjon"),
+        choices=kind_choices(),
+        validators=[DataRequired(_l("Velg hva slags organisasjon dette er."))],
+        invalid_choice_message=_l("Velg en type fra listen."),
+    )
+    org_number = StringField(
+        _l("Organisasjonsnummer (valgfritt)"),
+        filters=[strip, blank_to_none],
+        validators=[
+            Length(max=30, message=_l("Organisasjonsnummeret har ni siffer.")),
+            org_number_format,
+        ],
+        render_kw={"inputmode": "numeric"},
+    )
+    website_url = StringField(
+        _l("Nettside (valgfritt)"),
+        filters=[strip, add_scheme, blank_to_none],
+        validators=[
+            Length(max=500, message=_l("Adressen kan ha høyst 500 tegn.")),
+            http_url(_l("Skriv en nettadresse, for eksempel https://www.laget.no.")),
+        ],
+        render_kw={"inputmode": "url"},
+    )
+    contact_email = EmailField(
+        _l("E-post til organisasjonen (valgfritt)"),
+        filters=[strip, blank_to_none],
+        validators=[
+            Optional(),
+            Length(max=254, message=_l("E-postadressen kan ha høyst 254 tegn.")),
+            Email(_l("Skriv en gyldig e-postadresse.")),
+        ],
+    )
+    phone = StringField(
+        _l("Telefon (valgfritt)"),
+        filters=[strip, blank_to_none],
+        validators=[Length(max=30, message=_l("Telefonnummeret er for langt.")), phone_number],
+        render_kw={"inputmode": "tel"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        municipalities = db.session.scalars(select(Municipality).order_by(Municipality.name)).all()
+        choices = [SelectChoice(str(m.id), m.name) for m in municipalities]
+        if len(municipalities) == 1:
+            # Nothing to choose: the only municipality is preselected.
+            if self.municipality.data is None:
+                self.municipality.data = municipalities[0].id
+        else:
+            choices.insert(0, SelectChoice("", _l("Velg kommune")))
+        self.municipality.choices = choices
+        self.municipalities = municipalities
+
+    def validate_org_number(self, field):
+        """One organisation number is registered once per municipality."""
+        from directory.organisations.operations import org_number_taken
+
+        if field.data and self.municipality.data and is_valid_org_number(field.data):
+            if org_number_taken(self.municipality.data, normalise_org_number(field.data)):
+                raise ValidationError(
+                    _l(
+                        "Dette organisasjonsnummeret er allerede registrert i kommunen. "
+                        "Be en eier av organisasjonen om å invitere deg i stedet."
+                    )
+                )
+
+
+class RegistrationForm(OrganisationRegistrationForm):
+    """A new account and a new organisation in one go."""
+
+    name = StringField(
+        _l("Navnet ditt"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Skriv inn navnet ditt.")),
+            Length(max=120, message=_l("Navnet kan ha høyst 120 tegn.")),
+        ],
+        render_kw={"autocomplete": "name"},
+    )
+    email = EmailField(
+        _l("E-postadressen din"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Skriv inn e-postadressen din.")),
+            Length(max=254, message=_l("E-postadressen kan ha høyst 254 tegn.")),
+            Email(_l("Skriv en gyldig e-postadresse.")),
+        ],
+        render_kw={"autocomplete": "email"},
+    )
+    password, password_repeat = password_fields()
+
+    def validate_email(self, field):
+        """One account per e-mail address."""
+        taken = db.session.scalar(select(User.id).where(User.email == normalise_email(field.data)))
+        if taken is not None:
+            raise ValidationError(
+                _l("Det finnes allerede en konto med denne e-postadressen. Logg inn i stedet.")
+            )
+
+    def validate_password(self, field):
+        """The password may not be the e-mail address."""
+        check_password_is_not_email(field.data, self.email.data)
+
+
+__all__ = ["KIND_LABELS", "LoginForm", "OrganisationRegistrationForm", "RegistrationForm"]

@@ -108,3 +108,18 @@ def load_session_user(token: str) -> User | None:
         return None
     row.user.current_session_token = token
     return row.user
+
+
+def register_account(data: dict, *, actor: User | None = None) -> User:
+    """Create a user from the registration or invitation form and record it."""
+    from directory.audit.operations import record
+
+    user = create_user(data["email"], data["name"], data["password"])
+    record(
+        "user.register",
+        user,
+        actor=user,
+        municipality_id=data.get("municipality_id"),
+        data={"email": user.email},
+    )
+    return user

@@ -133,3 +133,123 @@ def first_start(schedules: Iterable[ScheduleLike]) -> datetime | None:
         starts.append(s.dtstart)
         starts.extend(parse_local_list(s.rdates))
     return min(starts).replace(tzinfo=OSLO) if starts else None
+
+
+UNTIL_UTC_FORMAT = "%Y%m%dT%H%M%SZ"
+
+
+@dataclass(frozen=True)
+class RuleSummary:
+    """A schedule's recurrence in the terms of the organiser's form.
+
+    repeat is 'once', 'weekly' or 'biweekly', or None when the RRULE says more than the form
+    can (another frequency, several weekdays, ...); until is the last Oslo day, or None.
+    """
+
+    repeat: str | None
+    until: date | None
+
+
+def _rule_parts(rrule: str) -> dict[str, str]:
+    parts = {}
+    for item in rrule.split(";"):
+        if "=" in item:
+            key, value = item.split("=", 1)
+            parts[key.strip().upper()] = value.strip()
+    return parts
+
+
+def _parse_until(value: str) -> datetime | date:
+    """An UNTIL value: aware UTC datetime, naive local datetime, or a date."""
+    if value.endswith("Z"):
+        return datetime.strptime(value, UNTIL_UTC_FORMAT).replace(tzinfo=UTC)
+    if "T" in value:
+        return datetime.strptime(value, LOCAL_FORMAT)
+    return datetime.strptime(value, "%Y%m%d").date()
+
+
+def _until_local_date(value: str) -> date:
+    parsed = _parse_until(value)
+    if isinstance(parsed, datetime):
+        return parsed.astimezone(OSLO).date() if parsed.tzinfo else parsed.date()
+    return parsed
+
+
+_WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def summarise_rule(schedule: ScheduleLike) -> RuleSummary:
+    """The schedule's recurrence as once/weekly/biweekly with a last day, where it fits."""
+    if not schedule.rrule:
+        return RuleSummary("once", None)
+    parts = _rule_parts(schedule.rrule)
+    interval = parts.get("INTERVAL", "1")
+    byday = parts.get("BYDAY")
+    fits = (
+        parts.get("FREQ") == "WEEKLY"
+        and interval in ("1", "2")
+        and set(parts) <= {"FREQ", "INTERVAL", "UNTIL", "COUNT", "BYDAY", "WKST"}
+        and (byday is None or byday == _WEEKDAY_CODES[schedule.dtstart.weekday()])
+    )
+    until = None
+    try:
+        if "UNTIL" in parts:
+            until = _until_local_date(parts["UNTIL"])
+        elif "COUNT" in parts:
+            rule = rrulestr(schedule.rrule, dtstart=schedule.dtstart)
+            until = list(rule)[-1].date()
+    except (ValueError, IndexError):
+        fits = False
+    repeat = ("biweekly" if interval == "2" else "weekly") if fits else None
+    return RuleSummary(repeat, until)
+
+
+def rule_dates(first: date, repeat: str, until: date | None) -> list[date]:
+    """The dates a once/weekly/biweekly rule produces from `first` up to `until`."""
+    if repeat not in ("weekly", "biweekly") or until is None:
+        return [first]
+    step = timedelta(weeks=2 if repeat == "biweekly" else 1)
+    found, day = [], first
+    while day <= until:
+        found.append(day)
+        day += step
+    return found
+
+
+@dataclass(frozen=True)
+class ShiftedSchedule:
+    """A schedule's values moved by whole weeks."""
+
+    dtstart: datetime
+    rrule: str
+    rdates: str
+    exdates: str
+
+
+def shift_schedule(schedule: ScheduleLike, weeks: int) -> ShiftedSchedule:
+    """The schedule moved forward by whole weeks, so every date keeps its weekday.
+
+    UNTIL moves in Oslo wall time, so an end-of-day limit stays at the end of the day even
+    when the new date falls on the other side of a daylight-saving change.
+    """
+    delta = timedelta(weeks=weeks)
+    parts = []
+    for item in schedule.rrule.split(";") if schedule.rrule else []:
+        key, _sep, value = item.partition("=")
+        if key.strip().upper() == "UNTIL":
+            until = _parse_until(value.strip())
+            if isinstance(until, datetime) and until.tzinfo is not None:
+                local = until.astimezone(OSLO).replace(tzinfo=None) + delta
+                value = local.replace(tzinfo=OSLO).astimezone(UTC).strftime(UNTIL_UTC_FORMAT)
+            elif isinstance(until, datetime):
+                value = (until + delta).strftime(LOCAL_FORMAT)
+            else:
+                value = (until + delta).strftime("%Y%m%d")
+            item = f"UNTIL={value}"
+        parts.append(item)
+    return ShiftedSchedule(
+        dtstart=schedule.dtstart + delta,
+        rrule=";".join(parts),
+        rdates=format_local_list(d + delta for d in parse_local_list(schedule.rdates)),
+        exdates=format_local_list(d + delta for d in parse_local_list(schedule.exdates)),
+    )

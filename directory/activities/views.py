@@ -1,13 +1,404 @@
-"""Activities: the public pages and the organiser's management."""
+"""Activities: the public pages, the organiser's management, and uploaded media."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from directory.activities.display import describe_schedule, event_json_ld
+from directory.activities.forms import ActivityForm, StatusForm, activity_form_data
+from directory.activities.forms import schedule_form_data as _schedule_form_data
+from directory.activities.models import Activity, Category
+from directory.activities.operations import (
+    ActivityActionError,
+    ActivityData,
+    change_activity_status,
+    copy_activity,
+    create_activity,
+    discard_unused_files,
+    update_activity,
+)
+from directory.activities.schedule import next_occurrences, next_start, summarise_rule
+from directory.activities.uploads import STORED_NAME, store, upload_folder
+from directory.extensions import db
+from directory.organisations.models import Organisation
+from directory.permissions import (
+    can_edit_activity,
+    can_edit_organisation,
+    can_view_activity,
+)
+from directory.policy.activity_states import PUBLIC_STATES, allowed_actions
+from directory.schools.models import Municipality
+from directory.web import abort_with
 
 bp = Blueprint("activities", __name__)
+
+PER_PAGE = 20
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _locale() -> str:
+    locale = get_locale()
+    return locale.language if locale else "nb"
+
+
+def _page_number() -> int:
+    """?page= as a whole number from 1; anything else is a clear 400."""
+    raw = request.args.get("page", "1").strip()
+    try:
+        page = int(raw) if raw.isdigit() else 0
+    except ValueError:
+        page = 0
+    if page < 1:
+        abort_with(400, _("Sidetallet må være et helt tall fra 1 og oppover."))
+    return page
+
+
+def _load_activity(activity_id: int) -> Activity:
+    activity = db.session.scalar(
+        select(Activity)
+        .where(Activity.id == activity_id)
+        .options(
+            selectinload(Activity.schedules),
+            selectinload(Activity.organisation),
+            selectinload(Activity.category),
+        )
+    )
+    if activity is None:
+        abort(404)
+    return activity
+
+
+def _load_organisation(slug: str) -> Organisation:
+    organisation = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
+    if organisation is None:
+        abort(404)
+    return organisation
+
+
+def _categories() -> list[Category]:
+    return list(db.session.scalars(select(Category).order_by(Category.name_nb)))
+
+
+def _activity_form(activity: Activity | None) -> ActivityForm:
+    """The activity form: filled from the stored activity on GET, from the request on POST."""
+    initial_schedule = None
+    if activity is not None and activity.schedules:
+        initial_schedule = _schedule_form_data(activity.schedules[0])
+    data = None
+    if request.method == "GET":
+        data = activity_form_data(activity) if activity is not None else None
+    return ActivityForm(
+        data=data,
+        categories=_categories(),
+        locale=_locale(),
+        stored_image=bool(activity and activity.image_filename),
+        initial_schedule=initial_schedule,
+    )
+
+
+def _file_changes(form: ActivityForm, activity: Activity | None) -> tuple[dict, list[str | None]]:
+    """Store newly uploaded files; the file columns to set and the names that may be unused now."""
+    values: dict = {}
+    replaced: list[str | None] = []
+    old_image = activity.image_filename if activity else None
+    old_flyer = activity.flyer_filename if activity else None
+    if form.prepared_image is not None:
+        values["image_filename"] = store(form.prepared_image)
+        replaced.append(old_image)
+    elif form.remove_image.data and old_image:
+        values["image_filename"] = None
+        values["image_alt"] = ""
+        replaced.append(old_image)
+    if form.prepared_flyer is not None:
+        values["flyer_filename"] = store(form.prepared_flyer)
+        replaced.append(old_flyer)
+    elif form.remove_flyer.data and old_flyer:
+        values["flyer_filename"] = None
+        replaced.append(old_flyer)
+    if activity is None and form.prepared_image is None:
+        values["image_alt"] = ""  # alt text without an image means nothing
+    return values, replaced
+
+
+def _status_or_redirect(activity: Activity, action: str):
+    """Run one status action from a small POST form, then go back where the button was."""
+    if not can_edit_activity(current_user, activity):
+        abort(403)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        message = next(iter(e for errors in form.errors.values() for e in errors), None)
+        abort_with(400, message or _("Skjemaet var ugyldig. Last inn siden på nytt."))
+    if form.version.data is not None and form.version.data != activity.version:
+        abort_with(409, _stale_message())
+    try:
+        change_activity_status(
+            activity, {"action": action, "note": form.note.data}, actor=current_user
+        )
+    except ActivityActionError as exc:
+        abort_with(exc.status, exc.message)
+    db.session.commit()
+    flash(
+        {
+            "publish": _("Aktiviteten er publisert."),
+            "unpublish": _("Aktiviteten er gjort om til utkast og vises ikke lenger offentlig."),
+            "cancel": _("Aktiviteten er avlyst. Den vises fortsatt, merket som avlyst."),
+            "archive": _("Aktiviteten er arkivert og vises ikke lenger offentlig."),
+        }[action],
+        "info",
+    )
+    if form.return_to.data == "detail":
+        return redirect(url_for("activities.show_activity", activity_id=activity.id))
+    return redirect(url_for("activities.list_manage", slug=activity.organisation.slug))
+
+
+def _stale_message() -> str:
+    return _(
+        "Noen andre har endret aktiviteten mens du hadde den åpen. Ingenting er lagret. "
+        "Last inn siden på nytt og gjør endringene dine igjen."
+    )
+
+
+# --- public pages ----------------------------------------------------------------------------
 
 
 @bp.route("/")
 def home():
-    """Upcoming published activities."""
-    return render_template("activities/home.html", activities=[])
+    """Upcoming public activities, soonest first, 20 a page; ?municipality=<slug> narrows."""
+    page = _page_number()
+    stmt = (
+        select(Activity)
+        .join(Activity.organisation)
+        .where(Activity.status.in_(PUBLIC_STATES), Organisation.verification != "rejected")
+        .options(selectinload(Activity.schedules), selectinload(Activity.organisation))
+    )
+    municipality = None
+    slug = request.args.get("municipality", "").strip()
+    if slug:
+        municipality = db.session.scalar(select(Municipality).where(Municipality.slug == slug))
+        if municipality is None:
+            abort_with(404, _("Kommunen finnes ikke."))
+        stmt = stmt.where(Organisation.municipality_id == municipality.id)
+
+    upcoming = []
+    for activity in db.session.scalars(stmt):
+        start = next_start(activity.schedules)
+        if start is not None:
+            upcoming.append((start, activity))
+    upcoming.sort(key=lambda pair: (pair[0], pair[1].title.casefold(), pair[1].id))
+    total = len(upcoming)
+    pages = max(1, -(-total // PER_PAGE))
+    shown = upcoming[(page - 1) * PER_PAGE : page * PER_PAGE]
+    return render_template(
+        "activities/home.html",
+        items=[{"activity": a, "next_start": s} for s, a in shown],
+        page=page,
+        pages=pages,
+        total=total,
+        municipality=municipality,
+    )
+
+
+@bp.route("/activities/<int:activity_id>")
+def show_activity(activity_id: int):
+    """One activity with everything about it; drafts only for its organisation and admin."""
+    activity = _load_activity(activity_id)
+    if not can_view_activity(current_user, activity):
+        abort(404)  # a draft's existence is nobody else's business
+    upcoming = next_occurrences(activity.schedules, limit=5)
+    can_edit = can_edit_activity(current_user, activity)
+    return render_template(
+        "activities/show.html",
+        activity=activity,
+        upcoming=upcoming,
+        schedule_texts=[describe_schedule(s) for s in activity.schedules],
+        category_name=activity.category.name_in(_locale()) if activity.category else None,
+        json_ld=event_json_ld(activity, upcoming),
+        can_edit=can_edit,
+        actions=allowed_actions(activity.status) if can_edit else [],
+    )
+
+
+@bp.route("/media/<name>")
+def media(name: str):
+    """An uploaded image or flyer, when it belongs to an activity the visitor may see."""
+    if not STORED_NAME.fullmatch(name):
+        abort(404)
+    owners = db.session.scalars(
+        select(Activity)
+        .where(or_(Activity.image_filename == name, Activity.flyer_filename == name))
+        .options(selectinload(Activity.organisation))
+    ).all()
+    if not any(can_view_activity(current_user, a) for a in owners):
+        abort(404)
+    is_pdf = name.endswith(".pdf")
+    response = send_from_directory(
+        upload_folder(),
+        name,
+        mimetype="application/pdf" if is_pdf else None,
+        max_age=3600,
+        conditional=True,
+    )
+    response.headers["Content-Disposition"] = "inline"
+    if not all(a.is_public for a in owners):
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- management ------------------------------------------------------------------------------
+
+
+@bp.route("/organisations/<slug>/activities")
+@login_required
+def list_manage(slug: str):
+    """All the organisation's activities, in every status, with their action buttons."""
+    organisation = _load_organisation(slug)
+    if not can_edit_organisation(current_user, organisation):
+        abort(403)
+    activities = db.session.scalars(
+        select(Activity)
+        .where(Activity.organisation_id == organisation.id)
+        .options(selectinload(Activity.schedules))
+        .order_by(Activity.created_at.desc(), Activity.id.desc())
+    ).all()
+    rows = [
+        {"activity": a, "next_start": next_start(a.schedules), "actions": allowed_actions(a.status)}
+        for a in activities
+    ]
+    return render_template(
+        "activities/list_manage.html",
+        organisation=organisation,
+        rows=rows,
+    )
+
+
+@bp.route("/organisations/<slug>/activities/new", methods=["GET", "POST"])
+@login_required
+def new_activity(slug: str):
+    """Create a draft activity for the organisation."""
+    organisation = _load_organisation(slug)
+    if not can_edit_organisation(current_user, organisation):
+        abort(403)
+    form = _activity_form(None)
+    if form.validate_on_submit():
+        files, _unused = _file_changes(form, None)
+        activity = create_activity(
+            organisation,
+            ActivityData(
+                fields={**form.activity_values(), **files}, schedule=form.schedule_values()
+            ),
+            actor=current_user,
+        )
+        db.session.commit()
+        flash(_("Aktiviteten er lagret som utkast. Publiser den når den er klar."), "info")
+        return redirect(url_for("activities.show_activity", activity_id=activity.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "activities/new.html", form=form, organisation=organisation, activity=None
+    ), status
+
+
+@bp.route("/activities/<int:activity_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_activity(activity_id: int):
+    """Edit an activity and its first schedule; a stale form is refused with 409."""
+    activity = _load_activity(activity_id)
+    if not can_edit_activity(current_user, activity):
+        abort(403)
+    form = _activity_form(activity)
+    if form.is_submitted():
+        if form.version.data is None:
+            abort_with(400, _("Skjemaet mangler versjonsnummer. Last inn siden på nytt."))
+        if form.version.data != activity.version:
+            abort_with(409, _stale_message())
+    if form.validate_on_submit():
+        files, replaced = _file_changes(form, activity)
+        changes = update_activity(
+            activity,
+            ActivityData(
+                fields={**form.activity_values(), **files}, schedule=form.schedule_values()
+            ),
+            actor=current_user,
+        )
+        db.session.commit()
+        discard_unused_files(replaced)
+        flash(
+            _("Endringene er lagret.") if changes else _("Ingen endringer å lagre."),
+            "info",
+        )
+        return redirect(url_for("activities.show_activity", activity_id=activity.id))
+    status = 400 if form.is_submitted() else 200
+    first = activity.schedules[0] if activity.schedules else None
+    return render_template(
+        "activities/edit.html",
+        form=form,
+        organisation=activity.organisation,
+        activity=activity,
+        other_schedules=len(activity.schedules) - 1 if activity.schedules else 0,
+        rule_too_complex=first is not None and summarise_rule(first).repeat is None,
+    ), status
+
+
+@bp.route("/activities/<int:activity_id>/publish", methods=["POST"])
+@login_required
+def publish_activity(activity_id: int):
+    """Make a draft (or cancelled) activity public; it needs a date in the future."""
+    return _status_or_redirect(_load_activity(activity_id), "publish")
+
+
+@bp.route("/activities/<int:activity_id>/unpublish", methods=["POST"])
+@login_required
+def unpublish_activity(activity_id: int):
+    """Take an activity back to draft, hidden from the public."""
+    return _status_or_redirect(_load_activity(activity_id), "unpublish")
+
+
+@bp.route("/activities/<int:activity_id>/cancel", methods=["POST"])
+@login_required
+def cancel_activity(activity_id: int):
+    """Mark a published activity as cancelled; it stays visible with its note."""
+    return _status_or_redirect(_load_activity(activity_id), "cancel")
+
+
+@bp.route("/activities/<int:activity_id>/archive", methods=["POST"])
+@login_required
+def archive_activity(activity_id: int):
+    """Hide an activity from the public for good (it can come back as a draft)."""
+    return _status_or_redirect(_load_activity(activity_id), "archive")
+
+
+@bp.route("/activities/<int:activity_id>/copy", methods=["POST"], endpoint="copy_activity")
+@login_required
+def copy_activity_to_next_season(activity_id: int):
+    """Copy an activity to next season as a draft, dates moved 52 weeks, and edit the copy."""
+    activity = _load_activity(activity_id)
+    if not can_edit_activity(current_user, activity):
+        abort(403)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        abort_with(400, _("Skjemaet var ugyldig. Last inn siden på nytt."))
+    try:
+        copy = copy_activity(activity, actor=current_user)
+    except ActivityActionError as exc:
+        abort_with(exc.status, exc.message)
+    db.session.commit()
+    flash(
+        _("Aktiviteten er kopiert til neste sesong som utkast. Se over datoene og lagre."),
+        "info",
+    )
+    return redirect(url_for("activities.edit_activity", activity_id=copy.id))

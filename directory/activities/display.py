@@ -1,0 +1,142 @@
+"""How activities are shown: schedules in words and schema.org Event data."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from flask import url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from directory.activities.schedule import (
+    Occurrence,
+    ScheduleLike,
+    parse_local_list,
+    summarise_rule,
+)
+from directory.timeutil import OSLO, oslo_now
+
+if TYPE_CHECKING:
+    from directory.activities.models import Activity
+
+
+def _day(value: date, with_year: bool) -> str:
+    return format_date(value, "d. MMMM y" if with_year else "d. MMMM")
+
+
+def _clock(value: datetime) -> str:
+    return value.strftime("%H:%M")
+
+
+def describe_schedule(schedule: ScheduleLike) -> str:
+    """One schedule in words, e.g. 'Hver tirsdag kl. 17:00–18:30, fra 3. november til 15. desember'."""
+    start = schedule.dtstart
+    end = start + timedelta(minutes=schedule.duration_minutes)
+    times = _("kl. %(start)s–%(end)s", start=_clock(start), end=_clock(end))
+    weekday = format_date(start.date(), "EEEE")
+    summary = summarise_rule(schedule)
+    this_year = oslo_now().year
+    if summary.repeat == "once":
+        text = _(
+            "%(weekday)s %(day)s %(times)s",
+            weekday=weekday,
+            day=_day(start.date(), start.year != this_year),
+            times=times,
+        )
+        text = text[:1].upper() + text[1:]
+    else:
+        with_year = start.year != this_year or (
+            summary.until is not None and summary.until.year != start.year
+        )
+        if summary.repeat == "weekly":
+            text = _("Hver %(weekday)s %(times)s", weekday=weekday, times=times)
+        elif summary.repeat == "biweekly":
+            text = _("Annenhver %(weekday)s %(times)s", weekday=weekday, times=times)
+        else:
+            text = _("Gjentas etter en egen regel, %(times)s", times=times)
+        if summary.until is not None:
+            text += _(
+                ", fra %(first)s til %(last)s",
+                first=_day(start.date(), with_year),
+                last=_day(summary.until, with_year),
+            )
+        else:
+            text += _(", fra %(first)s", first=_day(start.date(), with_year))
+    extra = parse_local_list(schedule.rdates)
+    if extra:
+        text += ". " + _(
+            "Også %(dates)s", dates=", ".join(_day(d.date(), d.year != this_year) for d in extra)
+        )
+    skipped = parse_local_list(schedule.exdates)
+    if skipped:
+        text += ". " + _(
+            "Ikke %(dates)s", dates=", ".join(_day(d.date(), d.year != this_year) for d in skipped)
+        )
+    return text + "."
+
+
+def _absolute(endpoint: str, **values: Any) -> str:
+    return url_for(endpoint, _external=True, **values)
+
+
+def event_json_ld(activity: Activity, upcoming: list[Occurrence]) -> Markup:
+    """schema.org Event data for the activity, safe to put inside a <script> element."""
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "name": activity.title,
+        "url": _absolute("activities.show_activity", activity_id=activity.id),
+        "eventStatus": "https://schema.org/EventCancelled"
+        if activity.status == "cancelled"
+        else "https://schema.org/EventScheduled",
+        "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
+        "typicalAgeRange": f"{activity.age_min}-{activity.age_max}",
+        "inLanguage": "nb",
+        "organizer": {
+            "@type": "Organization",
+            "name": activity.organisation.name,
+            "url": _absolute("organisations.show_organisation", slug=activity.organisation.slug),
+        },
+        "offers": {
+            "@type": "Offer",
+            "price": str(activity.price_nok),
+            "priceCurrency": "NOK",
+            "availability": "https://schema.org/InStock",
+        },
+    }
+    if activity.summary:
+        data["description"] = activity.summary
+    if upcoming:
+        data["startDate"] = upcoming[0].start.isoformat()
+        data["endDate"] = upcoming[0].end.isoformat()
+    if (activity.registration_url or "").startswith(("http://", "https://")):
+        data["offers"]["url"] = activity.registration_url
+    if activity.venue or activity.address:
+        place: dict[str, Any] = {"@type": "Place", "name": activity.venue or activity.address}
+        if activity.address:
+            place["address"] = activity.address
+        if activity.latitude is not None and activity.longitude is not None:
+            place["geo"] = {
+                "@type": "GeoCoordinates",
+                "latitude": float(activity.latitude),
+                "longitude": float(activity.longitude),
+            }
+        data["location"] = place
+    if activity.image_filename:
+        data["image"] = _absolute("activities.media", name=activity.image_filename)
+    if activity.capacity:
+        data["maximumAttendeeCapacity"] = activity.capacity
+    if len(upcoming) > 1:
+        data["eventSchedule"] = [
+            {"@type": "Schedule", "startDate": o.start.isoformat(), "endDate": o.end.isoformat(),
+             "scheduleTimezone": str(OSLO)}
+            for o in upcoming
+        ]  # fmt: skip
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    # Inside <script>, "</script>" or "<!--" in user text would end the element early;
+    # \u003c is the same character to a JSON parser and harmless to the HTML parser.
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)  # noqa: S704 - JSON with every "<", ">" and "&" escaped just above

@@ -1,0 +1,178 @@
+"""The API's one schema layer: query parameters in, plain JSON-ready dicts out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import url_for
+from flask_babel import gettext as _
+from wtforms import Form, IntegerField, StringField
+from wtforms.validators import NumberRange, Optional
+
+from directory.activities.models import Activity, Schedule
+from directory.activities.schedule import next_occurrences, parse_local_list
+from directory.organisations.models import Organisation
+from directory.rendering import render_markdown
+from directory.schools.models import School
+from directory.timeutil import to_oslo
+
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 20
+NEXT_OCCURRENCES = 10
+
+
+# --- input ---------------------------------------------------------------------------------
+
+
+class MunicipalityParams(Form):
+    """?municipality=<slug>; unknown parameters are ignored."""
+
+    municipality = StringField(validators=[Optional()])
+
+
+class ListParams(MunicipalityParams):
+    """Paging and the municipality of a paged list."""
+
+    # Optional() also accepts an empty value (`?page=`), which then means the default.
+    page = IntegerField(validators=[Optional(), NumberRange(min=1)])
+    per_page = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_PER_PAGE)])
+
+
+def _param_messages() -> dict[str, str]:
+    return {
+        "page": _("Parameteren «page» må være et helt tall som er 1 eller større."),
+        "per_page": _("Parameteren «per_page» må være et helt tall fra 1 til %(max)d.")
+        % {"max": MAX_PER_PAGE},
+        "municipality": _("Parameteren «municipality» er ugyldig."),
+    }
+
+
+def parse_params(args, *, paged: bool) -> tuple[dict[str, Any] | None, str | None]:
+    """The validated parameters from a query string, or None and a bokmål error message."""
+    form = ListParams(args) if paged else MunicipalityParams(args)
+    if not form.validate():
+        name = next(iter(form.errors))
+        return None, _param_messages()[name]
+    params: dict[str, Any] = {"municipality": (form.municipality.data or "").strip() or None}
+    if paged:
+        params["page"] = form.page.data or 1
+        params["per_page"] = form.per_page.data or DEFAULT_PER_PAGE
+    return params, None
+
+
+# --- output --------------------------------------------------------------------------------
+
+
+def iso(value: datetime | None) -> str | None:
+    """An aware datetime (or naive Oslo wall time) as ISO 8601 with its Europe/Oslo offset."""
+    return to_oslo(value).isoformat() if value is not None else None
+
+
+def _number(value: Decimal | None) -> float | None:
+    return float(value) if value is not None else None
+
+
+def media_url(filename: str | None) -> str | None:
+    """The absolute URL of an uploaded file served under /media/."""
+    if not filename:
+        return None
+    return url_for("activities.media", name=filename, _external=True)
+
+
+def activity_url(activity: Activity) -> str:
+    """The absolute URL of the activity's public HTML page."""
+    return url_for("activities.show_activity", activity_id=activity.id, _external=True)
+
+
+def organisation_ref(organisation: Organisation) -> dict[str, Any]:
+    """The short form of an organisation embedded in an activity."""
+    return {
+        "slug": organisation.slug,
+        "name": organisation.name,
+        "kind": organisation.kind,
+        "verified": organisation.verified,
+    }
+
+
+def activity_item(activity: Activity, *, next_start: datetime | None) -> dict[str, Any]:
+    """An activity as it appears in a list; `next_start` is computed by the caller."""
+    return {
+        "id": activity.id,
+        "title": activity.title,
+        "summary": activity.summary,
+        "organisation": organisation_ref(activity.organisation),
+        "category": activity.category.slug if activity.category else None,
+        "age_min": activity.age_min,
+        "age_max": activity.age_max,
+        "is_free": activity.is_free,
+        "price_nok": activity.price_nok,
+        "next_start": iso(next_start),
+        "has_flyer": activity.has_flyer,
+        "facebook_post_url": activity.facebook_post_url,
+        "status": activity.status,
+        "url": activity_url(activity),
+        "venue": activity.venue,
+        "address": activity.address,
+    }
+
+
+def schedule_item(schedule: Schedule) -> dict[str, Any]:
+    """One schedule in iCalendar terms, times as ISO 8601 with the Oslo offset."""
+    return {
+        "dtstart": iso(schedule.dtstart),
+        "duration_minutes": schedule.duration_minutes,
+        "rrule": schedule.rrule or None,
+        "rdates": [iso(d) for d in parse_local_list(schedule.rdates)],
+        "exdates": [iso(d) for d in parse_local_list(schedule.exdates)],
+    }
+
+
+def activity_detail(activity: Activity, *, now: datetime) -> dict[str, Any]:
+    """Everything public about one activity."""
+    upcoming = next_occurrences(activity.schedules, after=now, limit=NEXT_OCCURRENCES)
+    item = activity_item(activity, next_start=upcoming[0].start if upcoming else None)
+    item.update(
+        {
+            "description": activity.description,
+            "description_html": str(render_markdown(activity.description)),
+            "tags": activity.tag_list,
+            "price_note": activity.price_note,
+            "cancellation_note": activity.cancellation_note,
+            "schedules": [schedule_item(s) for s in activity.schedules],
+            "next_occurrences": [{"start": iso(o.start), "end": iso(o.end)} for o in upcoming],
+            "latitude": _number(activity.latitude),
+            "longitude": _number(activity.longitude),
+            "accessibility": activity.accessibility,
+            "languages": [x.strip() for x in activity.languages.split(",") if x.strip()],
+            "registration_url": activity.registration_url,
+            "capacity": activity.capacity,
+            "image_url": media_url(activity.image_filename),
+            "image_alt": activity.image_alt,
+            "flyer_url": media_url(activity.flyer_filename),
+            "municipality": activity.organisation.municipality.slug,
+        }
+    )
+    return item
+
+
+def organisation_item(organisation: Organisation) -> dict[str, Any]:
+    """An organisation in the organisations list."""
+    return {
+        **organisation_ref(organisation),
+        "url": url_for("organisations.show_organisation", slug=organisation.slug, _external=True),
+        "municipality": organisation.municipality.slug,
+    }
+
+
+def school_item(school: School) -> dict[str, Any]:
+    """A school and the channels it has; never anything about its pupils beyond grades."""
+    return {
+        "slug": school.slug,
+        "name": school.name,
+        "grades": school.grades,
+        "has_facebook_page": school.has_facebook_page,
+        "accepts_backpack_post": school.accepts_backpack_post,
+        "municipality": school.municipality.slug,
+    }

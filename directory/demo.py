@@ -1,0 +1,731 @@
+"""Demo data: two municipalities with schools, organisations, activities, flyers and accounts.
+
+Everything is generated from a seeded random generator, so the same day gives the same data;
+dates are relative to today, so the demo always has upcoming activities. The accounts and their
+passwords are published in the README: the demo is for local use only.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from dateutil.easter import easter
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+from sqlalchemy import select
+
+from directory import demo_data
+from directory.accounts.models import User
+from directory.accounts.operations import create_user
+from directory.activities.models import Activity, Category, Schedule
+from directory.activities.schedule import build_rrule, format_local_list
+from directory.audit.operations import record
+from directory.demo_data import OrgSpec, SchoolSpec, Template
+from directory.extensions import db
+from directory.organisations.models import Membership, Organisation
+from directory.policy.orgnumber import check_digit
+from directory.rendering import format_price
+from directory.schools.models import Municipality, School, SchoolGradeCount, SchoolStaff
+from directory.text import slugify, unique_slug
+from directory.timeutil import oslo_now
+
+SEED = 2026
+SEASON_WEEKS = 20
+ADMIN_PASSWORD = "demo-admin-2026"  # noqa: S105 - published demo logins, local use only
+ORG_PASSWORD = "demo-org-2026"  # noqa: S105 - published demo logins, local use only
+SCHOOL_PASSWORD = "demo-skole-2026"  # noqa: S105 - published demo logins, local use only
+EVENING_STARTS = (
+    time(16, 0),
+    time(16, 30),
+    time(17, 0),
+    time(17, 15),
+    time(17, 30),
+    time(18, 0),
+    time(18, 30),
+    time(19, 0),
+    time(19, 30),
+    time(20, 0),
+)
+WEEKEND_STARTS = (time(10, 0), time(11, 0), time(12, 0), time(13, 0))
+
+
+class DemoError(Exception):
+    """The demo cannot be loaded; the message (bokmål) says why."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """A demo login: who it is and what it may do."""
+
+    email: str
+    name: str
+    password: str
+    role: str  # municipal_admin, owner, editor, school_admin, school_staff
+    target: str  # municipality slug, organisation key or school name
+    description: str
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("admin@drammen.example", "Kari Kommune", ADMIN_PASSWORD, "municipal_admin", "drammen", "kommuneadministrator, Drammen"),
+    DemoAccount("admin@lier.example", "Lars Lier", ADMIN_PASSWORD, "municipal_admin", "lier", "kommuneadministrator, Lier"),
+    DemoAccount("leder@drammen-turn.example", "Turid Turn", ORG_PASSWORD, "owner", "drammen-turn", "eier, Drammen Turnforening"),
+    DemoAccount("trener@drammen-turn.example", "Tobias Trener", ORG_PASSWORD, "editor", "drammen-turn", "redaktør, Drammen Turnforening"),
+    DemoAccount("leder@assiden-if.example", "Ola Åsen", ORG_PASSWORD, "owner", "assiden-if", "eier, Åssiden IF"),
+    DemoAccount("leder@kulturskolen.example", "Kristin Kultur", ORG_PASSWORD, "owner", "kulturskolen", "eier, Drammen kulturskole"),
+    DemoAccount("redaktor@kulturskolen.example", "Rune Redaktør", ORG_PASSWORD, "editor", "kulturskolen", "redaktør, Drammen kulturskole"),
+    DemoAccount("leder@klatresenter.example", "Kim Klatre", ORG_PASSWORD, "owner", "klatresenter", "eier, Drammen Klatresenter AS (kommersiell)"),
+    DemoAccount("leder@ungdomsteater.example", "Tea Teater", ORG_PASSWORD, "owner", "ungdomsteater", "eier, Drammen Ungdomsteater (venter på godkjenning)"),
+    DemoAccount("leder@lier-il.example", "Liv Lier", ORG_PASSWORD, "owner", "lier-il", "eier, Lier IL"),
+    DemoAccount("rektor@gulskogen.example", "Guro Gulskogen", SCHOOL_PASSWORD, "school_admin", "Gulskogen skole", "skoleadministrator, Gulskogen skole"),
+    DemoAccount("laerer@gulskogen.example", "Geir Lærer", SCHOOL_PASSWORD, "school_staff", "Gulskogen skole", "skoleansatt, Gulskogen skole"),
+    DemoAccount("rektor@marienlyst.example", "Mona Marienlyst", SCHOOL_PASSWORD, "school_admin", "Marienlyst skole", "skoleadministrator, Marienlyst skole"),
+    DemoAccount("kontor@marienlyst.example", "Morten Kontor", SCHOOL_PASSWORD, "school_staff", "Marienlyst skole", "skoleansatt, Marienlyst skole"),
+)  # fmt: skip
+
+_MUNICIPALITIES = (
+    # slug, name, organisation number, schools, organisations, places, activities
+    ("drammen", "Drammen", "921234554", demo_data.DRAMMEN_SCHOOLS, demo_data.DRAMMEN_ORGS, demo_data.DRAMMEN_PLACES, 300),
+    ("lier", "Lier", "855766124", demo_data.LIER_SCHOOLS, demo_data.LIER_ORGS, demo_data.LIER_PLACES, 10),
+)  # fmt: skip
+
+
+@dataclass
+class DemoSummary:
+    """What the demo loaded."""
+
+    municipalities: int = 0
+    schools: int = 0
+    organisations: int = 0
+    activities: int = 0
+    flyers: int = 0
+    categories: int = 0
+    accounts: tuple[DemoAccount, ...] = ()
+
+    def describe(self, seconds: float) -> str:
+        """A few lines for the terminal, with the demo logins."""
+        lines = [
+            f"Demodata lastet på {seconds:.1f} s: {self.municipalities} kommuner, "
+            f"{self.schools} skoler, {self.organisations} organisasjoner, "
+            f"{self.activities} aktiviteter ({self.flyers} med flygeblad), "
+            f"{self.categories} kategorier, {len(self.accounts)} brukere.",
+            "Demokontoer (bare for lokal bruk):",
+        ]
+        lines += [f"  {a.email} / {a.password} – {a.description}" for a in self.accounts]
+        return "\n".join(lines)
+
+
+def database_has_municipality() -> bool:
+    """Whether any municipality exists (the database is then not empty)."""
+    return db.session.scalar(select(Municipality.id).limit(1)) is not None
+
+
+# --- the season and its holidays -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Season:
+    """The weeks activities run: from a Monday for SEASON_WEEKS weeks."""
+
+    start: date
+    end: date
+    earliest_single: date  # single dates fall on or after this day
+
+    @classmethod
+    def current(cls, today: date) -> Season:
+        """The season from the Monday of this week."""
+        monday = today - timedelta(days=today.weekday())
+        end = monday + timedelta(weeks=SEASON_WEEKS, days=-1)
+        return cls(monday, end, today + timedelta(days=1))
+
+    def earlier(self, weeks: int) -> Season:
+        """A season that ended a while ago, for archived activities."""
+        start = self.start - timedelta(weeks=weeks + SEASON_WEEKS)
+        end = self.start - timedelta(weeks=weeks, days=1)
+        return Season(start, end, start)
+
+
+def is_school_holiday(day: date) -> bool:
+    """Autumn break (week 41), Christmas, winter break (week 8), Easter and summer holidays."""
+    week = day.isocalendar().week
+    if week in (8, 41) or 26 <= week <= 32:
+        return True
+    if (day.month == 12 and day.day >= 21) or (day.month == 1 and day.day <= 2):
+        return True
+    easter_sunday = easter(day.year)
+    return easter_sunday - timedelta(days=7) <= day <= easter_sunday + timedelta(days=1)
+
+
+# --- the generator ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Made:
+    """What has been created so far, for the summary and for uniqueness."""
+
+    org_slugs: set[str] = field(default_factory=set)
+    school_slugs: set[str] = field(default_factory=set)
+    org_numbers: set[str] = field(default_factory=set)
+    schools: int = 0
+    organisations: int = 0
+    activities: int = 0
+    flyers: int = 0
+
+
+class _Demo:
+    """Builds the demo objects with one random generator, in a fixed order."""
+
+    def __init__(self, rng: random.Random, now: datetime, categories: dict[str, Category]):
+        self.rng = rng
+        self.now = now
+        self.season = Season.current(now.date())
+        self.past_season = self.season.earlier(weeks=8)
+        self.categories = categories
+        self.made = _Made(
+            org_slugs=set(db.session.scalars(select(Organisation.slug))),
+            school_slugs=set(db.session.scalars(select(School.slug))),
+            org_numbers={n for n in db.session.scalars(select(Organisation.org_number)) if n},
+        )
+        self.orgs: dict[str, Organisation] = {}
+        self.schools: dict[str, School] = {}
+
+    def days_ago(self, low: int, high: int) -> datetime:
+        """An aware moment some whole days and minutes before now."""
+        return self.now - timedelta(
+            days=self.rng.randint(low, high), minutes=self.rng.randint(0, 600)
+        )
+
+    # --- municipalities, schools, organisations
+
+    def municipality(self, slug, name, org_number, schools, orgs, places, activity_count):
+        """Create a municipality with its schools, organisations and activities."""
+        municipality = Municipality(
+            slug=slug, name=name, messaging_label="Vigilo", org_number=org_number
+        )
+        self.made.org_numbers.add(org_number)
+        db.session.add(municipality)
+        for spec in schools:
+            self.schools[spec.name] = self.school(municipality, spec)
+        created = [self.organisation(municipality, spec) for spec in orgs]
+        self.activities(municipality, list(zip(orgs, created, strict=True)), places, activity_count)
+        return municipality
+
+    def school(self, municipality: Municipality, spec: SchoolSpec) -> School:
+        """A school with aggregate class and pupil counts per grade."""
+        slug = unique_slug(spec.name, lambda s: s in self.made.school_slugs)
+        self.made.school_slugs.add(slug)
+        school = School(
+            municipality=municipality,
+            slug=slug,
+            name=spec.name,
+            grade_min=spec.grade_min,
+            grade_max=spec.grade_max,
+            area=spec.area,
+            address=spec.address,
+            facebook_page_url=(
+                f"https://www.facebook.com/{slugify(spec.name).replace('-', '')}"
+                if spec.facebook
+                else None
+            ),
+            accepts_backpack_post=spec.backpack,
+        )
+        for grade in range(spec.grade_min, spec.grade_max + 1):
+            classes = self.rng.randint(2, 4)
+            pupils = sum(self.rng.randint(18, 28) for _ in range(classes))
+            school.grade_counts.append(
+                SchoolGradeCount(grade=grade, classes=classes, pupils=pupils)
+            )
+        db.session.add(school)
+        self.made.schools += 1
+        return school
+
+    def org_number(self) -> str:
+        """A fresh nine-digit number starting with 8 or 9 with a valid mod-11 check digit."""
+        while True:
+            first_eight = self.rng.choice("89") + "".join(
+                self.rng.choice("0123456789") for _ in range(7)
+            )
+            digit = check_digit(first_eight)
+            number = f"{first_eight}{digit}"
+            if digit is not None and number not in self.made.org_numbers:
+                self.made.org_numbers.add(number)
+                return number
+
+    def organisation(self, municipality: Municipality, spec: OrgSpec) -> Organisation:
+        """An organisation with a Markdown description and its verification state."""
+        slug = unique_slug(spec.name, lambda s: s in self.made.org_slugs)
+        self.made.org_slugs.add(slug)
+        email = f"post@{spec.key}.example"
+        phone = "32 " + " ".join(f"{self.rng.randint(10, 99)}" for _ in range(3))
+        offers = "\n".join(
+            f"- {demo_data.TEMPLATES[key].base}" for key in dict.fromkeys(spec.templates)
+        )
+        description = (
+            f"{spec.lead}\n\n**Dette gjør vi:**\n\n{offers}\n\n"
+            + demo_data.KIND_PARAGRAPHS[spec.kind].format(municipality=municipality.name)
+            + f"\n\nSpørsmål? Skriv til [{email}](mailto:{email}) eller ring {phone}."
+        )
+        created = self.days_ago(60, 900)
+        organisation = Organisation(
+            municipality=municipality,
+            slug=slug,
+            name=spec.name,
+            kind=spec.kind,
+            org_number=self.org_number(),
+            description=description,
+            website_url=f"https://{spec.key}.example",
+            facebook_page_url=self.facebook_page(spec) if spec.facebook else None,
+            email=email,
+            phone=phone,
+            verification=spec.verification,
+            rejection_reason=spec.rejection_reason,
+            created_at=created,
+            updated_at=created,
+        )
+        if spec.verification == "verified":
+            organisation.verified_at = created + timedelta(days=self.rng.randint(1, 14))
+        db.session.add(organisation)
+        self.orgs[spec.key] = organisation
+        self.made.organisations += 1
+        return organisation
+
+    @staticmethod
+    def facebook_page(spec: OrgSpec) -> str:
+        """The organisation's Facebook page address."""
+        return f"https://www.facebook.com/{spec.key.replace('-', '')}"
+
+    # --- activities
+
+    def title_options(self, template: Template, places) -> list[tuple]:
+        """Every (title, age_min, age_max, host school or None, period) a template can give.
+
+        Courses, weekend events and single dates are offered twice, early and late in the
+        season (period 0 and 1), as organisers repeat them; the first start tells them apart.
+        """
+        low, high = template.ages
+        year = self.now.year
+        if template.expand == "kull":
+            found = [
+                (f"{template.base} for {born}-kullet", max(0, year - born - 1), year - born, None)
+                for born in range(year - high, year - low + 1)
+            ]
+        elif template.expand == "groups":
+            found = [(f"{template.base} for {a}–{b} år", a, b, None) for a, b in template.options]
+        elif template.expand == "levels":
+            found = [(f"{template.base} {suffix}", low, high, None) for suffix in template.options]
+        elif template.expand == "named":
+            found = [(f"{template.base} – {name}", a, b, None) for name, a, b in template.options]
+        elif template.expand == "places":
+            found = [(f"{template.base} {where}", low, high, school) for where, school in places]
+        else:
+            found = [(template.base, low, high, None)]
+        periods = (0, 1) if template.pattern in ("course", "weekend", "single") else (None,)
+        return [(*option, period) for option in found for period in periods]
+
+    def activities(self, municipality, orgs: list[tuple[OrgSpec, Organisation]], places, count):
+        """Spread `count` activities over the organisations, bigger ones getting more."""
+        pools = []
+        for spec, _org in orgs:
+            options = [
+                (key, option)
+                for key in spec.templates
+                for option in self.title_options(demo_data.TEMPLATES[key], places)
+            ]
+            self.rng.shuffle(options)
+            pools.append(options)
+        made = 0
+        while made < count:
+            progressed = False
+            for (spec, org), pool in zip(orgs, pools, strict=True):
+                for _ in range(spec.size):
+                    if pool and made < count:
+                        key, option = pool.pop()
+                        self.activity(municipality, spec, org, demo_data.TEMPLATES[key], option)
+                        made += 1
+                        progressed = True
+            if not progressed:
+                raise DemoError(f"For få aktivitetsmaler for {municipality.name}.")
+
+    def activity(self, municipality, spec: OrgSpec, org: Organisation, template: Template, option):
+        """One activity with its schedules, and sometimes a flyer and a Facebook post."""
+        rng = self.rng
+        title, age_min, age_max, host_school, period = option
+        if host_school:
+            school_spec = next(
+                s
+                for s in demo_data.DRAMMEN_SCHOOLS + demo_data.LIER_SCHOOLS
+                if s.name == host_school
+            )
+            venue, address, coords, step_free = host_school, school_spec.address, None, True
+        else:
+            name, address, lat, lon, step_free = demo_data.VENUES[rng.choice(spec.venues)]
+            venue, coords = name, (Decimal(f"{lat:.6f}"), Decimal(f"{lon:.6f}"))
+
+        roll = rng.random()
+        status = (
+            "archived"
+            if roll < 0.04
+            else "cancelled"
+            if roll < 0.08
+            else "draft"
+            if roll < 0.15
+            else "published"
+        )
+        price = self.price(spec, template)
+        created = self.days_ago(20, 200) if status != "archived" else self.days_ago(220, 400)
+        activity = Activity(
+            organisation=org,
+            category=self.categories[template.category],
+            title=title,
+            summary=template.summary,
+            tags=template.tags
+            + (",gratis" if price == 0 and "gratis" not in template.tags else ""),
+            age_min=age_min,
+            age_max=age_max,
+            price_nok=price,
+            price_note=rng.choice(demo_data.PRICE_NOTES) if price else "",
+            venue=venue,
+            address=address,
+            latitude=coords[0] if coords else None,
+            longitude=coords[1] if coords else None,
+            accessibility="Trinnfri adkomst og HC-toalett." if step_free else "",
+            languages="norsk, engelsk" if rng.random() < 0.15 else "norsk",
+            registration_url=(
+                f"https://{spec.key}.example/pamelding" if price and rng.random() < 0.6 else None
+            ),
+            capacity=rng.choice((10, 12, 15, 16, 20, 24, 25, 30)) if rng.random() < 0.4 else None,
+            status=status,
+            cancellation_note=rng.choice(demo_data.CANCELLATION_NOTES)
+            if status == "cancelled"
+            else "",
+            created_at=created,
+            updated_at=created,
+            published_at=created if status != "draft" else None,
+        )
+        activity.description = self.activity_description(template, activity)
+        season = self.past_season if status == "archived" else self.season
+        for schedule in self.schedules(template, season, period):
+            activity.schedules.append(schedule)
+        if rng.random() < 0.34:
+            handle = self.facebook_page(spec).rsplit("/", 1)[1]
+            activity.facebook_post_url = (
+                f"https://www.facebook.com/{handle}/posts/{rng.randrange(10**15, 10**17)}"
+            )
+        if rng.random() < 0.34:
+            activity.flyer_filename = self.flyer(activity, org, municipality)
+            self.made.flyers += 1
+        db.session.add(activity)
+        self.made.activities += 1
+
+    def price(self, spec: OrgSpec, template: Template) -> int:
+        """0 (free) or a price in whole kroner, as organisers of this kind charge."""
+        paid = (
+            100,
+            150,
+            200,
+            250,
+            300,
+            350,
+            400,
+            500,
+            600,
+            750,
+            900,
+            1000,
+            1200,
+            1500,
+            1800,
+            2000,
+            2500,
+        )
+        if template.price == "free" and spec.kind != "commercial":
+            return 0
+        if spec.kind == "commercial" or template.price == "course":
+            return self.rng.choice(paid[6:])
+        return 0 if self.rng.random() < 0.35 else self.rng.choice(paid[:12])
+
+    @staticmethod
+    def activity_description(template: Template, activity: Activity) -> str:
+        """The activity's Markdown description: the template's text and practical details."""
+        details = [
+            f"- **Sted:** {activity.venue}, {activity.address}",
+            f"- **Alder:** {activity.age_min}–{activity.age_max} år",
+            f"- **Pris:** {format_price(activity.price_nok)}"
+            + (f" {activity.price_note}" if activity.price_note else ""),
+        ]
+        if template.bring:
+            details.append(f"- **Ta med:** {template.bring}")
+        return (
+            f"{template.text}\n\n**Praktisk informasjon**\n\n"
+            + "\n".join(details)
+            + "\n\nVelkommen!"
+        )
+
+    # --- schedules
+
+    def evening_start(self, duration: int) -> time:
+        """A start between 16:00 and 20:00 that ends by 22:00."""
+        latest = datetime.combine(date.min, time(22, 0)) - timedelta(minutes=duration)
+        starts = [t for t in EVENING_STARTS if t <= latest.time()] or [EVENING_STARTS[0]]
+        return self.rng.choice(starts)
+
+    def weekday(self) -> int:
+        """Monday to Friday, mostly Monday to Thursday."""
+        return self.rng.choice((0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4))
+
+    def schedules(self, template: Template, season: Season, period: int | None) -> list[Schedule]:
+        """One or two schedules following the template's pattern within the season.
+
+        `period` 0 or 1 puts a course or a single date in the first or second half of the season.
+        """
+        rng = self.rng
+        pattern = template.pattern
+        if pattern == "weekly":
+            roll = rng.random()
+            pattern = "weekly" if roll < 0.72 else "biweekly" if roll < 0.88 else "single"
+        duration = template.duration
+        if pattern in ("weekly", "biweekly"):
+            weekdays = [self.weekday()]
+            if template.expand == "kull" and rng.random() < 0.3:
+                weekdays.append((weekdays[0] + 2) % 5)  # a second practice in the week
+            start_time = self.evening_start(duration)
+            skip_holidays = rng.random() < 0.85
+            return [
+                self.recurring(
+                    season.start + timedelta(days=day),
+                    start_time,
+                    duration,
+                    pattern,
+                    season.end,
+                    skip_holidays,
+                )
+                for day in weekdays
+            ]
+        if pattern == "course":
+            weeks = rng.randint(0, 3) if period != 1 else rng.randint(9, 12)
+            first = season.start + timedelta(days=self.weekday(), weeks=weeks)
+            until = first + timedelta(weeks=7)
+            return [
+                self.recurring(first, self.evening_start(duration), duration, "weekly", until, True)
+            ]
+        # A single date: in the first or the second half of what is left of the season.
+        middle = season.earliest_single + (season.end - season.earliest_single) / 2
+        low, high = (middle, season.end) if period == 1 else (season.earliest_single, middle)
+        day = low + timedelta(days=rng.randrange(max(1, (high - low).days)))
+        if pattern == "weekend":
+            target = 5 if duration >= 24 * 60 else rng.choice((5, 6))
+            day += timedelta(days=(target - day.weekday()) % 7)
+            if day > season.end:
+                day -= timedelta(weeks=1)
+            start_time = rng.choice(WEEKEND_STARTS)
+        else:
+            start_time = self.evening_start(duration)
+        return [Schedule(dtstart=datetime.combine(day, start_time), duration_minutes=duration)]
+
+    @staticmethod
+    def recurring(
+        first: date,
+        start_time: time,
+        duration: int,
+        frequency: str,
+        until: date,
+        skip_holidays: bool,
+    ) -> Schedule:
+        """A weekly or biweekly schedule up to `until`, without school holidays when asked."""
+        step = timedelta(weeks=2 if frequency == "biweekly" else 1)
+        skipped = []
+        day = first
+        while skip_holidays and day <= until:
+            if is_school_holiday(day):
+                skipped.append(datetime.combine(day, start_time))
+            day += step
+        return Schedule(
+            dtstart=datetime.combine(first, start_time),
+            duration_minutes=duration,
+            rrule=build_rrule(frequency, until),
+            exdates=format_local_list(skipped),
+        )
+
+    # --- flyers
+
+    def flyer(self, activity: Activity, org: Organisation, municipality: Municipality) -> str:
+        """Make a one-page A4 PDF flyer for the activity and store it; the stored file's name."""
+        from directory.activities.uploads import save_flyer_bytes
+
+        return save_flyer_bytes(make_flyer_pdf(activity, org, municipality, self.rng))
+
+
+def _latin1(text: str) -> str:
+    """The text in the PDF core fonts' character set."""
+    replacements = {"–": "-", "—": "-", "’": "'", "“": '"', "”": '"', "…": "...", "\u00a0": " "}
+    for old, new in replacements.items():
+        text = text.replace(old, new)
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def describe_schedule(schedule: Schedule) -> str:
+    """'Tirsdager kl. 17:00–18:15' or 'Lørdag 5. desember kl. 11:00–14:00', in bokmål."""
+    start = schedule.dtstart
+    end = start + timedelta(minutes=schedule.duration_minutes)
+    hours = f"kl. {start:%H:%M}–{end:%H:%M}"
+    if schedule.rrule:
+        every = (
+            "Annenhver " + demo_data.WEEKDAYS[start.weekday()]
+            if "INTERVAL=2" in schedule.rrule
+            else demo_data.WEEKDAYS_PLURAL[start.weekday()].capitalize()
+        )
+        return f"{every} {hours}, fra {start.day}. {demo_data.MONTHS[start.month - 1]}"
+    when = f"{demo_data.WEEKDAYS[start.weekday()].capitalize()} {start.day}. {demo_data.MONTHS[start.month - 1]}"
+    if end.date() != start.date():
+        return f"{when} kl. {start:%H:%M} til {demo_data.WEEKDAYS[end.weekday()]} kl. {end:%H:%M}"
+    return f"{when} {hours}"
+
+
+def make_flyer_pdf(
+    activity: Activity, org: Organisation, municipality: Municipality, rng: random.Random
+) -> bytes:
+    """A one-page A4 flyer: title band, the practical details and a line about the organiser."""
+    colours = ((0, 92, 153), (0, 122, 94), (153, 51, 102), (204, 85, 0), (80, 60, 160))
+    red, green, blue = rng.choice(colours)
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.set_title(_latin1(activity.title))
+    pdf.set_author(_latin1(org.name))
+    pdf.add_page()
+    pdf.set_fill_color(red, green, blue)
+    pdf.rect(0, 0, 210, 70, style="F")
+    pdf.set_text_color(255, 255, 255)
+    pdf.set_font("Helvetica", "B", 30)
+    pdf.set_xy(15, 16)
+    pdf.multi_cell(180, 13, _latin1(activity.title), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("Helvetica", "", 15)
+    pdf.set_x(15)
+    pdf.multi_cell(180, 8, _latin1(org.name), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    pdf.set_text_color(20, 20, 20)
+    pdf.set_xy(15, 85)
+    pdf.set_font("Helvetica", "", 16)
+    pdf.multi_cell(
+        180, 8, _latin1(activity.summary), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
+    pdf.ln(6)
+    details = [
+        ("Når", describe_schedule(activity.schedules[0])),
+        ("Hvor", f"{activity.venue}, {activity.address}"),
+        ("Alder", f"{activity.age_min}–{activity.age_max} år"),
+        (
+            "Pris",
+            format_price(activity.price_nok)
+            + (f" {activity.price_note}" if activity.price_note else ""),
+        ),
+    ]
+    if activity.registration_url:
+        details.append(("Påmelding", activity.registration_url))
+    for label, value in details:
+        pdf.set_x(15)
+        pdf.set_font("Helvetica", "B", 14)
+        pdf.cell(35, 9, _latin1(label))
+        pdf.set_font("Helvetica", "", 14)
+        pdf.multi_cell(145, 9, _latin1(value), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(8)
+    pdf.set_x(15)
+    pdf.set_font("Helvetica", "", 12)
+    body = activity.description.split("\n\n")[0]
+    pdf.multi_cell(180, 6, _latin1(body), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    pdf.set_fill_color(red, green, blue)
+    pdf.rect(0, 272, 210, 25, style="F")
+    pdf.set_text_color(255, 255, 255)
+    pdf.set_font("Helvetica", "", 11)
+    pdf.set_xy(15, 278)
+    footer = f"{org.name} · {org.email or ''} · Finn flere aktiviteter i {municipality.name} i Aktivitetskatalogen"
+    pdf.multi_cell(
+        180, 5, _latin1(footer.replace("·", "-")), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
+    return bytes(pdf.output())
+
+
+# --- loading --------------------------------------------------------------------------------
+
+
+def _refuse_if_present() -> None:
+    slugs = [row[0] for row in _MUNICIPALITIES]
+    found = db.session.scalar(select(Municipality.slug).where(Municipality.slug.in_(slugs)))
+    if found:
+        raise DemoError(
+            f"Demodataene finnes allerede (kommunen «{found}»). Bruk en tom database, "
+            "eller kjør seed-demo --if-empty."
+        )
+    emails = [a.email for a in DEMO_ACCOUNTS]
+    taken = db.session.scalar(select(User.email).where(User.email.in_(emails)))
+    if taken:
+        raise DemoError(f"Demobrukeren {taken} finnes allerede. Bruk en tom database.")
+
+
+def _categories() -> dict[str, Category]:
+    existing = {c.slug: c for c in db.session.scalars(select(Category))}
+    for slug, nb, nn, en in demo_data.CATEGORIES:
+        if slug not in existing:
+            existing[slug] = Category(slug=slug, name_nb=nb, name_nn=nn, name_en=en)
+            db.session.add(existing[slug])
+    return existing
+
+
+def _accounts(demo: _Demo, municipalities: dict[str, Municipality]) -> None:
+    admins: dict[str, User] = {}
+    for account in DEMO_ACCOUNTS:
+        user = create_user(account.email, account.name, account.password)
+        if account.role == "municipal_admin":
+            user.admin_municipality = municipalities[account.target]
+            admins[account.target] = user
+        elif account.role in ("owner", "editor"):
+            role = "owner" if account.role == "owner" else "editor"
+            db.session.add(Membership(user=user, organisation=demo.orgs[account.target], role=role))
+        else:
+            role = "admin" if account.role == "school_admin" else "staff"
+            db.session.add(SchoolStaff(user=user, school=demo.schools[account.target], role=role))
+    for org in demo.orgs.values():
+        if org.verification == "verified":
+            org.verified_by_id = admins[org.municipality.slug].id
+
+
+def load_demo(*, seed: int = SEED, now: datetime | None = None) -> DemoSummary:
+    """Add the demo data to the session (flushed, not committed). Raises DemoError."""
+    _refuse_if_present()
+    demo = _Demo(random.Random(seed), now or oslo_now(), _categories())
+    municipalities = {}
+    for slug, name, number, schools, orgs, places, count in _MUNICIPALITIES:
+        municipalities[slug] = demo.municipality(slug, name, number, schools, orgs, places, count)
+    _accounts(demo, municipalities)
+    db.session.flush()
+    drammen = municipalities["drammen"]
+    summary = DemoSummary(
+        municipalities=len(municipalities),
+        schools=demo.made.schools,
+        organisations=demo.made.organisations,
+        activities=demo.made.activities,
+        flyers=demo.made.flyers,
+        categories=len(demo_data.CATEGORIES),
+        accounts=DEMO_ACCOUNTS,
+    )
+    record(
+        "demo.seed",
+        drammen,
+        actor=None,
+        municipality_id=drammen.id,
+        data={
+            "municipalities": summary.municipalities,
+            "schools": summary.schools,
+            "organisations": summary.organisations,
+            "activities": summary.activities,
+            "flyers": summary.flyers,
+        },
+    )
+    db.session.flush()
+    return summary

@@ -1,0 +1,297 @@
+"""Organisation forms, and the field helpers the registration and admin forms share."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    Length,
+    Optional,
+    ValidationError,
+)
+
+from directory.accounts.operations import normalise_email
+from directory.policy.orgnumber import is_valid_org_number, normalise_org_number
+
+KIND_LABELS = {
+    "volunteer": _l("Frivillig lag/forening"),
+    "municipal": _l("Kommunalt tilbud"),
+    "school": _l("Skole/SFO/AKS"),
+    "commercial": _l("Kommersiell aktør"),
+}
+ROLE_LABELS = {"owner": _l("Eier"), "editor": _l("Redaktør")}
+VERIFICATION_LABELS = {
+    "pending": _l("Venter på verifisering"),
+    "verified": _l("Verifisert"),
+    "rejected": _l("Avvist"),
+}
+
+PASSWORD_MIN, PASSWORD_MAX = 10, 200
+DESCRIPTION_MAX = 10_000
+_PHONE = re.compile(r"^[0-9+()\- ]{5,30}$")
+
+
+def strip(value):
+    """Trim surrounding white space from submitted text."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def blank_to_none(value):
+    """Store an empty optional field as NULL, not as an empty string."""
+    return value or None
+
+
+def optional_int(value):
+    """Coerce a select's value to int; the empty placeholder becomes None."""
+    if value in ("", None):
+        return None
+    return int(value)
+
+
+def add_scheme(value):
+    """'www.lag.no' is taken as 'https://www.lag.no'."""
+    if isinstance(value, str) and value and "://" not in value:
+        return "https://" + value
+    return value
+
+
+def http_url(message, *, hosts: tuple[str, ...] = ()):
+    """A validator: an http(s) URL with a real host name, optionally on one of `hosts`."""
+
+    def check(form, field):
+        if not field.data:
+            return
+        try:
+            parts = urlsplit(field.data)
+        except ValueError:
+            raise ValidationError(message) from None
+        host = (parts.hostname or "").lower()
+        if parts.scheme not in ("http", "https") or "." not in host or " " in field.data:
+            raise ValidationError(message)
+        if hosts and not any(host == h or host.endswith("." + h) for h in hosts):
+            raise ValidationError(message)
+
+    return check
+
+
+def phone_number(form, field):
+    """A validator: digits with the usual separators, and at least five digits."""
+    if field.data and (not _PHONE.match(field.data) or sum(c.isdigit() for c in field.data) < 5):
+        raise ValidationError(_l("Skriv telefonnummeret med siffer, for eksempel 912 34 567."))
+
+
+def org_number_format(form, field):
+    """A validator: a Norwegian organisation number with the right check digit."""
+    if field.data and not is_valid_org_number(field.data):
+        raise ValidationError(
+            _l("Organisasjonsnummeret er ikke gyldig. Det har ni siffer og et kontrollsiffer.")
+        )
+
+
+def password_fields():
+    """The password and repeat fields used wherever an account is created."""
+    password = PasswordField(
+        _l("Passord"),
+        validators=[
+            DataRequired(_l("Velg et passord.")),
+            Length(
+                min=PASSWORD_MIN,
+                max=PASSWORD_MAX,
+                message=_l("Passordet må ha mellom 10 og 200 tegn."),
+            ),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    repeat = PasswordField(
+        _l("Gjenta passordet"),
+        validators=[
+            DataRequired(_l("Skriv passordet en gang til.")),
+            EqualTo("password", _l("Passordene er ikke like.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    return password, repeat
+
+
+def check_password_is_not_email(password: str | None, email: str | None) -> None:
+    """Refuse a password that is just the e-mail address."""
+    if password and email and normalise_email(password) == normalise_email(email):
+        raise ValidationError(_l("Passordet kan ikke være det samme som e-postadressen."))
+
+
+def kind_choices() -> list[SelectChoice]:
+    """The organisation kinds with a placeholder first."""
+    return [SelectChoice("", _l("Velg type"))] + [
+        SelectChoice(value, label) for value, label in KIND_LABELS.items()
+    ]
+
+
+def role_choices() -> list[SelectChoice]:
+    """The member roles."""
+    return [SelectChoice(value, label) for value, label in ROLE_LABELS.items()]
+
+
+class OrganisationForm(FlaskForm):
+    """The organisation's public page: name, description and contact details."""
+
+    name = StringField(
+        _l("Navn på organisasjonen"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Skriv inn navnet på organisasjonen.")),
+            Length(max=150, message=_l("Navnet kan ha høyst 150 tegn.")),
+        ],
+    )
+    description = TextAreaField(
+        _l("Om organisasjonen"),
+        filters=[strip],
+        validators=[
+            Length(max=DESCRIPTION_MAX, message=_l("Beskrivelsen kan ha høyst 10 000 tegn."))
+        ],
+    )
+    website_url = StringField(
+        _l("Nettside"),
+        filters=[strip, add_scheme, blank_to_none],
+        validators=[
+            Length(max=500, message=_l("Adressen kan ha høyst 500 tegn.")),
+            http_url(_l("Skriv en nettadresse, for eksempel https://www.laget.no.")),
+        ],
+        render_kw={"inputmode": "url"},
+    )
+    facebook_page_url = StringField(
+        _l("Facebook-side"),
+        filters=[strip, add_scheme, blank_to_none],
+        validators=[
+            Length(max=500, message=_l("Adressen kan ha høyst 500 tegn.")),
+            http_url(
+                _l(
+                    "Skriv adressen til en Facebook-side, for eksempel https://www.facebook.com/laget."
+                ),
+                hosts=("facebook.com", "fb.com"),
+            ),
+        ],
+        render_kw={"inputmode": "url"},
+    )
+    email = EmailField(
+        _l("E-post til organisasjonen"),
+        filters=[strip, blank_to_none],
+        validators=[
+            Optional(),
+            Length(max=254, message=_l("E-postadressen kan ha høyst 254 tegn.")),
+            Email(_l("Skriv en gyldig e-postadresse.")),
+        ],
+    )
+    phone = StringField(
+        _l("Telefon"),
+        filters=[strip, blank_to_none],
+        validators=[Length(max=30, message=_l("Telefonnummeret er for langt.")), phone_number],
+        render_kw={"inputmode": "tel", "autocomplete": "tel"},
+    )
+    org_number = StringField(
+        _l("Organisasjonsnummer"),
+        filters=[strip, blank_to_none],
+        validators=[
+            Length(max=30, message=_l("Organisasjonsnummeret har ni siffer.")),
+            org_number_format,
+        ],
+        render_kw={"inputmode": "numeric"},
+    )
+    # The version the user started editing; a mismatch means someone else saved in between.
+    version = HiddenField()
+
+    def __init__(self, *args, organisation=None, **kwargs):
+        self.organisation = organisation
+        super().__init__(*args, **kwargs)
+
+    def validate_org_number(self, field):
+        """The number must not belong to another organisation in the same municipality."""
+        from directory.organisations.operations import org_number_taken
+
+        if field.data and self.organisation is not None and is_valid_org_number(field.data):
+            if org_number_taken(
+                self.organisation.municipality_id,
+                normalise_org_number(field.data),
+                exclude_id=self.organisation.id,
+            ):
+                raise ValidationError(
+                    _l(
+                        "En annen organisasjon i kommunen er allerede registrert med dette nummeret."
+                    )
+                )
+
+
+class InviteForm(FlaskForm):
+    """Invite someone by e-mail to join as owner or editor."""
+
+    email = EmailField(
+        _l("E-post"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Skriv inn e-postadressen til den du vil invitere.")),
+            Length(max=254, message=_l("E-postadressen kan ha høyst 254 tegn.")),
+            Email(_l("Skriv en gyldig e-postadresse.")),
+        ],
+    )
+    role = SelectField(
+        _l("Rolle"),
+        choices=role_choices(),
+        default="editor",
+        invalid_choice_message=_l("Velg eier eller redaktør."),
+    )
+
+    def __init__(self, *args, organisation=None, **kwargs):
+        self.organisation = organisation
+        super().__init__(*args, **kwargs)
+
+    def validate_email(self, field):
+        """Someone who is already a member needs no invitation."""
+        if self.organisation is None or not field.data:
+            return
+        wanted = normalise_email(field.data)
+        if any(m.user.email == wanted for m in self.organisation.memberships):
+            raise ValidationError(_l("Denne personen er allerede medlem av organisasjonen."))
+
+
+class RoleForm(FlaskForm):
+    """Change a member's role."""
+
+    role = SelectField(
+        _l("Rolle"),
+        choices=role_choices(),
+        invalid_choice_message=_l("Velg eier eller redaktør."),
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A button with nothing but a CSRF token behind it."""
+
+
+class InvitationAccountForm(FlaskForm):
+    """Create an account while accepting an invitation; the e-mail is the invited one."""
+
+    name = StringField(
+        _l("Navnet ditt"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Skriv inn navnet ditt.")),
+            Length(max=120, message=_l("Navnet kan ha høyst 120 tegn.")),
+        ],
+        render_kw={"autocomplete": "name"},
+    )
+    password, password_repeat = password_fields()
+
+    def __init__(self, *args, email: str = "", **kwargs):
+        self.invited_email = email
+        super().__init__(*args, **kwargs)
+
+    def validate_password(self, field):
+        """The password may not be the e-mail address."""
+        check_password_is_not_email(field.data, self.invited_email)

@@ -1,0 +1,112 @@
+"""Browser tests: the real app served on a local port, driven by Debian's Chromium.
+
+The server runs in a background thread with its own SQLite file and CSRF switched on, as in
+production. Playwright is used through its sync API with the system Chromium; its own browser
+downloads are never used.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from directory import PROJECT_ROOT, create_app
+from directory.activities.models import Category
+from directory.extensions import db
+from directory.schools.models import Municipality
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+
+CATEGORIES = [
+    ("idrett", "Idrett", "Idrett", "Sport"),
+    ("musikk", "Musikk", "Musikk", "Music"),
+    ("friluftsliv", "Friluftsliv", "Friluftsliv", "Outdoor life"),
+]
+
+
+def _seed(app) -> None:
+    with app.app_context():
+        db.create_all()
+        db.session.add(
+            Municipality(slug="drammen", name="Drammen", messaging_label="Vigilo", org_number=None)
+        )
+        for slug, nb, nn, en in CATEGORIES:
+            db.session.add(Category(slug=slug, name_nb=nb, name_nn=nn, name_en=en))
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The base URL of the app served by a threaded werkzeug server on 127.0.0.1."""
+    root: Path = tmp_path_factory.mktemp("browser-instance")
+    app = create_app(
+        {
+            "SECRET_KEY": "browser-test-secret-key",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{root / 'browser.sqlite3'}",
+            "WTF_CSRF_ENABLED": True,
+            "UPLOAD_FOLDER": str(root / "uploads"),
+            "SEARCH_INDEX_DIR": str(root / "search-index"),
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
+    _seed(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless system Chromium, shared by all browser tests."""
+    if not os.access(CHROMIUM, os.X_OK):
+        message = f"Chromium not installed at {CHROMIUM} (make browser-deps)"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(message + "; REQUIRE_BROWSER=1 makes this a failure", pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser page (own cookies) whose relative URLs resolve against the live server."""
+    context = browser.new_context(base_url=live_server, locale="nb-NO")
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    """The git-ignored folder where browser tests leave screenshots."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,470 @@
+"""The public JSON API under /api/v1."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import event
+
+from directory.extensions import db
+from directory.timeutil import OSLO, oslo_now
+from tests.conftest import next_weekday_at
+
+
+def _in_days(days: int, hour: int = 17) -> datetime:
+    """A naive Oslo wall time `days` from today at `hour`."""
+    today = oslo_now().replace(tzinfo=None, hour=hour, minute=0, second=0, microsecond=0)
+    return today + timedelta(days=days)
+
+
+def _single(days: int, hour: int = 17) -> dict:
+    return {"dtstart": _in_days(days, hour), "rrule": "", "duration_minutes": 60}
+
+
+@contextmanager
+def count_queries():
+    """Count the SQL statements executed inside the block."""
+    statements: list[str] = []
+
+    def listener(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+
+
+# --- GET /api/v1/activities ---------------------------------------------------------------
+
+
+def test_list_has_the_documented_shape(client, make_activity, make_category, make_organisation):
+    category = make_category(slug="idrett")
+    organisation = make_organisation(name="Bragernes IL", slug="bragernes-il", kind="volunteer")
+    activity = make_activity(
+        organisation=organisation,
+        category=category,
+        title="Fotball for 8–10 år",
+        summary="Trening hver tirsdag",
+        age_min=8,
+        age_max=10,
+        price_nok=450,
+        facebook_post_url="https://www.facebook.com/bragernes/posts/1",
+        flyer_filename="abc123.pdf",
+        schedule=_single(3),
+    )
+
+    response = client.get("/api/v1/activities")
+
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert body["total"] == 1 and body["page"] == 1 and body["per_page"] == 20
+    [item] = body["items"]
+    assert item == {
+        "id": activity.id,
+        "title": "Fotball for 8–10 år",
+        "summary": "Trening hver tirsdag",
+        "organisation": {
+            "slug": "bragernes-il",
+            "name": "Bragernes IL",
+            "kind": "volunteer",
+            "verified": True,
+        },
+        "category": "idrett",
+        "age_min": 8,
+        "age_max": 10,
+        "is_free": False,
+        "price_nok": 450,
+        "next_start": _in_days(3).replace(tzinfo=OSLO).isoformat(),
+        "has_flyer": True,
+        "facebook_post_url": "https://www.facebook.com/bragernes/posts/1",
+        "status": "published",
+        "url": f"http://localhost/activities/{activity.id}",
+        "venue": "Idrettshallen",
+        "address": "Idrettsveien 1, 3015 Drammen",
+    }
+
+
+def test_next_start_carries_the_oslo_offset_of_its_season(client, make_activity):
+    make_activity(schedule={"dtstart": next_weekday_at(1, 17), "rrule": "FREQ=WEEKLY"})
+    item = client.get("/api/v1/activities").get_json()["items"][0]
+    start = datetime.fromisoformat(item["next_start"])
+    assert start.utcoffset() in (timedelta(hours=1), timedelta(hours=2))
+    assert (start.hour, start.minute) == (17, 0)
+    assert start.utcoffset() == start.replace(tzinfo=None).replace(tzinfo=OSLO).utcoffset()
+
+
+def test_list_is_soonest_first_and_leaves_out_what_has_ended(client, make_activity):
+    later = make_activity(title="Senere", schedule=_single(10))
+    sooner = make_activity(title="Snart", schedule=_single(2))
+    # Began two weeks ago; its next occurrence is tomorrow.
+    make_activity(title="Ukentlig", schedule={"dtstart": _in_days(-13), "rrule": "FREQ=WEEKLY"})
+    make_activity(title="Ferdig", schedule=_single(-3))
+    make_activity(
+        title="Avsluttet serie",
+        schedule={"dtstart": _in_days(-60), "rrule": "FREQ=WEEKLY;COUNT=3"},
+    )
+
+    body = client.get("/api/v1/activities").get_json()
+
+    assert [i["title"] for i in body["items"]] == ["Ukentlig", "Snart", "Senere"]
+    assert body["total"] == 3
+    assert {i["id"] for i in body["items"]} >= {later.id, sooner.id}
+
+
+def test_an_occurrence_in_progress_is_still_listed(client, make_activity):
+    now = oslo_now().replace(tzinfo=None, second=0, microsecond=0)
+    make_activity(
+        title="Pågår", schedule={"dtstart": now - timedelta(minutes=30), "duration_minutes": 120}
+    )
+    assert [i["title"] for i in client.get("/api/v1/activities").get_json()["items"]] == ["Pågår"]
+
+
+def test_only_public_activities_are_listed(client, make_activity, make_organisation):
+    make_activity(title="Publisert", status="published")
+    make_activity(title="Avlyst", status="cancelled")
+    make_activity(title="Utkast", status="draft")
+    make_activity(title="Arkivert", status="archived")
+    make_activity(
+        title="Fra avvist organisasjon", organisation=make_organisation(verification="rejected")
+    )
+    make_activity(
+        title="Fra ubekreftet organisasjon",
+        organisation=make_organisation(verification="pending"),
+    )
+
+    items = client.get("/api/v1/activities").get_json()["items"]
+
+    assert sorted(i["title"] for i in items) == [
+        "Avlyst",
+        "Fra ubekreftet organisasjon",
+        "Publisert",
+    ]
+    assert {i["status"] for i in items} == {"published", "cancelled"}
+    unverified = next(i for i in items if i["title"] == "Fra ubekreftet organisasjon")
+    assert unverified["organisation"]["verified"] is False
+
+
+def test_free_activity_and_missing_category(client, make_activity):
+    make_activity(price_nok=0, category=None, flyer_filename=None, facebook_post_url=None)
+    [item] = client.get("/api/v1/activities").get_json()["items"]
+    assert item["is_free"] is True and item["price_nok"] == 0
+    assert item["category"] is None
+    assert item["has_flyer"] is False and item["facebook_post_url"] is None
+
+
+def test_pages_split_the_list_and_report_the_total(client, make_activity):
+    for day in range(1, 6):
+        make_activity(title=f"Dag {day}", schedule=_single(day))
+
+    first = client.get("/api/v1/activities?per_page=2").get_json()
+    second = client.get("/api/v1/activities?per_page=2&page=2").get_json()
+    last = client.get("/api/v1/activities?per_page=2&page=3").get_json()
+    beyond = client.get("/api/v1/activities?per_page=2&page=9").get_json()
+
+    assert [i["title"] for i in first["items"]] == ["Dag 1", "Dag 2"]
+    assert [i["title"] for i in second["items"]] == ["Dag 3", "Dag 4"]
+    assert [i["title"] for i in last["items"]] == ["Dag 5"]
+    assert beyond["items"] == [] and beyond["total"] == 5 and beyond["page"] == 9
+    assert (second["total"], second["page"], second["per_page"]) == (5, 2, 2)
+
+
+def test_per_page_may_be_one_hundred(client, make_activity):
+    make_activity()
+    body = client.get("/api/v1/activities?per_page=100").get_json()
+    assert body["per_page"] == 100 and body["total"] == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("page=0", "page"),
+        ("page=-1", "page"),
+        ("page=abc", "page"),
+        ("page=1.5", "page"),
+        ("page=99999999999999999999999999999999x", "page"),
+        ("per_page=0", "per_page"),
+        ("per_page=101", "per_page"),
+        ("per_page=ti", "per_page"),
+    ],
+)
+def test_bad_parameters_get_400_with_a_message_naming_them(client, query, parameter):
+    response = client.get(f"/api/v1/activities?{query}")
+    assert response.status_code == 400
+    assert response.mimetype == "application/json"
+    message = response.get_json()["error"]
+    assert f"«{parameter}»" in message
+    assert "må være et helt tall" in message
+
+
+def test_empty_and_unknown_parameters_are_ignored(client, make_activity):
+    make_activity()
+    response = client.get("/api/v1/activities?page=&per_page=&municipality=&q=fotball&sort=x")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (body["page"], body["per_page"], body["total"]) == (1, 20, 1)
+
+
+def test_municipality_filters_the_list(client, make_activity, make_organisation, make_municipality):
+    make_activity(title="I Drammen")
+    other = make_municipality(slug="lier", name="Lier")
+    make_activity(title="I Lier", organisation=make_organisation(municipality=other))
+
+    lier = client.get("/api/v1/activities?municipality=lier").get_json()
+    drammen = client.get("/api/v1/activities?municipality=drammen").get_json()
+
+    assert [i["title"] for i in lier["items"]] == ["I Lier"] and lier["total"] == 1
+    assert [i["title"] for i in drammen["items"]] == ["I Drammen"]
+
+
+def test_unknown_municipality_is_a_json_404(client, municipality):
+    response = client.get("/api/v1/activities?municipality=atlantis")
+    assert response.status_code == 404
+    assert response.get_json() == {"error": "Kommunen «atlantis» finnes ikke."}
+
+
+def test_listing_takes_a_fixed_number_of_queries(client, make_activity, make_category):
+    category = make_category()
+    make_activity(category=category)
+    with count_queries() as few:
+        assert client.get("/api/v1/activities").get_json()["total"] == 1
+    for _ in range(12):
+        make_activity(category=category)
+    with count_queries() as many:
+        assert client.get("/api/v1/activities").get_json()["total"] == 13
+    assert len(many) == len(few)
+
+
+# --- GET /api/v1/activities/<id> ----------------------------------------------------------
+
+
+def test_detail_has_everything_public(client, make_activity, make_category):
+    activity = make_activity(
+        category=make_category(slug="musikk"),
+        title="Korøvelse",
+        description="**Syng** med oss <script>alert(1)</script>",
+        latitude=Decimal("59.743900"),
+        longitude=Decimal("10.204500"),
+        accessibility="Trinnfri adkomst",
+        languages="norsk, engelsk",
+        registration_url="https://example.org/pamelding",
+        capacity=25,
+        image_filename="bilde.jpg",
+        flyer_filename="flyer.pdf",
+        schedule={
+            "dtstart": next_weekday_at(2, 18),
+            "rrule": "FREQ=WEEKLY",
+            "duration_minutes": 90,
+        },
+    )
+    skipped = next_weekday_at(2, 18) + timedelta(days=7)
+    activity.schedules[0].exdates = skipped.strftime("%Y%m%dT%H%M%S")
+    db.session.commit()
+
+    response = client.get(f"/api/v1/activities/{activity.id}")
+
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["id"] == activity.id and body["title"] == "Korøvelse"
+    assert body["category"] == "musikk"
+    assert body["url"] == f"http://localhost/activities/{activity.id}"
+    assert body["description"] == "**Syng** med oss <script>alert(1)</script>"
+    assert "<strong>Syng</strong>" in body["description_html"]
+    assert "<script" not in body["description_html"]
+    assert body["latitude"] == pytest.approx(59.7439)
+    assert body["longitude"] == pytest.approx(10.2045)
+    assert body["accessibility"] == "Trinnfri adkomst"
+    assert body["languages"] == ["norsk", "engelsk"]
+    assert body["registration_url"] == "https://example.org/pamelding"
+    assert body["capacity"] == 25
+    assert body["image_url"] == "http://localhost/media/bilde.jpg"
+    assert body["flyer_url"] == "http://localhost/media/flyer.pdf"
+    assert body["has_flyer"] is True
+    assert body["municipality"] == "drammen"
+    assert body["venue"] == "Idrettshallen"
+
+    [schedule] = body["schedules"]
+    assert schedule["dtstart"] == next_weekday_at(2, 18).replace(tzinfo=OSLO).isoformat()
+    assert schedule["duration_minutes"] == 90
+    assert schedule["rrule"] == "FREQ=WEEKLY"
+    assert schedule["exdates"] == [skipped.replace(tzinfo=OSLO).isoformat()]
+
+    occurrences = body["next_occurrences"]
+    assert len(occurrences) == 10
+    starts = [datetime.fromisoformat(o["start"]) for o in occurrences]
+    assert starts == sorted(starts)
+    assert skipped.replace(tzinfo=OSLO) not in starts
+    first_end = datetime.fromisoformat(occurrences[0]["end"])
+    assert first_end - starts[0] == timedelta(minutes=90)
+    assert body["next_start"] == occurrences[0]["start"]
+
+
+def test_detail_of_an_activity_without_media_or_future(client, make_activity):
+    activity = make_activity(image_filename=None, flyer_filename=None, schedule=_single(-5))
+    body = client.get(f"/api/v1/activities/{activity.id}").get_json()
+    assert body["image_url"] is None and body["flyer_url"] is None
+    assert body["next_start"] is None and body["next_occurrences"] == []
+    assert body["latitude"] is None and body["longitude"] is None
+
+
+def test_a_cancelled_activity_is_shown_as_cancelled(client, make_activity):
+    activity = make_activity(status="cancelled", cancellation_note="Treneren er syk")
+    body = client.get(f"/api/v1/activities/{activity.id}").get_json()
+    assert body["status"] == "cancelled"
+    assert body["cancellation_note"] == "Treneren er syk"
+
+
+@pytest.mark.parametrize("status", ["draft", "archived"])
+def test_a_non_public_activity_is_a_json_404(client, make_activity, status):
+    activity = make_activity(status=status)
+    response = client.get(f"/api/v1/activities/{activity.id}")
+    assert response.status_code == 404
+    assert response.get_json() == {"error": "Aktiviteten finnes ikke."}
+
+
+def test_an_activity_of_a_rejected_organisation_is_a_json_404(
+    client, make_activity, make_organisation
+):
+    activity = make_activity(organisation=make_organisation(verification="rejected"))
+    assert client.get(f"/api/v1/activities/{activity.id}").status_code == 404
+
+
+def test_a_logged_in_member_does_not_see_drafts_through_the_api(
+    client, make_activity, make_organisation, make_user, login_as
+):
+    user = make_user()
+    activity = make_activity(status="draft", organisation=make_organisation(owners=[user]))
+    login_as(user)
+    assert client.get(f"/api/v1/activities/{activity.id}").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/api/v1/activities/999999", "/api/v1/activities/abc"])
+def test_unknown_activity_is_a_json_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "error" in response.get_json()
+
+
+# --- organisations and schools --------------------------------------------------------------
+
+
+def test_organisations_are_listed_without_rejected_ones(
+    client, make_organisation, make_municipality
+):
+    make_organisation(name="Bragernes IL", slug="bragernes-il", verification="verified")
+    make_organisation(name="Anker Kor", slug="anker-kor", kind="volunteer", verification="pending")
+    make_organisation(name="Svindel AS", slug="svindel", verification="rejected")
+    make_organisation(
+        name="Lier kulturskole",
+        slug="lier-kulturskole",
+        kind="municipal",
+        municipality=make_municipality(slug="lier", name="Lier"),
+    )
+
+    body = client.get("/api/v1/organisations").get_json()
+
+    assert [o["slug"] for o in body["items"]] == ["anker-kor", "bragernes-il", "lier-kulturskole"]
+    assert body["items"][0] == {
+        "slug": "anker-kor",
+        "name": "Anker Kor",
+        "kind": "volunteer",
+        "verified": False,
+        "url": "http://localhost/organisations/anker-kor",
+        "municipality": "drammen",
+    }
+    lier = client.get("/api/v1/organisations?municipality=lier").get_json()
+    assert [o["slug"] for o in lier["items"]] == ["lier-kulturskole"]
+    assert client.get("/api/v1/organisations?municipality=nope").status_code == 404
+
+
+def test_schools_are_listed_with_grades_and_channels(client, make_school, make_municipality):
+    make_school(slug="brandenga", name="Brandenga skole", grade_min=1, grade_max=10)
+    make_school(
+        slug="fjell",
+        name="Fjell skole",
+        grade_min=1,
+        grade_max=7,
+        facebook_page_url=None,
+        accepts_backpack_post=False,
+    )
+    make_school(
+        slug="lier-u",
+        name="Lier ungdomsskole",
+        grade_min=8,
+        grade_max=10,
+        municipality=make_municipality(slug="lier", name="Lier"),
+    )
+
+    body = client.get("/api/v1/schools").get_json()
+
+    assert [s["slug"] for s in body["items"]] == ["brandenga", "fjell", "lier-u"]
+    assert body["items"][1] == {
+        "slug": "fjell",
+        "name": "Fjell skole",
+        "grades": [1, 2, 3, 4, 5, 6, 7],
+        "has_facebook_page": False,
+        "accepts_backpack_post": False,
+        "municipality": "drammen",
+    }
+    assert body["items"][0]["grades"] == list(range(1, 11))
+    assert body["items"][0]["has_facebook_page"] is True
+    lier = client.get("/api/v1/schools?municipality=lier").get_json()
+    assert [s["slug"] for s in lier["items"]] == ["lier-u"]
+    assert lier["items"][0]["grades"] == [8, 9, 10]
+
+
+def test_school_list_reveals_no_pupil_numbers(client, make_school):
+    make_school()
+    [school] = client.get("/api/v1/schools").get_json()["items"]
+    assert not {"pupils", "classes", "grade_counts"} & set(school)
+
+
+# --- errors are JSON -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nothing-here", "/api/v1/", "/api/v2/activities"])
+def test_unknown_api_paths_are_json_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.mimetype == "application/json"
+    assert response.get_json() == {"error": "Siden eller objektet finnes ikke."}
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/activities", "/api/v1/organisations", "/api/v1/schools", "/healthz"]
+)
+def test_writing_to_the_api_is_a_json_405(client, path):
+    response = client.post(path, json={"title": "x"})
+    assert response.status_code == 405
+    assert response.mimetype == "application/json"
+    assert response.get_json() == {"error": "Metoden er ikke tillatt her."}
+    assert "GET" in response.headers["Allow"]
+
+
+def test_api_405_also_holds_with_csrf_on(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    response = app.test_client().delete("/api/v1/activities")
+    assert response.status_code == 405
+    assert response.get_json() == {"error": "Metoden er ikke tillatt her."}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/organisations", "/api/v1/schools"])
+def test_unpaged_lists_ignore_paging_parameters(client, make_organisation, make_school, path):
+    make_organisation()
+    make_school()
+    response = client.get(f"{path}?page=abc&per_page=1000")
+    assert response.status_code == 200
+    assert len(response.get_json()["items"]) == 1
+
+
+def test_activities_starting_together_are_ordered_by_title(client, make_activity):
+    for title in ("Bading", "akrobatikk", "Ćelle"):
+        make_activity(title=title, schedule=_single(4))
+    items = client.get("/api/v1/activities").get_json()["items"]
+    assert [i["title"] for i in items] == ["akrobatikk", "Bading", "Ćelle"]

@@ -1,0 +1,212 @@
+"""`flask seed-demo`: a realistic, consistent demo that loads once."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from directory.accounts.models import User
+from directory.activities.models import Activity, Category
+from directory.activities.schedule import next_start
+from directory.demo import ADMIN_PASSWORD, DEMO_ACCOUNTS, load_demo
+from directory.extensions import db
+from directory.organisations.models import Membership, Organisation
+from directory.policy.orgnumber import is_valid_org_number
+from directory.schools.models import Municipality, School, SchoolStaff
+from directory.timeutil import OSLO
+from tests.conftest import login
+
+
+@pytest.fixture(autouse=True)
+def _remove_new_uploads(app):
+    """The demo writes flyers into the shared upload folder; remove them after each test."""
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    before = set(folder.iterdir()) if folder.is_dir() else set()
+    yield
+    if folder.is_dir():
+        for path in set(folder.iterdir()) - before:
+            path.unlink()
+
+
+def table_counts() -> dict[str, int]:
+    return {
+        table.name: db.session.scalar(select(func.count()).select_from(table))
+        for table in db.metadata.sorted_tables
+    }
+
+
+def municipality_counts(slug: str) -> tuple[int, int, int]:
+    """(schools, organisations, activities) of a municipality."""
+    municipality = db.session.scalars(select(Municipality).where(Municipality.slug == slug)).one()
+    schools = db.session.scalar(
+        select(func.count()).select_from(School).where(School.municipality_id == municipality.id)
+    )
+    orgs = db.session.scalar(
+        select(func.count())
+        .select_from(Organisation)
+        .where(Organisation.municipality_id == municipality.id)
+    )
+    activities = db.session.scalar(
+        select(func.count())
+        .select_from(Activity)
+        .join(Organisation)
+        .where(Organisation.municipality_id == municipality.id)
+    )
+    return schools, orgs, activities
+
+
+def test_seed_demo_loads_a_consistent_demo_once(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert "310 aktiviteter" in result.output
+    assert "admin@drammen.example / demo-admin-2026" in result.output
+    db.session.expire_all()
+
+    assert municipality_counts("drammen") == (15, 30, 300)
+    schools, orgs, activities = municipality_counts("lier")
+    assert (schools, orgs) == (2, 3)
+    assert 8 <= activities <= 12
+    assert db.session.scalar(select(func.count()).select_from(Category)) == 10
+
+    drammen = db.session.scalars(select(Municipality).where(Municipality.slug == "drammen")).one()
+    assert (drammen.messaging_label, drammen.org_number) == ("Vigilo", "921234554")
+
+    # Schools: grades, channels and aggregate class counts.
+    schools = db.session.scalars(select(School)).all()
+    assert {(s.grade_min, s.grade_max) for s in schools} >= {(1, 7), (8, 10), (1, 10)}
+    assert any(s.facebook_page_url for s in schools)
+    assert any(not s.facebook_page_url for s in schools)
+    assert any(not s.accepts_backpack_post for s in schools)
+    for school in schools:
+        assert [g.grade for g in school.grade_counts] == school.grades
+        for count in school.grade_counts:
+            assert 2 <= count.classes <= 4
+            assert 18 * count.classes <= count.pupils <= 28 * count.classes
+
+    # Organisations: every kind, valid numbers, most verified.
+    orgs = db.session.scalars(select(Organisation)).all()
+    assert all(is_valid_org_number(o.org_number) for o in orgs)
+    assert len({o.org_number for o in orgs}) == len(orgs)
+    drammen_orgs = [o for o in orgs if o.municipality_id == drammen.id]
+    assert Counter(o.verification for o in drammen_orgs) == {
+        "verified": 26,
+        "pending": 3,
+        "rejected": 1,
+    }
+    assert {o.kind for o in drammen_orgs} == {"volunteer", "municipal", "school", "commercial"}
+    assert all(o.description.strip() and "**" in o.description for o in orgs)
+    assert all(o.verified_by_id for o in orgs if o.verification == "verified")
+
+    # Activities: in their organisation's municipality, varied, and many upcoming.
+    activities = db.session.scalars(select(Activity)).all()
+    schools_by_name = {s.name: s for s in schools}
+    for activity in activities:
+        host = schools_by_name.get(activity.venue)
+        if host is not None:
+            assert host.municipality_id == activity.organisation.municipality_id, activity.title
+        assert activity.schedules
+        assert 4 <= activity.age_min <= activity.age_max <= 19
+    statuses = Counter(a.status for a in activities)
+    assert statuses["published"] > 200
+    assert {"draft", "cancelled", "archived"} <= set(statuses)
+    free = sum(a.price_nok == 0 for a in activities)
+    assert 0.35 < free / len(activities) < 0.65
+    assert all(a.price_nok == 0 or 100 <= a.price_nok <= 2500 for a in activities)
+    assert all(
+        a.facebook_post_url.startswith("https://www.facebook.com/")
+        for a in activities
+        if a.facebook_post_url
+    )
+    assert 60 <= sum(bool(a.facebook_post_url) for a in activities) <= 150
+    upcoming = [
+        a for a in activities if a.status == "published" and next_start(a.schedules) is not None
+    ]
+    assert len(upcoming) > 150
+    recurring = [s for a in activities for s in a.schedules if s.rrule]
+    assert any("INTERVAL=2" in s.rrule for s in recurring)
+    assert any(s.exdates for s in recurring)
+    assert all("UNTIL=" in s.rrule and s.rrule.endswith("Z") for s in recurring)
+    archived = [a for a in activities if a.status == "archived"]
+    assert all(next_start(a.schedules) is None for a in archived)
+
+    # Flyers: about a third, real one-page A4 PDFs in the upload folder.
+    with_flyer = [a for a in activities if a.flyer_filename]
+    assert 60 <= len(with_flyer) <= 150
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    for activity in with_flyer[:10]:
+        reader = PdfReader(folder / activity.flyer_filename)
+        assert len(reader.pages) == 1
+        box = reader.pages[0].mediabox
+        assert (round(float(box.width)), round(float(box.height))) == (595, 842)
+        assert activity.title.split(" ")[0] in reader.pages[0].extract_text()
+
+    # Accounts: a small set with the documented roles.
+    assert db.session.scalar(select(func.count()).select_from(User)) == len(DEMO_ACCOUNTS)
+    admin = db.session.scalars(select(User).where(User.email == "admin@drammen.example")).one()
+    assert admin.admin_municipality_id == drammen.id
+    owner = db.session.scalars(select(User).where(User.email == "leder@drammen-turn.example")).one()
+    assert [(m.organisation.name, m.role) for m in owner.memberships] == [
+        ("Drammen Turnforening", "owner")
+    ]
+    assert db.session.scalar(select(func.count()).select_from(Membership)) >= 8
+    roles = {(r.user.email, r.school.name, r.role) for r in db.session.scalars(select(SchoolStaff))}
+    assert ("rektor@gulskogen.example", "Gulskogen skole", "admin") in roles
+    assert ("laerer@gulskogen.example", "Gulskogen skole", "staff") in roles
+
+    # The documented admin login works through the real login form.
+    client = app.test_client()
+    response = login(client, "admin@drammen.example", ADMIN_PASSWORD)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/account")
+
+    # A second run with --if-empty changes nothing.
+    before = table_counts()
+    again = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert again.exit_code == 0
+    assert "lastes ikke" in again.output
+    db.session.expire_all()
+    assert table_counts() == before
+
+
+def test_seed_demo_without_if_empty_refuses_to_load_twice(app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    before = table_counts()
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 1
+    assert "Demodataene finnes allerede" in result.output
+    db.session.expire_all()
+    assert table_counts() == before
+
+
+def test_the_demo_is_the_same_for_the_same_day(app):
+    now = datetime(2027, 2, 3, 12, 0, tzinfo=OSLO)  # a Wednesday
+
+    def snapshot():
+        load_demo(now=now)
+        rows = db.session.execute(
+            select(Organisation.org_number, Activity.title, Activity.status, Activity.price_nok)
+            .join(Activity.organisation)
+            .order_by(Activity.id)
+        ).all()
+        schedules = sorted(
+            (a.title, a.status, s.dtstart, s.rrule, s.exdates)
+            for a in db.session.scalars(select(Activity))
+            for s in a.schedules
+        )
+        db.session.rollback()
+        return rows, schedules
+
+    first = snapshot()
+    assert first == snapshot()
+    # The season starts on the Monday of the given day's week; archived ones lie before it.
+    current = [start for _t, status, start, _r, _e in first[1] if status != "archived"]
+    assert date(2027, 2, 1) <= min(current).date() < date(2027, 2, 8)
+    past = [start for _t, status, start, _r, _e in first[1] if status == "archived"]
+    assert past and max(past).date() < date(2027, 2, 1)
