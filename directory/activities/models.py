@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Numeric, String, Text
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from directory.dbtypes import UTCDateTime
@@ -56,6 +57,8 @@ class Activity(db.Model):
     latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     accessibility: Mapped[str] = mapped_column(Text, default="")
+    # Adapted for children with disabilities (step-free, assistance...): the search filter.
+    accessible: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     languages: Mapped[str] = mapped_column(String(100), default="norsk")
     registration_url: Mapped[str | None] = mapped_column(String(500))
     capacity: Mapped[int | None]

@@ -1,0 +1,112 @@
+"""The search interface. Views use the service (directory.search.service), which uses a backend.
+
+A backend indexes ActivityDocuments and answers SearchQuery objects with ids in order, a total,
+facet counts and, when nothing matched, a spelling suggestion. The Whoosh backend is the default;
+a database backend answers when the index is missing or broken (degraded), and a PostgreSQL
+full-text backend can be added behind the same interface without touching the views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from directory.activities.models import Activity
+    from directory.search.query import SearchQuery
+
+# Facet names and the filter each one counts.
+FACETS = ("category", "weekday", "time", "free", "accessible")
+
+
+class SearchUnavailable(Exception):
+    """The backend cannot answer (index missing, corrupt or locked beyond its timeout)."""
+
+
+@dataclass(frozen=True)
+class ActivityDocument:
+    """What the index knows about one public activity, built from the database."""
+
+    id: int
+    stamp: str  # changes whenever anything indexed changes: compared by check-index
+    title: str
+    summary: str
+    description: str
+    tags: str
+    organisation_name: str
+    organisation_slug: str
+    organisation_kind: str
+    verified: bool
+    municipality: str  # slug
+    category: str | None  # slug
+    age_min: int
+    age_max: int
+    weekdays: tuple[int, ...]  # ISO weekdays of its occurrences
+    times: tuple[str, ...]  # after_school / evening / weekend
+    free: bool
+    accessible: bool
+    status: str
+    dates: tuple[str, ...]  # ISO dates of occurrences within the indexing horizon
+    next_start: datetime | None
+    last_end: datetime | None
+    published_at: datetime | None
+
+
+@dataclass
+class SearchResult:
+    """A backend's answer: matching ids in order for the requested page, and the rest."""
+
+    ids: list[int]
+    total: int
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    suggestion: str | None = None
+
+
+@dataclass
+class ResultPage:
+    """The service's answer to a view: activities loaded from the database, in order."""
+
+    items: list[Activity]
+    next_starts: dict[int, datetime | None]
+    total: int
+    page: int
+    per_page: int
+    facets: dict[str, dict[str, int]]
+    suggestion: str | None
+    degraded: bool  # answered from the database because the index could not
+
+    @property
+    def pages(self) -> int:
+        """The number of pages (at least 1)."""
+        return max(1, -(-self.total // self.per_page))
+
+
+class SearchBackend(Protocol):
+    """One search implementation."""
+
+    name: str
+
+    def index(self, documents: Iterable[ActivityDocument]) -> None:
+        """Add or replace these documents."""
+
+    def remove(self, ids: Iterable[int]) -> None:
+        """Remove these activity ids (missing ones are ignored)."""
+
+    def query(self, query: SearchQuery, *, now: datetime) -> SearchResult:
+        """Answer a query; raises SearchUnavailable when it cannot."""
+
+    def rebuild(
+        self,
+        documents: Iterable[ActivityDocument],
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Replace the whole index with these documents; returns how many were indexed."""
+
+    def stamps(self) -> dict[int, str]:
+        """Every indexed id with its stamp, for comparing with the database."""
+
+    def check(self) -> bool:
+        """Whether the index can be opened and read."""
