@@ -23,7 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     _configure(app, test_config)
 
-    from directory import cli, models, security, web  # noqa: F401 - models registers the tables
+    from directory import cli, i18n, models, security, web  # noqa: F401 - models: the tables
     from directory.extensions import babel, csrf, db, limiter, login_manager, migrate
     from directory.i18n import select_locale
 
@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     security.init_app(app)
     web.init_app(app)
+    i18n.init_app(app)
     _register_blueprints(app)
     cli.init_app(app)
     return app
@@ -94,7 +95,12 @@ def _register_blueprints(app: Flask) -> None:
     from directory.activities.views import bp as activities_bp
     from directory.admin.views import bp as admin_bp
     from directory.api.views import bp as api_bp
+    from directory.approvals.views import bp as approvals_bp
+    from directory.feeds.views import bp as feeds_bp
     from directory.organisations.views import bp as organisations_bp
+    from directory.schools.views import bp as schools_bp
 
-    for bp in (accounts_bp, organisations_bp, activities_bp, admin_bp, api_bp):
+    for bp in (accounts_bp, organisations_bp, activities_bp, admin_bp, api_bp, feeds_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(approvals_bp)
+    app.register_blueprint(schools_bp)

@@ -15,6 +15,9 @@ def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     for command in (init_db, create_admin, import_activities, seed_demo, backup):
         app.cli.add_command(command)
+    for command in (reindex, check_index):
+        app.cli.add_command(command)
+    app.cli.add_command(route)
 
 
 def _fail(message: str) -> NoReturn:
@@ -154,3 +157,89 @@ def backup(target: Path, force: bool) -> None:
         click.echo(f"{result.upload_count} opplastede filer er pakket i {result.uploads_file}.")
     else:
         click.echo("Ingen opplastede filer å ta med.")
+
+
+@click.command("reindex")
+@with_appcontext
+@click.option(
+    "--pending", is_flag=True, help="Skriv bare aktivitetene som venter i køen (search_backlog)."
+)
+def reindex(pending: bool) -> None:
+    """Rebuild the search index from the database (run nightly), or catch up its backlog."""
+    from directory.search.base import SearchUnavailable
+    from directory.search.service import (
+        catch_up_backlog,
+        public_activity_count,
+        rebuild_index,
+    )
+
+    try:
+        if pending:
+            written = catch_up_backlog()
+            click.echo(f"{written} aktiviteter fra køen er skrevet til søkeindeksen.")
+            return
+        with click.progressbar(length=public_activity_count(), label="Bygger søkeindeksen") as bar:
+            count = rebuild_index(progress=bar.update)
+    except SearchUnavailable as exc:
+        _fail(f"søkeindeksen kunne ikke skrives ({exc}).")
+    click.echo(f"Søkeindeksen er bygget med {count} aktiviteter.")
+
+
+@click.command("check-index")
+@with_appcontext
+def check_index() -> None:
+    """Compare the search index with the database; exit 1 and list the difference if they differ."""
+    from directory.search.base import SearchUnavailable
+    from directory.search.service import check_index as compare
+
+    try:
+        diff = compare()
+    except SearchUnavailable as exc:
+        _fail(f"søkeindeksen kan ikke leses ({exc}). Kjør «flask --app directory reindex».")
+    if diff.clean:
+        click.echo("Indeksen stemmer med databasen.")
+        return
+    for label, ids in (
+        ("Mangler i indeksen", diff.missing),
+        ("Skulle ikke vært i indeksen", diff.extra),
+        ("Utdatert i indeksen", diff.stale),
+    ):
+        if ids:
+            click.echo(f"{label} ({len(ids)}):")
+            for activity_id in ids:
+                click.echo(f"  {activity_id}  {diff.titles.get(activity_id, '(slettet)')}")
+    click.echo("Kjør «flask --app directory reindex» for å bygge indeksen på nytt.")
+    raise click.exceptions.Exit(1)
+
+
+@click.command("route")
+@with_appcontext
+@click.argument("activity_id", type=int)
+@click.argument("school_slug")
+@click.option("--week", help="ISO-uke, for eksempel 2026-W48 (denne uken når den mangler).")
+def route(activity_id: int, school_slug: str, week: str | None) -> None:
+    """Print the routing decision for an activity at a school as JSON."""
+    import json
+
+    from directory.activities.models import Activity
+    from directory.approvals.display import parse_week
+    from directory.extensions import db
+    from directory.schools.models import School
+    from directory.schools.routing import decide_for, decision_json
+
+    if week is not None and parse_week(week) is None:
+        raise click.BadParameter(
+            "skriv uken som år og ukenummer, for eksempel 2026-W48.", param_hint="--week"
+        )
+    activity = db.session.get(Activity, activity_id) if 0 < activity_id < 2**31 else None
+    if activity is None:
+        raise click.UsageError(f"Aktiviteten med id {activity_id} finnes ikke.")
+    school = db.session.scalar(select(School).where(School.slug == school_slug))
+    if school is None:
+        raise click.UsageError(f"Skolen «{school_slug}» finnes ikke.")
+    if school.municipality_id != activity.organisation.municipality_id:
+        raise click.UsageError(
+            f"Skolen «{school_slug}» hører ikke til kommunen der aktiviteten er."
+        )
+    decision = decide_for(activity, school, parse_week(week) if week else None)
+    click.echo(json.dumps(decision_json(decision), ensure_ascii=False, indent=2))

@@ -37,6 +37,10 @@ class Defaults:
     ARGON2_MEMORY_COST = 19456
     ARGON2_PARALLELISM = 1
 
+    # "whoosh" (default) or "database" (SQL only, as in degraded mode).
+    SEARCH_BACKEND = "whoosh"
+    # Follow every commit into the index; switch off for bulk loads and rebuild afterwards.
+    SEARCH_SYNC = True
     # Seconds a search-index writer waits for the lock before giving up.
     SEARCH_WRITER_TIMEOUT = 5.0
     SEARCH_INDEX_DIR: str | None = None

@@ -213,7 +213,17 @@ class _Demo:
         for spec in schools:
             self.schools[spec.name] = self.school(municipality, spec)
         created = [self.organisation(municipality, spec) for spec in orgs]
-        self.activities(municipality, list(zip(orgs, created, strict=True)), places, activity_count)
+        for spec, organisation in zip(orgs, created, strict=True):
+            if spec.kind == "school":
+                # A school's own unit: the routing rule's "school-own" needs to know which school.
+                organisation.school = self.schools.get(spec.name)
+        keys = {spec.key for spec in orgs}
+        notices = [n for n in demo_data.SCHOOL_NOTICES if n.org in keys]
+        pairs = list(zip(orgs, created, strict=True))
+        # The notices count towards the municipality's activities, so the totals stay as before.
+        self.activities(municipality, pairs, places, activity_count - len(notices))
+        for notice in notices:
+            self.notice(notice, self.orgs[notice.org])
         return municipality
 
     def school(self, municipality: Municipality, spec: SchoolSpec) -> School:
@@ -395,6 +405,9 @@ class _Demo:
             latitude=coords[0] if coords else None,
             longitude=coords[1] if coords else None,
             accessibility="Trinnfri adkomst og HC-toalett." if step_free else "",
+            # About one in ten, chosen without the random generator so that every other
+            # generated value stays as it was.
+            accessible=step_free and self.made.activities % 7 == 3,
             languages="norsk, engelsk" if rng.random() < 0.15 else "norsk",
             registration_url=(
                 f"https://{spec.key}.example/pamelding" if price and rng.random() < 0.6 else None
@@ -422,6 +435,36 @@ class _Demo:
             self.made.flyers += 1
         db.session.add(activity)
         self.made.activities += 1
+
+    def notice(self, spec: demo_data.NoticeSpec, org: Organisation) -> Activity:
+        """A school's own notice about school matters, published, on one day a few weeks ahead."""
+        day = self.season.start + timedelta(weeks=spec.weeks_ahead)
+        created = self.days_ago(3, 10)
+        school = org.school
+        activity = Activity(
+            organisation=org,
+            title=spec.title,
+            summary=spec.summary,
+            description=spec.description,
+            tags="sfo",
+            age_min=spec.ages[0],
+            age_max=spec.ages[1],
+            price_nok=0,
+            venue=school.name if school else org.name,
+            address=school.address if school else "",
+            languages="norsk",
+            status="published",
+            school_business=True,
+            created_at=created,
+            updated_at=created,
+            published_at=created,
+        )
+        activity.schedules.append(
+            Schedule(dtstart=datetime.combine(day, time(7, 30)), duration_minutes=540)
+        )
+        db.session.add(activity)
+        self.made.activities += 1
+        return activity
 
     def price(self, spec: OrgSpec, template: Template) -> int:
         """0 (free) or a price in whole kroner, as organisers of this kind charge."""
@@ -695,6 +738,30 @@ def _accounts(demo: _Demo, municipalities: dict[str, Municipality]) -> None:
             org.verified_by_id = admins[org.municipality.slug].id
 
 
+# Two demo schools with different channel policies (the README shows their files).
+DEMO_POLICIES = {
+    "Gulskogen skole": {
+        "order": ["backpack", "facebook"],
+        "backpack_weekly_quota": 3,
+        "blackout_weeks": ["2026-W51", "2026-W52", "2026-W53"],
+    },
+    "Marienlyst skole": {"facebook_enabled": False, "municipal_in_messaging": True},
+}
+
+
+def _policies(demo: _Demo, drammen: Municipality) -> None:
+    """Drammen's municipal default channel policy and the two demo schools' overrides."""
+    from directory.policy.channel_policy import default_settings
+    from directory.schools.models import ChannelPolicy
+
+    db.session.add(ChannelPolicy(municipality_id=drammen.id, settings=default_settings()))
+    for name, settings in DEMO_POLICIES.items():
+        school = demo.schools[name]
+        db.session.add(
+            ChannelPolicy(municipality_id=drammen.id, school_id=school.id, settings=settings)
+        )
+
+
 def load_demo(*, seed: int = SEED, now: datetime | None = None) -> DemoSummary:
     """Add the demo data to the session (flushed, not committed). Raises DemoError."""
     _refuse_if_present()
@@ -704,6 +771,7 @@ def load_demo(*, seed: int = SEED, now: datetime | None = None) -> DemoSummary:
         municipalities[slug] = demo.municipality(slug, name, number, schools, orgs, places, count)
     _accounts(demo, municipalities)
     db.session.flush()
+    _policies(demo, municipalities["drammen"])
     drammen = municipalities["drammen"]
     summary = DemoSummary(
         municipalities=len(municipalities),

@@ -1,17 +1,73 @@
-"""Interface language: bokmål by default, nynorsk and English on request, no cookie."""
+"""Interface language: bokmål by default, nynorsk and English on request, no cookie.
+
+The choice travels in the URL as ?lang=nn or ?lang=en (bokmål needs no parameter): every
+url_for() adds it (directory.web), and the switch in base.html links to the current page in
+each language. Nothing is stored on the visitor's side.
+"""
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from flask import Flask, current_app, g, request
+from flask_babel import get_locale
 
 LANGUAGE_NAMES = {"nb": "Bokmål", "nn": "Nynorsk", "en": "English"}
+DEFAULT_LANGUAGE = "nb"
 
 
 def select_locale() -> str:
     """The language from ?lang=, else bokmål. No cookie is set: links carry the choice."""
     wanted = request.args.get("lang", "") if request else ""
-    if wanted in current_app.config["LANGUAGES"]:
+    if wanted in current_app.config["LANGUAGES"] and wanted != DEFAULT_LANGUAGE:
         g.lang = wanted
         return wanted
     g.lang = None
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def choose_language() -> None:
+    """Settle the request's language before the view runs.
+
+    Flask-Babel selects the locale lazily, at the first translated text; a view that builds a
+    URL (a redirect, the login redirect of @login_required) before translating anything would
+    otherwise lose ?lang= from that URL.
+    """
+    get_locale()
+
+
+def current_language() -> str:
+    """The language code of this request: nb, nn or en (for <html lang>)."""
+    locale = get_locale()
+    language = locale.language if locale else DEFAULT_LANGUAGE
+    return language if language in LANGUAGE_NAMES else DEFAULT_LANGUAGE
+
+
+@dataclass(frozen=True)
+class LanguageLink:
+    """One entry of the language switch: the current page in another language."""
+
+    code: str
+    name: str
+    url: str
+    active: bool
+
+
+def language_links() -> list[LanguageLink]:
+    """The current page (path and every other query parameter) in each interface language."""
+    current = current_language()
+    others = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    links = []
+    for code, name in LANGUAGE_NAMES.items():
+        params = others if code == DEFAULT_LANGUAGE else [*others, ("lang", code)]
+        query = urlencode(params)
+        url = request.script_root + request.path + (f"?{query}" if query else "")
+        links.append(LanguageLink(code=code, name=name, url=url, active=code == current))
+    return links
+
+
+def init_app(app: Flask) -> None:
+    """Settle the language at the start of each request and expose the switch to templates."""
+    app.before_request(choose_language)
+    app.jinja_env.globals.update(current_language=current_language, language_links=language_links)

@@ -2,14 +2,25 @@
 
 from directory.accounts.models import User, UserSession
 from directory.activities.models import Activity, Category, Schedule
+from directory.approvals.models import DistributionRequest
 from directory.audit.models import AuditEvent
 from directory.organisations.models import Invitation, Membership, Organisation
-from directory.schools.models import Municipality, School, SchoolGradeCount, SchoolStaff
+from directory.schools.models import (
+    ChannelPolicy,
+    Municipality,
+    School,
+    SchoolGradeCount,
+    SchoolStaff,
+)
+from directory.search import sync as _search_sync  # noqa: F401 - the index follows commits
+from directory.search.models import SearchBacklog
 
 __all__ = [
     "Activity",
     "AuditEvent",
     "Category",
+    "ChannelPolicy",
+    "DistributionRequest",
     "Invitation",
     "Membership",
     "Municipality",
@@ -18,6 +29,7 @@ __all__ = [
     "School",
     "SchoolGradeCount",
     "SchoolStaff",
+    "SearchBacklog",
     "User",
     "UserSession",
 ]

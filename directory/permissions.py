@@ -93,3 +93,22 @@ def can_remove_member(user, membership: Membership) -> bool:
 def can_administer_municipality(user) -> bool:
     """Whether the user is a municipal admin at all (the admin pages' gate)."""
     return _authenticated(user) and user.admin_municipality_id is not None
+
+
+def can_view_school_policy(user, school: School) -> bool:
+    """The school's staff and admins, and its municipality's admin, see its channel policy."""
+    return school_role(user, school) in ("admin", "staff") or is_admin_of_municipality(
+        user, school.municipality_id
+    )
+
+
+def can_edit_school_policy(user, school: School) -> bool:
+    """The school's own admins and its municipality's admin change its channel policy."""
+    return school_role(user, school) == "admin" or is_admin_of_municipality(
+        user, school.municipality_id
+    )
+
+
+def can_edit_default_policy(user, municipality_id: int) -> bool:
+    """Only the municipal admin changes the municipality's default channel policy."""
+    return is_admin_of_municipality(user, municipality_id)

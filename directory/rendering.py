@@ -30,9 +30,13 @@ def render_markdown(text: str | None) -> Markup:
 
 
 def format_price(price_nok: int | None) -> str:
-    """A price in Norwegian style: 'Gratis' or '1 200 kr'."""
+    """A price in the interface language: 'Gratis' or '1 200 kr' (English: 'Free', 'NOK 1,200')."""
+    from babel.numbers import format_decimal
+    from flask_babel import get_locale
     from flask_babel import gettext as _
 
     if not price_nok:
         return _("Gratis")
-    return f"{price_nok:,}".replace(",", "\u00a0") + "\u00a0kr"
+    amount = format_decimal(price_nok, locale=get_locale() or "nb")
+    # TRANSLATORS: a price in Norwegian kroner; the space before "kr" is a no-break space.
+    return _("%(amount)s\u00a0kr", amount=amount)

@@ -5,25 +5,27 @@ from __future__ import annotations
 from flask import Flask, g, jsonify, render_template, request
 from flask_babel import format_date, format_datetime, format_time
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from directory.i18n import LANGUAGE_NAMES
 from directory.rendering import format_price, render_markdown
 
 ERROR_MESSAGES = {
-    400: "Forespørselen var ugyldig.",
-    403: "Du har ikke tilgang til dette.",
-    404: "Siden eller objektet finnes ikke.",
-    405: "Metoden er ikke tillatt her.",
-    409: "Noen andre har endret dette i mellomtiden. Last inn siden på nytt og prøv igjen.",
-    413: "Opplastingen er for stor.",
-    415: "Filtypen støttes ikke.",
-    422: "Dataene kunne ikke behandles.",
-    429: "For mange forsøk. Vent litt og prøv igjen.",
-    500: "Noe gikk galt hos oss. Prøv igjen senere.",
-    503: "Tjenesten er midlertidig utilgjengelig.",
+    400: _l("Forespørselen var ugyldig."),
+    403: _l("Du har ikke tilgang til dette."),
+    404: _l("Siden eller objektet finnes ikke."),
+    405: _l("Metoden er ikke tillatt her."),
+    409: _l("Noen andre har endret dette i mellomtiden. Last inn siden på nytt og prøv igjen."),
+    413: _l("Opplastingen er for stor."),
+    415: _l("Filtypen støttes ikke."),
+    422: _l("Dataene kunne ikke behandles."),
+    429: _l("For mange forsøk. Vent litt og prøv igjen."),
+    500: _l("Noe gikk galt hos oss. Prøv igjen senere."),
+    503: _l("Tjenesten er midlertidig utilgjengelig."),
 }
 
 
@@ -34,14 +36,51 @@ def wants_json() -> bool:
 
 def error_response(status: int, message: str | None = None):
     """A JSON or HTML error response with a message in the user's language."""
-    text = message or _(ERROR_MESSAGES.get(status, ERROR_MESSAGES[400]))
+    text = message or str(ERROR_MESSAGES.get(status, ERROR_MESSAGES[400]))
     if wants_json():
         return jsonify(error=text), status
     return render_template("errors/error.html", status=status, message=text), status
 
 
+# Ids are INTEGER columns: 32-bit on PostgreSQL, which refuses to compare a larger parameter.
+MAX_ID = 2**31 - 1
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """`<int:...>` in every URL: ASCII digits within the range an id column holds.
+
+    Werkzeug's own converter takes any Unicode digit and any size; PostgreSQL answers an id
+    past 2**31 - 1 with an error and SQLite one past 2**63 - 1, so /activities/10**30 would be
+    a 500 instead of a 404.
+    """
+
+    regex = r"[0-9]+"
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def refuse_nul_characters():
+    """Refuse a NUL character anywhere in the path, query string or form with a 400.
+
+    Nobody types one, and PostgreSQL cannot store one in text: one check here keeps every view
+    from turning it into a 500 (or into data SQLite would keep but PostgreSQL could not load).
+    """
+    fields = list(request.args.items(multi=True))
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        fields += request.form.items(multi=True)
+    if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in fields):
+        return error_response(
+            400, _("Forespørselen inneholder et ugyldig tegn (NUL). Fjern det og prøv igjen.")
+        )
+    return None
+
+
 def init_app(app: Flask) -> None:
     """Register error handlers, template filters and globals, and language-carrying URLs."""
+    # Before any blueprint adds its rules: a rule binds its converter when it is added.
+    app.url_map.converters["int"] = BoundedIntegerConverter
+    app.before_request(refuse_nul_characters)
 
     @app.errorhandler(HTTPException)
     def handle_http(exc: HTTPException):

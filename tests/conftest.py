@@ -10,6 +10,8 @@ import itertools
 import os
 import re
 from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
 
 import pytest
 from flask.globals import _cv_app
@@ -17,11 +19,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete
 
 from directory import create_app
-from directory.accounts.operations import create_user
+from directory.accounts.models import User
+from directory.accounts.operations import create_user, hash_password, start_session
 from directory.activities.models import Activity, Category, Schedule
 from directory.extensions import db, limiter
 from directory.organisations.models import Membership, Organisation
 from directory.schools.models import Municipality, School, SchoolGradeCount, SchoolStaff
+from directory.search.service import clear_index
+from directory.search.whoosh_backend import WhooshBackend
+from directory.text import slugify
 from directory.timeutil import oslo_now
 
 PASSWORD = "riktig-hest-batteri-42"
@@ -49,6 +55,8 @@ def base_config(tmp_path_factory, **overrides) -> dict:
         "SERVER_NAME": None,
     }
     config.update(overrides)
+    # Every test app starts with an empty, working search index (as after `flask reindex`).
+    WhooshBackend(config["SEARCH_INDEX_DIR"]).clear()
     return config
 
 
@@ -68,6 +76,26 @@ class IsolatedClient(FlaskClient):
             return super().open(*args, **kwargs)
         finally:
             _cv_app.reset(token)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_translations():
+    """Compile the nynorsk and English catalogs as `make translations` does, when a .po file is
+    newer than its .mo: a bare `pytest` then shows the current translations too."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    catalogs = Path(__file__).resolve().parent.parent / "directory" / "translations"
+    for po in catalogs.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as fh:
+            catalog = read_po(fh)
+        partial = mo.with_suffix(".mo.tmp")
+        with partial.open("wb") as fh:
+            write_mo(fh, catalog)
+        partial.replace(mo)
 
 
 def _build(config: dict):
@@ -97,13 +125,15 @@ def _dispose(app) -> None:
 def app(_app):
     """The application, with an empty database and fresh rate limits."""
     with _app.app_context():
-        _empty_database()
+        empty_database()
+        clear_index(_app)
         limiter.reset()
         yield _app
         db.session.remove()
 
 
-def _empty_database() -> None:
+def empty_database() -> None:
+    """Delete every row of every table (a test that must start over calls this)."""
     db.session.remove()
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(delete(table))
@@ -120,13 +150,20 @@ def make_app(tmp_path_factory):
         app = _build(base_config(tmp_path_factory, **overrides))
         with app.app_context():
             db.create_all()
-            _empty_database()
+            empty_database()
         built.append(app)
         return app
 
     yield factory
     for app in built:
         _dispose(app)
+
+
+@pytest.fixture
+def quiet_search(app, monkeypatch):
+    """No search-index writes after each commit, for tests of something else that commit a
+    lot (request before `world`-like fixtures so it applies to their set-up too)."""
+    monkeypatch.setitem(app.config, "SEARCH_SYNC", False)
 
 
 @pytest.fixture
@@ -311,3 +348,51 @@ def login_as(client):
         return user
 
     return do
+
+
+@cache
+def _password_hash() -> str:
+    # One real Argon2 hash of PASSWORD, computed once: hashing costs tens of milliseconds.
+    return hash_password(PASSWORD)
+
+
+def quick_user(name: str = "bruker", **values) -> User:
+    """A user whose password is PASSWORD, added without hashing it again (for large matrices)."""
+    user = User(
+        email=f"{name}-{next(_counter)}@example.org",
+        name=name.capitalize(),
+        password_hash=_password_hash(),
+        **values,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def sign_in(client, user: User) -> None:
+    """Give the client a real server-side login session for the user, skipping the password
+    check's cost; logging in through the form itself is tested in test_login.py."""
+    token = start_session(user)
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["_user_id"] = token
+        session["_fresh"] = True
+
+
+def new_organisation(municipality: Municipality, name: str, **values) -> Organisation:
+    """An organisation added to the session, uncommitted: build many objects, commit once."""
+    values = {"kind": "volunteer", "verification": "verified", **values}
+    organisation = Organisation(municipality=municipality, slug=slugify(name), name=name, **values)
+    db.session.add(organisation)
+    return organisation
+
+
+def new_activity(organisation: Organisation, title: str, **values) -> Activity:
+    """A weekly activity on Tuesdays from next week, added to the session, uncommitted."""
+    values = {"status": "published", "age_min": 8, "age_max": 12, **values}
+    activity = Activity(organisation=organisation, title=title, **values)
+    activity.schedules.append(
+        Schedule(dtstart=next_weekday_at(1, 17), duration_minutes=90, rrule="FREQ=WEEKLY")
+    )
+    db.session.add(activity)
+    return activity

@@ -189,26 +189,59 @@ def test_per_page_may_be_one_hundred(client, make_activity):
         ("page=abc", "page"),
         ("page=1.5", "page"),
         ("page=99999999999999999999999999999999x", "page"),
+        ("page=10001", "page"),
+        ("page=1&page=2", "page"),
         ("per_page=0", "per_page"),
         ("per_page=101", "per_page"),
         ("per_page=ti", "per_page"),
+        ("age=26", "age"),
+        ("age=ni", "age"),
+        ("grade=0", "grade"),
+        ("grade=14", "grade"),
+        ("weekday=8", "weekday"),
+        ("weekday=fredag", "weekday"),
+        ("time=morning", "time"),
+        ("free=kanskje", "free"),
+        ("accessible=2", "accessible"),
+        ("from=2026-02-30", "from"),
+        ("from=01.03.2026", "from"),
+        ("to=2026-13-01", "to"),
+        ("from=2026-03-02&to=2026-03-01", "to"),
+        ("sort=x", "sort"),
+        ("sort=price", "sort"),
+        ("q=" + "a" * 201, "q"),
+        ("category=idrett%3Bdrop", "category"),
+        ("school=%C3%A5sen%20skole", "school"),
+        ("organisation=a/b", "organisation"),
+        ("municipality=" + "x" * 101, "municipality"),
+        ("category=" + ",".join(f"k{n}" for n in range(21)), "category"),
     ],
 )
-def test_bad_parameters_get_400_with_a_message_naming_them(client, query, parameter):
+def test_bad_parameters_get_400_naming_the_parameter(client, query, parameter):
     response = client.get(f"/api/v1/activities?{query}")
     assert response.status_code == 400
     assert response.mimetype == "application/json"
-    message = response.get_json()["error"]
-    assert f"«{parameter}»" in message
-    assert "må være et helt tall" in message
+    body = response.get_json()
+    assert set(body) == {"error", "parameter"}
+    assert body["parameter"] == parameter
+    assert len(body["error"]) > 10 and body["error"].endswith(".")
+
+
+def test_a_nul_character_is_a_json_400(client):
+    response = client.get("/api/v1/activities?q=fot%00ball")
+    assert response.status_code == 400
+    assert "NUL" in response.get_json()["error"]
 
 
 def test_empty_and_unknown_parameters_are_ignored(client, make_activity):
-    make_activity()
-    response = client.get("/api/v1/activities?page=&per_page=&municipality=&q=fotball&sort=x")
+    make_activity(title="Fotballtrening")
+    response = client.get(
+        "/api/v1/activities?page=&per_page=&municipality=&age=&sort=&q=fotball&colour=blue"
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert (body["page"], body["per_page"], body["total"]) == (1, 20, 1)
+    assert [i["title"] for i in body["items"]] == ["Fotballtrening"]
 
 
 def test_municipality_filters_the_list(client, make_activity, make_organisation, make_municipality):
@@ -223,10 +256,18 @@ def test_municipality_filters_the_list(client, make_activity, make_organisation,
     assert [i["title"] for i in drammen["items"]] == ["I Drammen"]
 
 
-def test_unknown_municipality_is_a_json_404(client, municipality):
-    response = client.get("/api/v1/activities?municipality=atlantis")
+@pytest.mark.parametrize(
+    ("parameter", "message"),
+    [
+        ("municipality", "Kommunen «atlantis» finnes ikke."),
+        ("school", "Skolen «atlantis» finnes ikke."),
+        ("organisation", "Organisasjonen «atlantis» finnes ikke."),
+    ],
+)
+def test_an_unknown_place_or_organisation_is_a_json_404(client, municipality, parameter, message):
+    response = client.get(f"/api/v1/activities?{parameter}=atlantis")
     assert response.status_code == 404
-    assert response.get_json() == {"error": "Kommunen «atlantis» finnes ikke."}
+    assert response.get_json() == {"error": message, "parameter": parameter}
 
 
 def test_listing_takes_a_fixed_number_of_queries(client, make_activity, make_category):
@@ -468,3 +509,144 @@ def test_activities_starting_together_are_ordered_by_title(client, make_activity
         make_activity(title=title, schedule=_single(4))
     items = client.get("/api/v1/activities").get_json()["items"]
     assert [i["title"] for i in items] == ["akrobatikk", "Bading", "Ćelle"]
+
+
+# --- search filters, facets, suggestion ------------------------------------------------------
+
+
+@pytest.fixture
+def offers(make_activity, make_category, make_organisation, make_school, make_municipality):
+    """Four offers that differ in text, age, category, day, time of day and price."""
+    idrett = make_category(slug="idrett", name_nb="Idrett")
+    musikk = make_category(slug="musikk", name_nb="Musikk")
+    klubb = make_organisation(slug="bragernes-il", name="Bragernes IL")
+    make_school(slug="fjell", grade_min=1, grade_max=4)  # ages 6-10
+    make_activity(
+        title="Fotballtrening",
+        organisation=klubb,
+        category=idrett,
+        age_min=8,
+        age_max=10,
+        price_nok=0,
+        schedule={"dtstart": next_weekday_at(1, 17), "rrule": "FREQ=WEEKLY"},  # Tue 17:00
+    )
+    make_activity(
+        title="Fotball for ungdom",
+        organisation=klubb,
+        category=idrett,
+        age_min=13,
+        age_max=16,
+        price_nok=300,
+        schedule={"dtstart": next_weekday_at(3, 19), "rrule": "FREQ=WEEKLY"},  # Thu 19:00
+    )
+    make_activity(
+        title="Barnekoret",
+        category=musikk,
+        age_min=7,
+        age_max=11,
+        price_nok=0,
+        accessible=True,
+        schedule={"dtstart": next_weekday_at(5, 11), "rrule": "FREQ=WEEKLY"},  # Sat 11:00
+    )
+    make_activity(
+        title="Sjakk i Lier",
+        organisation=make_organisation(municipality=make_municipality(slug="lier")),
+        age_min=6,
+        age_max=12,
+        price_nok=100,
+        schedule={"dtstart": next_weekday_at(1, 14), "rrule": "FREQ=WEEKLY"},  # Tue 14:00
+    )
+
+
+def _titles(client, query: str) -> list[str]:
+    response = client.get(f"/api/v1/activities?{query}")
+    assert response.status_code == 200, response.get_json()
+    return [item["title"] for item in response.get_json()["items"]]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("q=fotball", {"Fotballtrening", "Fotball for ungdom"}),
+        ("q=fotball&age=9", {"Fotballtrening"}),
+        ("q=fotball&age=9&category=idrett", {"Fotballtrening"}),
+        ("q=kor", {"Barnekoret"}),  # a compound's part, inflected
+        ("age=9", {"Fotballtrening", "Barnekoret", "Sjakk i Lier"}),
+        ("grade=9", {"Fotball for ungdom"}),  # ages 14-15
+        ("category=idrett,musikk", {"Fotballtrening", "Fotball for ungdom", "Barnekoret"}),
+        ("weekday=tir", {"Fotballtrening", "Sjakk i Lier"}),
+        ("weekday=4&weekday=6", {"Fotball for ungdom", "Barnekoret"}),
+        ("time=after_school", {"Fotballtrening", "Sjakk i Lier"}),
+        ("time=evening", {"Fotball for ungdom"}),
+        ("time=weekend", {"Barnekoret"}),
+        ("free=1", {"Fotballtrening", "Barnekoret"}),
+        ("accessible=1", {"Barnekoret"}),
+        ("school=fjell", {"Fotballtrening", "Barnekoret"}),  # ages 6-10 in Drammen
+        ("organisation=bragernes-il", {"Fotballtrening", "Fotball for ungdom"}),
+        ("municipality=lier", {"Sjakk i Lier"}),
+        ("free=1&time=weekend&age=8", {"Barnekoret"}),
+        ("q=fotball&time=weekend", set()),
+    ],
+)
+def test_search_filters_select_the_activities(client, offers, query, expected):
+    assert set(_titles(client, query)) == expected
+
+
+def test_the_list_answers_like_the_search_pages_service(app, client, offers):
+    """The API and the HTML pages share one parser and one service: same ids, same order."""
+    from werkzeug.datastructures import MultiDict
+
+    from directory.search.query import parse_search_args
+    from directory.search.service import search_activities
+
+    for query in ("", "q=fotball", "age=9&sort=newest", "free=1&per_page=1&page=2"):
+        body = client.get(f"/api/v1/activities?{query}").get_json()
+        args = MultiDict([pair.split("=") for pair in query.split("&") if pair])
+        page = search_activities(parse_search_args(args))
+        assert [i["id"] for i in body["items"]] == [a.id for a in page.items]
+        assert (body["total"], body["page"], body["per_page"]) == (
+            page.total,
+            page.page,
+            page.per_page,
+        )
+        assert body["facets"] == page.facets
+
+
+def test_facets_count_within_the_result(client, offers):
+    body = client.get("/api/v1/activities?age=9").get_json()
+    assert body["total"] == 3
+    facets = body["facets"]
+    assert facets["category"] == {"idrett": 1, "musikk": 1}
+    assert facets["weekday"] == {"1": 0, "2": 2, "3": 0, "4": 0, "5": 0, "6": 1, "7": 0}
+    assert facets["time"] == {"after_school": 2, "evening": 0, "weekend": 1}
+    assert facets["free"] == {"1": 2} and facets["accessible"] == {"1": 1}
+
+
+def test_a_misspelling_gets_a_suggestion(client, offers):
+    body = client.get("/api/v1/activities?q=fotbal").get_json()
+    assert body["suggestion"] == "fotball"
+    assert {i["title"] for i in body["items"]} == {"Fotballtrening", "Fotball for ungdom"}
+    exact = client.get("/api/v1/activities?q=fotball").get_json()
+    assert exact["suggestion"] is None and exact["degraded"] is False
+
+
+def test_relevance_puts_title_matches_first_and_sort_changes_the_order(client, make_activity):
+    make_activity(
+        title="Lek og moro", description="Vi spiller fotball innimellom", schedule=_single(1)
+    )
+    make_activity(title="Fotballskole", schedule=_single(9))
+    assert _titles(client, "q=fotball") == ["Fotballskole", "Lek og moro"]
+    assert _titles(client, "q=fotball&sort=soonest") == ["Lek og moro", "Fotballskole"]
+
+
+def test_without_an_index_the_database_answers_and_says_so(app, client, offers):
+    import shutil
+
+    from directory.search.service import get_backend
+
+    get_backend().close()
+    shutil.rmtree(app.config["SEARCH_INDEX_DIR"])
+    body = client.get("/api/v1/activities?q=fotball&age=9").get_json()
+    assert body["degraded"] is True
+    assert [i["title"] for i in body["items"]] == ["Fotballtrening"]
+    assert body["facets"]["free"] == {"1": 1}

@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from directory.activities.schedule import (
     build_rrule,
     first_start,
     format_local_list,
+    next_occurrences,
     next_start,
     occurrences,
     validate_rrule,
@@ -98,3 +102,20 @@ def test_validate_rrule():
     assert validate_rrule("FREQ=WEEKLY;BYDAY=TU") is None
     assert validate_rrule("FREQ=SOMETIMES") is not None
     assert validate_rrule("") is None
+
+
+@given(
+    start=st.datetimes(datetime(2026, 1, 1), datetime(2027, 12, 31)).map(
+        lambda d: d.replace(second=0, microsecond=0)
+    ),
+    duration=st.sampled_from([30, 60, 90, 150]),
+    rule=st.sampled_from(["", "FREQ=WEEKLY", "FREQ=WEEKLY;INTERVAL=2", "FREQ=WEEKLY;COUNT=4"]),
+    skipped=st.sets(st.integers(1, 8), max_size=3),
+    after=st.datetimes(datetime(2026, 1, 1), datetime(2028, 1, 1)),
+)
+def test_next_start_agrees_with_the_full_expansion(start, duration, rule, skipped, after):
+    exdates = format_local_list(start + timedelta(weeks=k) for k in skipped) if rule else ""
+    schedules = [S(start, duration, rule, "", exdates)]
+    after = after.replace(tzinfo=OSLO)
+    full = next_occurrences(schedules, after=after, limit=1, horizon_days=800)
+    assert next_start(schedules, after=after) == (full[0].start if full else None)

@@ -1,7 +1,6 @@
 """Account forms: logging in and registering an organisation."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -10,6 +9,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 from directory.accounts.models import User
 from directory.accounts.operations import normalise_email
 from directory.extensions import db
+from directory.forms import Form
 from directory.organisations.forms import (
     KIND_LABELS,
     add_scheme,
@@ -27,22 +27,28 @@ from directory.policy.orgnumber import is_valid_org_number, normalise_org_number
 from directory.schools.models import Municipality
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """E-mail and password."""
 
     email = EmailField(
         _l("E-post"),
-        validators=[DataRequired(_l("Skriv inn e-postadressen din.")), Length(max=254)],
+        validators=[
+            DataRequired(_l("Skriv inn e-postadressen din.")),
+            Length(max=254, message=_l("E-postadressen kan ha høyst 254 tegn.")),
+        ],
         render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
         _l("Passord"),
-        validators=[DataRequired(_l("Skriv inn passordet ditt.")), Length(max=200)],
+        validators=[
+            DataRequired(_l("Skriv inn passordet ditt.")),
+            Length(max=200, message=_l("Passordet kan ha høyst 200 tegn.")),
+        ],
         render_kw={"autocomplete": "current-password"},
     )
 
 
-class OrganisationRegistrationForm(FlaskForm):
+class OrganisationRegistrationForm(Form):
     """A new organisation: the part of registration a signed-in user fills in too."""
 
     municipality = SelectField(
@@ -117,7 +123,10 @@ class OrganisationRegistrationForm(FlaskForm):
         """One organisation number is registered once per municipality."""
         from directory.organisations.operations import org_number_taken
 
-        if field.data and self.municipality.data and is_valid_org_number(field.data):
+        # Only a municipality from the list: any other id is the municipality field's error,
+        # and one past the id range must not reach the database.
+        known = self.municipality.data in {m.id for m in self.municipalities}
+        if field.data and known and is_valid_org_number(field.data):
             if org_number_taken(self.municipality.data, normalise_org_number(field.data)):
                 raise ValidationError(
                     _l(

@@ -24,7 +24,11 @@ if TYPE_CHECKING:
 
 
 def _day(value: date, with_year: bool) -> str:
-    return format_date(value, "d. MMMM y" if with_year else "d. MMMM")
+    if with_year:
+        # TRANSLATORS: a CLDR date pattern (d = day, MMMM = month name, y = year); keep the letters.
+        return format_date(value, _("d. MMMM y"))
+    # TRANSLATORS: a CLDR date pattern (d = day, MMMM = month name); keep the letters.
+    return format_date(value, _("d. MMMM"))
 
 
 def _clock(value: datetime) -> str:
@@ -51,20 +55,25 @@ def describe_schedule(schedule: ScheduleLike) -> str:
         with_year = start.year != this_year or (
             summary.until is not None and summary.until.year != start.year
         )
-        if summary.repeat == "weekly":
-            text = _("Hver %(weekday)s %(times)s", weekday=weekday, times=times)
+        # Whole sentences, so that each language can order its own words.
+        values = {
+            "weekday": weekday,
+            "times": times,
+            "first": _day(start.date(), with_year),
+            "last": _day(summary.until, with_year) if summary.until is not None else "",
+        }
+        if summary.repeat == "weekly" and summary.until is not None:
+            text = _("Hver %(weekday)s %(times)s, fra %(first)s til %(last)s", **values)
+        elif summary.repeat == "weekly":
+            text = _("Hver %(weekday)s %(times)s, fra %(first)s", **values)
+        elif summary.repeat == "biweekly" and summary.until is not None:
+            text = _("Annenhver %(weekday)s %(times)s, fra %(first)s til %(last)s", **values)
         elif summary.repeat == "biweekly":
-            text = _("Annenhver %(weekday)s %(times)s", weekday=weekday, times=times)
+            text = _("Annenhver %(weekday)s %(times)s, fra %(first)s", **values)
+        elif summary.until is not None:
+            text = _("Gjentas etter en egen regel, %(times)s, fra %(first)s til %(last)s", **values)
         else:
-            text = _("Gjentas etter en egen regel, %(times)s", times=times)
-        if summary.until is not None:
-            text += _(
-                ", fra %(first)s til %(last)s",
-                first=_day(start.date(), with_year),
-                last=_day(summary.until, with_year),
-            )
-        else:
-            text += _(", fra %(first)s", first=_day(start.date(), with_year))
+            text = _("Gjentas etter en egen regel, %(times)s, fra %(first)s", **values)
     extra = parse_local_list(schedule.rdates)
     if extra:
         text += ". " + _(

@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 from dateutil.relativedelta import relativedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -50,6 +49,7 @@ from directory.activities.uploads import (
     read_flyer_upload,
     read_image_upload,
 )
+from directory.forms import Form
 from directory.timeutil import oslo_now
 
 REPEAT_CHOICES = [
@@ -163,7 +163,7 @@ def _facebook_url(form, field) -> None:
         )
 
 
-class ActivityForm(FlaskForm):
+class ActivityForm(Form):
     """Everything an organiser writes about an activity, and one schedule."""
 
     title = StringField(
@@ -264,6 +264,7 @@ class ActivityForm(FlaskForm):
         filters=[_strip],
         render_kw={"rows": 3},
     )
+    accessible = BooleanField(_l("Tilrettelagt for barn med funksjonsnedsettelser"))
     languages = StringField(
         _l("Språk"),
         validators=[Length(max=100, message=_l("Høyst 100 tegn."))],
@@ -303,6 +304,8 @@ class ActivityForm(FlaskForm):
     remove_image = BooleanField(_l("Fjern bildet"))
     flyer = FileField(_l("Flygeblad (PDF)"), render_kw={"accept": "application/pdf"})
     remove_flyer = BooleanField(_l("Fjern flygebladet"))
+    # Shown to, and kept for, school organisations only (the operations force it off otherwise).
+    school_business = BooleanField(_l("Dette er en skolesak (SFO/AKS-plass, fravær, samtykke)"))
 
     first_date = DateField(
         _l("Første dato"),
@@ -458,12 +461,15 @@ class ActivityForm(FlaskForm):
 
         repeating = self.repeat.data in ("weekly", "biweekly")
         until = self.until.data
+        # A first date that failed its own check may be near year 9999, where adding 18 months
+        # overflows the calendar; its error is already shown.
+        first_ok = first is not None and not self.first_date.errors
         if repeating and not self.until.errors:
             if until is None:
                 failed(self.until, _("Velg siste dato for en aktivitet som gjentas."))
-            elif first is not None and until <= first:
+            elif first_ok and until <= first:
                 failed(self.until, _("Siste dato må være etter første dato."))
-            elif first is not None and until > first + relativedelta(months=18):
+            elif first_ok and until > first + relativedelta(months=18):
                 failed(self.until, _("Siste dato kan være høyst 18 måneder etter første dato."))
         if not repeating:
             until = None
@@ -532,11 +538,13 @@ class ActivityForm(FlaskForm):
             "latitude": _coordinate(self.latitude.data),
             "longitude": _coordinate(self.longitude.data),
             "accessibility": self.accessibility.data or "",
+            "accessible": bool(self.accessible.data),
             "languages": self.languages.data or "",
             "registration_url": self.registration_url.data or None,
             "facebook_post_url": self.facebook_post_url.data or None,
             "capacity": self.capacity.data,
             "image_alt": self.image_alt.data or "",
+            "school_business": bool(self.school_business.data),
         }
 
     def schedule_values(self) -> dict[str, Any] | None:
@@ -583,8 +591,8 @@ def activity_form_data(activity) -> dict[str, Any]:
         for name in (
             "title", "summary", "description", "category_id", "tags", "age_min", "age_max",
             "price_nok", "price_note", "venue", "address", "latitude", "longitude",
-            "accessibility", "languages", "registration_url", "facebook_post_url", "capacity",
-            "image_alt", "version",
+            "accessibility", "accessible", "languages", "registration_url", "facebook_post_url",
+            "capacity", "image_alt", "version", "school_business",
         )
     }  # fmt: skip
     if activity.schedules:
@@ -603,7 +611,7 @@ def _as_text(value: Any) -> str:
     return " ".join(str(value).split())
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     """A status button: publish, unpublish, cancel (with an optional public note) or archive."""
 
     version = IntegerField(widget=HiddenInput(), validators=[Optional()])

@@ -66,6 +66,9 @@ class Activity(db.Model):
     image_alt: Mapped[str] = mapped_column(String(200), default="")
     flyer_filename: Mapped[str | None] = mapped_column(String(80))
     facebook_post_url: Mapped[str | None] = mapped_column(String(500))
+    # A school's own notice about school matters (SFO/AKS places, consents...), not a leisure
+    # offer: only then may the school's messaging app carry it.
+    school_business: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     cancellation_note: Mapped[str] = mapped_column(String(300), default="")
     season: Mapped[str] = mapped_column(String(20), default="")

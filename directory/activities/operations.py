@@ -23,8 +23,8 @@ from directory.timeutil import utcnow
 CONTENT_COLUMNS = (
     "organisation_id", "category_id", "title", "summary", "description", "tags", "age_min",
     "age_max", "price_nok", "price_note", "venue", "address", "latitude", "longitude",
-    "accessibility", "languages", "registration_url", "capacity", "image_filename", "image_alt",
-    "flyer_filename", "facebook_post_url",
+    "accessibility", "accessible", "languages", "registration_url", "capacity", "image_filename",
+    "image_alt", "flyer_filename", "facebook_post_url",
 )  # fmt: skip
 SCHEDULE_COLUMNS = ("dtstart", "duration_minutes", "rrule", "rdates", "exdates")
 WEEKS_TO_NEXT_SEASON = 52
@@ -66,9 +66,17 @@ def _municipality_id(activity: Activity) -> int:
     return activity.organisation.municipality_id
 
 
+def _school_business_allowed(fields: dict[str, Any], organisation: Organisation) -> dict[str, Any]:
+    """The fields with `school_business` forced off unless the organiser is a school."""
+    if "school_business" in fields and organisation.kind != "school":
+        return {**fields, "school_business": False}
+    return fields
+
+
 def create_activity(organisation: Organisation, data: ActivityData, *, actor) -> Activity:
     """Add a draft activity for the organisation with one schedule."""
-    activity = Activity(organisation=organisation, status="draft", **data.fields)
+    fields = _school_business_allowed(data.fields, organisation)
+    activity = Activity(organisation=organisation, status="draft", **fields)
     if data.schedule is not None:
         activity.schedules.append(Schedule(**data.schedule))
     db.session.add(activity)
@@ -86,7 +94,7 @@ def create_activity(organisation: Organisation, data: ActivityData, *, actor) ->
 def update_activity(activity: Activity, data: ActivityData, *, actor) -> dict[str, list]:
     """Apply the form's values; the first schedule changes only when given. Returns the changes."""
     changes: dict[str, list] = {}
-    for name, value in data.fields.items():
+    for name, value in _school_business_allowed(data.fields, activity.organisation).items():
         before = getattr(activity, name)
         if before != value:
             changes[name] = [_jsonable(before), _jsonable(value)]

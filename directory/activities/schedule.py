@@ -121,9 +121,19 @@ def next_occurrences(
 
 
 def next_start(schedules: Iterable[ScheduleLike], *, after: datetime | None = None):
-    """The start of the next occurrence that has not ended, or None."""
-    upcoming = next_occurrences(schedules, after=after, limit=1)
-    return upcoming[0].start if upcoming else None
+    """The start of the next occurrence that has not ended, or None.
+
+    Asks each rule for its first start after `after` less the duration, instead of expanding
+    the whole horizon: this runs for every result on every search page.
+    """
+    after = after or utcnow()
+    starts = []
+    for schedule in schedules:
+        duration = timedelta(minutes=schedule.duration_minutes)
+        start = _ruleset(schedule).after(after - duration, inc=False)
+        if start is not None:
+            starts.append(start.replace(tzinfo=OSLO))
+    return min(starts) if starts else None
 
 
 def first_start(schedules: Iterable[ScheduleLike]) -> datetime | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
+from babel.dates import get_day_names
 from flask import (
     Blueprint,
     abort,
@@ -12,11 +15,12 @@ from flask import (
     send_from_directory,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import MultiDict
 
 from directory.activities.display import describe_schedule, event_json_ld
 from directory.activities.forms import ActivityForm, StatusForm, activity_form_data
@@ -40,13 +44,14 @@ from directory.permissions import (
     can_edit_organisation,
     can_view_activity,
 )
-from directory.policy.activity_states import PUBLIC_STATES, allowed_actions
-from directory.schools.models import Municipality
+from directory.policy.activity_states import allowed_actions
+from directory.schools.models import Municipality, School
+from directory.search.base import ResultPage
+from directory.search.query import QueryError, SearchQuery, parse_search_args, query_to_args
+from directory.search.service import UnknownFilterValue, search_activities
 from directory.web import abort_with
 
 bp = Blueprint("activities", __name__)
-
-PER_PAGE = 20
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -55,18 +60,6 @@ PER_PAGE = 20
 def _locale() -> str:
     locale = get_locale()
     return locale.language if locale else "nb"
-
-
-def _page_number() -> int:
-    """?page= as a whole number from 1; anything else is a clear 400."""
-    raw = request.args.get("page", "1").strip()
-    try:
-        page = int(raw) if raw.isdigit() else 0
-    except ValueError:
-        page = 0
-    if page < 1:
-        abort_with(400, _("Sidetallet må være et helt tall fra 1 og oppover."))
-    return page
 
 
 def _load_activity(activity_id: int) -> Activity:
@@ -177,41 +170,194 @@ def _stale_message() -> str:
 # --- public pages ----------------------------------------------------------------------------
 
 
-@bp.route("/")
-def home():
-    """Upcoming public activities, soonest first, 20 a page; ?municipality=<slug> narrows."""
-    page = _page_number()
-    stmt = (
-        select(Activity)
-        .join(Activity.organisation)
-        .where(Activity.status.in_(PUBLIC_STATES), Organisation.verification != "rejected")
-        .options(selectinload(Activity.schedules), selectinload(Activity.organisation))
-    )
-    municipality = None
-    slug = request.args.get("municipality", "").strip()
-    if slug:
-        municipality = db.session.scalar(select(Municipality).where(Municipality.slug == slug))
-        if municipality is None:
-            abort_with(404, _("Kommunen finnes ikke."))
-        stmt = stmt.where(Organisation.municipality_id == municipality.id)
+# --- the search page -------------------------------------------------------------------------
 
-    upcoming = []
-    for activity in db.session.scalars(stmt):
-        start = next_start(activity.schedules)
-        if start is not None:
-            upcoming.append((start, activity))
-    upcoming.sort(key=lambda pair: (pair[0], pair[1].title.casefold(), pair[1].id))
-    total = len(upcoming)
-    pages = max(1, -(-total // PER_PAGE))
-    shown = upcoming[(page - 1) * PER_PAGE : page * PER_PAGE]
+AGES = range(0, 20)
+GRADES = range(1, 14)
+# Facets where several values may be chosen and any of them matches: an unchosen value's count
+# must say what choosing it would add, so these counts leave the facet's own choice out.
+MULTI_FACETS = {"category": "categories", "weekday": "weekdays", "time": "times"}
+# Parameters naming something in the database: their count of matches is one extra query each.
+LOOKUP_PARAMS = ("school", "organisation", "municipality")
+
+
+@dataclass(frozen=True)
+class Chip:
+    """An active filter shown above the results, with a link that removes just that one."""
+
+    label: str
+    url: str
+    counts_as_filter: bool = True  # the search text is shown, but is not one of the filters
+
+
+def time_of_day_labels() -> dict[str, str]:
+    """The names of the times of day, in the interface language."""
+    return {"after_school": _("Etter skoletid"), "evening": _("Kveld"), "weekend": _("Helg")}
+
+
+def weekday_names() -> dict[int, str]:
+    """ISO weekday -> its name in the interface language (Mandag, Måndag, Monday)."""
+    names = get_day_names("wide", locale=get_locale())
+    return {day: names[day - 1].capitalize() for day in range(1, 8)}
+
+
+def grade_label(grade: int) -> str:
+    """'5. trinn'; the three upper-secondary years as 'Vg1'–'Vg3'."""
+    if grade > 10:
+        return _("Vg%(n)d", n=grade - 10)
+    return _("%(n)d. trinn", n=grade)
+
+
+def parse_leniently(args: MultiDict) -> tuple[SearchQuery, dict[str, str]]:
+    """The query with every bad parameter left out, and each bad parameter's message.
+
+    The page shows all the messages at once, each next to its filter, with the rest of the
+    visitor's choices still in the form.
+    """
+    remaining = MultiDict(args)
+    errors: dict[str, str] = {}
+    while True:
+        try:
+            return parse_search_args(remaining), errors
+        except QueryError as exc:
+            errors.setdefault(exc.param, exc.message)
+            if exc.param not in remaining:  # nothing left to drop: give up on the rest
+                return SearchQuery(), errors
+            remaining.poplist(exc.param)
+
+
+def _facet_counts(query: SearchQuery, result: ResultPage) -> dict[str, dict[str, int]]:
+    counts = {name: dict(values) for name, values in result.facets.items()}
+    for facet, attribute in MULTI_FACETS.items():
+        if getattr(query, attribute):
+            wider = search_activities(replace(query, **{attribute: ()}, page=1, per_page=1))
+            counts[facet] = dict(wider.facets.get(facet, {}))
+    return counts
+
+
+def _page_links(page: int, pages: int, radius: int = 2) -> list[int | None]:
+    """Page numbers to link: the first, the last and those near the current; None is a gap."""
+    shown = {1, pages, *range(max(1, page - radius), min(pages, page + radius) + 1)}
+    links: list[int | None] = []
+    previous = 0
+    for number in sorted(shown):
+        if number - previous > 1:
+            links.append(None)
+        links.append(number)
+        previous = number
+    return links
+
+
+def _chips(query: SearchQuery, endpoint: str, names: dict[str, dict]) -> list[Chip]:
+    """The active filters, each with the URL of the same search without it."""
+
+    def without(**changes) -> str:
+        return url_for(endpoint, **query_to_args(query, page=None, **changes))
+
+    chips = []
+    if query.text:
+        chips.append(Chip(_("«%(text)s»", text=query.text), without(q=None), False))
+    if query.age is not None:
+        chips.append(Chip(ngettext("%(num)d år", "%(num)d år", query.age), without(age=None)))
+    if query.grade is not None:
+        chips.append(Chip(grade_label(query.grade), without(grade=None)))
+    for slug in query.categories:
+        rest = [c for c in query.categories if c != slug] or None
+        chips.append(Chip(names["category"].get(slug, slug), without(category=rest)))
+    days = weekday_names()
+    for day in query.weekdays:
+        rest = [d for d in query.weekdays if d != day] or None
+        chips.append(Chip(days[day], without(weekday=rest)))
+    labels = time_of_day_labels()
+    for time in query.times:
+        rest = [t for t in query.times if t != time] or None
+        chips.append(Chip(labels[time], without(time=rest)))
+    if query.free:
+        chips.append(Chip(_("Gratis"), without(free=None)))
+    if query.accessible:
+        chips.append(Chip(_("Tilrettelagt"), without(accessible=None)))
+    for param in LOOKUP_PARAMS:
+        slug = getattr(query, param)
+        if slug:
+            chips.append(Chip(names[param].get(slug, slug), without(**{param: None})))
+    if query.date_from:
+        label = _("Fra %(date)s", date=format_date(query.date_from, _("d. MMMM y")))
+        chips.append(Chip(label, without(**{"from": None})))
+    if query.date_to:
+        label = _("Til %(date)s", date=format_date(query.date_to, _("d. MMMM y")))
+        chips.append(Chip(label, without(to=None)))
+    return chips
+
+
+@bp.route("/", endpoint="home")
+@bp.route("/activities", endpoint="search")
+def home():
+    """Search and browse public activities: text, filters with counts, cards, pages, feeds.
+
+    A bad parameter shows the form again with its message next to its filter (400); an unknown
+    school, organisation or municipality likewise (404).
+    """
+    endpoint = request.endpoint or "activities.home"
+    query, errors = parse_leniently(request.args)
+    status = 400 if errors else 200
+    result = None
+    facets: dict[str, dict[str, int]] = {}
+    if not errors:
+        try:
+            result = search_activities(query)
+        except UnknownFilterValue as exc:
+            errors[exc.param] = exc.message
+            status = 404
+        else:
+            facets = _facet_counts(query, result)
+
+    locale = _locale()
+    categories = sorted(_categories(), key=lambda c: c.name_in(locale).casefold())
+    municipalities = list(db.session.scalars(select(Municipality).order_by(Municipality.name)))
+    schools = list(
+        db.session.scalars(
+            select(School).options(selectinload(School.municipality)).order_by(School.name)
+        )
+    )
+    names: dict[str, dict] = {
+        "category": {c.slug: c.name_in(locale) for c in categories},
+        "school": {s.slug: s.name for s in schools},
+        "municipality": {m.slug: m.name for m in municipalities},
+        "organisation": {},
+    }
+    if query.organisation and "organisation" not in errors:
+        names["organisation"] = dict(
+            db.session.execute(
+                select(Organisation.slug, Organisation.name).where(
+                    Organisation.slug == query.organisation
+                )
+            ).all()
+        )
+    chips = _chips(query, endpoint, names) if result is not None else []
+    # What the sort control shows: empty is the default order (relevance with text).
+    sort = query_to_args(query).get("sort", "")
     return render_template(
         "activities/home.html",
-        items=[{"activity": a, "next_start": s} for s, a in shown],
-        page=page,
-        pages=pages,
-        total=total,
-        municipality=municipality,
-    )
+        endpoint=endpoint,
+        query=query,
+        result=result,
+        errors=errors,
+        raw=request.args,
+        facets=facets,
+        chips=chips,
+        filter_count=sum(chip.counts_as_filter for chip in chips),
+        categories=[(c.slug, c.name_in(locale)) for c in categories],
+        municipalities=municipalities,
+        schools=schools,
+        ages=AGES,
+        grades=[(g, grade_label(g)) for g in GRADES],
+        weekdays=weekday_names(),
+        times=time_of_day_labels(),
+        sort="" if sort == "relevance" else sort,
+        page_links=_page_links(query.page, result.pages) if result else [],
+        args=query_to_args(query, page=None),
+        fix_args=query_to_args(query, **{**dict.fromkeys(errors), "page": None}),
+    ), status
 
 
 @bp.route("/activities/<int:activity_id>")

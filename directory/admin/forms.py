@@ -1,16 +1,16 @@
 """The municipal admin's forms."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from directory.forms import Form
 from directory.organisations.forms import strip
 
 REJECTION_REASON_MAX = 500
 
 
-class RejectForm(FlaskForm):
+class RejectForm(Form):
     """Why the organisation is rejected; the organisation's members see the reason."""
 
     reason = TextAreaField(

@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
-from wtforms import Form, IntegerField, StringField
-from wtforms.validators import NumberRange, Optional
+from wtforms import Form, StringField
+from wtforms.validators import Optional
 
 from directory.activities.models import Activity, Schedule
 from directory.activities.schedule import next_occurrences, parse_local_list
@@ -18,12 +18,12 @@ from directory.rendering import render_markdown
 from directory.schools.models import School
 from directory.timeutil import to_oslo
 
-MAX_PER_PAGE = 100
-DEFAULT_PER_PAGE = 20
 NEXT_OCCURRENCES = 10
 
 
 # --- input ---------------------------------------------------------------------------------
+# The activities list takes the search filters (directory.search.query); the other lists take
+# only ?municipality=.
 
 
 class MunicipalityParams(Form):
@@ -32,34 +32,12 @@ class MunicipalityParams(Form):
     municipality = StringField(validators=[Optional()])
 
 
-class ListParams(MunicipalityParams):
-    """Paging and the municipality of a paged list."""
-
-    # Optional() also accepts an empty value (`?page=`), which then means the default.
-    page = IntegerField(validators=[Optional(), NumberRange(min=1)])
-    per_page = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_PER_PAGE)])
-
-
-def _param_messages() -> dict[str, str]:
-    return {
-        "page": _("Parameteren «page» må være et helt tall som er 1 eller større."),
-        "per_page": _("Parameteren «per_page» må være et helt tall fra 1 til %(max)d.")
-        % {"max": MAX_PER_PAGE},
-        "municipality": _("Parameteren «municipality» er ugyldig."),
-    }
-
-
-def parse_params(args, *, paged: bool) -> tuple[dict[str, Any] | None, str | None]:
-    """The validated parameters from a query string, or None and a bokmål error message."""
-    form = ListParams(args) if paged else MunicipalityParams(args)
+def parse_params(args) -> tuple[dict[str, Any] | None, str | None]:
+    """The validated ?municipality= of a list, or None and a bokmål error message."""
+    form = MunicipalityParams(args)
     if not form.validate():
-        name = next(iter(form.errors))
-        return None, _param_messages()[name]
-    params: dict[str, Any] = {"municipality": (form.municipality.data or "").strip() or None}
-    if paged:
-        params["page"] = form.page.data or 1
-        params["per_page"] = form.per_page.data or DEFAULT_PER_PAGE
-    return params, None
+        return None, _("Parameteren «municipality» er ugyldig.")
+    return {"municipality": (form.municipality.data or "").strip() or None}, None
 
 
 # --- output --------------------------------------------------------------------------------

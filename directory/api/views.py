@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import re
 from collections.abc import Callable
-from datetime import datetime
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
-from directory.activities.models import Activity, Schedule
-from directory.activities.schedule import next_start
-from directory.api import serializers
+from directory.activities.models import Activity
+from directory.api import openapi, serializers
+from directory.approvals.display import parse_week, week_error
 from directory.extensions import db
 from directory.organisations.models import Organisation
 from directory.schools.models import Municipality, School
+from directory.schools.routing import decide_for, decision_json
+from directory.search.query import QueryError, parse_search_args
+from directory.search.service import UnknownFilterValue, search_activities
 from directory.timeutil import utcnow
 from directory.web import abort_with
-
-PUBLIC_STATES = ("published", "cancelled")
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 health_bp = Blueprint("health", __name__)
@@ -30,8 +30,8 @@ health_bp = Blueprint("health", __name__)
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _params(*, paged: bool = False) -> dict:
-    params, error = serializers.parse_params(request.args, paged=paged)
+def _params() -> dict:
+    params, error = serializers.parse_params(request.args)
     if error:
         abort_with(400, error)
     return params
@@ -47,66 +47,11 @@ def _municipality(slug: str | None) -> Municipality | None:
     return municipality
 
 
-def _public_activity_filter(municipality: Municipality | None) -> list:
-    """SQL conditions for activities anyone may see (the organisation table must be joined)."""
-    conditions = [
-        Activity.status.in_(PUBLIC_STATES),
-        Organisation.verification != "rejected",
-    ]
-    if municipality is not None:
-        conditions.append(Organisation.municipality_id == municipality.id)
-    return conditions
-
-
-def _upcoming_activity_ids(
-    municipality: Municipality | None, now: datetime
-) -> list[tuple[int, datetime]]:
-    """(id, next start) of every public activity with an occurrence that has not ended, soonest
-    first.
-
-    The next start follows from RRULE/RDATE/EXDATE expansion, which SQL cannot do, so only the
-    schedule columns are read here and the full rows are loaded for one page afterwards.
-    """
-    rows = db.session.execute(
-        select(
-            Activity.title,
-            Schedule.activity_id,
-            Schedule.dtstart,
-            Schedule.duration_minutes,
-            Schedule.rrule,
-            Schedule.rdates,
-            Schedule.exdates,
-        )
-        .join(Activity, Schedule.activity_id == Activity.id)
-        .join(Organisation, Activity.organisation_id == Organisation.id)
-        .where(*_public_activity_filter(municipality))
-    ).all()
-    schedules_by_activity: dict[int, list] = defaultdict(list)
-    titles: dict[int, str] = {}
-    for row in rows:
-        schedules_by_activity[row.activity_id].append(row)
-        titles[row.activity_id] = row.title
-    upcoming = []
-    for activity_id, schedules in schedules_by_activity.items():
-        start = next_start(schedules, after=now)
-        if start is not None:
-            upcoming.append((activity_id, start))
-    # The same order as the HTML home page: by start, then title, then id.
-    upcoming.sort(key=lambda pair: (pair[1], titles[pair[0]].casefold(), pair[0]))
-    return upcoming
-
-
-def _load_activities(ids: list[int]) -> dict[int, Activity]:
-    activities = db.session.scalars(
-        select(Activity)
-        .where(Activity.id.in_(ids))
-        .options(
-            selectinload(Activity.organisation).selectinload(Organisation.municipality),
-            selectinload(Activity.category),
-            selectinload(Activity.schedules),
-        )
-    ).all()
-    return {a.id: a for a in activities}
+def _parameter_error(status: int, message: str, parameter: str) -> Response:
+    """A JSON error that names the query parameter it is about."""
+    response = jsonify(error=message, parameter=parameter)
+    response.status_code = status
+    return response
 
 
 # --- routes --------------------------------------------------------------------------------
@@ -114,20 +59,29 @@ def _load_activities(ids: list[int]) -> dict[int, Activity]:
 
 @bp.route("/activities")
 def list_activities():
-    """Public activities with an occurrence still to come, soonest first, one page at a time."""
-    params = _params(paged=True)
-    municipality = _municipality(params["municipality"])
-    now = utcnow()
-    upcoming = _upcoming_activity_ids(municipality, now)
-    page, per_page = params["page"], params["per_page"]
-    window = upcoming[(page - 1) * per_page : page * per_page]
-    activities = _load_activities([activity_id for activity_id, _start in window])
-    items = [
-        serializers.activity_item(activities[activity_id], next_start=start)
-        for activity_id, start in window
-        if activity_id in activities  # deleted between the two queries
-    ]
-    return jsonify(items=items, total=len(upcoming), page=page, per_page=per_page)
+    """Public activities matching the search filters, one page at a time, with facet counts.
+
+    The same parameters as the HTML search pages, parsed and answered by the search service.
+    """
+    try:
+        query = parse_search_args(request.args)
+        page = search_activities(query)
+    except QueryError as exc:
+        return _parameter_error(400, exc.message, exc.param)
+    except UnknownFilterValue as exc:
+        return _parameter_error(404, exc.message, exc.param)
+    return jsonify(
+        items=[
+            serializers.activity_item(activity, next_start=page.next_starts[activity.id])
+            for activity in page.items
+        ],
+        total=page.total,
+        page=page.page,
+        per_page=page.per_page,
+        facets=page.facets,
+        suggestion=page.suggestion,
+        degraded=page.degraded,
+    )
 
 
 @bp.route("/activities/<int:activity_id>")
@@ -179,6 +133,55 @@ def list_schools():
     return jsonify(items=[serializers.school_item(s) for s in schools])
 
 
+@bp.route("/routing")
+def routing():
+    """The routing decision for a public activity at a school: channel, rule and reasons."""
+    args = request.args
+    raw_activity = args.get("activity", "").strip()
+    if not raw_activity:
+        return _parameter_error(400, _("Oppgi aktiviteten med activity=<id>."), "activity")
+    if not re.fullmatch(r"[0-9]{1,10}", raw_activity) or int(raw_activity) > openapi.MAX_ID:
+        return _parameter_error(
+            400, _("«activity» må være id-en til en aktivitet (et helt tall)."), "activity"
+        )
+    school_slug = args.get("school", "").strip()
+    if not school_slug:
+        return _parameter_error(400, _("Oppgi skolen med school=<kortnavn>."), "school")
+    raw_week = args.get("week", "").strip()
+    week = parse_week(raw_week) if raw_week else None
+    if raw_week and week is None:
+        return _parameter_error(400, week_error(), "week")
+
+    activity = db.session.scalar(
+        select(Activity)
+        .where(Activity.id == int(raw_activity))
+        .options(selectinload(Activity.organisation).selectinload(Organisation.municipality))
+    )
+    # No login here: only public activities exist (a draft is not revealed).
+    if activity is None or not activity.is_public:
+        return _parameter_error(404, _("Aktiviteten finnes ikke."), "activity")
+    school = db.session.scalar(select(School).where(School.slug == school_slug))
+    if school is None:
+        return _parameter_error(
+            404, _("Skolen «%(slug)s» finnes ikke.", slug=school_slug), "school"
+        )
+    if school.municipality_id != activity.organisation.municipality_id:
+        return _parameter_error(
+            404,
+            _("Skolen «%(slug)s» hører ikke til kommunen der aktiviteten er.", slug=school_slug),
+            "school",
+        )
+    return jsonify(decision_json(decide_for(activity, school, week)))
+
+
+@bp.route("/openapi.json")
+def openapi_json():
+    """The OpenAPI 3.1 description of this API and /healthz."""
+    response = jsonify(openapi.openapi_document())
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
 # --- health --------------------------------------------------------------------------------
 
 HEALTH_CHECKS_KEY = "directory.health_checks"
@@ -196,10 +199,12 @@ def check_database() -> bool:
     return True
 
 
-def check_search() -> bool:
-    """Listing is served by the database until the search index exists; the search package
-    replaces this check with one of its own."""
-    return True
+def check_search() -> str:
+    """The search index's state: "ok", or "degraded" when it is missing or broken and search
+    answers from the database."""
+    from directory.search.service import index_status
+
+    return index_status()
 
 
 @bp.record_once
@@ -222,12 +227,15 @@ def healthz():
     report: dict[str, str] = {}
     for name, check in current_app.extensions[HEALTH_CHECKS_KEY].items():
         try:
-            passed = check() is not False
+            outcome = check()
         except Exception:  # any failure of a component is reported, never raised
             current_app.logger.exception("health check %s failed", name)
             db.session.rollback()
-            passed = False
-        report[name] = "ok" if passed else "error"
+            outcome = False
+        # A check may name its own state ("degraded"); anything but "ok" counts as failing.
+        report[name] = (
+            outcome if isinstance(outcome, str) else "error" if outcome is False else "ok"
+        )
     healthy = all(value == "ok" for value in report.values())
     response = jsonify(status="ok" if healthy else "degraded", **report)
     response.status_code = 200 if healthy else 503

@@ -1737,6 +1737,33 @@ LIER_ORGS = (
     ),
 )
 
+
+@dataclass(frozen=True)
+class NoticeSpec:
+    """A school's own notice about school matters (SFO/AKS places): it goes in the messaging app."""
+
+    org: str  # the OrgSpec key of the school-kind organisation
+    title: str
+    summary: str
+    description: str
+    ages: tuple[int, int]
+    weeks_ahead: int  # the notice's date, counted in weeks from this week's Monday
+
+
+SCHOOL_NOTICES = (
+    NoticeSpec(
+        "fjell-skole",
+        "SFO i vinterferien: påmelding",
+        "Påmelding til SFO i vinterferien for elever på 1.–4. trinn ved Fjell skole.",
+        "SFO holder åpent i vinterferien for barn som har plass. Meld på barnet ditt i "
+        "foreldreportalen innen fredag, så vi vet hvor mange voksne vi trenger.\n\n"
+        "Dette er en melding fra skolen om skolens egne tilbud.",
+        (6, 10),
+        3,
+    ),
+)
+
+
 KIND_PARAGRAPHS = {
     "volunteer": "Vi er en frivillig organisasjon drevet av foreldre og ildsjeler. Kontingenten holdes lav, og ingen skal stå utenfor på grunn av økonomi – spør oss om støtte til utstyr og kontingent.",
     "municipal": "Vi er en del av {municipality} kommune. Tilbudene er åpne for alle barn og unge som bor i kommunen.",

@@ -6,7 +6,6 @@ import re
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
@@ -19,6 +18,7 @@ from wtforms.validators import (
 )
 
 from directory.accounts.operations import normalise_email
+from directory.forms import Form
 from directory.policy.orgnumber import is_valid_org_number, normalise_org_number
 
 KIND_LABELS = {
@@ -139,7 +139,7 @@ def role_choices() -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in ROLE_LABELS.items()]
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(Form):
     """The organisation's public page: name, description and contact details."""
 
     name = StringField(
@@ -228,7 +228,7 @@ class OrganisationForm(FlaskForm):
                 )
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     """Invite someone by e-mail to join as owner or editor."""
 
     email = EmailField(
@@ -260,7 +260,7 @@ class InviteForm(FlaskForm):
             raise ValidationError(_l("Denne personen er allerede medlem av organisasjonen."))
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     """Change a member's role."""
 
     role = SelectField(
@@ -270,11 +270,11 @@ class RoleForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button with nothing but a CSRF token behind it."""
 
 
-class InvitationAccountForm(FlaskForm):
+class InvitationAccountForm(Form):
     """Create an account while accepting an invitation; the e-mail is the invited one."""
 
     name = StringField(

@@ -15,7 +15,7 @@ from directory.timeutil import utcnow
 if TYPE_CHECKING:
     from directory.accounts.models import User
     from directory.activities.models import Activity
-    from directory.schools.models import Municipality
+    from directory.schools.models import Municipality, School
 
 ORGANISATION_KINDS = ("volunteer", "municipal", "school", "commercial")
 VERIFICATION_STATES = ("pending", "verified", "rejected")
@@ -39,6 +39,9 @@ class Organisation(db.Model):
     facebook_page_url: Mapped[str | None] = mapped_column(String(500))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(30))
+    # For kind "school": the school this is (or whose SFO/AKS it is); the routing rule's
+    # "school-own" applies only there.
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="SET NULL"))
     verification: Mapped[str] = mapped_column(String(20), default="pending")
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -48,6 +51,7 @@ class Organisation(db.Model):
     version: Mapped[int] = mapped_column(default=1)
 
     municipality: Mapped[Municipality] = relationship()
+    school: Mapped[School | None] = relationship()
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="organisation", cascade="all, delete-orphan"
     )

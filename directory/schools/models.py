@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from directory.dbtypes import UTCDateTime
 from directory.extensions import db
+from directory.timeutil import utcnow
 
 if TYPE_CHECKING:
     from directory.accounts.models import User
@@ -100,3 +103,38 @@ class SchoolStaff(db.Model):
 
     school: Mapped[School] = relationship(back_populates="staff")
     user: Mapped[User] = relationship(back_populates="school_roles")
+
+
+class ChannelPolicy(db.Model):
+    """A channel policy: the municipal default (school_id empty) or one school's override.
+
+    `settings` holds only what directory.policy.channel_policy accepts: the default has every
+    setting, an override the ones the school changed.
+    """
+
+    __tablename__ = "channel_policy"
+    __table_args__ = (
+        # One municipal default per municipality (a school has at most one override through
+        # its unique school_id).
+        Index(
+            "uq_channel_policy_municipal_default",
+            "municipality_id",
+            unique=True,
+            sqlite_where=text("school_id IS NULL"),
+            postgresql_where=text("school_id IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id"))
+    school_id: Mapped[int | None] = mapped_column(
+        ForeignKey("school.id", ondelete="CASCADE"), unique=True
+    )
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    school: Mapped[School | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}

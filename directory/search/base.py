@@ -52,6 +52,9 @@ class ActivityDocument:
     next_start: datetime | None
     last_end: datetime | None
     published_at: datetime | None
+    # The first few (start, end) pairs that had not ended at index time: lets the index order
+    # by the real next start after next_start has passed, until the nightly reindex.
+    upcoming: tuple[tuple[datetime, datetime], ...] = ()
 
 
 @dataclass

@@ -62,6 +62,8 @@ class SearchQuery:
     per_page: int = DEFAULT_PER_PAGE
     # Filled in by the service from `school` (its grades), never from the query string.
     school_grades: tuple[int, int] | None = field(default=None, compare=False)
+    # The school's municipality (slug), filled in with school_grades: the catchment area.
+    school_municipality: str | None = field(default=None, compare=False)
 
     @property
     def has_filters(self) -> bool:
@@ -102,9 +104,13 @@ def _int(args, name: str, low: int, high: int, message: str) -> int | None:
     raw = _one(args, name)
     if not raw:
         return None
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+    try:
+        value = int(raw) if raw.isascii() and raw.isdigit() else None
+    except ValueError:  # more digits than Python converts (4300): certainly out of range
+        value = None
+    if value is None or not low <= value <= high:
         raise QueryError(name, message)
-    return int(raw)
+    return value
 
 
 def _flag(args, name: str) -> bool:

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask_babel import gettext
 from werkzeug.serving import make_server
 
 from directory import PROJECT_ROOT, create_app
@@ -110,3 +115,95 @@ def artifacts_dir() -> Path:
     """The git-ignored folder where browser tests leave screenshots."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+# --- the demo data, served: what a parent would see --------------------------------------------
+
+
+class RequestLog:
+    """WSGI middleware that notes every request the server answers: what the browser really
+    asked for, including what it fetches on its own (a favicon probe) without telling Playwright."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+        self.lock = threading.Lock()
+        self.entries: list[str] = []
+
+    def __call__(self, environ, start_response):
+        query = environ.get("QUERY_STRING", "")
+        line = environ["REQUEST_METHOD"] + " " + environ.get("PATH_INFO", "")
+        with self.lock:
+            self.entries.append(line + (f"?{query}" if query else ""))
+        return self.wsgi_app(environ, start_response)
+
+    def mark(self) -> int:
+        """A position in the log, to read what came after it with `since`."""
+        with self.lock:
+            return len(self.entries)
+
+    def since(self, mark: int) -> list[str]:
+        """The requests answered after `mark`, as 'METHOD /path?query'."""
+        with self.lock:
+            return self.entries[mark:]
+
+
+@dataclass(frozen=True)
+class DemoSite:
+    """The app with the demo data, served on 127.0.0.1, and a way to read its database."""
+
+    url: str
+    app: Flask
+    requests: RequestLog
+
+    def gettext(self, lang: str, text: str) -> str:
+        """`text` as the site shows it in `lang` (the bokmål source until it is translated)."""
+        with self.app.test_request_context(f"/?lang={lang}"):
+            return gettext(text)
+
+
+@contextmanager
+def _serving(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="demo-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory) -> Iterator[DemoSite]:
+    """The demo municipalities, organisations and ~300 activities, indexed and served.
+
+    A separate instance from `live_server`: the demo brings its own Drammen, and the smoke
+    test's organisation would be lost among the demo's activities.
+    """
+    from directory.demo import load_demo
+    from directory.search.service import rebuild_index
+
+    root: Path = tmp_path_factory.mktemp("demo-instance")
+    app = create_app(
+        {
+            "SECRET_KEY": "browser-demo-secret-key",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{root / 'demo.sqlite3'}",
+            "WTF_CSRF_ENABLED": True,
+            "UPLOAD_FOLDER": str(root / "uploads"),
+            "SEARCH_INDEX_DIR": str(root / "search-index"),
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        load_demo()
+        db.session.commit()
+        rebuild_index()
+        db.session.remove()
+    log = RequestLog(app.wsgi_app)
+    app.wsgi_app = log  # type: ignore[method-assign]
+    with _serving(app) as url:
+        yield DemoSite(url=url, app=app, requests=log)

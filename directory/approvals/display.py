@@ -1,0 +1,72 @@
+"""Showing routing decisions: ISO weeks as people pick them, channel names in words.
+
+Shared by the organiser's "Nå ut via skolene" page, the API and the `route` command, so the
+three read weeks the same way and agree on every decision.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from flask_babel import gettext as _
+
+from directory.schools.routing import iso_week
+from directory.timeutil import oslo_now
+
+WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
+WEEKS_AHEAD = 3  # the organiser's page offers this week and the next three
+
+
+def parse_week(value: str) -> str | None:
+    """'2026-W48' when the value is a real ISO week (week 53 only in years that have one)."""
+    match = WEEK_PATTERN.match(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        return None
+    year, week = int(match.group(1)), int(match.group(2))
+    try:
+        date.fromisocalendar(year, week, 1)
+    except ValueError:
+        return None
+    return f"{year:04d}-W{week:02d}"
+
+
+def week_error() -> str:
+    """The message for a week that is not an ISO week."""
+    return _("Uken må skrives som år og ukenummer, for eksempel 2026-W48.")
+
+
+def week_monday(week: str) -> date:
+    """The Monday of a valid ISO week."""
+    year, number = week.split("-W")
+    return date.fromisocalendar(int(year), int(number), 1)
+
+
+def upcoming_weeks(today: date | None = None) -> list[str]:
+    """This ISO week and the next WEEKS_AHEAD, in order."""
+    today = today or oslo_now().date()
+    return [iso_week(today + timedelta(weeks=n)) for n in range(WEEKS_AHEAD + 1)]
+
+
+def week_label(week: str) -> str:
+    """'Uke 48 (23. november)' for the week select."""
+    from flask_babel import format_date
+
+    number = int(week.split("-W")[1])
+    return _(
+        "Uke %(number)s (fra %(date)s)",
+        number=number,
+        date=format_date(week_monday(week), _("d. MMMM y")),
+    )
+
+
+def channel_label(channel: str, messaging_label: str) -> str:
+    """A channel in words for organisers and parents."""
+    labels = {
+        "school_messaging": _("Skolens meldingsapp (%(label)s)", label=messaging_label),
+        "facebook_share": _("Deling på skolens Facebook-side"),
+        "backpack_post": _("Ranselpost (papirflyer)"),
+        "directory_only": _("Bare i katalogen"),
+        "not_eligible": _("Ikke gjennom denne skolen"),
+    }
+    return labels[channel]

@@ -1,0 +1,52 @@
+"""Distribution requests: an organiser asks to reach one school's parents in one week."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from directory.dbtypes import UTCDateTime
+from directory.extensions import db
+from directory.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from directory.activities.models import Activity
+    from directory.schools.models import School
+
+REQUEST_STATES = ("pending", "approved", "rejected", "withdrawn", "exported")
+# States that take a place in the school's weekly quota.
+QUOTA_STATES = ("pending", "approved", "exported")
+
+
+class DistributionRequest(db.Model):
+    """One activity × school × ISO week, with the routing decision as it was when sent."""
+
+    __tablename__ = "distribution_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activity.id", ondelete="CASCADE"), index=True
+    )
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    week: Mapped[str] = mapped_column(String(8), index=True)  # ISO week, "2026-W48"
+    channel: Mapped[str] = mapped_column(String(30))
+    rule: Mapped[str] = mapped_column(String(30))
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    grades: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_reason: Mapped[str] = mapped_column(Text, default="")
+    exported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    exported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(default=1)
+
+    activity: Mapped[Activity] = relationship()
+    school: Mapped[School] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}

@@ -1,0 +1,1 @@
+"""Calendars, feeds and the embeddable widget: the filtered activities in other formats."""

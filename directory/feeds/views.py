@@ -1,0 +1,386 @@
+"""Calendars (.ics), the Atom feed and the embeddable widget: public, cacheable, no cookie.
+
+Each takes the same filters as the search pages (parsed by directory.search.query) and asks the
+search service for the activities, so a filter means the same everywhere. Responses carry an
+ETag and a Last-Modified date and answer conditional requests with 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time, timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    render_template,
+    request,
+    url_for,
+)
+from flask.blueprints import BlueprintSetupState
+from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from werkzeug.http import is_resource_modified
+
+from directory.activities.models import Activity
+from directory.calendar import activity_calendar, calendar_links, ics_filename, webcal_url
+from directory.extensions import db
+from directory.feeds.atom import AtomEntry, AtomFeed, build_feed
+from directory.organisations.models import Organisation
+from directory.rendering import format_price
+from directory.search.base import ResultPage
+from directory.search.query import (
+    QueryError,
+    SearchQuery,
+    parse_search_args,
+    query_to_args,
+)
+from directory.search.service import UnknownFilterValue, search_activities
+from directory.security import allow_framing
+from directory.timeutil import OSLO, utcnow
+from directory.web import abort_with
+
+bp = Blueprint("feeds", __name__)
+
+CALENDAR_LIMIT = 500
+ATOM_LIMIT = 50
+EMBED_LIMIT = 20
+MAX_AGE = 300  # seconds a client or shared cache may keep a response without asking again
+REFRESH_INTERVAL = timedelta(hours=6)  # what subscribed calendars are asked to poll at
+# Part of every ETag: bump it when the output format changes, so caches fetch the new form.
+FORMAT_VERSION = "1"
+
+
+@bp.record_once
+def _register_template_helpers(state: BlueprintSetupState) -> None:
+    # The activity page belongs to the activities blueprint; its calendar buttons need these.
+    state.app.jinja_env.globals.update(
+        activity_calendar_links=activity_calendar_links,
+        webcal_url=webcal_url,
+        feed_urls=feed_urls,
+    )
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _locale() -> str:
+    locale = get_locale()
+    return locale.language if locale else "nb"
+
+
+def _host_url() -> str:
+    """Scheme and host for absolute links: PUBLIC_BASE_URL when set, else this request's."""
+    return (current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
+
+
+def _absolute(endpoint: str, **values) -> str:
+    return _host_url() + url_for(endpoint, **values)
+
+
+def activity_calendar_links(activity: Activity):
+    """Google Calendar and Outlook links for an activity page (None when no date is left)."""
+    page = _absolute("activities.show_activity", activity_id=activity.id)
+    return calendar_links(activity, activity_url=page, now=utcnow())
+
+
+@dataclass(frozen=True)
+class FeedUrls:
+    """Where the current search is available as a calendar, a subscription, a feed, a widget."""
+
+    calendar: str
+    webcal: str
+    atom: str
+    embed: str
+
+
+def feed_urls(query: SearchQuery | None = None) -> FeedUrls:
+    """Absolute URLs of the calendar, webcal subscription, Atom feed and widget for a search."""
+    args = _filter_args(query) if query is not None else {}
+    calendar = _absolute("feeds.calendar_feed", **args)
+    return FeedUrls(
+        calendar=calendar,
+        webcal=webcal_url(calendar),
+        atom=_absolute("feeds.atom_feed", **args),
+        embed=_absolute("feeds.embed", **args),
+    )
+
+
+def _filter_args(query: SearchQuery) -> dict[str, object]:
+    """The query's filters as URL parameters, without paging and sorting."""
+    return query_to_args(query, sort=None, page=None, per_page=None)
+
+
+def _parse_query() -> SearchQuery:
+    try:
+        return parse_search_args(request.args)
+    except QueryError as exc:
+        abort_with(400, exc.message)
+        raise  # unreachable: abort_with raises
+
+
+def _search(query: SearchQuery, limit: int) -> ResultPage:
+    """The first `limit` matching public activities, in the query's order, in one page."""
+    try:
+        return search_activities(replace(query, page=1, per_page=limit))
+    except UnknownFilterValue as exc:
+        abort_with(404, exc.message)
+        raise  # unreachable: abort_with raises
+
+
+def _today() -> str:
+    return datetime.now(OSLO).date().isoformat()
+
+
+def _fingerprint(kind: str, activities: list[Activity], *extra: object) -> str:
+    """An ETag value from what the output is made of: rows, versions, filters, language, host."""
+    rows = [
+        (
+            a.id,
+            a.version,
+            a.updated_at.isoformat(),
+            a.organisation.id,
+            a.organisation.version,
+            a.category.name_in(_locale()) if a.category else None,
+        )
+        for a in activities
+    ]
+    material = repr(
+        (FORMAT_VERSION, kind, _host_url(), request.script_root, _locale(), rows, extra)
+    )
+    return hashlib.sha256(material.encode()).hexdigest()[:40]
+
+
+def _last_changed(activities: list[Activity]) -> datetime:
+    """The latest change among these activities and their organisations."""
+    stamps = [a.updated_at for a in activities] + [a.organisation.updated_at for a in activities]
+    return max(stamps, default=datetime(2000, 1, 1, tzinfo=UTC))
+
+
+def _list_last_modified(activities: list[Activity]) -> datetime:
+    """Last-Modified of a filtered list: it must move when an activity leaves the list too.
+
+    An unpublished or archived activity is no longer among the rows, so the latest change to
+    any activity or organisation counts (a draft's edit only costs a needless refetch); and the
+    list changes at midnight, when finished activities drop out of it.
+    """
+    latest_activity = db.session.scalar(select(func.max(Activity.updated_at)))
+    latest_organisation = db.session.scalar(select(func.max(Organisation.updated_at)))
+    midnight = datetime.combine(datetime.now(OSLO).date(), time(0), tzinfo=OSLO)
+    candidates = [_last_changed(activities), midnight.astimezone(UTC)]
+    candidates += [v for v in (latest_activity, latest_organisation) if v is not None]
+    return max(candidates)
+
+
+def _conditional(
+    etag: str,
+    last_modified: datetime,
+    build: Callable[[], bytes],
+    *,
+    mimetype: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A 304 when the client's copy is current, else the built body; both with cache headers.
+
+    The ETag is weak: the bytes differ between two requests (an iCalendar DTSTAMP is the time
+    of writing) while the content is the same.
+    """
+    last_modified = min(last_modified.astimezone(UTC).replace(microsecond=0), utcnow())
+    if not is_resource_modified(request.environ, etag=f'W/"{etag}"', last_modified=last_modified):
+        response = Response(status=304)
+    else:
+        response = Response(build(), mimetype=mimetype, headers=headers or {})
+    response.set_etag(etag, weak=True)
+    response.last_modified = last_modified
+    response.cache_control.public = True
+    response.cache_control.max_age = MAX_AGE
+    return response
+
+
+def _load_public_activity(activity_id: int) -> Activity:
+    activity = db.session.scalar(
+        select(Activity)
+        .where(Activity.id == activity_id)
+        .options(
+            selectinload(Activity.schedules),
+            selectinload(Activity.organisation),
+            selectinload(Activity.category),
+        )
+    )
+    if activity is None or not activity.is_public:
+        abort(404)  # drafts stay unknown, even to their own organisation, in a public file
+    return activity
+
+
+def _ics(activities: list[Activity], *, name: str, feed: bool) -> bytes:
+    return activity_calendar(
+        activities,
+        base_url=_host_url() + request.script_root,
+        now=utcnow(),
+        name=name,
+        locale=_locale(),
+        cancelled_label=_("Avlyst"),
+        refresh_interval=REFRESH_INTERVAL if feed else None,
+    )
+
+
+# --- routes ---------------------------------------------------------------------------------
+
+
+@bp.route("/activities/<int:activity_id>.ics")
+def activity_ics(activity_id: int):
+    """One public activity as an iCalendar file, one event per schedule."""
+    activity = _load_public_activity(activity_id)
+    filename = ics_filename(activity.title)
+    return _conditional(
+        _fingerprint("activity.ics", [activity]),
+        _last_changed([activity]),
+        lambda: _ics([activity], name=activity.title, feed=False),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.route("/calendar.ics")
+def calendar_feed():
+    """The filtered public activities as a subscribable calendar, soonest first, at most 500."""
+    query = replace(_parse_query(), sort="soonest")
+    result = _search(query, CALENDAR_LIMIT)
+    activities = result.items
+    return _conditional(
+        _fingerprint(
+            "calendar.ics",
+            activities,
+            sorted(_filter_args(query).items()),
+            _today(),
+            [result.next_starts.get(a.id) for a in activities],
+        ),
+        _list_last_modified(activities),
+        lambda: _ics(activities, name=_("Aktiviteter for barn og unge"), feed=True),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": 'attachment; filename="aktiviteter.ics"'},
+    )
+
+
+def _entry_summary(activity: Activity, next_start: datetime | None) -> str:
+    parts = []
+    if activity.status == "cancelled":
+        parts.append(_("Aktiviteten er avlyst."))
+    if activity.summary:
+        parts.append(activity.summary.strip())
+    parts.append(_("Alder: %(min)s–%(max)s år.", min=activity.age_min, max=activity.age_max))
+    parts.append(_("Pris: %(price)s.", price=format_price(activity.price_nok)))
+    if next_start is not None:
+        # TRANSLATORS: a CLDR date pattern: EEEE weekday, d day, MMMM month, HH:mm time.
+        when = format_datetime(next_start, _("EEEE d. MMMM 'kl.' HH:mm"))
+        parts.append(_("Neste gang: %(when)s.", when=when))
+    place = ", ".join(p for p in (activity.venue, activity.address) if p)
+    if place:
+        parts.append(_("Sted: %(place)s.", place=place))
+    return " ".join(parts)
+
+
+@bp.route("/feed.atom")
+def atom_feed():
+    """The filtered public activities as an Atom feed, newest published first, at most 50."""
+    query = replace(_parse_query(), sort="newest")
+    result = _search(query, ATOM_LIMIT)
+    # Newest published first, whatever order the backend had for equal dates.
+    activities = sorted(
+        result.items,
+        key=lambda a: ((a.published_at or a.created_at), a.id),
+        reverse=True,
+    )
+    args = _filter_args(query)
+    last_modified = _list_last_modified(activities)
+
+    def build() -> bytes:
+        locale = _locale()
+        entries = [
+            AtomEntry(
+                id=_absolute("activities.show_activity", activity_id=a.id, lang=None),
+                title=_("Avlyst: %(title)s", title=a.title) if a.status == "cancelled" else a.title,
+                updated=max(a.updated_at, a.organisation.updated_at),
+                published=a.published_at,
+                link=_absolute("activities.show_activity", activity_id=a.id),
+                summary=_entry_summary(a, result.next_starts.get(a.id)),
+                author=a.organisation.name,
+                categories=((a.category.slug, a.category.name_in(locale)),) if a.category else (),
+            )
+            for a in activities
+        ]
+        feed = AtomFeed(
+            id=_absolute("feeds.atom_feed", **args, lang=None),
+            title=_("Aktiviteter for barn og unge"),
+            subtitle=_("Nye og oppdaterte aktiviteter i Aktivitetskatalogen"),
+            updated=last_modified,
+            self_link=_absolute("feeds.atom_feed", **args),
+            alternate_link=_absolute("activities.home", **args),
+            author=_("Aktivitetskatalogen"),
+            lang=locale,
+        )
+        return build_feed(feed, entries)
+
+    return _conditional(
+        _fingerprint(
+            "feed.atom",
+            activities,
+            sorted(args.items()),
+            _today(),
+            [result.next_starts.get(a.id) for a in activities],
+        ),
+        last_modified,
+        build,
+        mimetype="application/atom+xml",
+    )
+
+
+@bp.route("/embed")
+def embed():
+    """A compact list of the filtered activities for a school or municipal page's iframe."""
+    # First, so that an error page (a bad filter) shows inside the iframe too.
+    allow_framing()
+    query = _parse_query()
+    limit = min(query.per_page, EMBED_LIMIT)
+    result = _search(replace(query, page=1, per_page=limit), limit)
+    activities = result.items
+    args = _filter_args(query)
+
+    def build() -> bytes:
+        html = render_template(
+            "feeds/embed.html",
+            items=[
+                {
+                    "activity": a,
+                    "url": _absolute("activities.show_activity", activity_id=a.id),
+                    "next_start": result.next_starts.get(a.id),
+                }
+                for a in activities
+            ],
+            total=result.total,
+            all_url=_absolute("activities.home", **args),
+            lang=g.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"],
+        )
+        return html.encode("utf-8")
+
+    return _conditional(
+        _fingerprint(
+            "embed",
+            activities,
+            sorted(args.items()),
+            query.sort,
+            limit,
+            result.total,
+            [result.next_starts.get(a.id) for a in activities],
+        ),
+        _list_last_modified(activities),
+        build,
+        mimetype="text/html",
+    )

@@ -1,0 +1,130 @@
+"""The routing rule applied to stored data: activity and school rows in, a Decision out.
+
+The rule itself is pure (directory.policy.routing); this module only gathers its inputs from
+the database (the effective policy, the week's quota usage) and presents its reasons in the
+visitor's language.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext
+from sqlalchemy import func, select
+
+from directory.activities.models import Activity
+from directory.approvals.models import QUOTA_STATES, DistributionRequest
+from directory.extensions import db
+from directory.policy.channel_policy import default_settings, effective_policy
+from directory.policy.routing import Decision, Offer, Policy, Reason, SchoolInfo, WeekUsage, decide
+from directory.schools.models import ChannelPolicy, School
+from directory.timeutil import oslo_now
+
+
+def iso_week(day: date | None = None) -> str:
+    """The ISO week of a day (today in Oslo by default) as '2026-W48'."""
+    year, week, _weekday = (day or oslo_now().date()).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def offer_for(activity: Activity) -> Offer:
+    """The routing rule's view of an activity and its organiser."""
+    organisation = activity.organisation
+    return Offer(
+        organisation_kind=organisation.kind,
+        organisation_verified=organisation.verified,
+        age_min=activity.age_min,
+        age_max=activity.age_max,
+        has_facebook_post=bool(activity.facebook_post_url),
+        has_flyer=activity.has_flyer,
+        school_slug=organisation.school.slug if organisation.school is not None else None,
+        school_business=activity.school_business and organisation.kind == "school",
+    )
+
+
+def school_info(school: School) -> SchoolInfo:
+    """The routing rule's view of a school."""
+    return SchoolInfo(
+        slug=school.slug,
+        grade_min=school.grade_min,
+        grade_max=school.grade_max,
+        has_facebook_page=school.has_facebook_page,
+        accepts_backpack_post=school.accepts_backpack_post,
+        messaging_label=school.municipality.messaging_label,
+    )
+
+
+def municipal_default(municipality_id: int) -> ChannelPolicy | None:
+    """The stored municipal default policy, if the municipality has set one."""
+    return db.session.scalar(
+        select(ChannelPolicy).where(
+            ChannelPolicy.municipality_id == municipality_id, ChannelPolicy.school_id.is_(None)
+        )
+    )
+
+
+def school_override(school: School) -> ChannelPolicy | None:
+    """The school's stored override, if it has one."""
+    return db.session.scalar(select(ChannelPolicy).where(ChannelPolicy.school_id == school.id))
+
+
+def default_settings_for(municipality_id: int) -> dict[str, Any]:
+    """The municipal default's settings (the built-in Drammen default when none is stored)."""
+    row = municipal_default(municipality_id)
+    return dict(row.settings) if row is not None else default_settings()
+
+
+def policy_for(school: School) -> Policy:
+    """The policy the school works under: the municipal default with its override."""
+    override = school_override(school)
+    return effective_policy(
+        default_settings_for(school.municipality_id), override.settings if override else None
+    )
+
+
+def week_usage(school: School, week: str) -> WeekUsage:
+    """How many backpack-post places of the school's week are taken (pending or approved)."""
+    used = db.session.scalar(
+        select(func.count(DistributionRequest.id)).where(
+            DistributionRequest.school_id == school.id,
+            DistributionRequest.week == week,
+            DistributionRequest.channel == "backpack_post",
+            DistributionRequest.status.in_(QUOTA_STATES),
+        )
+    )
+    return WeekUsage(week=week, backpack_used=used or 0)
+
+
+def decide_for(activity: Activity, school: School, week: str | None = None) -> Decision:
+    """The routing decision for this activity at this school in this week (this week by default)."""
+    week = week or iso_week()
+    return decide(
+        offer_for(activity), school_info(school), policy_for(school), week_usage(school, week)
+    )
+
+
+def schools_in_reach(activity: Activity, week: str | None = None) -> list[tuple[School, Decision]]:
+    """Every school of the activity's municipality whose grades fit, with its decision."""
+    schools = db.session.scalars(
+        select(School)
+        .where(School.municipality_id == activity.organisation.municipality_id)
+        .order_by(School.name)
+    ).all()
+    decisions = [(school, decide_for(activity, school, week)) for school in schools]
+    return [(s, d) for s, d in decisions if d.channel != "not_eligible"]
+
+
+def reason_text(reason: Reason) -> str:
+    """A reason as a sentence in the visitor's language."""
+    template = gettext(reason.template)
+    return template % dict(reason.params) if reason.params else template
+
+
+def decision_json(decision: Decision) -> dict[str, Any]:
+    """The decision as the API and the CLI print it."""
+    return {
+        "channel": decision.channel,
+        "rule": decision.rule,
+        "reasons": [reason_text(r) for r in decision.reasons],
+    }

@@ -1,0 +1,238 @@
+"""The database backend: the same answers as the index, from SQL and Python, slower.
+
+It answers when the Whoosh index is missing, corrupt or locked (the service marks such pages
+degraded), and can be configured outright with SEARCH_BACKEND = "database". Structured filters
+(age, grade, school, category, free, accessibility, municipality, organisation) run in SQL; the
+free text is narrowed in SQL with LIKE patterns that tolerate æ/ø/å spelled either way, then
+matched exactly in Python with the same Norwegian analysis as the index (stems, compound parts,
+folded spellings), so "kurs" finds "Svømmekurs" here too. Schedules are expanded in Python for
+weekdays, times of day, dates, "has not ended" and the soonest order. No typo tolerance and no
+spelling suggestions: those need the index.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select
+
+from directory.activities.models import Activity, Category, Schedule
+from directory.extensions import db
+from directory.organisations.models import Organisation
+from directory.schools.models import Municipality
+from directory.search.analysis import analyse, compound_parts, fold, index_analyzer, stem
+from directory.search.base import ActivityDocument, SearchResult
+from directory.search.documents import (
+    ScheduleFacts,
+    public_conditions,
+    public_stamps,
+    schedule_facts,
+    title_sort_key,
+)
+from directory.search.query import TIMES_OF_DAY, SearchQuery
+from directory.search.whoosh_backend import parse_text
+
+_VOWELS = set("aeiouy")
+_FOLDED_ANALYZER = index_analyzer(folded=True)
+MIN_LIKE = 3  # shorter words are not narrowed in SQL
+_CHUNK = 500
+
+
+def like_pattern(word: str) -> str | None:
+    """A LIKE pattern that every text containing the word (in any spelling the analysis treats
+    as the same) matches: vowels may be æ/ø/å or accented, so they become "_", and "ae" may be
+    "æ", so it becomes "%". None when the word is too short to narrow anything."""
+    core = word.rstrip("*")
+    folded = fold(core)
+    common = os.path.commonprefix([folded, stem(folded, folded=True)])
+    if len(common) < MIN_LIKE:
+        return None
+    pattern = common.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = pattern.replace("ae", "%")
+    pattern = "".join("_" if c in _VOWELS else c for c in pattern)
+    return f"%{pattern}%"
+
+
+def _word_matches(word: str, tokens: set[str]) -> bool:
+    if word.endswith("*"):
+        core = fold(word[:-1])
+        return any(t.startswith(core) for t in tokens)
+    if stem(word, folded=True) in tokens:
+        return True
+    parts = compound_parts(fold(word), folded=True)
+    return len(parts) >= 2 and all(stem(p, folded=True) in tokens for p in parts[:2])
+
+
+class DatabaseBackend:
+    """SearchBackend answered from the database; nothing to index."""
+
+    name = "database"
+
+    def index(self, documents: Iterable[ActivityDocument]) -> None:
+        """Nothing to do: the database is the index."""
+
+    def remove(self, ids: Iterable[int]) -> None:
+        """Nothing to do: the database is the index."""
+
+    def update(self, documents: Iterable[ActivityDocument], remove_ids: Iterable[int]) -> None:
+        """Nothing to do: the database is the index."""
+
+    def rebuild(
+        self,
+        documents: Iterable[ActivityDocument],
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Nothing to build; returns 0."""
+        return 0
+
+    def stamps(self) -> dict[int, str]:
+        """The database's own stamps: always in agreement."""
+        return {k: stamp for k, (stamp, _title) in public_stamps(db.session).items()}
+
+    def check(self) -> bool:
+        """The database backend is as available as the database."""
+        return True
+
+    # --- querying ---
+
+    def _conditions(self, query: SearchQuery, words: list[str]) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = list(public_conditions())
+        if query.age is not None:
+            conditions += [Activity.age_min <= query.age, Activity.age_max >= query.age]
+        if query.grade is not None:
+            conditions += [Activity.age_min <= query.grade + 6, Activity.age_max >= query.grade + 5]
+        if query.school_grades is not None:
+            low, high = query.school_grades
+            conditions += [Activity.age_min <= high + 6, Activity.age_max >= low + 5]
+        if query.categories:
+            conditions.append(Category.slug.in_(query.categories))
+        if query.free:
+            conditions.append(Activity.price_nok == 0)
+        if query.accessible:
+            conditions.append(Activity.accessible.is_(True))
+        for slug in {query.municipality, query.school_municipality} - {None}:
+            conditions.append(Municipality.slug == slug)
+        if query.organisation:
+            conditions.append(Organisation.slug == query.organisation)
+        text_columns = (
+            Activity.title,
+            Activity.summary,
+            Activity.description,
+            Activity.tags,
+            Organisation.name,
+        )
+        for word in words:
+            pattern = like_pattern(word)
+            if pattern is not None:
+                conditions.append(or_(*(c.ilike(pattern, escape="\\") for c in text_columns)))
+        return conditions
+
+    def query(self, query: SearchQuery, *, now: datetime) -> SearchResult:
+        """Answer a query from the database (never raises SearchUnavailable)."""
+        words = parse_text(query.text).words
+        rows = db.session.execute(
+            select(
+                Activity.id,
+                Activity.title,
+                Activity.summary,
+                Activity.description,
+                Activity.tags,
+                Activity.price_nok,
+                Activity.accessible,
+                Activity.published_at,
+                Activity.created_at,
+                Organisation.name.label("organisation_name"),
+                func.coalesce(Category.slug, literal("")).label("category_slug"),
+            )
+            .join(Organisation, Activity.organisation_id == Organisation.id)
+            .join(Municipality, Organisation.municipality_id == Municipality.id)
+            .outerjoin(Category, Activity.category_id == Category.id)
+            .where(and_(*self._conditions(query, words)))
+        ).all()
+
+        scores: dict[int, int] = {}
+        if words:
+            kept = []
+            for row in rows:
+                body = " ".join((row.summary, row.description, row.tags, row.organisation_name))
+                title_tokens = set(analyse(row.title, _FOLDED_ANALYZER))
+                tokens = title_tokens | set(analyse(body, _FOLDED_ANALYZER))
+                if all(_word_matches(w, tokens) for w in words):
+                    kept.append(row)
+                    scores[row.id] = sum(3 for w in words if _word_matches(w, title_tokens))
+            rows = kept
+
+        facts = self._facts([row.id for row in rows], now)
+        matched = []
+        for row in rows:
+            fact = facts[row.id]
+            if fact.last_end is None or fact.last_end < now:
+                continue  # its last occurrence has ended
+            if query.weekdays and not set(query.weekdays) & set(fact.weekdays):
+                continue
+            if query.times and not set(query.times) & set(fact.times):
+                continue
+            if (query.date_from or query.date_to) and not _has_date(fact, query):
+                continue
+            matched.append(row)
+
+        facets = {
+            "category": defaultdict(int),
+            "weekday": {str(d): 0 for d in range(1, 8)},
+            "time": dict.fromkeys(TIMES_OF_DAY, 0),
+            "free": {"1": 0},
+            "accessible": {"1": 0},
+        }
+        for row in matched:
+            fact = facts[row.id]
+            if row.category_slug:
+                facets["category"][row.category_slug] += 1
+            for day in fact.weekdays:
+                facets["weekday"][str(day)] += 1
+            for label in fact.times:
+                facets["time"][label] += 1
+            facets["free"]["1"] += row.price_nok == 0
+            facets["accessible"]["1"] += bool(row.accessible)
+        facets["category"] = dict(facets["category"])
+
+        def soonest(row) -> tuple:
+            start = facts[row.id].next_start
+            return (start is None, start or now, title_sort_key(row.title), row.id)
+
+        if query.sort == "newest":
+            matched.sort(key=lambda r: (title_sort_key(r.title), r.id))
+            matched.sort(key=lambda r: r.published_at or r.created_at, reverse=True)
+        elif query.sort == "relevance" and words:
+            matched.sort(key=soonest)
+            matched.sort(key=lambda r: scores.get(r.id, 0), reverse=True)
+        else:
+            matched.sort(key=soonest)
+        offset = (query.page - 1) * query.per_page
+        ids = [row.id for row in matched[offset : offset + query.per_page]]
+        return SearchResult(ids=ids, total=len(matched), facets=facets, suggestion=None)
+
+    def _facts(self, ids: list[int], now: datetime) -> dict[int, ScheduleFacts]:
+        schedules: dict[int, list] = defaultdict(list)
+        for start in range(0, len(ids), _CHUNK):
+            for row in db.session.execute(
+                select(
+                    Schedule.activity_id,
+                    Schedule.dtstart,
+                    Schedule.duration_minutes,
+                    Schedule.rrule,
+                    Schedule.rdates,
+                    Schedule.exdates,
+                ).where(Schedule.activity_id.in_(ids[start : start + _CHUNK]))
+            ):
+                schedules[row.activity_id].append(row)
+        return {i: schedule_facts(schedules.get(i, []), now=now) for i in ids}
+
+
+def _has_date(fact: ScheduleFacts, query: SearchQuery) -> bool:
+    start = (query.date_from or date.min).isoformat()
+    end = (query.date_to or date(9999, 12, 31)).isoformat()
+    return any(start <= day <= end for day in fact.dates)

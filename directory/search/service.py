@@ -1,0 +1,387 @@
+"""The search service: what views, feeds and the API call to find public activities.
+
+    from directory.search.query import parse_search_args
+    from directory.search.service import UnknownFilterValue, search_activities
+
+    query = parse_search_args(request.args)          # QueryError -> 400
+    try:
+        page = search_activities(query)               # ResultPage
+    except UnknownFilterValue as exc:                 # unknown school/organisation/municipality
+        abort_with(404, exc.message)
+
+A ResultPage holds the Activity rows of the requested page in order (organisation, category and
+schedules loaded), their next start computed from the schedules now, the total, facet counts,
+a spelling suggestion and `degraded` (True when the index could not answer and the database
+did). Which backend answers is configured by SEARCH_BACKEND ("whoosh", the default, or
+"database"); the index lives in SEARCH_INDEX_DIR and follows the database by itself
+(directory.search.sync). Maintenance: rebuild_index() (`flask reindex`), catch_up_backlog()
+(`flask reindex --pending`), check_index() (`flask check-index`), index_status() (/healthz).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from flask import Flask, current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from directory.activities.models import Activity
+from directory.activities.schedule import next_start
+from directory.extensions import db
+from directory.organisations.models import Organisation
+from directory.schools.models import Municipality, School
+from directory.search.base import ResultPage, SearchBackend, SearchUnavailable
+from directory.search.database_backend import DatabaseBackend
+from directory.search.documents import (
+    document_for,
+    iter_public_documents,
+    load_public_activities,
+    public_conditions,
+    public_stamps,
+)
+from directory.search.models import SearchBacklog
+from directory.search.query import SearchQuery
+from directory.search.whoosh_backend import WhooshBackend
+from directory.timeutil import utcnow
+
+EXTENSION_KEY = "directory.search"
+BACKLOG_BATCH = 1000  # backlog entries caught up by one write
+MAX_ERROR_TEXT = 500
+
+
+class UnknownFilterValue(LookupError):
+    """A filter names something that does not exist (school, organisation or municipality).
+
+    `param` is the query parameter, `message` a sentence for the user in their language;
+    str(exc) is the message. Views answer 404 (pages) or 400/404 (API).
+    """
+
+    def __init__(self, param: str, message: str):
+        super().__init__(message)
+        self.param = param
+        self.message = message
+
+
+@dataclass
+class IndexDiff:
+    """Where the index and the database disagree, by activity id (each list sorted)."""
+
+    missing: list[int] = field(default_factory=list)  # public in the database, not indexed
+    extra: list[int] = field(default_factory=list)  # indexed, not public (or gone)
+    stale: list[int] = field(default_factory=list)  # indexed from an older version
+    titles: dict[int, str] = field(default_factory=dict)  # for reports; deleted ones absent
+
+    @property
+    def clean(self) -> bool:
+        """Whether the index and the database agree."""
+        return not (self.missing or self.extra or self.stale)
+
+
+# --- backends --------------------------------------------------------------------------------
+
+
+def get_backend(app: Flask | None = None) -> SearchBackend:
+    """The configured backend of the app (one per process, keeping its searcher open)."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    kind = app.config.get("SEARCH_BACKEND", "whoosh")
+    directory = app.config["SEARCH_INDEX_DIR"]
+    timeout = float(app.config.get("SEARCH_WRITER_TIMEOUT", 5.0))
+    key = (kind, directory, timeout)
+    cache = app.extensions.setdefault(EXTENSION_KEY, {})
+    backend = cache.get(key)
+    if backend is None:
+        if kind == "whoosh":
+            backend = WhooshBackend(directory, writer_timeout=timeout)
+        elif kind == "database":
+            backend = DatabaseBackend()
+        else:
+            raise ValueError(f"SEARCH_BACKEND must be 'whoosh' or 'database', not {kind!r}")
+        cache[key] = backend
+    return backend
+
+
+def _uses_index(backend: SearchBackend) -> bool:
+    return not isinstance(backend, DatabaseBackend)
+
+
+# --- searching -------------------------------------------------------------------------------
+
+
+def resolve_query(query: SearchQuery) -> SearchQuery:
+    """The query with its school's grades and municipality filled in; raises UnknownFilterValue
+    for a school, organisation or municipality slug that does not exist."""
+    if query.school:
+        school = db.session.scalar(select(School).where(School.slug == query.school))
+        if school is None:
+            raise UnknownFilterValue(
+                "school", _("Skolen «%(slug)s» finnes ikke.", slug=query.school)
+            )
+        query = replace(
+            query,
+            school_grades=(school.grade_min, school.grade_max),
+            school_municipality=school.municipality.slug,
+        )
+    if query.organisation:
+        found = db.session.scalar(
+            select(Organisation.id).where(Organisation.slug == query.organisation)
+        )
+        if found is None:
+            raise UnknownFilterValue(
+                "organisation",
+                _("Organisasjonen «%(slug)s» finnes ikke.", slug=query.organisation),
+            )
+    if query.municipality:
+        found = db.session.scalar(
+            select(Municipality.id).where(Municipality.slug == query.municipality)
+        )
+        if found is None:
+            raise UnknownFilterValue(
+                "municipality",
+                _("Kommunen «%(slug)s» finnes ikke.", slug=query.municipality),
+            )
+    return query
+
+
+def search_activities(query: SearchQuery, *, now: datetime | None = None) -> ResultPage:
+    """One page of public activities matching the query, in the query's order.
+
+    Raises UnknownFilterValue for an unknown school/organisation/municipality. Never raises for
+    an unavailable index: the database answers instead and the page is marked degraded. Items
+    may be fewer than the page size when the index lists an activity that has just stopped
+    being public (it is left out rather than shown).
+    """
+    now = now or utcnow()
+    query = resolve_query(query)
+    backend = get_backend()
+    degraded = False
+    try:
+        result = backend.query(query, now=now)
+    except SearchUnavailable as exc:
+        current_app.logger.warning("search index unavailable, answering from the database: %s", exc)
+        result = DatabaseBackend().query(query, now=now)
+        degraded = True
+    activities = {}
+    if result.ids:
+        rows = db.session.scalars(
+            select(Activity)
+            .where(Activity.id.in_(result.ids))
+            .options(
+                selectinload(Activity.schedules),
+                selectinload(Activity.organisation),
+                selectinload(Activity.category),
+            )
+        )
+        activities = {a.id: a for a in rows}
+    items = [activities[i] for i in result.ids if i in activities and activities[i].is_public]
+    return ResultPage(
+        items=items,
+        next_starts={a.id: next_start(a.schedules, after=now) for a in items},
+        total=result.total,
+        page=query.page,
+        per_page=query.per_page,
+        facets=result.facets,
+        suggestion=result.suggestion,
+        degraded=degraded,
+    )
+
+
+def index_status() -> str:
+    """The search state for /healthz: "ok" when the configured backend can answer, "degraded"
+    when search falls back to the database (index missing, corrupt or from another version)."""
+    return "ok" if get_backend().check() else "degraded"
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def _new_session() -> Session:
+    # A session of its own: the caller's may be mid-commit (sync) or hold unrelated objects.
+    return Session(db.engine, expire_on_commit=False)
+
+
+def write_activities(ids: Iterable[int], *, include_backlog: bool = True) -> int:
+    """Bring these activities up to date in the index: public ones (re)indexed, others removed.
+
+    Reads the database through a new short-lived session. With include_backlog, earlier failed
+    writes are caught up in the same commit and cleared. Raises SearchUnavailable when the index
+    cannot be written (callers record the ids in the backlog). Returns how many ids were written.
+    """
+    backend = get_backend()
+    wanted = set(ids)
+    if not _uses_index(backend):
+        return 0
+    now = utcnow()
+    with _new_session() as session:
+        backlog: list[tuple[int, int]] = []
+        if include_backlog:
+            backlog = [
+                (row.id, row.activity_id)
+                for row in session.execute(
+                    select(SearchBacklog.id, SearchBacklog.activity_id)
+                    .order_by(SearchBacklog.queued_at)
+                    .limit(BACKLOG_BATCH)
+                )
+            ]
+            wanted |= {activity_id for _id, activity_id in backlog}
+        if not wanted:
+            return 0
+        read_at = utcnow()
+        activities = load_public_activities(session, wanted)
+        documents = [document_for(activities[i], now=now) for i in sorted(activities)]
+        backend.update(documents, sorted(wanted - activities.keys()))
+        if backlog:
+            # Only the rows read above, unless a failure has queued them again since.
+            session.execute(
+                delete(SearchBacklog).where(
+                    SearchBacklog.id.in_([row_id for row_id, _a in backlog]),
+                    SearchBacklog.queued_at <= read_at,
+                )
+            )
+            session.commit()
+    return len(wanted)
+
+
+def record_backlog(ids: Iterable[int], error: str) -> None:
+    """Remember activities whose index write failed, to be caught up later."""
+    error = error[:MAX_ERROR_TEXT]
+    wanted = sorted(set(ids))
+    for attempt in range(2):  # a second try when another process queued the same id first
+        now = utcnow()
+        with _new_session() as session:
+            try:
+                queued = set(
+                    session.scalars(
+                        select(SearchBacklog.activity_id).where(
+                            SearchBacklog.activity_id.in_(wanted)
+                        )
+                    )
+                )
+                if queued:
+                    session.execute(
+                        update(SearchBacklog)
+                        .where(SearchBacklog.activity_id.in_(queued))
+                        .values(
+                            attempts=SearchBacklog.attempts + 1, last_error=error, queued_at=now
+                        )
+                    )
+                session.add_all(
+                    SearchBacklog(activity_id=i, queued_at=now, last_error=error)
+                    for i in wanted
+                    if i not in queued
+                )
+                session.commit()
+                return
+            except IntegrityError:
+                session.rollback()
+                if attempt:
+                    raise
+
+
+def follow_changes(ids: Iterable[int]) -> bool:
+    """Write changed activities to the index after a commit; never raises.
+
+    What cannot be written is recorded in the backlog. Returns whether the write succeeded.
+    """
+    ids = set(ids)
+    try:
+        write_activities(ids)
+        return True
+    except Exception as exc:  # the index must never break the request that changed the data
+        current_app.logger.warning("search index not updated for %d activities: %s", len(ids), exc)
+        try:
+            record_backlog(ids, str(exc) or type(exc).__name__)
+        except Exception:
+            current_app.logger.exception("could not record the search backlog")
+        return False
+
+
+def catch_up_backlog() -> int:
+    """Write every activity in the backlog to the index (`flask reindex --pending`).
+
+    Returns how many were written; raises SearchUnavailable when the index cannot be written.
+    """
+    written = 0
+    before = None
+    while True:
+        with _new_session() as session:
+            pending = session.scalar(select(func.count()).select_from(SearchBacklog)) or 0
+        if not pending or pending == before:  # done, or entries re-queued meanwhile
+            return written
+        before = pending
+        written += write_activities((), include_backlog=True)
+
+
+def backlog_size() -> int:
+    """How many activities wait in the backlog."""
+    return db.session.scalar(select(func.count()).select_from(SearchBacklog)) or 0
+
+
+def public_activity_count() -> int:
+    """How many activities are public (what a rebuild indexes)."""
+    return (
+        db.session.scalar(
+            select(func.count(Activity.id)).join(Organisation).where(*public_conditions())
+        )
+        or 0
+    )
+
+
+def rebuild_index(progress: Callable[[int], None] | None = None) -> int:
+    """Build a new index of every public activity and switch to it; returns how many.
+
+    Searches keep using the old index until the new one is complete. Changes committed while
+    the rebuild ran are repaired right after the switch, and the backlog is cleared.
+    """
+    backend = get_backend()
+    if not _uses_index(backend):
+        return 0
+    started = utcnow()
+    with _new_session() as session:
+        _total, documents = iter_public_documents(session, now=started)
+        count = backend.rebuild(documents, progress=progress)
+    repair_index()
+    with _new_session() as session:
+        session.execute(delete(SearchBacklog).where(SearchBacklog.queued_at <= started))
+        session.commit()
+    return count
+
+
+def check_index() -> IndexDiff:
+    """Compare the index with the database by stamp; raises SearchUnavailable without an index."""
+    backend = get_backend()
+    indexed = backend.stamps()
+    with _new_session() as session:
+        public = public_stamps(session)
+        diff = IndexDiff(
+            missing=sorted(public.keys() - indexed.keys()),
+            extra=sorted(indexed.keys() - public.keys()),
+            stale=sorted(i for i in public.keys() & indexed.keys() if public[i][0] != indexed[i]),
+        )
+        diff.titles = {i: public[i][1] for i in diff.missing + diff.stale}
+        if diff.extra:
+            diff.titles.update(
+                session.execute(
+                    select(Activity.id, Activity.title).where(Activity.id.in_(diff.extra))
+                ).all()
+            )
+    return diff
+
+
+def repair_index() -> IndexDiff:
+    """Write whatever check_index() finds different; returns what it found."""
+    diff = check_index()
+    if not diff.clean:
+        write_activities(diff.missing + diff.extra + diff.stale, include_backlog=False)
+    return diff
+
+
+def clear_index(app: Flask | None = None) -> None:
+    """Replace the index with an empty one (tests; a new installation before `reindex`)."""
+    backend = get_backend(app)
+    if isinstance(backend, WhooshBackend):
+        backend.clear()

@@ -1,0 +1,536 @@
+"""Who may do what: every route that changes data, and every page that shows non-public data,
+tried by every role, with the expected answer written down in one table.
+
+The table (CASES) is the single source of truth. A meta-test walks the application's URL map and
+fails when a route that accepts POST (or a GET page for editing, members, administration or
+management) has no entry here, so a new route cannot ship without a decision about who may use it.
+
+For every refused request the whole stored state (every table but the login sessions) must be
+exactly as before; for every allowed request that is meant to change something, it must differ,
+which shows the refused requests would have changed data had they been let through.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from directory.accounts.models import User
+from directory.activities.models import Activity
+from directory.activities.uploads import upload_folder
+from directory.extensions import db
+from directory.organisations.models import Invitation, Membership
+from directory.organisations.operations import _hash_token
+from directory.schools.models import School, SchoolStaff
+from directory.timeutil import utcnow
+from tests.conftest import (
+    PASSWORD,
+    new_activity,
+    new_organisation,
+    next_weekday_at,
+    quick_user,
+    sign_in,
+)
+
+# --- outcomes and roles ------------------------------------------------------------------------
+
+OK = "allowed"  # 2xx, or a redirect that is not to the login page
+LOGIN = "login-redirect"  # 302 to /login?next=...
+FORBIDDEN = "forbidden"  # 403
+HIDDEN = "hidden"  # 404: the object's existence is not revealed
+
+ROLES = (
+    "anonymous",
+    "owner_a",  # owner of organisation A
+    "editor_a",  # editor of organisation A
+    "owner_b",  # owner of organisation B, same municipality
+    "admin_a",  # municipal admin of A's municipality
+    "admin_other",  # municipal admin of another municipality
+    "school_staff",  # school admin at a school in A's municipality
+)
+
+
+def outcomes(default: str, **by_role: str) -> dict[str, str]:
+    """An expectation for every role: `default` unless named."""
+    unknown = set(by_role) - set(ROLES)
+    assert not unknown, unknown
+    return {role: by_role.get(role, default) for role in ROLES}
+
+
+# Organisation A's own pages and actions: its owners and editors only.
+A_MEMBERS = outcomes(FORBIDDEN, anonymous=LOGIN, owner_a=OK, editor_a=OK)
+# Member management: owners only.
+A_OWNERS = outcomes(FORBIDDEN, anonymous=LOGIN, owner_a=OK)
+# Admin pages: any municipal admin (each sees only their own municipality there).
+ANY_ADMIN = outcomes(FORBIDDEN, anonymous=LOGIN, admin_a=OK, admin_other=OK)
+# Verifying A: only its own municipality's admin; to another admin A does not exist.
+A_ADMIN = outcomes(FORBIDDEN, anonymous=LOGIN, admin_a=OK, admin_other=HIDDEN)
+# A draft of A: its members and its municipality's admin; nobody else learns it exists.
+A_DRAFT = outcomes(HIDDEN, owner_a=OK, editor_a=OK, admin_a=OK)
+# A school's channel policy: its own admin and its municipality's admin; hidden from others' admins.
+SCHOOL_POLICY = outcomes(
+    FORBIDDEN, anonymous=LOGIN, admin_a=OK, admin_other=HIDDEN, school_staff=OK
+)
+EVERYONE = outcomes(OK)
+SIGNED_IN = outcomes(OK, anonymous=LOGIN)
+
+
+# --- the world every case runs in ----------------------------------------------------------------
+
+
+INVITATION_TOKEN = "invitasjon-til-a-" + "k" * 30
+DRAFT_IMAGE = "ab" * 16 + ".png"
+
+
+@dataclass
+class World:
+    """Organisations A and B in one municipality, a second municipality, a school, activities."""
+
+    municipality: object
+    other_municipality: object
+    org_a: object
+    org_b: object
+    rejected_org: object
+    school: object
+    published: Activity
+    draft: Activity
+    colleague: User  # an editor of A, the target of the member actions
+    colleague_membership: Membership
+
+
+@pytest.fixture
+def world(app, municipality, make_municipality):
+    other = make_municipality(slug="lier", name="Lier")
+    org_a = new_organisation(municipality, "Organisasjon A", verification="pending")
+    org_b = new_organisation(municipality, "Organisasjon B")
+    rejected = new_organisation(
+        municipality, "Avvist organisasjon", verification="rejected", rejection_reason="Ikke reell"
+    )
+    school = School(
+        municipality=municipality, slug="fjell-skole", name="Fjell skole", grade_min=1, grade_max=7
+    )
+    db.session.add(school)
+    published = new_activity(org_a, "Publisert aktivitet")
+    draft = new_activity(
+        org_a, "Hemmelig utkast", status="draft", image_filename=DRAFT_IMAGE, image_alt="Et bilde"
+    )
+    (upload_folder() / DRAFT_IMAGE).write_bytes(b"\x89PNG\r\n\x1a\n")
+    colleague = quick_user("kollega")
+    membership = Membership(user=colleague, organisation=org_a, role="editor")
+    db.session.add(membership)
+    db.session.add(
+        Invitation(
+            organisation=org_a,
+            email="invitert@example.org",
+            role="editor",
+            token_hash=_hash_token(INVITATION_TOKEN),
+            expires_at=utcnow() + timedelta(days=7),
+        )
+    )
+    db.session.commit()
+    return World(
+        municipality=municipality,
+        other_municipality=other,
+        org_a=org_a,
+        org_b=org_b,
+        rejected_org=rejected,
+        school=school,
+        published=published,
+        draft=draft,
+        colleague=colleague,
+        colleague_membership=membership,
+    )
+
+
+def make_role_user(role: str, w: World) -> User | None:
+    """Only the one user the role needs."""
+    if role == "anonymous":
+        return None
+    if role == "admin_a":
+        user = quick_user(role, admin_municipality_id=w.municipality.id)
+    elif role == "admin_other":
+        user = quick_user(role, admin_municipality_id=w.other_municipality.id)
+    else:
+        user = quick_user(role)
+    if role in ("owner_a", "editor_a"):
+        db.session.add(Membership(user=user, organisation=w.org_a, role=role.split("_")[0]))
+    elif role == "owner_b":
+        db.session.add(Membership(user=user, organisation=w.org_b, role="owner"))
+    elif role == "school_staff":
+        db.session.add(SchoolStaff(user=user, school=w.school, role="admin"))
+    db.session.commit()
+    return user
+
+
+# --- request bodies ----------------------------------------------------------------------------
+
+
+def activity_form(w: World, **overrides) -> dict:
+    """A complete, valid activity form."""
+    first = next_weekday_at(2, 18).date()
+    data = {
+        "title": "Ny tittel fra skjemaet",
+        "summary": "Kort om det",
+        "description": "Mer om det",
+        "category_id": "",
+        "tags": "",
+        "age_min": "6",
+        "age_max": "10",
+        "price_nok": "0",
+        "price_note": "",
+        "venue": "Hallen",
+        "address": "Gata 1",
+        "latitude": "",
+        "longitude": "",
+        "accessibility": "",
+        "languages": "norsk",
+        "registration_url": "",
+        "facebook_post_url": "",
+        "capacity": "",
+        "image_alt": "",
+        "first_date": first.isoformat(),
+        "start_time": "18:00",
+        "end_time": "19:00",
+        "repeat": "once",
+        "until": "",
+        "except_dates": "",
+        "extra_dates": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def organisation_form(w: World) -> dict:
+    return {
+        "name": "Nytt navn på A",
+        "description": "Endret beskrivelse",
+        "website_url": "https://a.example.org",
+        "facebook_page_url": "",
+        "email": "",
+        "phone": "",
+        "org_number": "",
+        "version": str(w.org_a.version),
+    }
+
+
+def registration_form(w: World) -> dict:
+    return {
+        "name": "Nora Ny",
+        "email": "nora.ny@example.org",
+        "password": "et-langt-passord-1",
+        "password_repeat": "et-langt-passord-1",
+        "org_name": "Nytt lag",
+        "kind": "volunteer",
+        "municipality": str(w.municipality.id),
+    }
+
+
+def account_form(w: World) -> dict:
+    return {
+        "name": "Invitert Person",
+        "password": "et-langt-passord-2",
+        "password_repeat": "et-langt-passord-2",
+    }
+
+
+# --- the table ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One route, how to call it, and what each role gets."""
+
+    endpoint: str
+    method: str
+    path: Callable[[World], str]
+    expect: dict[str, str]
+    data: Callable[[World], dict] | None = None
+    changes: bool = True  # whether an allowed POST changes stored data
+    label: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.endpoint}{'-' + self.label if self.label else ''}"
+
+
+def _a(w: World) -> str:
+    return w.org_a.slug
+
+
+CASES: tuple[Case, ...] = (
+    # accounts
+    Case("accounts.dashboard", "GET", lambda w: "/account", SIGNED_IN),
+    Case(
+        "accounts.login",
+        "POST",
+        lambda w: "/login",
+        EVERYONE,
+        data=lambda w: {"email": w.colleague.email, "password": PASSWORD},
+    ),
+    Case("accounts.logout", "POST", lambda w: "/logout", EVERYONE, changes=False),
+    Case("accounts.register", "POST", lambda w: "/register", EVERYONE, data=registration_form),
+    # activities: the organiser's pages
+    Case("activities.list_manage", "GET", lambda w: f"/organisations/{_a(w)}/activities", A_MEMBERS),
+    Case("activities.new_activity", "GET", lambda w: f"/organisations/{_a(w)}/activities/new", A_MEMBERS),
+    Case(
+        "activities.new_activity",
+        "POST",
+        lambda w: f"/organisations/{_a(w)}/activities/new",
+        A_MEMBERS,
+        data=activity_form,
+    ),
+    Case("activities.edit_activity", "GET", lambda w: f"/activities/{w.published.id}/edit", A_MEMBERS),
+    Case(
+        "activities.edit_activity",
+        "GET",
+        lambda w: f"/activities/{w.draft.id}/edit",
+        A_MEMBERS,
+        label="draft",
+    ),
+    Case(
+        "activities.edit_activity",
+        "POST",
+        lambda w: f"/activities/{w.published.id}/edit",
+        A_MEMBERS,
+        data=lambda w: activity_form(w, version=str(w.published.version)),
+    ),
+    Case("activities.publish_activity", "POST", lambda w: f"/activities/{w.draft.id}/publish", A_MEMBERS),
+    Case("activities.unpublish_activity", "POST", lambda w: f"/activities/{w.published.id}/unpublish", A_MEMBERS),
+    Case(
+        "activities.cancel_activity",
+        "POST",
+        lambda w: f"/activities/{w.published.id}/cancel",
+        A_MEMBERS,
+        data=lambda w: {"note": "Avlyst på grunn av vær"},
+    ),
+    Case("activities.archive_activity", "POST", lambda w: f"/activities/{w.published.id}/archive", A_MEMBERS),
+    Case("activities.copy_activity", "POST", lambda w: f"/activities/{w.published.id}/copy", A_MEMBERS),
+    # activities: non-public things on public paths
+    Case("activities.show_activity", "GET", lambda w: f"/activities/{w.draft.id}", A_DRAFT, label="draft"),
+    Case("activities.media", "GET", lambda w: f"/media/{DRAFT_IMAGE}", A_DRAFT, label="draft-image"),
+    Case(
+        "api.show_activity",
+        "GET",
+        lambda w: f"/api/v1/activities/{w.draft.id}",
+        outcomes(HIDDEN),  # the API has no login: a draft is never there
+        label="draft",
+    ),
+    Case(
+        "organisations.show_organisation",
+        "GET",
+        lambda w: f"/organisations/{w.rejected_org.slug}",
+        outcomes(HIDDEN, admin_a=OK),
+        label="rejected",
+    ),
+    # where the routing decision shows: the organiser's page, the public explanation
+    Case("approvals.reach_schools", "GET", lambda w: f"/activities/{w.published.id}/reach", A_MEMBERS),
+    Case(
+        "approvals.reach_schools",
+        "GET",
+        lambda w: f"/activities/{w.draft.id}/reach",
+        A_MEMBERS,
+        label="draft",
+    ),
+    Case("approvals.channels_page", "GET", lambda w: "/om/kanaler", EVERYONE),
+    # organisations
+    Case("organisations.edit_organisation", "GET", lambda w: f"/organisations/{_a(w)}/edit", A_MEMBERS),
+    Case(
+        "organisations.edit_organisation",
+        "POST",
+        lambda w: f"/organisations/{_a(w)}/edit",
+        A_MEMBERS,
+        data=organisation_form,
+    ),
+    Case("organisations.list_members", "GET", lambda w: f"/organisations/{_a(w)}/members", A_MEMBERS),
+    Case(
+        "organisations.invite_member",
+        "POST",
+        lambda w: f"/organisations/{_a(w)}/members/invite",
+        A_OWNERS,
+        data=lambda w: {"email": "ny.person@example.org", "role": "editor"},
+    ),
+    Case(
+        "organisations.change_member_role",
+        "POST",
+        lambda w: f"/organisations/{_a(w)}/members/{w.colleague_membership.id}/role",
+        A_OWNERS,
+        data=lambda w: {"role": "owner"},
+    ),
+    Case(
+        "organisations.remove_member",
+        "POST",
+        lambda w: f"/organisations/{_a(w)}/members/{w.colleague_membership.id}/remove",
+        A_OWNERS,
+    ),
+    # The link itself is the credential: whoever holds it may join (or create an account).
+    Case("organisations.accept_invitation", "GET", lambda w: f"/invitations/{INVITATION_TOKEN}", EVERYONE),
+    Case(
+        "organisations.accept_invitation",
+        "POST",
+        lambda w: f"/invitations/{INVITATION_TOKEN}",
+        EVERYONE,
+        data=account_form,
+    ),
+    # admin
+    Case("admin.list_organisations", "GET", lambda w: "/admin/organisations", ANY_ADMIN),
+    Case("admin.audit_log", "GET", lambda w: "/admin/audit", ANY_ADMIN),
+    Case("admin.verify", "POST", lambda w: f"/admin/organisations/{w.org_a.id}/verify", A_ADMIN),
+    Case(
+        "admin.reject",
+        "POST",
+        lambda w: f"/admin/organisations/{w.org_a.id}/reject",
+        A_ADMIN,
+        data=lambda w: {"reason": "Organisasjonen finnes ikke i Brønnøysundregistrene."},
+    ),
+    # channel policies: a school's (its admins, its municipality's admin) and the default's
+    Case("schools.edit_policy", "GET", lambda w: f"/schools/{w.school.slug}/policy", SCHOOL_POLICY),
+    Case("schools.edit_policy", "POST", lambda w: f"/schools/{w.school.slug}/policy", SCHOOL_POLICY, data=lambda w: {"order": "backpack", "facebook_enabled": "inherit", "backpack_enabled": "inherit", "backpack_weekly_quota": "", "blackout_inherit": "y", "blackout_weeks": "", "municipal_in_messaging": "inherit", "version": "0"}),
+    Case("schools.export_school_toml", "GET", lambda w: f"/schools/{w.school.slug}/policy.toml", SCHOOL_POLICY),
+    Case("schools.import_school_policy", "POST", lambda w: f"/schools/{w.school.slug}/policy/import", SCHOOL_POLICY, data=lambda w: {"policy_file": (io.BytesIO(b"backpack_weekly_quota = 3\n"), "p.toml")}),
+    Case("schools.list_schools", "GET", lambda w: "/admin/schools", ANY_ADMIN),
+    Case("schools.edit_default_policy", "GET", lambda w: "/admin/policy", ANY_ADMIN),
+    Case("schools.edit_default_policy", "POST", lambda w: "/admin/policy", ANY_ADMIN, data=lambda w: {"order": "facebook", "facebook_enabled": "on", "backpack_enabled": "on", "backpack_weekly_quota": "3", "blackout_weeks": "", "municipal_in_messaging": "no", "version": "0"}),
+    Case("schools.export_default_json", "GET", lambda w: "/admin/policy.json", ANY_ADMIN),
+    Case("schools.export_default_toml", "GET", lambda w: "/admin/policy.toml", ANY_ADMIN),
+    Case("schools.export_school_json", "GET", lambda w: f"/schools/{w.school.slug}/policy.json", SCHOOL_POLICY),
+    Case("schools.import_default_policy", "POST", lambda w: "/admin/policy/import", ANY_ADMIN, data=lambda w: {"policy_file": (io.BytesIO(b'{"order": ["facebook", "backpack"], "facebook_enabled": true, "backpack_enabled": true, "backpack_weekly_quota": 3, "blackout_weeks": [], "municipal_in_messaging": false}'), "p.json")}),
+)  # fmt: skip
+
+# GET pages whose path or endpoint says they are for editing, members, admins or management.
+SENSITIVE_PATH = re.compile(r"/edit|/members|^/admin|/new$|^/account|^/invitations/")
+SENSITIVE_ENDPOINT = re.compile(r"manage|edit|^admin\.")
+
+
+# --- the state that must not change ------------------------------------------------------------
+
+
+def snapshot() -> dict[str, list[tuple]]:
+    """Every row of every table except the login sessions, in a comparable form."""
+    state = {}
+    for table in db.metadata.sorted_tables:
+        if table.name == "user_session":
+            continue  # logging in and out is not a change to the data
+        rows = db.session.execute(select(table)).all()
+        state[table.name] = sorted((tuple(row) for row in rows), key=repr)
+    return state
+
+
+def changed_tables(before: dict, after: dict) -> list[str]:
+    return [name for name in before if before[name] != after[name]]
+
+
+def classify(response) -> str:
+    """The outcome a response stands for."""
+    status = response.status_code
+    if status == 403:
+        return FORBIDDEN
+    if status == 404:
+        return HIDDEN
+    if status in (301, 302, 303):
+        location = response.headers.get("Location", "")
+        if location.startswith("/login"):
+            return LOGIN
+        return OK
+    if 200 <= status < 300:
+        return OK
+    return f"unexpected {status}"
+
+
+# --- the matrix --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_access_matrix(app, client, quiet_search, world, case: Case, role: str):
+    user = make_role_user(role, world)
+    if user is not None:
+        sign_in(client, user)
+    path = case.path(world)
+    data = case.data(world) if case.data else {}
+    before = snapshot()
+
+    if case.method == "GET":
+        response = client.get(path)
+    else:
+        response = client.post(path, data=data)
+    response.close()  # a served file stays open until the response is closed
+
+    expected = case.expect[role]
+    got = classify(response)
+    assert got == expected, (
+        f"{case.method} {path} as {role}: expected {expected}, got {got} "
+        f"({response.status_code} {response.headers.get('Location', '')})"
+    )
+    if expected == LOGIN:
+        location = response.headers["Location"]
+        assert location.startswith("/login?next="), location
+
+    after = snapshot()
+    if case.method == "GET" or expected != OK:
+        assert changed_tables(before, after) == [], f"{case.id} as {role} changed stored data"
+    elif case.changes:
+        assert changed_tables(before, after), f"{case.id} as {role} was allowed but changed nothing"
+
+
+def test_a_refused_owner_of_another_organisation_cannot_reach_a_members_row_through_their_own(
+    app, client, world
+):
+    """Organisation B's owner may manage B's members, but A's membership ids are unknown there."""
+    owner_b = make_role_user("owner_b", world)
+    sign_in(client, owner_b)
+    membership_id = world.colleague_membership.id
+    before = snapshot()
+    for action, data in (("remove", {}), ("role", {"role": "owner"})):
+        path = f"/organisations/{world.org_b.slug}/members/{membership_id}/{action}"
+        assert client.post(path, data=data).status_code == 404
+    assert changed_tables(before, snapshot()) == []
+
+
+def test_a_draft_leaves_no_trace_in_public_listings(app, client, world):
+    """What the matrix calls hidden stays hidden in the lists, feeds and API too."""
+    for path in ("/", f"/organisations/{world.org_a.slug}", "/api/v1/activities"):
+        body = client.get(path).get_data(as_text=True)
+        assert "Publisert aktivitet" in body, path  # the listing works at all
+        assert "Hemmelig utkast" not in body, path
+        assert DRAFT_IMAGE not in body, path
+
+
+# --- the table covers the application ----------------------------------------------------------
+
+
+def test_every_route_that_changes_or_shows_private_data_is_in_the_matrix(app):
+    covered = {(case.endpoint, case.method) for case in CASES}
+    missing = []
+    for rule in app.url_map.iter_rules():
+        methods = rule.methods or set()
+        if "POST" in methods and (rule.endpoint, "POST") not in covered:
+            missing.append(f"POST {rule.rule} ({rule.endpoint})")
+        sensitive = SENSITIVE_PATH.search(rule.rule) or SENSITIVE_ENDPOINT.search(rule.endpoint)
+        if "GET" in methods and sensitive and (rule.endpoint, "GET") not in covered:
+            missing.append(f"GET {rule.rule} ({rule.endpoint})")
+    assert not missing, "routes without an access-matrix entry: " + ", ".join(missing)
+
+
+def test_the_matrix_names_real_routes_and_every_role(app, world):
+    adapter = app.url_map.bind("localhost")
+    for case in CASES:
+        assert set(case.expect) == set(ROLES), case.id
+        path = case.path(world)
+        endpoint, _args = adapter.match(path, method=case.method)
+        assert endpoint == case.endpoint, (case.id, path, endpoint)
+
+
+def test_no_state_changing_route_answers_get(app):
+    """Every state change is a POST: the matrix's POST routes have no GET twin that acts."""
+    post_only = {
+        case.endpoint for case in CASES if case.method == "POST" and case.data is None
+    }  # buttons: no form page to show
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in post_only:
+            assert "GET" not in (rule.methods or set()), rule.rule

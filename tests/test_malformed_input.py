@@ -1,0 +1,922 @@
+"""No route answers malformed input with a 500.
+
+Every route in the URL map is called with unknown, huge and junk path parameters and junk query
+strings; every POST route is sent empty, huge, wrongly typed, control-character and NUL-byte
+bodies, duplicate keys and uploads of the wrong kind. Each answer must be a 4xx with a message a
+person can read (or the form shown again with its errors, where that is the design), and a refused
+request must leave every stored row exactly as it was.
+
+PostgreSQL refuses NUL characters in text and SQLite integers past 64 bits; both used to surface
+as 500s, so run this file on both databases.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import quote, urlencode
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from werkzeug.routing import IntegerConverter
+
+from directory.activities.models import Activity
+from directory.activities.uploads import upload_folder
+from directory.extensions import db, limiter
+from directory.organisations.models import Invitation, Membership
+from directory.organisations.operations import _hash_token
+from directory.schools.models import Municipality
+from directory.timeutil import utcnow
+from tests.conftest import (
+    PASSWORD,
+    empty_database,
+    new_activity,
+    new_organisation,
+    next_weekday_at,
+    quick_user,
+    sign_in,
+)
+
+INVITATION_TOKEN = "invitasjon-" + "t" * 32
+DRAFT_IMAGE = "cd" * 16 + ".png"
+
+# Path segments, already URL-encoded as a client would send them.
+JUNK_INTS = ("0", "999999999", str(2**31), str(2**63 - 1), str(2**63), str(10**30), "9" * 5000)
+JUNK_NOT_INTS = ("-1", "1.5", "abc", "%D9%A3", "1%00", "%00", "")
+JUNK_STRINGS = (
+    "..%2F..%2Fetc%2Fpasswd",
+    "..",
+    "x" * 5000,
+    "%00",
+    "a%00b",
+    quote("æøå-ÆØÅ-日本語-😀-\u202e"),
+    "%FF%FE",  # not UTF-8
+    quote("<script>alert(1)</script>"),
+    quote("'; DROP TABLE organisation; --"),
+    "%20",
+    "%0D%0ALocation:%20http://evil",
+)
+JUNK_QUERIES = (
+    {"page": "-1"},
+    {"page": "0"},
+    {"page": "abc"},
+    {"page": str(10**30)},
+    {"page": "9" * 5000},
+    {"page": "1\x00"},
+    {"per_page": "100000"},
+    {"per_page": "-5"},
+    {"municipality": "\x00"},
+    {"municipality": "x" * 5000},
+    {"municipality": "../etc"},
+    {"municipality": "ukjent"},
+    {"lang": "xx"},
+    {"lang": "\x00"},
+    {"lang": "x" * 5000},
+    {"status": "tull"},
+    {"status": "\x00"},
+    {"next": "//evil.example"},
+    {"q": "\x00\x01\x02"},
+    {"\x00": "1"},
+)
+
+
+# --- the world ---------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    municipality: object
+    org: object  # organisation A, which `owner` owns
+    other_org: object  # organisation B, with its own member and activity
+    published: Activity
+    draft: Activity
+    other_activity: Activity
+    owner: object
+    admin: object
+    colleague_membership_id: int  # ids, not objects: a request may delete the row
+    other_membership_id: int
+    other_municipality_org: object
+    rebuild: Callable[[], None] = lambda: None
+
+
+@pytest.fixture
+def world(app, municipality, make_municipality):
+    """The world, with `world.rebuild()` to start over after a request that changed it."""
+
+    def build(drammen) -> World:
+        lier = Municipality(slug="lier", name="Lier")
+        owner = quick_user("eier")
+        admin = quick_user("admin", admin_municipality_id=drammen.id)
+        colleague = quick_user("kollega")
+        stranger = quick_user("fremmed")
+        org = new_organisation(drammen, "Organisasjon A", verification="pending")
+        other = new_organisation(drammen, "Organisasjon B")
+        lier_org = new_organisation(lier, "Lierlaget", verification="pending")
+        colleague_membership = Membership(user=colleague, organisation=org, role="editor")
+        other_membership = Membership(user=stranger, organisation=other, role="editor")
+        db.session.add_all(
+            [
+                Membership(user=owner, organisation=org, role="owner"),
+                colleague_membership,
+                other_membership,
+                Invitation(
+                    organisation=org,
+                    email="invitert@example.org",
+                    role="editor",
+                    token_hash=_hash_token(INVITATION_TOKEN),
+                    expires_at=utcnow() + timedelta(days=7),
+                ),
+            ]
+        )
+        published = new_activity(org, "Publisert")
+        draft = new_activity(
+            org, "Utkast", status="draft", image_filename=DRAFT_IMAGE, image_alt="Bilde"
+        )
+        other_activity = new_activity(other, "Bs aktivitet")
+        db.session.commit()
+        (upload_folder() / DRAFT_IMAGE).write_bytes(png_bytes())
+        return World(
+            municipality=drammen,
+            org=org,
+            other_org=other,
+            published=published,
+            draft=draft,
+            other_activity=other_activity,
+            owner=owner,
+            admin=admin,
+            colleague_membership_id=colleague_membership.id,
+            other_membership_id=other_membership.id,
+            other_municipality_org=lier_org,
+        )
+
+    def rebuild() -> None:
+        empty_database()
+        fresh = build(make_municipality(slug="drammen", name="Drammen"))
+        fresh.rebuild = rebuild
+        vars(current).update(vars(fresh))
+
+    current = build(municipality)
+    current.rebuild = rebuild
+    return current
+
+
+def png_bytes() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (10, 120, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
+def valid_path_value(w: World, argument: str) -> str:
+    """A value for a path parameter that names something that exists."""
+    values = {
+        "slug": w.org.slug,
+        "activity_id": str(w.published.id),
+        "membership_id": str(w.colleague_membership_id),
+        "org_id": str(w.org.id),
+        "name": DRAFT_IMAGE,
+        "token": INVITATION_TOKEN,
+        "filename": "site.css",
+    }
+    assert argument in values, f"a new path parameter <{argument}>: add a valid value here"
+    return values[argument]
+
+
+def build_path(rule, values: dict[str, str]) -> str:
+    """The rule's path with each <converter:argument> replaced by an already-encoded value."""
+
+    def fill(match: re.Match) -> str:
+        return values[match.group(1)]
+
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", fill, rule.rule)
+
+
+def actor_for(path: str) -> str:
+    """Who is signed in to try a path: the admin on admin pages, the owner of A elsewhere."""
+    return "admin" if path.startswith("/admin") else "owner"
+
+
+def client_as(app, w: World, who: str):
+    """A fresh client, signed in as `who` ('owner', 'admin' or 'anonymous')."""
+    client = app.test_client()
+    if who != "anonymous":
+        sign_in(client, getattr(w, who))
+    return client
+
+
+# --- what must hold for every answer -----------------------------------------------------------
+
+
+def snapshot() -> dict[str, list[tuple]]:
+    """Every row of every table except the login sessions."""
+    state = {}
+    for table in db.metadata.sorted_tables:
+        if table.name == "user_session":
+            continue
+        rows = db.session.execute(select(table)).all()
+        state[table.name] = sorted((tuple(row) for row in rows), key=repr)
+    return state
+
+
+def stored_junk(state: dict) -> list[str]:
+    """Stored text that no accepted request should have written: NULs and runaway lengths."""
+    found = []
+    for table, rows in state.items():
+        for row in rows:
+            for value in row:
+                if isinstance(value, str) and ("\x00" in value or len(value) > 20_000):
+                    found.append(f"{table}: {value[:40]!r}... ({len(value)} chars)")
+    return found
+
+
+def has_clear_message(response) -> bool:
+    """A JSON {"error": "..."}, a form with its errors shown, or the error page with its text."""
+    if response.is_json:
+        error = (response.get_json(silent=True) or {}).get("error")
+        return isinstance(error, str) and bool(error.strip())
+    body = response.get_data(as_text=True)
+    if 'class="errors"' in body or 'role="alert"' in body:
+        return True
+    heading = re.search(r"<h1>\s*([^<]+?)\s*</h1>", body)
+    return bool(heading) and "Til forsiden" in body
+
+
+class Crashed:
+    """Stands in for the response when the app raised (tests propagate exceptions): a 500."""
+
+    status_code = 500
+
+    def __init__(self, exc: Exception):
+        self.exc = exc
+
+    def close(self) -> None:
+        pass
+
+
+def send(client, path: str, method: str = "GET", **kwargs):
+    """The response, or a Crashed 500 when the request raised."""
+    try:
+        return client.open(path, method=method, **kwargs)
+    except Exception as exc:  # a 500 in production; collected so every failure is reported
+        db.session.rollback()
+        return Crashed(exc)
+
+
+def check(response, label: str, problems: list[str]) -> None:
+    """Collect what is wrong with one answer, so a test reports every failure at once."""
+    status = response.status_code
+    response.close()
+    if isinstance(response, Crashed):
+        problems.append(f"{label}: 500 ({type(response.exc).__name__}: {response.exc!s:.120})")
+    elif status >= 500:
+        problems.append(f"{label}: {status}")
+    elif status >= 400 and not has_clear_message(response):
+        problems.append(f"{label}: {status} without a message")
+
+
+# --- path parameters ---------------------------------------------------------------------------
+
+
+def rules_with_arguments(app):
+    return [rule for rule in app.url_map.iter_rules() if rule.arguments]
+
+
+def junk_for(rule, argument: str) -> tuple[str, ...]:
+    if isinstance(rule._converters[argument], IntegerConverter):
+        return JUNK_INTS + JUNK_NOT_INTS
+    return JUNK_STRINGS
+
+
+def test_junk_and_unknown_path_parameters_are_404_with_a_message(app, world):
+    problems: list[str] = []
+    clients = {who: client_as(app, world, who) for who in ("owner", "admin", "anonymous")}
+    before = snapshot()
+    for rule in rules_with_arguments(app):
+        for argument in rule.arguments:
+            for junk in junk_for(rule, argument):
+                values = {a: valid_path_value(world, a) for a in rule.arguments}
+                values[argument] = junk
+                path = build_path(rule, values)
+                for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+                    label = f"{method} {rule.rule} {argument}={junk[:30]!r}"
+                    signed_in = clients[actor_for(path)]
+                    response = send(signed_in, path, method)
+                    check(response, label, problems)
+                    # A NUL anywhere is refused before routing looks at it.
+                    expected = (400, 404) if "%00" in junk else (404,)
+                    if response.status_code not in expected:
+                        problems.append(f"{label}: {response.status_code}, not {expected}")
+                    anonymous = send(clients["anonymous"], path, method)
+                    check(anonymous, label + " (anonymous)", problems)
+    assert snapshot() == before
+    assert not problems, "\n".join(problems)
+
+
+def test_ids_of_another_organisation_or_municipality_are_refused(app, world):
+    """An id that exists, but not where the path says, is as unknown as an id that does not."""
+    owner = client_as(app, world, "owner")
+    admin = client_as(app, world, "admin")
+    slug, other_id = world.org.slug, world.other_membership_id
+    before = snapshot()
+    for action, data in (("remove", {}), ("role", {"role": "owner"})):
+        response = owner.post(f"/organisations/{slug}/members/{other_id}/{action}", data=data)
+        assert response.status_code == 404, action
+        assert has_clear_message(response)
+    # Organisation B's pages are B's: A's owner is refused there.
+    for path in (
+        f"/organisations/{world.other_org.slug}/edit",
+        f"/activities/{world.other_activity.id}/edit",
+        f"/activities/{world.other_activity.id}/archive",
+    ):
+        assert owner.post(path, data={"name": "Kapret", "version": "1"}).status_code == 403, path
+    lier_org = world.other_municipality_org.id
+    for action in ("verify", "reject"):
+        response = admin.post(f"/admin/organisations/{lier_org}/{action}", data={"reason": "Nei"})
+        assert response.status_code == 404, action
+    assert snapshot() == before
+
+
+# --- query strings -----------------------------------------------------------------------------
+
+
+def get_rules(app):
+    return [rule for rule in app.url_map.iter_rules() if "GET" in (rule.methods or set())]
+
+
+def test_junk_query_strings_never_break_a_page(app, world):
+    """Signed in, so that the pages behind a login read their parameters too."""
+    problems: list[str] = []
+    clients = {who: client_as(app, world, who) for who in ("owner", "admin")}
+    before = snapshot()
+    for rule in get_rules(app):
+        values = {a: valid_path_value(world, a) for a in rule.arguments}
+        path = build_path(rule, values)
+        for query in JUNK_QUERIES:
+            url = f"{path}?{urlencode(query)}"
+            who = actor_for(path)
+            response = send(clients[who], url)
+            check(response, f"GET {url[:80]!r} as {who}", problems)
+    assert snapshot() == before
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"page": "-1"},
+        {"page": "abc"},
+        {"page": str(10**30) + "x"},
+        {"page": "9" * 5000},
+        {"page": "\x00"},
+        {"per_page": "0"},
+        {"per_page": "101"},
+        {"per_page": str(10**30)},
+        {"per_page": "1e3"},
+        {"municipality": "\x00"},
+    ],
+)
+def test_the_api_answers_junk_parameters_with_a_json_400(client, world, query):
+    response = client.get("/api/v1/activities?" + urlencode(query))
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    assert response.is_json
+    assert response.get_json()["error"].strip()
+
+
+@pytest.mark.parametrize("junk", [str(10**30), "999999999", str(2**63), "0"])
+def test_the_api_answers_unknown_ids_with_a_json_404(client, world, junk):
+    response = client.get(f"/api/v1/activities/{junk}")
+    assert response.status_code == 404
+    assert response.is_json
+    assert response.get_json()["error"].strip()
+
+
+def test_a_page_number_past_the_last_is_an_empty_page_or_a_clear_400(client, world):
+    """Whether a huge page is empty or out of range is the listing's choice; never a 500."""
+    response = client.get(f"/api/v1/activities?page={10**30}")
+    assert response.status_code in (200, 400)
+    if response.status_code == 200:
+        assert response.get_json()["items"] == []
+    else:
+        assert response.get_json()["error"].strip()
+    page = client.get(f"/?page={10**30}")
+    assert page.status_code in (200, 400)
+    assert page.status_code == 200 or has_clear_message(page)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["page", "per_page", "municipality", "lang", "q", "x"]),
+        st.text(max_size=40),
+        max_size=4,
+    )
+)
+def test_the_api_never_fails_on_any_parameters(client, world, params):
+    response = client.get("/api/v1/activities?" + urlencode(params))
+    assert response.status_code in (200, 400, 404), (params, response.status_code)
+    body = response.get_json()
+    if response.status_code == 200:
+        assert "items" in body
+    else:
+        assert body["error"].strip()
+
+
+# --- bodies of every POST route ----------------------------------------------------------------
+
+
+def activity_form(w: World) -> dict[str, str]:
+    first = next_weekday_at(3, 17).date()
+    return {
+        "title": "Sjakk for barn",
+        "summary": "Vi spiller sjakk",
+        "description": "Alle er velkomne",
+        "category_id": "",
+        "tags": "sjakk",
+        "age_min": "7",
+        "age_max": "12",
+        "price_nok": "0",
+        "price_note": "",
+        "venue": "Biblioteket",
+        "address": "Gata 2",
+        "latitude": "59,74",
+        "longitude": "10,20",
+        "accessibility": "Heis",
+        "languages": "norsk",
+        "registration_url": "https://example.org/p",
+        "facebook_post_url": "",
+        "capacity": "12",
+        "image_alt": "",
+        "first_date": first.isoformat(),
+        "start_time": "17:00",
+        "end_time": "18:00",
+        "repeat": "weekly",
+        "until": (first + timedelta(weeks=4)).isoformat(),
+        "except_dates": "",
+        "extra_dates": "",
+    }
+
+
+def current(obj):
+    """The object as now stored (another request may have changed it)."""
+    db.session.refresh(obj)
+    return obj
+
+
+@dataclass(frozen=True)
+class PostRoute:
+    """How to call one POST route with a body that would be accepted."""
+
+    who: str
+    path: Callable[[World], str]
+    valid: Callable[[World], dict[str, str]]
+    # A public form a signed-in user may send too (and then sees a different form).
+    also_signed_in: bool = False
+
+
+def _policy_school(w: World) -> str:
+    """A school of the world's municipality for the channel-policy routes (made on first use)."""
+    from directory.schools.models import School
+
+    school = db.session.scalar(select(School).where(School.slug == "policy-skole"))
+    if school is None:
+        school = School(
+            municipality_id=w.municipality.id,
+            slug="policy-skole",
+            name="Policy skole",
+            grade_min=1,
+            grade_max=7,
+        )
+        db.session.add(school)
+        db.session.commit()
+    return school.slug
+
+
+_POLICY_FORM = {
+    "order": "backpack",
+    "facebook_enabled": "on",
+    "backpack_enabled": "on",
+    "backpack_weekly_quota": "3",
+    "blackout_weeks": "2026-W52",
+    "municipal_in_messaging": "no",
+    "version": "0",
+}
+
+POST_ROUTES: dict[str, PostRoute] = {
+    "schools.edit_policy": PostRoute(
+        "admin", lambda w: f"/schools/{_policy_school(w)}/policy", lambda w: dict(_POLICY_FORM)
+    ),
+    "schools.edit_default_policy": PostRoute(
+        "admin", lambda w: "/admin/policy", lambda w: dict(_POLICY_FORM)
+    ),
+    "schools.import_school_policy": PostRoute(
+        "admin", lambda w: f"/schools/{_policy_school(w)}/policy/import", lambda w: {}
+    ),
+    "schools.import_default_policy": PostRoute(
+        "admin", lambda w: "/admin/policy/import", lambda w: {}
+    ),
+    "accounts.login": PostRoute(
+        "anonymous",
+        lambda w: "/login",
+        lambda w: {"email": w.owner.email, "password": PASSWORD},
+        also_signed_in=True,
+    ),
+    "accounts.logout": PostRoute("owner", lambda w: "/logout", lambda w: {}),
+    "accounts.register": PostRoute(
+        "anonymous",
+        lambda w: "/register",
+        lambda w: {
+            "name": "Nina Ny",
+            "email": "nina@example.org",
+            "password": "et-langt-passord",
+            "password_repeat": "et-langt-passord",
+            "org_name": "Ninas lag",
+            "kind": "volunteer",
+            "municipality": str(w.municipality.id),
+            "org_number": "",
+            "website_url": "",
+            "contact_email": "",
+            "phone": "",
+        },
+        also_signed_in=True,
+    ),
+    "activities.new_activity": PostRoute(
+        "owner", lambda w: f"/organisations/{w.org.slug}/activities/new", activity_form
+    ),
+    "activities.edit_activity": PostRoute(
+        "owner",
+        lambda w: f"/activities/{w.published.id}/edit",
+        lambda w: {**activity_form(w), "version": str(current(w.published).version)},
+    ),
+    **{
+        f"activities.{action}_activity": PostRoute(
+            "owner",
+            (
+                lambda a: (
+                    lambda w: f"/activities/{(w.draft if a == 'publish' else w.published).id}/{a}"
+                )
+            )(action),
+            lambda w: {"note": "Merknad", "return_to": "detail"},
+        )
+        for action in ("publish", "unpublish", "cancel", "archive")
+    },
+    "activities.copy_activity": PostRoute(
+        "owner", lambda w: f"/activities/{w.published.id}/copy", lambda w: {}
+    ),
+    "admin.verify": PostRoute(
+        "admin", lambda w: f"/admin/organisations/{w.org.id}/verify", lambda w: {}
+    ),
+    "admin.reject": PostRoute(
+        "admin",
+        lambda w: f"/admin/organisations/{w.org.id}/reject",
+        lambda w: {"reason": "Ukjent organisasjon"},
+    ),
+    "organisations.edit_organisation": PostRoute(
+        "owner",
+        lambda w: f"/organisations/{w.org.slug}/edit",
+        lambda w: {
+            "name": "Organisasjon A",
+            "description": "Om oss",
+            "website_url": "https://a.example.org",
+            "facebook_page_url": "https://www.facebook.com/a",
+            "email": "post@a.example.org",
+            "phone": "912 34 567",
+            "org_number": "",
+            "version": str(current(w.org).version),
+        },
+    ),
+    "organisations.invite_member": PostRoute(
+        "owner",
+        lambda w: f"/organisations/{w.org.slug}/members/invite",
+        lambda w: {"email": "ny@example.org", "role": "editor"},
+    ),
+    "organisations.change_member_role": PostRoute(
+        "owner",
+        lambda w: f"/organisations/{w.org.slug}/members/{w.colleague_membership_id}/role",
+        lambda w: {"role": "owner"},
+    ),
+    "organisations.remove_member": PostRoute(
+        "owner",
+        lambda w: f"/organisations/{w.org.slug}/members/{w.colleague_membership_id}/remove",
+        lambda w: {},
+    ),
+    "organisations.accept_invitation": PostRoute(
+        "anonymous",
+        lambda w: f"/invitations/{INVITATION_TOKEN}",
+        lambda w: {
+            "name": "Invitert",
+            "password": "et-langt-passord",
+            "password_repeat": "et-langt-passord",
+        },
+        also_signed_in=True,
+    ),
+}
+
+CONTROL = "\x01\x02\x07\x08\x0b\x0c\x1b[2J\x7f\u0085\u200b\u200e\u202e\u2028\ufeff\ufffe"
+
+
+def junk_bodies(valid: dict[str, str]) -> list[tuple[str, object, dict]]:
+    """(label, data, extra request arguments) for every malformed body of a route."""
+    names = list(valid) or ["x"]
+    every = lambda value: {name: value for name in names}  # noqa: E731
+    bodies: list[tuple[str, object, dict]] = [
+        ("empty", {}, {}),
+        ("all blank", every(""), {}),
+        ("all huge", every("x" * 100_000), {}),
+        ("all 'abc'", every("abc"), {}),
+        ("all -1", every("-1"), {}),
+        ("all 10**30", every(str(10**30)), {}),
+        ("all 5000 digits", every("9" * 5000), {}),
+        ("all NaN", every("NaN"), {}),
+        ("all 1e309", every("1e309"), {}),
+        ("all control characters", every(CONTROL), {}),
+        ("all NUL", every("\x00"), {}),
+        (
+            "valid, numbers past 32 bits",
+            {k: str(2**31) if v.isdigit() else v for k, v in valid.items()},
+            {},
+        ),
+        (
+            "valid, numbers of 30 digits",
+            {k: str(10**30) if v.isdigit() else v for k, v in valid.items()},
+            {},
+        ),
+        ("valid + NUL everywhere", {k: v + "\x00" for k, v in valid.items()}, {}),
+        ("valid + control everywhere", {k: v + CONTROL for k, v in valid.items()}, {}),
+        ("valid + NUL key", {**valid, "\x00": "x", "a\x00b": "\x00"}, {}),
+        (
+            "duplicate keys",
+            MultiDict([(k, v) for k, v in valid.items()] + [(k, "\x00" * 3) for k in names]),
+            {},
+        ),
+        (
+            "duplicate keys, junk first",
+            MultiDict([(k, "x" * 5000) for k in names] + list(valid.items())),
+            {},
+        ),
+        (
+            "JSON instead of a form",
+            '{"title": 1, "x": [null]}',
+            {"content_type": "application/json"},
+        ),
+        ("text/plain", "title=x&name=y", {"content_type": "text/plain"}),
+        ("broken multipart", b"--x\r\nnonsense", {"content_type": "multipart/form-data"}),
+        (
+            "files in every text field",
+            {
+                name: (io.BytesIO(b"\x00\xff" * 50), "f.bin", "application/octet-stream")
+                for name in names
+            },
+            {"content_type": "multipart/form-data"},
+        ),
+    ]
+    for name in valid:
+        bodies.append((f"NUL in {name}", {**valid, name: "a\x00b"}, {}))
+    if not valid:
+        # A button with no fields: the variations of one unknown field say nothing new.
+        keep = {"empty", "all huge", "all NUL", "valid + NUL key", "JSON instead of a form"}
+        keep |= {"broken multipart", "files in every text field"}
+        bodies = [body for body in bodies if body[0] in keep]
+    return bodies
+
+
+def post_and_check(app, w: World, endpoint: str, who: str, label: str, data, extra, problems):
+    """One POST from a fresh client; a refused one must not have changed anything."""
+    route = POST_ROUTES[endpoint]
+    limiter.reset()  # the login and registration limits would turn later bodies into 429s
+    client = client_as(app, w, who)
+    path = route.path(w)
+    before = snapshot()
+    response = send(client, path, "POST", data=data, **extra)
+    after = snapshot()
+    full_label = f"POST {path[:60]} as {who} [{label}]"
+    check(response, full_label, problems)
+    if 400 <= response.status_code < 500 and after != before:
+        changed = [t for t in before if before[t] != after[t]]
+        problems.append(f"{full_label}: refused with {response.status_code} but changed {changed}")
+    for junk in stored_junk(after):
+        problems.append(f"{full_label}: stored {junk}")
+    if response.status_code < 400 and after != before:
+        # Start the next body from the same state: a published activity, an open invitation.
+        w.rebuild()
+
+
+SENDERS = [(endpoint, route.who) for endpoint, route in sorted(POST_ROUTES.items())] + [
+    (endpoint, "owner") for endpoint, route in sorted(POST_ROUTES.items()) if route.also_signed_in
+]
+
+
+@pytest.mark.parametrize(("endpoint", "who"), SENDERS)
+def test_malformed_bodies_get_a_4xx_and_change_nothing(app, quiet_search, world, endpoint, who):
+    problems: list[str] = []
+    route = POST_ROUTES[endpoint]
+    for index in range(len(junk_bodies(route.valid(world)))):
+        # Built afresh each time: an accepted request moves the version an edit form carries.
+        label, data, extra = junk_bodies(route.valid(world))[index]
+        post_and_check(app, world, endpoint, who, label, data, extra, problems)
+    assert not problems, "\n".join(problems)
+
+
+def test_every_post_route_is_tried_with_malformed_bodies(app):
+    posts = {r.endpoint for r in app.url_map.iter_rules() if "POST" in (r.methods or set())}
+    assert posts == set(POST_ROUTES), (
+        f"missing: {sorted(posts - set(POST_ROUTES))}, stale: {sorted(set(POST_ROUTES) - posts)}"
+    )
+
+
+@pytest.mark.parametrize("endpoint", ["activities.new_activity", "activities.edit_activity"])
+@pytest.mark.parametrize(
+    "upload",
+    [
+        {"image": (b"<?php system($_GET['c']); ?>", "bilde.png", "image/png")},
+        {"image": (b"%PDF-1.4 not an image", "bilde.jpg", "image/jpeg")},
+        {"image": (b"", "tom.png", "image/png")},
+        {"image": (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "avkuttet.png", "image/png")},
+        {"flyer": (b"\x89PNG\r\n\x1a\n", "flyer.pdf", "application/pdf")},
+        {"flyer": (b"%PDF-1.4\n%%EOF", "flyer.pdf", "text/html")},
+        {"flyer": (b"<html>", "flyer.html", "text/html")},
+    ],
+    ids=lambda u: "-".join(f"{k}:{v[1]}:{v[2]}" for k, v in u.items()),
+)
+def test_an_upload_of_the_wrong_kind_is_refused_with_the_form_errors(
+    app, quiet_search, world, endpoint, upload
+):
+    data = {**POST_ROUTES[endpoint].valid(world), "image_alt": "Et bilde"}
+    for name, (content, filename, mimetype) in upload.items():
+        data[name] = (io.BytesIO(content), filename, mimetype)
+    client = client_as(app, world, "owner")
+    before = snapshot()
+    files_before = set(upload_folder().iterdir())
+    response = client.post(
+        POST_ROUTES[endpoint].path(world), data=data, content_type="multipart/form-data"
+    )
+    assert response.status_code == 400, response.status_code
+    assert 'class="errors"' in response.get_data(as_text=True)
+    assert snapshot() == before
+    assert set(upload_folder().iterdir()) == files_before, "a refused upload left a file behind"
+
+
+def test_a_body_over_the_size_limit_is_a_413_with_a_message(app, world):
+    client = client_as(app, world, "owner")
+    before = snapshot()
+    response = client.post(
+        f"/organisations/{world.org.slug}/edit",
+        data={"description": "x" * (app.config["MAX_CONTENT_LENGTH"] + 1)},
+    )
+    assert response.status_code == 413
+    assert has_clear_message(response)
+    assert snapshot() == before
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    fields=st.fixed_dictionaries(
+        {},
+        optional={
+            name: st.text(max_size=60)
+            for name in ("name", "description", "website_url", "email", "phone", "org_number")
+        },
+    )
+)
+def test_any_text_in_the_organisation_form_is_stored_cleanly_or_refused(
+    app, quiet_search, world, fields
+):
+    """Whatever text arrives, the answer is a save or the form with its errors, never a 500."""
+    problems: list[str] = []
+    data = {**POST_ROUTES["organisations.edit_organisation"].valid(world), **fields}
+    post_and_check(
+        app, world, "organisations.edit_organisation", "owner", repr(fields), data, {}, problems
+    )
+    assert not problems, "\n".join(problems)
+
+
+# --- regressions: the fixes these tests led to ---------------------------------------------------
+
+
+@pytest.mark.parametrize("number", [str(2**31), str(2**63), str(10**30), "%D9%A3"])
+def test_ids_past_the_id_range_or_in_other_scripts_do_not_route(client, world, number):
+    """The int converter stops at 2**31 - 1 (PostgreSQL's INTEGER; it raised past it, SQLite
+    past 2**63 - 1) and reads ASCII digits only (Werkzeug's also took '٣' as 3)."""
+    for path in (f"/activities/{number}", f"/api/v1/activities/{number}"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert has_clear_message(response)
+
+
+def test_the_largest_id_is_simply_unknown(client, world):
+    assert client.get(f"/activities/{2**31 - 1}").status_code == 404
+
+
+@pytest.mark.parametrize("municipality_id", [str(2**31), str(10**30), "0", "-1"])
+def test_registering_in_an_unknown_municipality_is_a_form_error(app, world, municipality_id):
+    """The organisation-number check looked the number up in the chosen municipality before
+    the choice itself was validated, so a huge id reached PostgreSQL."""
+    data = {
+        **POST_ROUTES["accounts.register"].valid(world),
+        "municipality": municipality_id,
+        "org_number": "914778271",
+    }
+    before = snapshot()
+    response = send(app.test_client(), "/register", "POST", data=data)
+    assert response.status_code == 422
+    assert 'id="municipality-err"' in response.get_data(as_text=True)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/?municipality=a%00b", "/organisations/a%00b", "/api/v1/activities?municipality=%00"],
+)
+def test_a_nul_character_anywhere_is_a_400_with_a_message(client, world, path):
+    response = client.get(path)
+    assert response.status_code == 400
+    assert has_clear_message(response)
+    assert "NUL" in response.get_data(as_text=True)
+
+
+def test_a_nul_character_in_a_valid_form_is_refused_and_nothing_is_stored(app, world):
+    client = client_as(app, world, "owner")
+    before = snapshot()
+    data = {**POST_ROUTES["organisations.edit_organisation"].valid(world), "name": "Lag\x00et"}
+    response = client.post(f"/organisations/{world.org.slug}/edit", data=data)
+    assert response.status_code == 400
+    assert "NUL" in response.get_data(as_text=True)
+    assert snapshot() == before
+
+
+def test_a_file_sent_in_a_text_field_is_an_empty_field_not_a_crash(app, world):
+    client = client_as(app, world, "owner")
+    before = snapshot()
+    response = client.post(
+        f"/organisations/{world.org.slug}/members/invite",
+        data={"email": (io.BytesIO(b"x"), "e.txt", "text/plain"), "role": "editor"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert 'id="email-err"' in response.get_data(as_text=True)
+    assert snapshot() == before
+
+
+def test_a_json_body_is_an_empty_form_not_a_crash(app, world):
+    client = client_as(app, world, "owner")
+    before = snapshot()
+    for body in ('{"title": 1, "age_min": [2]}', "[1, 2]", "7", "null"):
+        response = client.post(
+            f"/organisations/{world.org.slug}/activities/new",
+            data=body,
+            content_type="application/json",
+        )
+        assert response.status_code == 400, body
+        assert 'class="errors"' in response.get_data(as_text=True)
+    assert snapshot() == before
+
+
+def test_every_form_reads_only_text_into_text_fields():
+    """All forms derive from directory.forms.Form, which keeps files and JSON out of text
+    fields; a form built on FlaskForm directly would bring the 500s back."""
+    from flask_wtf import FlaskForm
+
+    import directory.accounts.forms  # noqa: F401 - importing registers the form classes
+    import directory.activities.forms  # noqa: F401
+    import directory.admin.forms  # noqa: F401
+    import directory.organisations.forms  # noqa: F401
+    from directory.forms import Form
+
+    assert FlaskForm.__subclasses__() == [Form]
+
+
+def test_a_page_number_with_thousands_of_digits_is_a_clear_query_error(app):
+    from directory.search.query import QueryError, parse_search_args
+
+    with app.test_request_context(), pytest.raises(QueryError):
+        parse_search_args(MultiDict({"page": "9" * 5000}))
+
+
+def test_a_repeating_schedule_at_the_end_of_the_calendar_is_a_form_error(app, world):
+    """A first date near year 9999 is refused, and checking the last date against it must not
+    overflow the calendar on the way."""
+    client = client_as(app, world, "owner")
+    data = {
+        **activity_form(world),
+        "first_date": "9999-12-20",
+        "until": "9999-12-31",
+        "repeat": "weekly",
+    }
+    before = snapshot()
+    response = send(client, f"/organisations/{world.org.slug}/activities/new", "POST", data=data)
+    assert response.status_code == 400
+    assert 'id="first_date-err"' in response.get_data(as_text=True)
+    assert snapshot() == before
