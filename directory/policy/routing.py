@@ -118,14 +118,6 @@ class Decision:
         return [r.text for r in self.reasons]
 
 
-def _ages(low: int, high: int) -> str:
-    return f"{low}–{high} år" if low != high else f"{low} år"
-
-
-def _grades(low: int, high: int) -> str:
-    return f"{low}.–{high}. trinn" if low != high else f"{low}. trinn"
-
-
 def week_number(week: str) -> str:
     """'2026-W05' as '5' for sentences."""
     return str(int(week.rsplit("W", 1)[1])) if "W" in week else week
@@ -162,20 +154,28 @@ def decide(offer: Offer, school: SchoolInfo, policy: Policy, week_usage: WeekUsa
         reasons.append(Reason("school-own", N_("Avsenderen er ikke skolen selv.")))
 
     # 2. audience
+    # Numbers only: each language's sentence carries its own words for "years" and "grade".
     params = {
-        "offer_ages": _ages(offer.age_min, offer.age_max),
-        "grades": _grades(school.grade_min, school.grade_max),
-        "school_ages": _ages(school.age_min, school.age_max),
+        "age_min": offer.age_min,
+        "age_max": offer.age_max,
+        "grade_min": school.grade_min,
+        "grade_max": school.grade_max,
+        "school_age_min": school.age_min,
+        "school_age_max": school.age_max,
     }
     if offer.age_max < school.age_min or offer.age_min > school.age_max:
         reasons.append(Reason("audience", N_(
-            "Tilbudet er for %(offer_ages)s, men skolen har %(grades)s (%(school_ages)s)."),
+            "Tilbudet er for %(age_min)s–%(age_max)s år, men skolen har %(grade_min)s.–%(grade_max)s. "
+            "trinn (%(school_age_min)s–%(school_age_max)s år)."),
             params))  # fmt: skip
         return settle("not_eligible", "audience")
     reasons.append(
         Reason(
             "audience",
-            N_("Tilbudet for %(offer_ages)s passer for elever på skolen (%(grades)s)."),
+            N_(
+                "Tilbudet for %(age_min)s–%(age_max)s år passer for elever på skolen "
+                "(%(grade_min)s.–%(grade_max)s. trinn)."
+            ),
             params,
         )
     )
