@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from directory.accounts.models import User
 from directory.accounts.operations import normalise_email
@@ -12,16 +12,16 @@ from directory.extensions import db
 from directory.forms import Form
 from directory.organisations.forms import (
     KIND_LABELS,
-    add_scheme,
     blank_to_none,
     check_password_is_not_email,
-    http_url,
     kind_choices,
     optional_int,
     org_number_format,
+    organisation_email_field,
     password_fields,
-    phone_number,
+    phone_field,
     strip,
+    website_field,
 )
 from directory.policy.orgnumber import is_valid_org_number, normalise_org_number
 from directory.schools.models import Municipality
@@ -81,30 +81,9 @@ class OrganisationRegistrationForm(Form):
         ],
         render_kw={"inputmode": "numeric"},
     )
-    website_url = StringField(
-        _l("Nettside (valgfritt)"),
-        filters=[strip, add_scheme, blank_to_none],
-        validators=[
-            Length(max=500, message=_l("Adressen kan ha høyst 500 tegn.")),
-            http_url(_l("Skriv en nettadresse, for eksempel https://www.laget.no.")),
-        ],
-        render_kw={"inputmode": "url"},
-    )
-    contact_email = EmailField(
-        _l("E-post til organisasjonen (valgfritt)"),
-        filters=[strip, blank_to_none],
-        validators=[
-            Optional(),
-            Length(max=254, message=_l("E-postadressen kan ha høyst 254 tegn.")),
-            Email(_l("Skriv en gyldig e-postadresse.")),
-        ],
-    )
-    phone = StringField(
-        _l("Telefon (valgfritt)"),
-        filters=[strip, blank_to_none],
-        validators=[Length(max=30, message=_l("Telefonnummeret er for langt.")), phone_number],
-        render_kw={"inputmode": "tel"},
-    )
+    website_url = website_field(_l("Nettside (valgfritt)"))
+    contact_email = organisation_email_field(_l("E-post til organisasjonen (valgfritt)"))
+    phone = phone_field(_l("Telefon (valgfritt)"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -139,6 +139,45 @@ def role_choices() -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in ROLE_LABELS.items()]
 
 
+# The organisation's contact fields, shared by registration and the organisation's edit form.
+
+
+def website_field(label) -> StringField:
+    """An optional http(s) web address; a missing scheme gets https://."""
+    return StringField(
+        label,
+        filters=[strip, add_scheme, blank_to_none],
+        validators=[
+            Length(max=500, message=_l("Adressen kan ha høyst 500 tegn.")),
+            http_url(_l("Skriv en nettadresse, for eksempel https://www.laget.no.")),
+        ],
+        render_kw={"inputmode": "url"},
+    )
+
+
+def organisation_email_field(label) -> EmailField:
+    """An optional e-mail address of the organisation (not of a person's account)."""
+    return EmailField(
+        label,
+        filters=[strip, blank_to_none],
+        validators=[
+            Optional(),
+            Length(max=254, message=_l("E-postadressen kan ha høyst 254 tegn.")),
+            Email(_l("Skriv en gyldig e-postadresse.")),
+        ],
+    )
+
+
+def phone_field(label, **render_kw) -> StringField:
+    """An optional telephone number."""
+    return StringField(
+        label,
+        filters=[strip, blank_to_none],
+        validators=[Length(max=30, message=_l("Telefonnummeret er for langt.")), phone_number],
+        render_kw={"inputmode": "tel", **render_kw},
+    )
+
+
 class OrganisationForm(Form):
     """The organisation's public page: name, description and contact details."""
 
@@ -157,15 +196,7 @@ class OrganisationForm(Form):
             Length(max=DESCRIPTION_MAX, message=_l("Beskrivelsen kan ha høyst 10 000 tegn."))
         ],
     )
-    website_url = StringField(
-        _l("Nettside"),
-        filters=[strip, add_scheme, blank_to_none],
-        validators=[
-            Length(max=500, message=_l("Adressen kan ha høyst 500 tegn.")),
-            http_url(_l("Skriv en nettadresse, for eksempel https://www.laget.no.")),
-        ],
-        render_kw={"inputmode": "url"},
-    )
+    website_url = website_field(_l("Nettside"))
     facebook_page_url = StringField(
         _l("Facebook-side"),
         filters=[strip, add_scheme, blank_to_none],
@@ -180,21 +211,8 @@ class OrganisationForm(Form):
         ],
         render_kw={"inputmode": "url"},
     )
-    email = EmailField(
-        _l("E-post til organisasjonen"),
-        filters=[strip, blank_to_none],
-        validators=[
-            Optional(),
-            Length(max=254, message=_l("E-postadressen kan ha høyst 254 tegn.")),
-            Email(_l("Skriv en gyldig e-postadresse.")),
-        ],
-    )
-    phone = StringField(
-        _l("Telefon"),
-        filters=[strip, blank_to_none],
-        validators=[Length(max=30, message=_l("Telefonnummeret er for langt.")), phone_number],
-        render_kw={"inputmode": "tel", "autocomplete": "tel"},
-    )
+    email = organisation_email_field(_l("E-post til organisasjonen"))
+    phone = phone_field(_l("Telefon"), autocomplete="tel")
     org_number = StringField(
         _l("Organisasjonsnummer"),
         filters=[strip, blank_to_none],
