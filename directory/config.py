@@ -47,3 +47,8 @@ class Defaults:
 
     PREFERRED_URL_SCHEME = "http"
     PUBLIC_BASE_URL: str | None = None  # used in exports and feeds when set
+
+    # E-mail about distribution requests to organisers and school staff: off by default. The
+    # sender is a dotted path to a class with send(message); the default writes to the log.
+    NOTIFICATIONS_ENABLED = False
+    NOTIFICATION_SENDER = "directory.notifications:LogSender"

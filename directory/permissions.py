@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from directory.activities.models import Activity
+    from directory.approvals.models import DistributionRequest
     from directory.organisations.models import Membership, Organisation
     from directory.schools.models import School
 
@@ -111,4 +112,31 @@ def can_edit_school_policy(user, school: School) -> bool:
 
 def can_edit_default_policy(user, municipality_id: int) -> bool:
     """Only the municipal admin changes the municipality's default channel policy."""
+    return is_admin_of_municipality(user, municipality_id)
+
+
+def can_request_distribution(user, activity: Activity) -> bool:
+    """Members of the organiser ask schools to pass its activities on to parents."""
+    return can_edit_activity(user, activity)
+
+
+def can_review_requests(user, school: School) -> bool:
+    """The school's own staff and admins see, approve, reject and export its requests."""
+    return school_role(user, school) in ("admin", "staff")
+
+
+def can_view_request(user, distribution_request: DistributionRequest) -> bool:
+    """The organiser's members and the school's staff see a request."""
+    return can_edit_activity(user, distribution_request.activity) or can_review_requests(
+        user, distribution_request.school
+    )
+
+
+def can_withdraw_request(user, distribution_request: DistributionRequest) -> bool:
+    """Only the organiser's members withdraw its requests."""
+    return can_edit_activity(user, distribution_request.activity)
+
+
+def can_view_statistics(user, municipality_id: int) -> bool:
+    """The municipal admin sees the municipality's request statistics (counts only)."""
     return is_admin_of_municipality(user, municipality_id)

@@ -82,7 +82,7 @@ def _week() -> str:
 
 
 def _fill_quota(world, school_slug: str, week: str, count: int = 2) -> None:
-    """Pending backpack-post requests that take the school's places in the week."""
+    """Approved backpack-post requests that take the school's places in the week."""
     school = world["schools"][school_slug]
     for activity in (world["activities"]["draft"], world["activities"]["commercial"])[:count]:
         db.session.add(
@@ -92,7 +92,7 @@ def _fill_quota(world, school_slug: str, week: str, count: int = 2) -> None:
                 week=week,
                 channel="backpack_post",
                 rule="backpack",
-                status="pending",
+                status="approved",
             )
         )
     db.session.commit()

@@ -13,6 +13,7 @@ from sqlalchemy import or_, select
 from directory.activities.models import Activity, Schedule
 from directory.activities.schedule import next_start, shift_schedule
 from directory.activities.uploads import delete_stored
+from directory.approvals.operations import reopen_requests
 from directory.audit.operations import record
 from directory.extensions import db
 from directory.organisations.models import Organisation
@@ -122,6 +123,7 @@ def update_activity(activity: Activity, data: ActivityData, *, actor) -> dict[st
         municipality_id=_municipality_id(activity),
         data={"changes": changes},
     )
+    reopen_requests(activity, changes, actor=actor)
     return changes
 
 
@@ -165,6 +167,9 @@ def change_activity_status(activity: Activity, data: dict[str, Any], *, actor) -
         municipality_id=_municipality_id(activity),
         data={"from": current, "to": target, "note": activity.cancellation_note},
     )
+    if target != "published":
+        # Schools must not pass on an offer that is no longer public as it was approved.
+        reopen_requests(activity, ["status"], actor=actor)
     return target
 
 

@@ -10,15 +10,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from directory.dbtypes import UTCDateTime
 from directory.extensions import db
+from directory.policy.request_states import QUOTA_STATES, STATES
 from directory.timeutil import utcnow
 
 if TYPE_CHECKING:
+    from directory.accounts.models import User
     from directory.activities.models import Activity
     from directory.schools.models import School
 
-REQUEST_STATES = ("pending", "approved", "rejected", "withdrawn", "exported")
-# States that take a place in the school's weekly quota.
-QUOTA_STATES = ("pending", "approved", "exported")
+REQUEST_STATES = STATES
+__all__ = ["QUOTA_STATES", "REQUEST_STATES", "DistributionRequest"]
 
 
 class DistributionRequest(db.Model):
@@ -44,9 +45,16 @@ class DistributionRequest(db.Model):
     review_reason: Mapped[str] = mapped_column(Text, default="")
     exported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     exported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the activity was edited after the request was sent, and what changed (field names):
+    # the school reviews it again with the change shown.
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    changes: Mapped[list] = mapped_column(JSON, default=list)
     version: Mapped[int] = mapped_column(default=1)
 
     activity: Mapped[Activity] = relationship()
     school: Mapped[School] = relationship()
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+    exported_by: Mapped[User | None] = relationship(foreign_keys=[exported_by_id])
 
     __mapper_args__ = {"version_id_col": version}

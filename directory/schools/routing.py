@@ -83,24 +83,31 @@ def policy_for(school: School) -> Policy:
     )
 
 
-def week_usage(school: School, week: str) -> WeekUsage:
-    """How many backpack-post places of the school's week are taken (pending or approved)."""
-    used = db.session.scalar(
-        select(func.count(DistributionRequest.id)).where(
-            DistributionRequest.school_id == school.id,
-            DistributionRequest.week == week,
-            DistributionRequest.channel == "backpack_post",
-            DistributionRequest.status.in_(QUOTA_STATES),
-        )
+def week_usage(school: School, week: str, *, excluding: int | None = None) -> WeekUsage:
+    """How many backpack-post places of the school's week are taken (approved or exported),
+    leaving out the request `excluding` (the one being approved)."""
+    query = select(func.count(DistributionRequest.id)).where(
+        DistributionRequest.school_id == school.id,
+        DistributionRequest.week == week,
+        DistributionRequest.channel == "backpack_post",
+        DistributionRequest.status.in_(QUOTA_STATES),
     )
-    return WeekUsage(week=week, backpack_used=used or 0)
+    if excluding is not None:
+        query = query.where(DistributionRequest.id != excluding)
+    return WeekUsage(week=week, backpack_used=db.session.scalar(query) or 0)
 
 
-def decide_for(activity: Activity, school: School, week: str | None = None) -> Decision:
-    """The routing decision for this activity at this school in this week (this week by default)."""
+def decide_for(
+    activity: Activity, school: School, week: str | None = None, *, excluding: int | None = None
+) -> Decision:
+    """The routing decision for this activity at this school in this week (this week by default);
+    `excluding` leaves one request out of the quota count (it is the one being decided)."""
     week = week or iso_week()
     return decide(
-        offer_for(activity), school_info(school), policy_for(school), week_usage(school, week)
+        offer_for(activity),
+        school_info(school),
+        policy_for(school),
+        week_usage(school, week, excluding=excluding),
     )
 
 

@@ -1,0 +1,295 @@
+"""Distribution requests: sending, withdrawing, reviewing, and sending back to review.
+
+Every act goes through the pure state machine (directory.policy.request_states), writes an
+AuditEvent and flushes; the request commits once. Approving re-checks the routing rule at that
+moment under a lock on the school, so two approvals racing for the last backpack-post place of a
+week cannot both win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from directory.activities.models import Activity
+from directory.approvals.models import DistributionRequest
+from directory.audit.operations import record
+from directory.extensions import db
+from directory.notifications import notify
+from directory.policy.request_states import (
+    OPEN_STATES,
+    STATE_NAMES,
+    is_requestable,
+    rejection_reason_problem,
+    transition,
+)
+from directory.policy.routing import Decision
+from directory.schools.models import School
+from directory.schools.routing import decide_for, iso_week, reason_text
+from directory.timeutil import utcnow
+
+
+class RequestError(Exception):
+    """An act on a request cannot be done; the message, in the user's language, says why."""
+
+    def __init__(self, message: str, reasons: Sequence[str] = ()):
+        super().__init__(message)
+        self.message = message
+        self.reasons = list(reasons)
+
+
+@dataclass(frozen=True)
+class SchoolChoice:
+    """One school the organiser picked, with the grades to address there (empty: all that fit)."""
+
+    school: School
+    grades: tuple[int, ...] = ()
+
+
+def fitting_grades(activity: Activity, school: School) -> list[int]:
+    """The school's grades whose ages (g+5 and g+6) overlap the activity's age range."""
+    return [g for g in school.grades if g + 5 <= activity.age_max and g + 6 >= activity.age_min]
+
+
+def _refusal(act: str, state: str) -> str:
+    check = transition(state, act)
+    return _(check.refusal, state=_(STATE_NAMES[state]))
+
+
+def _move(req: DistributionRequest, act: str) -> str:
+    """Move the request by `act` or raise RequestError; returns the state it left."""
+    check = transition(req.status, act)
+    if not check.allowed:
+        raise RequestError(_refusal(act, req.status))
+    before = req.status
+    req.status = check.target
+    return before
+
+
+def _audit(action: str, req: DistributionRequest, actor: Any, **data: Any) -> None:
+    record(
+        action,
+        req,
+        actor=actor,
+        municipality_id=req.school.municipality_id,
+        data={
+            "activity": req.activity_id,
+            "school": req.school.slug,
+            "week": req.week,
+            "channel": req.channel,
+            **data,
+        },
+    )
+
+
+def _reasons(decision: Decision) -> list[str]:
+    """The decision's reasons as stored with a request: the bokmål sentences."""
+    return [reason.text for reason in decision.reasons]
+
+
+def open_request(activity: Activity, school: School, week: str) -> DistributionRequest | None:
+    """The request for this activity, school and week that is still open (pending, approved or
+    exported), if any."""
+    return db.session.scalar(
+        select(DistributionRequest).where(
+            DistributionRequest.activity_id == activity.id,
+            DistributionRequest.school_id == school.id,
+            DistributionRequest.week == week,
+            DistributionRequest.status.in_(OPEN_STATES),
+        )
+    )
+
+
+def request_problem(
+    activity: Activity, school: School, week: str, decision: Decision
+) -> str | None:
+    """Why this activity cannot be requested at this school in this week, or None."""
+    if not activity.is_public:
+        return _("Aktiviteten må være publisert før skolene kan formidle den.")
+    if week < iso_week():
+        return _("Uken er passert.")
+    if school.municipality_id != activity.organisation.municipality_id:
+        return _("Skolen ligger i en annen kommune.")
+    if not is_requestable(decision.channel):
+        if decision.channel == "not_eligible":
+            return _("Tilbudet kan ikke gå gjennom denne skolen.")
+        return _("Tilbudet vises bare i katalogen for denne skolen; ingen kanal å be om.")
+    if open_request(activity, school, week) is not None:
+        return _("Det er allerede sendt en forespørsel til denne skolen for denne uken.")
+    return None
+
+
+def create_requests(
+    activity: Activity, choices: Iterable[SchoolChoice], week: str, *, actor
+) -> list[DistributionRequest]:
+    """One pending request per chosen school, with the decision and its reasons as they are now.
+
+    Raises RequestError (naming the school) before anything is stored if any school cannot be
+    asked; the caller shows it and nothing is half-sent.
+    """
+    planned: list[tuple[SchoolChoice, Decision, list[int]]] = []
+    for choice in choices:
+        decision = decide_for(activity, choice.school, week)
+        problem = request_problem(activity, choice.school, week, decision)
+        if problem is not None:
+            raise RequestError(
+                _("%(school)s: %(problem)s", school=choice.school.name, problem=problem),
+                [reason_text(r) for r in decision.reasons],
+            )
+        fitting = fitting_grades(activity, choice.school)
+        grades = sorted(set(choice.grades)) if choice.grades else fitting
+        stray = [g for g in grades if g not in fitting]
+        if stray:
+            raise RequestError(
+                _(
+                    "%(school)s: %(grades)s. trinn passer ikke aldersgruppen til tilbudet.",
+                    school=choice.school.name,
+                    grades=", ".join(str(g) for g in stray),
+                )
+            )
+        planned.append((choice, decision, grades))
+    if not planned:
+        raise RequestError(_("Velg minst én skole."))
+    created = []
+    for choice, decision, grades in planned:
+        req = DistributionRequest(
+            activity=activity,
+            school=choice.school,
+            week=week,
+            channel=decision.channel,
+            rule=decision.rule,
+            reasons=_reasons(decision),
+            grades=grades,
+            status="pending",
+            requested_by_id=getattr(actor, "id", None),
+        )
+        db.session.add(req)
+        db.session.flush()
+        _audit("request.create", req, actor, grades=grades, rule=decision.rule)
+        created.append(req)
+    for req in created:
+        notify("request.created", req)
+    return created
+
+
+def withdraw_request(req: DistributionRequest, *, actor) -> None:
+    """The organiser takes a request back before it is exported."""
+    before = _move(req, "withdraw")
+    db.session.flush()
+    _audit("request.withdraw", req, actor, before=before)
+    notify("request.withdrawn", req)
+
+
+def _lock_school(school: School) -> None:
+    """Hold a write lock on the school's row until the commit.
+
+    On PostgreSQL this is a row lock that a second approval at the same school waits for; on
+    SQLite the first write of a transaction takes the database's write lock. Either way the
+    quota counted next is the one the commit will see.
+    """
+    db.session.execute(update(School).where(School.id == school.id).values(id=School.id))
+
+
+def recheck(req: DistributionRequest) -> Decision:
+    """The routing decision for the request now, with the request itself out of the quota."""
+    return decide_for(req.activity, req.school, req.week, excluding=req.id)
+
+
+def approve_request(req: DistributionRequest, *, actor) -> None:
+    """Approve a pending request if the rule still gives the same channel now.
+
+    Raises RequestError with the current reasons when the activity is no longer public, or the
+    channel changed (quota used up, blackout week, policy changed).
+    """
+    check = transition(req.status, "approve")
+    if not check.allowed:
+        raise RequestError(_refusal("approve", req.status))
+    _lock_school(req.school)
+    db.session.refresh(req)  # another reviewer may have acted while we waited for the lock
+    if req.status != "pending":
+        raise RequestError(_refusal("approve", req.status))
+    if not req.activity.is_public:
+        raise RequestError(_("Aktiviteten er ikke publisert lenger, så den kan ikke godkjennes."))
+    decision = recheck(req)
+    if decision.channel != req.channel:
+        raise RequestError(
+            _("Regelen gir ikke lenger samme kanal for denne uken, så forespørselen kan ikke "
+              "godkjennes nå."),
+            [reason_text(r) for r in decision.reasons],
+        )  # fmt: skip
+    _move(req, "approve")
+    req.reviewed_by_id = getattr(actor, "id", None)
+    req.reviewed_at = utcnow()
+    req.review_reason = ""
+    db.session.flush()
+    _audit("request.approve", req, actor, rule=decision.rule)
+    notify("request.approved", req)
+
+
+def reject_request(req: DistributionRequest, reason: str, *, actor) -> None:
+    """Reject a pending or approved request with a reason the organiser sees."""
+    problem = rejection_reason_problem(reason)
+    if problem is not None:
+        raise RequestError(_(problem, max=1000))
+    before = _move(req, "reject")
+    req.reviewed_by_id = getattr(actor, "id", None)
+    req.reviewed_at = utcnow()
+    req.review_reason = reason.strip()
+    db.session.flush()
+    _audit("request.reject", req, actor, before=before, reason=req.review_reason)
+    notify("request.rejected", req)
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What bulk approval did: the approved requests and, for each refused one, why."""
+
+    approved: list[DistributionRequest]
+    refused: list[tuple[DistributionRequest, RequestError]]
+
+
+def approve_requests(requests: Iterable[DistributionRequest], *, actor) -> BulkOutcome:
+    """Approve each request in turn (oldest first); those the rule refuses stay pending."""
+    approved, refused = [], []
+    for req in sorted(requests, key=lambda r: (r.created_at, r.id)):
+        try:
+            # approve_request checks everything before it changes anything, so a refusal
+            # leaves the request as it was.
+            approve_request(req, actor=actor)
+        except RequestError as exc:
+            refused.append((req, exc))
+        else:
+            approved.append(req)
+    return BulkOutcome(approved, refused)
+
+
+def reopen_requests(
+    activity: Activity, changed: Iterable[str], *, actor
+) -> list[DistributionRequest]:
+    """After an edit, pending and approved-but-not-exported requests go back to review.
+
+    The changed fields are recorded on each request, so the school sees what changed.
+    """
+    fields = sorted(set(changed))
+    requests = db.session.scalars(
+        select(DistributionRequest).where(
+            DistributionRequest.activity_id == activity.id,
+            DistributionRequest.status.in_(("pending", "approved")),
+        )
+    ).all()
+    now = utcnow()
+    for req in requests:
+        before = _move(req, "reopen")
+        req.changed_at = now
+        req.changes = sorted(set(req.changes or []) | set(fields))
+        if before == "approved":
+            req.reviewed_by_id = None
+            req.reviewed_at = None
+        db.session.flush()
+        _audit("request.reopen", req, actor, before=before, changes=fields)
+        notify("request.reopened", req)
+    return list(requests)

@@ -1,0 +1,180 @@
+"""The distribution request state machine: which act leads where, over random sequences of acts."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from directory.policy.request_states import (
+    ACTS,
+    APPROVED,
+    EXPORTED,
+    FINAL_STATES,
+    MAX_REASON_LENGTH,
+    OPEN_STATES,
+    PENDING,
+    QUOTA_STATES,
+    REJECTED,
+    REQUESTABLE_CHANNELS,
+    STATE_NAMES,
+    STATES,
+    WITHDRAWN,
+    allowed_acts,
+    is_requestable,
+    quota_left,
+    rejection_reason_problem,
+    transition,
+)
+from directory.policy.routing import CHANNELS
+
+any_state = st.sampled_from(STATES)
+any_act = st.sampled_from(ACTS)
+
+
+@given(act=any_act)
+def test_nothing_leaves_withdrawn(act):
+    outcome = transition(WITHDRAWN, act)
+    assert not outcome.allowed
+    assert outcome.target is None
+    assert "%(state)s" in outcome.refusal
+
+
+@given(state=st.sampled_from(sorted(FINAL_STATES)), act=any_act)
+def test_final_states_allow_no_act(state, act):
+    assert not transition(state, act).allowed
+    assert allowed_acts(state) == []
+
+
+def test_final_states_are_rejected_withdrawn_and_exported():
+    assert FINAL_STATES == {REJECTED, WITHDRAWN, EXPORTED}
+
+
+@given(state=any_state, act=any_act)
+def test_exported_is_reached_only_by_exporting_an_approved_request(state, act):
+    outcome = transition(state, act)
+    if outcome.target == EXPORTED:
+        assert (state, act) == (APPROVED, "export")
+
+
+@given(state=any_state)
+def test_export_is_allowed_only_from_approved(state):
+    assert transition(state, "export").allowed == (state == APPROVED)
+
+
+@given(state=any_state)
+def test_approve_is_allowed_only_from_pending(state):
+    outcome = transition(state, "approve")
+    assert outcome.allowed == (state == PENDING)
+    if outcome.allowed:
+        assert outcome.target == APPROVED
+    else:
+        assert outcome.refusal
+
+
+@given(state=any_state, act=any_act)
+def test_every_allowed_transition_lands_in_a_state(state, act):
+    outcome = transition(state, act)
+    assert outcome.current == state
+    assert outcome.act == act
+    if outcome.allowed:
+        assert outcome.target in STATES
+        assert outcome.refusal is None
+    else:
+        assert outcome.refusal is not None
+
+
+@given(acts=st.lists(any_act, max_size=30))
+def test_random_sequences_stay_in_states_and_final_stays_final(acts):
+    state = PENDING
+    final_reached = False
+    for act in acts:
+        outcome = transition(state, act)
+        if outcome.allowed:
+            assert not final_reached, f"{act} moved a request out of final {state}"
+            state = outcome.target
+        assert state in STATES
+        final_reached = final_reached or state in FINAL_STATES
+
+
+@given(acts=st.lists(any_act, max_size=30))
+def test_a_request_is_exported_only_after_an_approval(acts):
+    state, history = PENDING, [PENDING]
+    for act in acts:
+        outcome = transition(state, act)
+        if outcome.allowed:
+            state = outcome.target
+            history.append(state)
+    if EXPORTED in history:
+        assert history[history.index(EXPORTED) - 1] == APPROVED
+
+
+@given(state=any_state)
+def test_allowed_acts_agrees_with_transition(state):
+    assert allowed_acts(state) == [act for act in ACTS if transition(state, act).allowed]
+
+
+def test_open_states_allow_the_expected_acts():
+    assert allowed_acts(PENDING) == ["approve", "reject", "withdraw", "reopen"]
+    assert allowed_acts(APPROVED) == ["reject", "withdraw", "export", "reopen"]
+
+
+def test_reopening_sends_a_request_back_to_pending():
+    assert transition(PENDING, "reopen").target == PENDING
+    assert transition(APPROVED, "reopen").target == PENDING
+
+
+def test_an_unknown_act_is_a_programming_error():
+    with pytest.raises(ValueError):
+        transition(PENDING, "delete")
+
+
+def test_every_state_has_a_name_and_the_state_groups_are_states():
+    assert set(STATE_NAMES) == set(STATES)
+    assert all(STATE_NAMES[state].strip() for state in STATES)
+    assert set(QUOTA_STATES) == {APPROVED, EXPORTED}
+    assert PENDING not in QUOTA_STATES
+    assert set(OPEN_STATES) <= set(STATES)
+    assert not set(OPEN_STATES) & {REJECTED, WITHDRAWN}
+
+
+@pytest.mark.parametrize("reason", [None, "", "   ", "\n\t "])
+def test_rejecting_needs_a_reason(reason):
+    assert rejection_reason_problem(reason)
+
+
+def test_a_too_long_reason_is_refused_and_the_limit_itself_is_accepted():
+    assert rejection_reason_problem("x" * (MAX_REASON_LENGTH + 1))
+    assert rejection_reason_problem("x" * MAX_REASON_LENGTH) is None
+    # Surrounding spaces do not count against the limit.
+    assert rejection_reason_problem("  " + "x" * MAX_REASON_LENGTH + "  ") is None
+
+
+@given(reason=st.text(min_size=1, max_size=MAX_REASON_LENGTH).filter(lambda s: s.strip()))
+def test_any_non_blank_reason_within_the_limit_is_accepted(reason):
+    assert rejection_reason_problem(reason) is None
+
+
+@given(reason=st.text(alphabet=" \t\n\r", max_size=50))
+def test_blank_reasons_are_always_refused(reason):
+    assert rejection_reason_problem(reason)
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_only_the_three_school_channels_are_requestable(channel):
+    expected = channel in {"school_messaging", "facebook_share", "backpack_post"}
+    assert is_requestable(channel) == expected
+
+
+def test_requestable_channels_are_routing_channels():
+    assert set(REQUESTABLE_CHANNELS) <= set(CHANNELS)
+    assert not is_requestable("directory_only")
+    assert not is_requestable("not_eligible")
+    assert not is_requestable("")
+
+
+@given(quota=st.integers(0, 20), used=st.integers(0, 40))
+def test_quota_left_is_never_negative_and_never_above_the_quota(quota, used):
+    left = quota_left(quota, used)
+    assert 0 <= left <= quota
+    assert left == (quota - used if used <= quota else 0)
