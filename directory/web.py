@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import format_date, format_datetime, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,6 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from directory.approvals.display import grades_text
 from directory.i18n import LANGUAGE_NAMES
 from directory.rendering import format_price, render_markdown
 
@@ -88,9 +89,9 @@ def init_app(app: Flask) -> None:
         message = None
         if exc.description and getattr(exc, "directory_message", False):
             message = exc.description
-        response = error_response(status, message)
+        response = make_response(error_response(status, message))
         if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
-            response[0].headers["Allow"] = ", ".join(exc.valid_methods)
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
 
     @app.errorhandler(CSRFError)
@@ -122,6 +123,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["price"] = format_price
+    app.jinja_env.filters["grades_text"] = grades_text
     app.jinja_env.filters["date"] = lambda v, f="medium": format_date(v, f) if v else ""
     app.jinja_env.filters["time"] = lambda v, f="short": format_time(v, f) if v else ""
     app.jinja_env.filters["datetime"] = lambda v, f="medium": format_datetime(v, f) if v else ""

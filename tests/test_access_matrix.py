@@ -24,6 +24,8 @@ from sqlalchemy import select
 from directory.accounts.models import User
 from directory.activities.models import Activity
 from directory.activities.uploads import upload_folder
+from directory.approvals.display import upcoming_weeks
+from directory.approvals.models import DistributionRequest
 from directory.extensions import db
 from directory.organisations.models import Invitation, Membership
 from directory.organisations.operations import _hash_token
@@ -53,6 +55,7 @@ ROLES = (
     "admin_a",  # municipal admin of A's municipality
     "admin_other",  # municipal admin of another municipality
     "school_staff",  # school admin at a school in A's municipality
+    "other_staff",  # staff at another school of the same municipality
 )
 
 
@@ -79,9 +82,22 @@ SCHOOL_POLICY = outcomes(
 )
 EVERYONE = outcomes(OK)
 SIGNED_IN = outcomes(OK, anonymous=LOGIN)
+# Organisation B's requests to the schools: its members only.
+B_MEMBERS = outcomes(FORBIDDEN, anonymous=LOGIN, owner_b=OK)
+# A school's requests and exports: its own staff only; to another municipality it does not exist.
+SCHOOL_STAFF = outcomes(FORBIDDEN, anonymous=LOGIN, school_staff=OK, admin_other=HIDDEN)
+# Another school's request under this school's address: not there, even for this school's staff.
+OTHER_SCHOOLS_REQUEST = outcomes(
+    FORBIDDEN, anonymous=LOGIN, school_staff=HIDDEN, admin_other=HIDDEN
+)
 
 
 # --- the world every case runs in ----------------------------------------------------------------
+
+
+def REQUEST_WEEK() -> str:  # noqa: N802 - a constant that depends on today
+    """The week the world's requests are for: next week."""
+    return upcoming_weeks()[1]
 
 
 INVITATION_TOKEN = "invitasjon-til-a-" + "k" * 30
@@ -102,6 +118,11 @@ class World:
     draft: Activity
     colleague: User  # an editor of A, the target of the member actions
     colleague_membership: Membership
+    other_school: School
+    offer_b: Activity  # B's offer with a flyer: backpack post at the school
+    pending: DistributionRequest  # B asks the school (this week + 1)
+    approved: DistributionRequest  # B's other offer, approved at the school, ready to export
+    elsewhere: DistributionRequest  # B asks the other school
 
 
 @pytest.fixture
@@ -133,6 +154,31 @@ def world(app, municipality, make_municipality):
             expires_at=utcnow() + timedelta(days=7),
         )
     )
+    other_school = School(
+        municipality=municipality, slug="danvik-skole", name="Danvik skole", grade_min=1, grade_max=7
+    )
+    db.session.add(other_school)
+    offer_b = new_activity(org_b, "Tilbud fra B", flyer_filename="b-flyer.pdf")
+    second_b = new_activity(org_b, "Et annet tilbud fra B", flyer_filename="b-flyer-2.pdf")
+    week = REQUEST_WEEK()
+
+    def request(activity, at_school, status):
+        req = DistributionRequest(
+            activity=activity,
+            school=at_school,
+            week=week,
+            channel="backpack_post",
+            rule="backpack",
+            reasons=["Ranselpost."],
+            grades=[3, 4],
+            status=status,
+        )
+        db.session.add(req)
+        return req
+
+    pending = request(offer_b, school, "pending")
+    approved = request(second_b, school, "approved")
+    elsewhere = request(offer_b, other_school, "pending")
     db.session.commit()
     return World(
         municipality=municipality,
@@ -145,6 +191,11 @@ def world(app, municipality, make_municipality):
         draft=draft,
         colleague=colleague,
         colleague_membership=membership,
+        other_school=other_school,
+        offer_b=offer_b,
+        pending=pending,
+        approved=approved,
+        elsewhere=elsewhere,
     )
 
 
@@ -164,6 +215,8 @@ def make_role_user(role: str, w: World) -> User | None:
         db.session.add(Membership(user=user, organisation=w.org_b, role="owner"))
     elif role == "school_staff":
         db.session.add(SchoolStaff(user=user, school=w.school, role="admin"))
+    elif role == "other_staff":
+        db.session.add(SchoolStaff(user=user, school=w.other_school, role="staff"))
     db.session.commit()
     return user
 
@@ -338,6 +391,28 @@ CASES: tuple[Case, ...] = (
         label="draft",
     ),
     Case("approvals.channels_page", "GET", lambda w: "/om/kanaler", EVERYONE),
+    # requests: the organiser sends and follows them
+    Case("approvals.reach_schools", "POST", lambda w: f"/activities/{w.offer_b.id}/reach", B_MEMBERS, data=lambda w: {"week": upcoming_weeks()[2], "schools": w.school.slug, "grades": f"{w.school.slug}:3"}),
+    Case("approvals.list_activity_requests", "GET", lambda w: f"/activities/{w.offer_b.id}/requests", B_MEMBERS),
+    Case("approvals.list_organisation_requests", "GET", lambda w: f"/organisations/{w.org_b.slug}/requests", B_MEMBERS),
+    Case("approvals.withdraw_request", "POST", lambda w: f"/requests/{w.pending.id}/withdraw", B_MEMBERS),
+    # requests: the school reviews them
+    Case("approvals.list_school_requests", "GET", lambda w: f"/schools/{w.school.slug}/requests", SCHOOL_STAFF),
+    Case("approvals.review_request", "GET", lambda w: f"/schools/{w.school.slug}/requests/{w.pending.id}", SCHOOL_STAFF),
+    Case("approvals.review_request", "GET", lambda w: f"/schools/{w.school.slug}/requests/{w.elsewhere.id}", OTHER_SCHOOLS_REQUEST, label="other-school"),
+    Case("approvals.approve_request", "POST", lambda w: f"/schools/{w.school.slug}/requests/{w.pending.id}/approve", SCHOOL_STAFF),
+    Case("approvals.approve_request", "POST", lambda w: f"/schools/{w.school.slug}/requests/{w.elsewhere.id}/approve", OTHER_SCHOOLS_REQUEST, label="other-school"),
+    Case("approvals.reject_request", "POST", lambda w: f"/schools/{w.school.slug}/requests/{w.pending.id}/reject", SCHOOL_STAFF, data=lambda w: {"reason": "Vi har foreldremøte den uken."}),
+    Case("approvals.reject_request", "POST", lambda w: f"/schools/{w.school.slug}/requests/{w.elsewhere.id}/reject", OTHER_SCHOOLS_REQUEST, data=lambda w: {"reason": "Nei."}, label="other-school"),
+    Case("approvals.approve_requests", "POST", lambda w: f"/schools/{w.school.slug}/requests/bulk-approve", SCHOOL_STAFF, data=lambda w: {"requests": [str(w.pending.id)]}),
+    Case("approvals.approve_requests", "POST", lambda w: f"/schools/{w.school.slug}/requests/bulk-approve", OTHER_SCHOOLS_REQUEST, data=lambda w: {"requests": [str(w.elsewhere.id)]}, label="other-school"),
+    # exports: the school's approved announcements, per week and channel
+    Case("exports.index", "GET", lambda w: f"/schools/{w.school.slug}/exports", SCHOOL_STAFF),
+    Case("exports.preview", "GET", lambda w: f"/schools/{w.school.slug}/exports/{REQUEST_WEEK()}/backpack_post", SCHOOL_STAFF),
+    Case("exports.download", "POST", lambda w: f"/schools/{w.school.slug}/exports/{REQUEST_WEEK()}/backpack_post.pdf", SCHOOL_STAFF),
+    Case("exports.overview", "GET", lambda w: f"/schools/{w.school.slug}/overview/{REQUEST_WEEK()}", SCHOOL_STAFF),
+    Case("exports.overview_pdf", "GET", lambda w: f"/schools/{w.school.slug}/overview/{REQUEST_WEEK()}.pdf", SCHOOL_STAFF),
+    Case("exports.short_link", "GET", lambda w: f"/a/{w.draft.id}", outcomes(HIDDEN), label="draft"),
     # organisations
     Case("organisations.edit_organisation", "GET", lambda w: f"/organisations/{_a(w)}/edit", A_MEMBERS),
     Case(
@@ -380,6 +455,7 @@ CASES: tuple[Case, ...] = (
     # admin
     Case("admin.list_organisations", "GET", lambda w: "/admin/organisations", ANY_ADMIN),
     Case("admin.audit_log", "GET", lambda w: "/admin/audit", ANY_ADMIN),
+    Case("admin.statistics", "GET", lambda w: "/admin/statistics", ANY_ADMIN),
     Case("admin.verify", "POST", lambda w: f"/admin/organisations/{w.org_a.id}/verify", A_ADMIN),
     Case(
         "admin.reject",

@@ -29,10 +29,12 @@ from werkzeug.routing import IntegerConverter
 
 from directory.activities.models import Activity
 from directory.activities.uploads import upload_folder
+from directory.approvals.display import upcoming_weeks
+from directory.approvals.models import DistributionRequest
 from directory.extensions import db, limiter
 from directory.organisations.models import Invitation, Membership
 from directory.organisations.operations import _hash_token
-from directory.schools.models import Municipality
+from directory.schools.models import Municipality, School, SchoolStaff
 from directory.timeutil import utcnow
 from tests.conftest import (
     PASSWORD,
@@ -103,6 +105,11 @@ class World:
     colleague_membership_id: int  # ids, not objects: a request may delete the row
     other_membership_id: int
     other_municipality_org: object
+    school: object  # a school that takes backpack post, with `staff` on its staff
+    staff: object
+    stranger: object  # an editor of organisation B
+    pending: object  # B's request to the school, waiting (next week)
+    approved: object  # B's other request, approved (next week)
     rebuild: Callable[[], None] = lambda: None
 
 
@@ -139,7 +146,30 @@ def world(app, municipality, make_municipality):
         draft = new_activity(
             org, "Utkast", status="draft", image_filename=DRAFT_IMAGE, image_alt="Bilde"
         )
-        other_activity = new_activity(other, "Bs aktivitet")
+        other_activity = new_activity(other, "Bs aktivitet", flyer_filename="b.pdf")
+        second = new_activity(other, "Bs andre aktivitet", flyer_filename="b2.pdf")
+        school = School(
+            municipality=drammen, slug="fjell-skole", name="Fjell skole", grade_min=1, grade_max=7
+        )
+        db.session.add(school)
+        staff = quick_user("laerer")
+        db.session.add(SchoolStaff(user=staff, school=school, role="staff"))
+
+        def request(activity, status):
+            req = DistributionRequest(
+                activity=activity,
+                school=school,
+                week=upcoming_weeks()[1],
+                channel="backpack_post",
+                rule="backpack",
+                reasons=["Ranselpost."],
+                grades=[3],
+                status=status,
+            )
+            db.session.add(req)
+            return req
+
+        pending, approved = request(other_activity, "pending"), request(second, "approved")
         db.session.commit()
         (upload_folder() / DRAFT_IMAGE).write_bytes(png_bytes())
         return World(
@@ -154,6 +184,11 @@ def world(app, municipality, make_municipality):
             colleague_membership_id=colleague_membership.id,
             other_membership_id=other_membership.id,
             other_municipality_org=lier_org,
+            school=school,
+            staff=staff,
+            stranger=stranger,
+            pending=pending,
+            approved=approved,
         )
 
     def rebuild() -> None:
@@ -173,10 +208,14 @@ def png_bytes() -> bytes:
     return out.getvalue()
 
 
-def valid_path_value(w: World, argument: str) -> str:
-    """A value for a path parameter that names something that exists."""
+def valid_path_value(w: World, argument: str, path: str = "") -> str:
+    """A value for a path parameter of the rule `path` that names something that exists."""
     values = {
-        "slug": w.org.slug,
+        "slug": w.school.slug if path.startswith("/schools/") else w.org.slug,
+        "request_id": str(w.pending.id),
+        "week": upcoming_weeks()[1],
+        "channel": "backpack_post",
+        "fmt": "pdf",
         "activity_id": str(w.published.id),
         "membership_id": str(w.colleague_membership_id),
         "org_id": str(w.org.id),
@@ -198,8 +237,11 @@ def build_path(rule, values: dict[str, str]) -> str:
 
 
 def actor_for(path: str) -> str:
-    """Who is signed in to try a path: the admin on admin pages, the owner of A elsewhere."""
-    return "admin" if path.startswith("/admin") else "owner"
+    """Who is signed in to try a path: the admin on admin pages, the school's staff on its
+    pages, the owner of A elsewhere."""
+    if path.startswith("/admin"):
+        return "admin"
+    return "staff" if path.startswith("/schools/") else "owner"
 
 
 def client_as(app, w: World, who: str):
@@ -295,12 +337,14 @@ def junk_for(rule, argument: str) -> tuple[str, ...]:
 
 def test_junk_and_unknown_path_parameters_are_404_with_a_message(app, world):
     problems: list[str] = []
-    clients = {who: client_as(app, world, who) for who in ("owner", "admin", "anonymous")}
+    clients = {
+        who: client_as(app, world, who) for who in ("owner", "admin", "staff", "anonymous")
+    }
     before = snapshot()
     for rule in rules_with_arguments(app):
         for argument in rule.arguments:
             for junk in junk_for(rule, argument):
-                values = {a: valid_path_value(world, a) for a in rule.arguments}
+                values = {a: valid_path_value(world, a, rule.rule) for a in rule.arguments}
                 values[argument] = junk
                 path = build_path(rule, values)
                 for method in sorted((rule.methods or set()) & {"GET", "POST"}):
@@ -352,10 +396,10 @@ def get_rules(app):
 def test_junk_query_strings_never_break_a_page(app, world):
     """Signed in, so that the pages behind a login read their parameters too."""
     problems: list[str] = []
-    clients = {who: client_as(app, world, who) for who in ("owner", "admin")}
+    clients = {who: client_as(app, world, who) for who in ("owner", "admin", "staff")}
     before = snapshot()
     for rule in get_rules(app):
-        values = {a: valid_path_value(world, a) for a in rule.arguments}
+        values = {a: valid_path_value(world, a, rule.rule) for a in rule.arguments}
         path = build_path(rule, values)
         for query in JUNK_QUERIES:
             url = f"{path}?{urlencode(query)}"
@@ -607,6 +651,41 @@ POST_ROUTES: dict[str, PostRoute] = {
     "organisations.remove_member": PostRoute(
         "owner",
         lambda w: f"/organisations/{w.org.slug}/members/{w.colleague_membership_id}/remove",
+        lambda w: {},
+    ),
+    # requests: the organiser (B's editor) sends and withdraws, the school's staff review
+    "approvals.reach_schools": PostRoute(
+        "stranger",
+        lambda w: f"/activities/{w.pending.activity_id}/reach",
+        lambda w: {"week": upcoming_weeks()[2], "schools": "fjell-skole", "grades": "fjell-skole:3"},
+    ),
+    "approvals.withdraw_request": PostRoute(
+        "stranger",
+        lambda w: f"/requests/{w.pending.id}/withdraw",
+        lambda w: {"version": str(current(w.pending).version), "return_to": "activity"},
+    ),
+    "approvals.approve_request": PostRoute(
+        "staff",
+        lambda w: f"/schools/fjell-skole/requests/{w.pending.id}/approve",
+        lambda w: {"version": str(current(w.pending).version)},
+    ),
+    "approvals.reject_request": PostRoute(
+        "staff",
+        lambda w: f"/schools/fjell-skole/requests/{w.pending.id}/reject",
+        lambda w: {"reason": "Ikke denne uken", "version": str(current(w.pending).version)},
+    ),
+    "approvals.approve_requests": PostRoute(
+        "staff",
+        lambda w: "/schools/fjell-skole/requests/bulk-approve",
+        lambda w: {
+            "requests": str(w.pending.id),
+            "return_week": upcoming_weeks()[1],
+            "return_channel": "backpack_post",
+        },
+    ),
+    "exports.download": PostRoute(
+        "staff",
+        lambda w: f"/schools/fjell-skole/exports/{upcoming_weeks()[1]}/backpack_post.pdf",
         lambda w: {},
     ),
     "organisations.accept_invitation": PostRoute(

@@ -24,6 +24,7 @@ from directory.accounts.operations import (
     register_account,
     start_session,
 )
+from directory.approvals.inbox import pending_counts
 from directory.extensions import db, limiter
 from directory.organisations.operations import register_organisation
 from directory.schools.models import Municipality
@@ -90,7 +91,13 @@ def logout():
 def dashboard():
     """The signed-in user's organisations, schools and administrative roles."""
     memberships = sorted(current_user.memberships, key=lambda m: m.organisation.name.lower())
-    return render_template("accounts/dashboard.html", memberships=memberships)
+    school_roles = sorted(current_user.school_roles, key=lambda r: r.school.name.lower())
+    return render_template(
+        "accounts/dashboard.html",
+        memberships=memberships,
+        school_roles=school_roles,
+        pending=pending_counts(role.school for role in school_roles),
+    )
 
 
 @bp.route("/register", methods=["GET", "POST"])

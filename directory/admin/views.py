@@ -1,4 +1,4 @@
-"""The municipal admin's pages: verifying organisations and reading the audit log."""
+"""The municipal admin's pages: verifying organisations, the audit log, request statistics."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from directory.admin.audit_log import describe_events
 from directory.admin.forms import RejectForm
 from directory.admin.operations import (
     municipality_organisations,
@@ -13,10 +14,22 @@ from directory.admin.operations import (
     reject_organisation,
     verify_organisation,
 )
+from directory.admin.statistics import (
+    WeekRangeError,
+    duration_text,
+    parse_week_range,
+    rate_text,
+    request_statistics,
+    status_columns,
+)
 from directory.extensions import db, login_manager
 from directory.organisations.forms import ConfirmForm
 from directory.organisations.models import VERIFICATION_STATES, Organisation
-from directory.permissions import can_administer_municipality, can_verify_organisation
+from directory.permissions import (
+    can_administer_municipality,
+    can_verify_organisation,
+    can_view_statistics,
+)
 from directory.web import abort_with
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -87,8 +100,29 @@ def reject(org_id: int):
 @bp.route("/audit")
 def audit_log():
     """The newest audit events of the admin's municipality."""
+    events = recent_audit_events(current_user.admin_municipality_id)
     return render_template(
         "admin/audit.html",
-        events=recent_audit_events(current_user.admin_municipality_id),
+        events=describe_events(events),
         municipality=current_user.admin_municipality,
+    )
+
+
+@bp.route("/statistics")
+def statistics():
+    """Counts of the municipality's distribution requests, optionally for a range of weeks."""
+    municipality = current_user.admin_municipality
+    if not can_view_statistics(current_user, municipality.id):
+        abort(403)
+    try:
+        weeks = parse_week_range(request.args.get("from"), request.args.get("to"))
+    except WeekRangeError as exc:
+        abort_with(400, exc.message)
+    return render_template(
+        "admin/statistics.html",
+        stats=request_statistics(municipality, weeks),
+        statuses=status_columns(),
+        municipality=municipality,
+        rate_text=rate_text,
+        duration_text=duration_text,
     )

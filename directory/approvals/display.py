@@ -7,6 +7,7 @@ three read weeks the same way and agree on every decision.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
@@ -70,3 +71,70 @@ def channel_label(channel: str, messaging_label: str) -> str:
         "not_eligible": _("Ikke gjennom denne skolen"),
     }
     return labels[channel]
+
+
+def change_labels(changes: list[str]) -> list[str]:
+    """The activity fields an edit changed, in words, in the order of the activity form."""
+    labels = {
+        "title": _("tittel"),
+        "summary": _("kort beskrivelse"),
+        "description": _("beskrivelse"),
+        "category_id": _("kategori"),
+        "tags": _("stikkord"),
+        "age_min": _("alder"),
+        "age_max": _("alder"),
+        "schedule": _("tidspunkt"),
+        "price_nok": _("pris"),
+        "price_note": _("pris"),
+        "venue": _("sted"),
+        "address": _("adresse"),
+        "latitude": _("kartposisjon"),
+        "longitude": _("kartposisjon"),
+        "accessibility": _("tilgjengelighet"),
+        "accessible": _("tilgjengelighet"),
+        "languages": _("språk"),
+        "registration_url": _("påmelding"),
+        "capacity": _("antall plasser"),
+        "image_filename": _("bilde"),
+        "image_alt": _("bilde"),
+        "flyer_filename": _("flyer"),
+        "facebook_post_url": _("Facebook-innlegg"),
+        "school_business": _("skolesak"),
+        "status": _("status"),
+        "cancellation_note": _("status"),
+    }
+    order = list(labels)
+    known = sorted((c for c in changes if c in labels), key=order.index)
+    seen: list[str] = []
+    for change in known:
+        if labels[change] not in seen:
+            seen.append(labels[change])
+    other = _("annet")
+    if any(c not in labels for c in changes) and other not in seen:
+        seen.append(other)
+    return seen
+
+
+def grades_text(grades: Iterable[int]) -> str:
+    """Grades in words with runs joined: [3, 4, 5, 7] -> '3.–5. og 7. trinn' ('' for none)."""
+    runs: list[list[int]] = []
+    for grade in sorted(set(grades)):
+        if runs and grade == runs[-1][1] + 1:
+            runs[-1][1] = grade
+        else:
+            runs.append([grade, grade])
+
+    def ordinal(number: int) -> str:
+        return _("%(number)s.", number=number)  # "3." in Norwegian, "3" in English
+
+    parts = [
+        ordinal(first) if first == last else f"{ordinal(first)}–{ordinal(last)}"
+        for first, last in runs
+    ]
+    if not parts:
+        return ""
+    if len(parts) == 1:
+        joined = parts[0]
+    else:
+        joined = _("%(first)s og %(last)s", first=", ".join(parts[:-1]), last=parts[-1])
+    return _("%(grades)s trinn", grades=joined)

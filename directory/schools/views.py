@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -34,18 +35,27 @@ bp = Blueprint("schools", __name__)
 FORMAT_TYPES = {"toml": "application/toml", "json": "application/json"}
 
 
-def _load_school(slug: str) -> School:
-    """The school, hidden (404) from admins of other municipalities; 403 for anyone else."""
-    school = db.session.scalar(select(School).where(School.slug == slug))
+def load_school(slug: str, allowed: Callable[[Any, School], bool], *options) -> School:
+    """The school at `slug` for a page that `allowed(user, school)` guards.
+
+    404 when unknown, and to an admin of another municipality (who must not learn which schools
+    exist elsewhere); 403 for anyone else the check refuses. `options` are loader options.
+    """
+    school = db.session.scalar(select(School).where(School.slug == slug).options(*options))
     if school is None:
         abort(404)
     if current_user.admin_municipality_id not in (None, school.municipality_id) and not (
         school_role(current_user, school)
     ):
         abort(404)
-    if not can_view_school_policy(current_user, school):
+    if not allowed(current_user, school):
         abort(403)
     return school
+
+
+def _load_school(slug: str) -> School:
+    """The school whose channel policy the page shows."""
+    return load_school(slug, can_view_school_policy)
 
 
 def _admin_municipality() -> Municipality:

@@ -1,0 +1,255 @@
+"""Forms of the request workflow: the organiser's request and withdrawal, the school's review."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import HiddenInput
+
+from directory.approvals.display import parse_week, upcoming_weeks, week_error
+from directory.approvals.operations import SchoolChoice
+from directory.forms import Form
+from directory.organisations.forms import strip
+from directory.policy.request_states import (
+    MAX_REASON_LENGTH,
+    REQUESTABLE_CHANNELS,
+    STATE_NAMES,
+    STATES,
+)
+from directory.schools.models import School
+
+# --- organiser: sending and withdrawing requests ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class SchoolOption:
+    """A school on the organiser's request page: why it cannot be asked (None when it can),
+    and the grades the activity fits there."""
+
+    school: School
+    problem: str | None
+    grades: tuple[int, ...]
+
+
+class RequestSchoolsForm(Form):
+    """The organiser's request: one week, the schools to ask and the grades to address at each.
+
+    The schools and their grades are the page's own rows (`options`, set by the view for the
+    posted week before validating): a school the page says cannot be asked, one it does not
+    list, or a grade outside the activity's age group is refused with the school named.
+    """
+
+    week = HiddenField()
+    schools = SelectMultipleField(_l("Skoler"), validate_choice=False)
+    grades = SelectMultipleField(_l("Trinn"), validate_choice=False)
+
+    options: dict[str, SchoolOption]
+    week_refused: bool = False
+
+    def __init__(self, *args, options: dict[str, SchoolOption] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.options = options or {}
+
+    def posted_week(self) -> str | None:
+        """The posted week when it is a real ISO week."""
+        return parse_week(self.week.data or "")
+
+    def validate_week(self, field) -> None:
+        week = self.posted_week()
+        if week is None:
+            self.week_refused = True
+            raise ValidationError(week_error())
+        if week < upcoming_weeks()[0]:
+            raise ValidationError(_("Uken er passert. Velg denne uken eller en senere uke."))
+
+    def _option(self, slug: str) -> SchoolOption:
+        option = self.options.get(slug)
+        if option is None:
+            raise ValidationError(
+                _("Skolen «%(slug)s» er ikke blant skolene tilbudet kan nå.", slug=slug)
+            )
+        return option
+
+    def validate_schools(self, field) -> None:
+        slugs = list(dict.fromkeys(field.data or []))
+        if not slugs:
+            raise ValidationError(_("Velg minst én skole."))
+        for slug in slugs:
+            option = self._option(slug)
+            if option.problem is not None:
+                raise ValidationError(
+                    _("%(school)s: %(problem)s", school=option.school.name, problem=option.problem)
+                )
+
+    def _picked_grades(self) -> dict[str, set[int]]:
+        """The ticked grades per school slug; raises ValidationError for a value not on the page."""
+        picked: dict[str, set[int]] = {}
+        for value in self.grades.data or []:
+            slug, _sep, number = value.rpartition(":")
+            if not number.isascii() or not number.isdigit() or len(number) > 2:
+                raise ValidationError(_("«%(value)s» er ikke et trinn.", value=value))
+            option = self._option(slug)
+            grade = int(number)
+            if grade not in option.grades:
+                raise ValidationError(
+                    _(
+                        "%(school)s: %(grades)s. trinn passer ikke aldersgruppen til tilbudet.",
+                        school=option.school.name,
+                        grades=grade,
+                    )
+                )
+            picked.setdefault(slug, set()).add(grade)
+        return picked
+
+    def validate_grades(self, field) -> None:
+        picked = self._picked_grades()
+        for slug in dict.fromkeys(self.schools.data or []):
+            option = self.options.get(slug)
+            if option is not None and option.problem is None and not picked.get(slug):
+                raise ValidationError(
+                    _("Velg minst ett trinn for %(school)s.", school=option.school.name)
+                )
+
+    def choices(self) -> list[SchoolChoice]:
+        """The validated choice: each school with the grades ticked for it."""
+        picked = self._picked_grades()
+        return [
+            SchoolChoice(self.options[slug].school, tuple(sorted(picked[slug])))
+            for slug in dict.fromkeys(self.schools.data)
+        ]
+
+
+class WithdrawRequestForm(Form):
+    """The organiser's withdraw button: the request's version, and which list to go back to."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    return_to = HiddenField(validators=[Optional(), AnyOf(["activity", "organisation"])])
+
+
+# --- school staff: reviewing requests ------------------------------------------------------------
+
+# Requests in one bulk approval: more than a page of the inbox is a mistake, not a review.
+MAX_BULK = 200
+
+
+class InboxFilterForm(Form):
+    """The inbox filters, read from the query string: a GET form, so no CSRF token.
+
+    The view sets the channel choices (their labels name the municipality's messaging app).
+    """
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(
+        _l("Status"),
+        default="pending",
+        choices=[],
+        invalid_choice_message=_l("Velg en status fra listen."),
+    )
+    week = StringField(
+        _l("Uke"), filters=[strip], render_kw={"list": "inbox-weeks", "autocomplete": "off"}
+    )
+    channel = SelectField(
+        _l("Kanal"), default="", choices=[], invalid_choice_message=_l("Velg en kanal fra listen.")
+    )
+    page = StringField(_l("Side"), filters=[strip])
+
+    def __init__(self, *args, channel_labels: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Waiting requests first: they are what the inbox is for.
+        order = sorted(STATES, key=lambda state: state != "pending")
+        self.status.choices = [(state, _(STATE_NAMES[state])) for state in order]
+        self.status.choices.append(("all", _("alle")))
+        labels = channel_labels or {}
+        self.channel.choices = [("", _("Alle kanaler"))] + [
+            (channel, labels.get(channel, channel)) for channel in REQUESTABLE_CHANNELS
+        ]
+
+    def validate_week(self, field) -> None:
+        if not field.data:
+            return
+        week = parse_week(field.data)
+        if week is None:
+            raise ValidationError(week_error())
+        field.data = week
+
+    def validate_page(self, field) -> None:
+        value = field.data or "1"
+        if not (
+            value.isascii() and value.isdigit() and len(value) <= 5 and 1 <= int(value) <= 10000
+        ):
+            raise ValidationError(_("Sidetallet må være et helt tall fra 1."))
+
+    def page_number(self) -> int:
+        """The requested page (1 when none was given)."""
+        return int(self.page.data or "1")
+
+    def chosen_states(self) -> tuple[str, ...]:
+        """The states the list shows."""
+        return STATES if self.status.data == "all" else (self.status.data,)
+
+
+class ApproveRequestForm(Form):
+    """The approve button on a request: the version the reviewer saw."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+
+class RejectRequestForm(Form):
+    """Rejecting a request: a reason the organiser sees, and the version the reviewer saw."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    reason = TextAreaField(
+        _l("Begrunnelse til arrangøren"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Skriv en begrunnelse: arrangøren ser den.")),
+            Length(
+                max=MAX_REASON_LENGTH,
+                message=_l("Begrunnelsen kan være på høyst %(max)s tegn.", max=MAX_REASON_LENGTH),
+            ),
+        ],
+    )
+
+
+class BulkApproveForm(Form):
+    """The inbox's approve-the-ticked-ones button: request ids, and the filters to go back to."""
+
+    requests = SelectMultipleField(
+        _l("Forespørsler"),
+        coerce=int,
+        validate_choice=False,
+        validators=[DataRequired(_l("Kryss av for minst én forespørsel."))],
+    )
+    return_week = HiddenField(filters=[strip])
+    return_channel = HiddenField(validators=[Optional(), AnyOf(REQUESTABLE_CHANNELS)])
+
+    def validate_requests(self, field) -> None:
+        if len(field.data) > MAX_BULK:
+            raise ValidationError(
+                _("Du kan godkjenne høyst %(max)s forespørsler om gangen.", max=MAX_BULK)
+            )
+        if any(not 1 <= value <= 2**31 - 1 for value in field.data):
+            raise ValidationError(_("Ukjent forespørsel."))
+
+    def return_filters(self) -> dict[str, str]:
+        """The inbox filters the button was pressed under, when they are valid."""
+        filters = {}
+        week = parse_week(self.return_week.data or "")
+        if week is not None:
+            filters["week"] = week
+        if self.return_channel.data:
+            filters["channel"] = self.return_channel.data
+        return filters
