@@ -60,6 +60,7 @@ browser-deps:
 bench: install
 	$(BIN)/python bench/search_bench.py 10000
 	$(BIN)/python bench/http_bench.py
+	$(BIN)/python bench/export_bench.py --requests 200
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules

@@ -96,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from directory.admin.views import bp as admin_bp
     from directory.api.views import bp as api_bp
     from directory.approvals.views import bp as approvals_bp
+    from directory.exports.views import bp as exports_bp
     from directory.feeds.views import bp as feeds_bp
     from directory.organisations.views import bp as organisations_bp
     from directory.schools.views import bp as schools_bp
@@ -104,3 +105,4 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(approvals_bp)
     app.register_blueprint(schools_bp)
+    app.register_blueprint(exports_bp)

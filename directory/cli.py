@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     for command in (reindex, check_index):
         app.cli.add_command(command)
     app.cli.add_command(route)
+    app.cli.add_command(export)
 
 
 def _fail(message: str) -> NoReturn:
@@ -243,3 +244,81 @@ def route(activity_id: int, school_slug: str, week: str | None) -> None:
         )
     decision = decide_for(activity, school, parse_week(week) if week else None)
     click.echo(json.dumps(decision_json(decision), ensure_ascii=False, indent=2))
+
+
+# Where `make run` serves the site: the links in an exported file point here when neither
+# --base-url nor PUBLIC_BASE_URL says where the public site is.
+DEFAULT_EXPORT_BASE_URL = "http://127.0.0.1:5000"
+
+
+@click.command("export")
+@with_appcontext
+@click.argument("school_slug")
+@click.option("--week", required=True, help="ISO-uke, for eksempel 2026-W48.")
+@click.option(
+    "--channel", required=True, help="school_messaging, facebook_share eller backpack_post."
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Filen: .txt eller .csv (school_messaging), .html (facebook_share), .pdf (backpack_post).",
+)
+@click.option("--base-url", help="Nettstedets adresse i lenkene (ellers PUBLIC_BASE_URL).")
+def export(school_slug: str, week: str, channel: str, out: Path, base_url: str | None) -> None:
+    """Write a school's approved announcements of a week and channel to FILE, as staff download
+    them, and mark them exported."""
+    from flask import current_app
+
+    from directory.approvals.display import parse_week
+    from directory.exports.documents import CHANNEL_FORMATS
+    from directory.exports.operations import NothingToExport, export_requests
+    from directory.extensions import db
+    from directory.schools.models import School
+
+    iso = parse_week(week)
+    if iso is None:
+        raise click.BadParameter(
+            "skriv uken som år og ukenummer, for eksempel 2026-W48.", param_hint="--week"
+        )
+    if channel not in CHANNEL_FORMATS:
+        raise click.BadParameter(
+            f"«{channel}» kan ikke eksporteres; velg {', '.join(CHANNEL_FORMATS)}.",
+            param_hint="--channel",
+        )
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in CHANNEL_FORMATS[channel]:
+        wanted = " eller ".join(f".{f}" for f in CHANNEL_FORMATS[channel])
+        raise click.BadParameter(
+            f"{channel} eksporteres som {wanted}, ikke «{out.suffix or out.name}».",
+            param_hint="--out",
+        )
+    base = base_url or current_app.config.get("PUBLIC_BASE_URL")
+    if base and not base.startswith(("http://", "https://")):
+        raise click.BadParameter(
+            "adressen må begynne med http:// eller https://.", param_hint="--base-url"
+        )
+    school = db.session.scalar(select(School).where(School.slug == school_slug))
+    if school is None:
+        raise click.UsageError(f"Skolen «{school_slug}» finnes ikke.")
+    if not base:
+        base = DEFAULT_EXPORT_BASE_URL
+        click.echo(f"Merk: PUBLIC_BASE_URL er ikke satt; lenkene i filen går til {base}.", err=True)
+    try:
+        result = export_requests(
+            school, iso, channel, fmt, actor=None, base_url=base.rstrip("/"), source="cli"
+        )
+    except NothingToExport:
+        _fail(f"{school.name} har ingen godkjente forespørsler i {channel} for {iso}.")
+    partial = out.with_name(out.name + ".part")
+    try:
+        partial.write_bytes(result.file.content)
+    except OSError as exc:
+        _fail(f"{out} kunne ikke skrives ({exc.strerror}).")
+    db.session.commit()
+    partial.replace(out)
+    click.echo(
+        f"{out}: {result.included} forespørsler fra {school.name}, {iso}, {channel}"
+        f" ({result.newly_exported} nye merket som eksportert)."
+    )

@@ -1,0 +1,251 @@
+"""School staff export approved requests per week and channel; the week's overview; short links.
+
+Looking never changes anything: the index, the previews and the overview are GETs. Downloading
+a channel's file is a POST, since it marks the approved requests exported.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from directory.activities.models import Activity
+from directory.approvals.display import (
+    channel_label,
+    grades_text,
+    parse_week,
+    week_error,
+    week_label,
+)
+from directory.exports.documents import (
+    CHANNEL_FORMATS,
+    ExportFile,
+    copy_plan,
+    facebook_text,
+    message_text,
+    overview_note,
+)
+from directory.exports.forms import ExportForm
+from directory.exports.operations import (
+    EXPORT_LOCALE,
+    NothingToExport,
+    build_overview,
+    channel_batch,
+    channel_counts,
+    export_requests,
+    overview_batch,
+    weeks_with_requests,
+)
+from directory.extensions import db
+from directory.permissions import can_review_requests
+from directory.policy.request_states import REQUESTABLE_CHANNELS
+from directory.policy.routing import CHANNELS
+from directory.schools.models import School
+from directory.schools.routing import iso_week
+from directory.schools.views import load_school
+from directory.web import abort_with
+
+bp = Blueprint("exports", __name__)
+
+# Every channel name routes here, so that a known but non-requestable one gets a message; the
+# formats are fixed, so a GET of a download URL is a 405 rather than a preview of "x.pdf".
+_CHANNEL = "any(" + ", ".join(CHANNELS) + ")"
+_FORMAT = "any(" + ", ".join(sorted({f for fs in CHANNEL_FORMATS.values() for f in fs})) + ")"
+
+
+def _load_school(slug: str) -> School:
+    """The school whose exports the user downloads: its own staff only."""
+    return load_school(
+        slug,
+        can_review_requests,
+        selectinload(School.grade_counts),
+        selectinload(School.municipality),
+    )
+
+
+def _week(value: str, status: int = 404) -> str:
+    """A valid ISO week: in the path, anything else names no page (404); as a filter, 400."""
+    week = parse_week(value)
+    if week is None:
+        abort_with(status, week_error())
+    return week
+
+
+def _channel(value: str) -> str:
+    if value not in REQUESTABLE_CHANNELS:
+        abort_with(404, _("Denne kanalen har ingen eksport: skolen formidler ikke slike tilbud."))
+    return value
+
+
+def _base_url() -> str:
+    """Scheme, host and prefix for links in the files: PUBLIC_BASE_URL when set (as the feeds)."""
+    host = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
+    return host.rstrip("/") + request.script_root
+
+
+def _nothing_message(week: str) -> str:
+    return _(
+        "Det er ingen godkjente forespørsler å eksportere for %(week)s i denne kanalen.",
+        week=week_label(week),
+    )
+
+
+def _attachment(export_file: ExportFile) -> Response:
+    response = Response(export_file.content, mimetype=export_file.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{export_file.filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/schools/<slug>/exports")
+@login_required
+def index(slug: str):
+    """The week's approved requests per channel, with links to each export and the overview."""
+    school = _load_school(slug)
+    raw = request.args.get("week", "")
+    week = _week(raw, 400) if raw.strip() else iso_week()
+    counts = channel_counts(school, week)
+    label = school.municipality.messaging_label
+    channels = [
+        {
+            "channel": channel,
+            "label": channel_label(channel, label),
+            "approved": counts[channel]["approved"],
+            "exported": counts[channel]["exported"],
+        }
+        for channel in REQUESTABLE_CHANNELS
+    ]
+    weeks = sorted({iso_week(), week, *weeks_with_requests(school)}, reverse=True)
+    return render_template(
+        "exports/index.html",
+        school=school,
+        week=week,
+        week_text=week_label(week),
+        weeks=[(w, week_label(w)) for w in weeks],
+        channels=channels,
+    )
+
+
+@bp.route(f"/schools/<slug>/exports/<week>/<{_CHANNEL}:channel>")
+@login_required
+def preview(slug: str, week: str, channel: str):
+    """What the channel's export of the week holds; for Facebook, the page to work through."""
+    school = _load_school(slug)
+    week = _week(week)
+    channel = _channel(channel)
+    batch, selection = channel_batch(school, week, channel, base_url=_base_url())
+    texts = _export_texts(batch, channel)
+    return render_template(
+        "exports/show.html",
+        school=school,
+        week=week,
+        week_text=week_label(week),
+        channel=channel,
+        channel_text=channel_label(channel, school.municipality.messaging_label),
+        batch=batch,
+        skipped=selection.skipped,
+        formats=CHANNEL_FORMATS[channel],
+        form=ExportForm(),
+        nothing=_nothing_message(week),
+        **texts,
+    )
+
+
+def _export_texts(batch, channel: str) -> dict:
+    """The parts of the files the preview shows, in the files' language."""
+    with force_locale(EXPORT_LOCALE):
+        texts: dict = {"grades": grades_text(batch.grades)}
+        if channel == "school_messaging":
+            texts["messages"] = [(offer, message_text(offer)) for offer in batch.offers]
+        elif channel == "facebook_share":
+            texts["shares"] = [(offer, facebook_text(offer)) for offer in batch.offers]
+        else:
+            rows, per_flyer = copy_plan(batch)
+            texts["copy_rows"] = rows
+            texts["per_flyer"] = per_flyer
+            texts["total_copies"] = sum(r.total for r in rows if r.total is not None)
+        return texts
+
+
+@bp.route(f"/schools/<slug>/exports/<week>/<{_CHANNEL}:channel>.<{_FORMAT}:fmt>", methods=["POST"])
+@login_required
+def download(slug: str, week: str, channel: str, fmt: str):
+    """Download the channel's file of the week, marking its approved requests exported.
+
+    With nothing approved the answer is 409 and a message, never an empty file.
+    """
+    school = _load_school(slug)
+    week = _week(week)
+    channel = _channel(channel)
+    if fmt not in CHANNEL_FORMATS[channel]:
+        abort_with(404, _("Denne kanalen eksporteres ikke i det formatet."))
+    form = ExportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        result = export_requests(
+            school, week, channel, fmt, actor=current_user, base_url=_base_url()
+        )
+    except NothingToExport:
+        db.session.rollback()
+        abort_with(409, _nothing_message(week))
+    db.session.commit()
+    return _attachment(result.file)
+
+
+@bp.route("/schools/<slug>/overview/<week>")
+@login_required
+def overview(slug: str, week: str):
+    """The week's overview of every approved offer at the school: a page to print or share."""
+    school = _load_school(slug)
+    week = _week(week)
+    batch = overview_batch(school, week, base_url=_base_url())
+    with force_locale(EXPORT_LOCALE):
+        note = overview_note()
+    return render_template(
+        "exports/overview.html",
+        school=school,
+        week=week,
+        week_text=week_label(week),
+        batch=batch,
+        note=note,
+    )
+
+
+@bp.route("/schools/<slug>/overview/<week>.pdf")
+@login_required
+def overview_pdf(slug: str, week: str):
+    """The week's overview as a PDF (changes nothing); 409 when nothing is approved."""
+    school = _load_school(slug)
+    week = _week(week)
+    try:
+        export_file = build_overview(school, week, base_url=_base_url())
+    except NothingToExport:
+        abort_with(409, _("Skolen har ingen godkjente tilbud for %(week)s.", week=week_label(week)))
+    return _attachment(export_file)
+
+
+@bp.route("/a/<int:activity_id>")
+def short_link(activity_id: int):
+    """The short link in messages and on flyers: a permanent redirect to a public activity."""
+    activity = db.session.scalar(
+        select(Activity)
+        .where(Activity.id == activity_id)
+        .options(selectinload(Activity.organisation))
+    )
+    if activity is None or not activity.is_public:
+        abort(404)
+    return redirect(url_for("activities.show_activity", activity_id=activity.id), code=301)
