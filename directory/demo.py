@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from dateutil.easter import easter
@@ -21,16 +21,29 @@ from directory import demo_data
 from directory.accounts.models import User
 from directory.accounts.operations import create_user
 from directory.activities.models import Activity, Category, Schedule
-from directory.activities.schedule import build_rrule, format_local_list
+from directory.activities.schedule import build_rrule, format_local_list, next_start
+from directory.approvals.models import DistributionRequest
+from directory.approvals.operations import (
+    RequestError,
+    SchoolChoice,
+    approve_request,
+    create_requests,
+    reject_request,
+    withdraw_request,
+)
+from directory.audit.models import AuditEvent
 from directory.audit.operations import record
 from directory.demo_data import OrgSpec, SchoolSpec, Template
+from directory.exports.operations import mark_exported
 from directory.extensions import db
 from directory.organisations.models import Membership, Organisation
 from directory.policy.orgnumber import check_digit
+from directory.policy.request_states import QUOTA_STATES, is_requestable, transition
 from directory.rendering import format_price
 from directory.schools.models import Municipality, School, SchoolGradeCount, SchoolStaff
+from directory.schools.routing import iso_week
 from directory.text import slugify, unique_slug
-from directory.timeutil import oslo_now
+from directory.timeutil import OSLO, oslo_now
 
 SEED = 2026
 SEASON_WEEKS = 20
@@ -87,6 +100,7 @@ DEMO_ACCOUNTS = (
     DemoAccount("laerer@gulskogen.example", "Geir Lærer", SCHOOL_PASSWORD, "school_staff", "Gulskogen skole", "skoleansatt, Gulskogen skole"),
     DemoAccount("rektor@marienlyst.example", "Mona Marienlyst", SCHOOL_PASSWORD, "school_admin", "Marienlyst skole", "skoleadministrator, Marienlyst skole"),
     DemoAccount("kontor@marienlyst.example", "Morten Kontor", SCHOOL_PASSWORD, "school_staff", "Marienlyst skole", "skoleansatt, Marienlyst skole"),
+    DemoAccount("rektor@fjell.example", "Frida Fjell", SCHOOL_PASSWORD, "school_admin", "Fjell skole", "skoleadministrator, Fjell skole"),
 )  # fmt: skip
 
 _MUNICIPALITIES = (
@@ -106,6 +120,7 @@ class DemoSummary:
     activities: int = 0
     flyers: int = 0
     categories: int = 0
+    requests: int = 0
     accounts: tuple[DemoAccount, ...] = ()
 
     def describe(self, seconds: float) -> str:
@@ -114,7 +129,8 @@ class DemoSummary:
             f"Demodata lastet på {seconds:.1f} s: {self.municipalities} kommuner, "
             f"{self.schools} skoler, {self.organisations} organisasjoner, "
             f"{self.activities} aktiviteter ({self.flyers} med flygeblad), "
-            f"{self.categories} kategorier, {len(self.accounts)} brukere.",
+            f"{self.categories} kategorier, {self.requests} forespørsler til skolene, "
+            f"{len(self.accounts)} brukere.",
             "Demokontoer (bare for lokal bruk):",
         ]
         lines += [f"  {a.email} / {a.password} – {a.description}" for a in self.accounts]
@@ -738,7 +754,7 @@ def _accounts(demo: _Demo, municipalities: dict[str, Municipality]) -> None:
             org.verified_by_id = admins[org.municipality.slug].id
 
 
-# Two demo schools with different channel policies (the README shows their files).
+# Three demo schools with their own channel policies (the README shows their files).
 DEMO_POLICIES = {
     "Gulskogen skole": {
         "order": ["backpack", "facebook"],
@@ -746,6 +762,9 @@ DEMO_POLICIES = {
         "blackout_weeks": ["2026-W51", "2026-W52", "2026-W53"],
     },
     "Marienlyst skole": {"facebook_enabled": False, "municipal_in_messaging": True},
+    # A second school taking the culture school's offers in the messaging app, so that the
+    # demo's messaging export has something at a 1–10 school too.
+    "Fjell skole": {"municipal_in_messaging": True},
 }
 
 
@@ -762,6 +781,230 @@ def _policies(demo: _Demo, drammen: Municipality) -> None:
         )
 
 
+# --- distribution requests ------------------------------------------------------------------
+
+
+@dataclass
+class _PlannedRequest:
+    """One request the demo sends: where, in which week and channel, and the state it ends in."""
+
+    activity: Activity
+    school: School
+    week: str
+    channel: str
+    state: str
+    request: DistributionRequest | None = None
+    sender: User | None = None
+    sent_at: datetime | None = None
+
+
+def _demo_users(roles: tuple[str, ...]) -> dict[str, list[User]]:
+    """The demo accounts with one of `roles`, by their target (organisation key or school name)."""
+    emails = [a.email for a in DEMO_ACCOUNTS if a.role in roles]
+    users = {u.email: u for u in db.session.scalars(select(User).where(User.email.in_(emails)))}
+    found: dict[str, list[User]] = {}
+    for account in DEMO_ACCOUNTS:
+        if account.role in roles:
+            found.setdefault(account.target, []).append(users[account.email])
+    return found
+
+
+def _within_quota(states: tuple[str, ...], quota: int) -> list[str]:
+    """The planned states without the approvals beyond the school's weekly quota."""
+    kept, holding = [], 0
+    for state in states:
+        if state in QUOTA_STATES:
+            if holding >= quota:
+                continue
+            holding += 1
+        kept.append(state)
+    return kept
+
+
+def _plan_requests(
+    demo: _Demo, rng: random.Random, weeks: list[tuple[str, date]], organisers, reviewers
+) -> list[_PlannedRequest]:
+    """For each school with demo staff and each week, the requests of REQUEST_PLAN per channel,
+    with published activities of the demo organisers that the routing rule sends there."""
+    from directory.policy.routing import WeekUsage, decide
+    from directory.schools.routing import offer_for, policy_for, school_info
+
+    org_ids = [demo.orgs[key].id for key in organisers]
+    activities = db.session.scalars(
+        select(Activity)
+        .where(Activity.organisation_id.in_(org_ids), Activity.status == "published")
+        .order_by(Activity.id)
+    ).all()
+    offers = {a.id: offer_for(a) for a in activities}
+    plan = []
+    for name in reviewers:
+        school = demo.schools[name]
+        info, policy = school_info(school), policy_for(school)
+        used: set[int] = set()
+        for week, monday in weeks:
+            week_start = datetime.combine(monday, time(0, 0), tzinfo=OSLO)
+            usage = WeekUsage(week=week)  # nothing is approved yet, so every place is free
+            by_channel: dict[str, list[Activity]] = {}
+            for activity in activities:
+                if activity.organisation.municipality_id != school.municipality_id:
+                    continue
+                if next_start(activity.schedules, after=week_start) is None:
+                    continue  # over before the week starts
+                channel = decide(offers[activity.id], info, policy, usage).channel
+                if is_requestable(channel):
+                    by_channel.setdefault(channel, []).append(activity)
+            for channel, states in demo_data.REQUEST_PLAN.items():
+                candidates = by_channel.get(channel, [])
+                rng.shuffle(candidates)
+                candidates.sort(key=lambda a: a.id in used)  # the other week's offers last
+                if channel == "backpack_post":
+                    states = _within_quota(states, policy.backpack_weekly_quota)
+                for state, activity in zip(states, candidates, strict=False):
+                    used.add(activity.id)
+                    plan.append(_PlannedRequest(activity, school, week, channel, state))
+    return plan
+
+
+def _send_requests(
+    plan: list[_PlannedRequest], rng: random.Random, demo: _Demo, organisers, now: datetime
+) -> None:
+    """The organisers send the planned requests, one activity and week to its schools at once."""
+    keys = {org.id: key for key, org in demo.orgs.items()}
+    groups: dict[tuple[str, int], list[_PlannedRequest]] = {}
+    for item in plan:
+        groups.setdefault((item.week, item.activity.id), []).append(item)
+    for (week, _activity_id), items in groups.items():
+        activity = items[0].activity
+        sender = rng.choice(organisers[keys[activity.organisation_id]])
+        created = create_requests(
+            activity, [SchoolChoice(item.school) for item in items], week, actor=sender
+        )
+        answered = any(item.state != "pending" for item in items)
+        # Answered requests were sent some days ago; those still waiting more recently.
+        sent_at = now - (
+            timedelta(minutes=rng.randint(60 * 60, 144 * 60))
+            if answered
+            else timedelta(minutes=rng.randint(2 * 60, 48 * 60))
+        )
+        for item, req in zip(items, created, strict=True):
+            item.request, item.sender, item.sent_at = req, sender, sent_at
+
+
+# The file a school's staff would most often download per channel, for the audit record.
+_EXPORT_FORMATS = {"school_messaging": "txt", "facebook_share": "html", "backpack_post": "pdf"}
+
+
+def _mark_exported(req: DistributionRequest, *, actor: User) -> None:
+    """Mark an approved request exported and audit it as the school's export does, without
+    building the file (directory.exports builds it the same way whenever it is downloaded)."""
+    if not transition(req.status, "export").allowed:
+        return  # its approval was refused, so it stays where it is
+    mark_exported(
+        [req],
+        actor=actor,
+        municipality_id=req.school.municipality_id,
+        data={
+            "week": req.week,
+            "channel": req.channel,
+            "format": _EXPORT_FORMATS[req.channel],
+            "source": "demo",
+        },
+    )
+
+
+def _answer_requests(plan: list[_PlannedRequest], rng: random.Random, reviewers) -> None:
+    """The schools' staff approve and reject, the organisers withdraw, and the staff export."""
+    for item in plan:
+        req = item.request
+        reviewer = rng.choice(reviewers[item.school.name])
+        if item.state in QUOTA_STATES:
+            try:
+                approve_request(req, actor=reviewer)
+            except RequestError:
+                continue  # the rule's re-check has the last word; the request stays pending
+        elif item.state == "rejected":
+            reject_request(req, rng.choice(demo_data.REJECTION_REASONS), actor=reviewer)
+        elif item.state == "withdrawn":
+            withdraw_request(req, actor=item.sender)
+    batches: dict[tuple[int, str, str], list[_PlannedRequest]] = {}
+    for item in plan:
+        if item.state == "exported":
+            batches.setdefault((item.school.id, item.week, item.channel), []).append(item)
+    for items in batches.values():
+        exporter = rng.choice(reviewers[items[0].school.name])
+        for item in items:
+            _mark_exported(item.request, actor=exporter)
+
+
+def _backdate_requests(plan: list[_PlannedRequest], rng: random.Random, now: datetime) -> None:
+    """Give the requests and their audit events the moments of a few days' work up to now.
+
+    A channel's export of a week comes after its first approvals; a request approved after the
+    export stays approved, waiting for the next export.
+    """
+    latest = now - timedelta(minutes=15)
+
+    def hours_after(moment: datetime, low: int, high: int) -> datetime:
+        return min(moment + timedelta(minutes=rng.randint(low * 60, high * 60)), latest)
+
+    exported_at: dict[tuple[int, str, str], datetime] = {}
+    for item in plan:
+        req = item.request
+        if req.status == "exported":
+            req.reviewed_at = hours_after(item.sent_at, 2, 20)
+            key = (req.school_id, req.week, req.channel)
+            exported_at[key] = max(exported_at.get(key, req.reviewed_at), req.reviewed_at)
+    for key, reviewed in exported_at.items():
+        exported_at[key] = hours_after(reviewed, 1, 8)
+    moments: dict[int, dict[str, datetime]] = {}
+    for item in plan:
+        req = item.request
+        key = (req.school_id, req.week, req.channel)
+        req.created_at = item.sent_at
+        acts = {"request.create": item.sent_at}
+        if req.status == "exported":
+            req.exported_at = exported_at[key]
+            acts["request.approve"] = req.reviewed_at
+            acts["request.export"] = req.exported_at
+        elif req.status == "approved":
+            earliest = max(item.sent_at, exported_at.get(key, item.sent_at))
+            req.reviewed_at = hours_after(earliest, 1, 30)
+            acts["request.approve"] = req.reviewed_at
+        elif req.status == "rejected":
+            req.reviewed_at = hours_after(item.sent_at, 2, 40)
+            acts["request.reject"] = req.reviewed_at
+        elif req.status == "withdrawn":
+            acts["request.withdraw"] = hours_after(item.sent_at, 1, 30)
+        moments[req.id] = acts
+    events = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.object_type == DistributionRequest.__name__,
+            AuditEvent.object_id.in_(moments),
+        )
+    )
+    for event in events:
+        moment = moments[event.object_id].get(event.action)
+        if moment is not None:
+            event.created_at = moment
+
+
+def _requests(demo: _Demo, seed: int) -> int:
+    """Distribution requests in every state for this week and the next, at the schools with demo
+    staff accounts, sent by the demo organisers; the number of requests."""
+    rng = random.Random(f"requests-{seed}")  # its own generator: the rest of the demo stays put
+    organisers = _demo_users(("owner", "editor"))
+    reviewers = _demo_users(("school_admin", "school_staff"))
+    monday = demo.now.date() - timedelta(days=demo.now.weekday())
+    weeks = [(iso_week(day), day) for day in (monday, monday + timedelta(weeks=1))]
+    organisers = {key: users for key, users in organisers.items() if key in demo.orgs}
+    plan = _plan_requests(demo, rng, weeks, organisers, reviewers)
+    _send_requests(plan, rng, demo, organisers, demo.now.astimezone(UTC))
+    _answer_requests(plan, rng, reviewers)
+    _backdate_requests(plan, rng, demo.now.astimezone(UTC))
+    db.session.flush()
+    return len(plan)
+
+
 def load_demo(*, seed: int = SEED, now: datetime | None = None) -> DemoSummary:
     """Add the demo data to the session (flushed, not committed). Raises DemoError."""
     _refuse_if_present()
@@ -772,6 +1015,8 @@ def load_demo(*, seed: int = SEED, now: datetime | None = None) -> DemoSummary:
     _accounts(demo, municipalities)
     db.session.flush()
     _policies(demo, municipalities["drammen"])
+    db.session.flush()
+    requests = _requests(demo, seed)
     drammen = municipalities["drammen"]
     summary = DemoSummary(
         municipalities=len(municipalities),
@@ -780,6 +1025,7 @@ def load_demo(*, seed: int = SEED, now: datetime | None = None) -> DemoSummary:
         activities=demo.made.activities,
         flyers=demo.made.flyers,
         categories=len(demo_data.CATEGORIES),
+        requests=requests,
         accounts=DEMO_ACCOUNTS,
     )
     record(
@@ -793,6 +1039,7 @@ def load_demo(*, seed: int = SEED, now: datetime | None = None) -> DemoSummary:
             "organisations": summary.organisations,
             "activities": summary.activities,
             "flyers": summary.flyers,
+            "requests": summary.requests,
         },
     )
     db.session.flush()

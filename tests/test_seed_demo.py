@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import date, datetime
+import html
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,12 +14,17 @@ from sqlalchemy import func, select
 from directory.accounts.models import User
 from directory.activities.models import Activity, Category
 from directory.activities.schedule import next_start
-from directory.demo import ADMIN_PASSWORD, DEMO_ACCOUNTS, load_demo
+from directory.approvals.models import DistributionRequest
+from directory.approvals.operations import fitting_grades
+from directory.audit.models import AuditEvent
+from directory.demo import ADMIN_PASSWORD, DEMO_ACCOUNTS, SCHOOL_PASSWORD, load_demo
 from directory.extensions import db
 from directory.organisations.models import Membership, Organisation
 from directory.policy.orgnumber import is_valid_org_number
+from directory.policy.request_states import QUOTA_STATES, REQUESTABLE_CHANNELS, STATES
 from directory.schools.models import Municipality, School, SchoolStaff
-from directory.timeutil import OSLO
+from directory.schools.routing import iso_week, policy_for
+from directory.timeutil import OSLO, oslo_now
 from tests.conftest import login
 
 
@@ -65,6 +71,7 @@ def test_seed_demo_loads_a_consistent_demo_once(app):
     result = runner.invoke(args=["seed-demo", "--if-empty"])
     assert result.exit_code == 0, result.output
     assert "310 aktiviteter" in result.output
+    assert "forespørsler til skolene" in result.output
     assert "admin@drammen.example / demo-admin-2026" in result.output
     db.session.expire_all()
 
@@ -200,13 +207,116 @@ def test_the_demo_is_the_same_for_the_same_day(app):
             for a in db.session.scalars(select(Activity))
             for s in a.schedules
         )
+        requests = sorted(
+            (r.school.slug, r.week, r.activity.title, r.channel, r.status, tuple(r.grades),
+             r.review_reason, r.requested_by.email, r.created_at.replace(tzinfo=None))
+            for r in db.session.scalars(select(DistributionRequest))
+        )  # fmt: skip
         db.session.rollback()
-        return rows, schedules
+        return rows, schedules, requests
 
     first = snapshot()
     assert first == snapshot()
+    # The requests are for the given day's week and the next, and every channel has something
+    # to export at two schools or more.
+    assert {week for _s, week, *_rest in first[2]} == {"2027-W05", "2027-W06"}
+    exporting = defaultdict(set)
+    for slug, _week, _title, channel, status, *_rest in first[2]:
+        if status in QUOTA_STATES:
+            exporting[channel].add(slug)
+    assert all(len(exporting[channel]) >= 2 for channel in REQUESTABLE_CHANNELS), exporting
     # The season starts on the Monday of the given day's week; archived ones lie before it.
     current = [start for _t, status, start, _r, _e in first[1] if status != "archived"]
     assert date(2027, 2, 1) <= min(current).date() < date(2027, 2, 8)
     past = [start for _t, status, start, _r, _e in first[1] if status == "archived"]
     assert past and max(past).date() < date(2027, 2, 1)
+
+
+# --- distribution requests -----------------------------------------------------------------
+
+
+def test_the_demo_has_requests_in_every_state_for_this_week_and_the_next(app):
+    now = oslo_now()
+    summary = load_demo(now=now)
+    db.session.commit()
+    requests = db.session.scalars(select(DistributionRequest)).all()
+    assert summary.requests == len(requests) > 0
+
+    weeks = [iso_week(now.date()), iso_week(now.date() + timedelta(weeks=1))]
+    for week in weeks:
+        assert {r.status for r in requests if r.week == week} == set(STATES), week
+    assert {r.week for r in requests} == set(weeks)
+
+    # At three schools or more the staff have approved or exported something, and together
+    # those schools have every channel to export; the demo staff's own schools among them.
+    approved = defaultdict(set)
+    for req in requests:
+        if req.status in QUOTA_STATES:
+            approved[req.school.name].add(req.channel)
+    assert len(approved) >= 3
+    assert set().union(*approved.values()) == set(REQUESTABLE_CHANNELS)
+    staff_schools = {a.target for a in DEMO_ACCOUNTS if a.role.startswith("school_")}
+    assert staff_schools <= set(approved)
+    assert all(r.school.municipality.slug == "drammen" for r in requests)
+
+    # No school's week holds more backpack-post approvals than its quota.
+    holding = Counter(
+        (r.school, r.week)
+        for r in requests
+        if r.channel == "backpack_post" and r.status in QUOTA_STATES
+    )
+    for (school, _week), count in holding.items():
+        assert count <= policy_for(school).backpack_weekly_quota, school.name
+
+    # Organisers of the demo send, the school's demo staff answer, and the times add up.
+    staff = {(s.user_id, s.school_id) for s in db.session.scalars(select(SchoolStaff))}
+    members = {(m.user_id, m.organisation_id) for m in db.session.scalars(select(Membership))}
+    latest = now.astimezone(UTC)
+    for req in requests:
+        assert (req.requested_by_id, req.activity.organisation_id) in members
+        assert req.activity.status == "published"
+        assert req.grades and set(req.grades) <= set(fitting_grades(req.activity, req.school))
+        assert req.reasons and req.rule
+        assert req.created_at <= latest
+        if req.status in ("approved", "exported", "rejected"):
+            assert (req.reviewed_by_id, req.school_id) in staff
+            assert req.created_at < req.reviewed_at <= latest
+        else:
+            assert req.reviewed_by_id is None and req.reviewed_at is None
+        assert bool(req.review_reason) == (req.status == "rejected")
+        if req.status == "exported":
+            assert (req.exported_by_id, req.school_id) in staff
+            assert req.reviewed_at < req.exported_at <= latest
+        else:
+            assert req.exported_by_id is None and req.exported_at is None
+
+    # Every act is in the audit log, at the moment it happened.
+    events = defaultdict(dict)
+    for event in db.session.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == "DistributionRequest")
+    ):
+        events[event.object_id][event.action] = event.created_at
+    expected_acts = {
+        "pending": {"request.create"},
+        "approved": {"request.create", "request.approve"},
+        "exported": {"request.create", "request.approve", "request.export"},
+        "rejected": {"request.create", "request.reject"},
+        "withdrawn": {"request.create", "request.withdraw"},
+    }
+    for req in requests:
+        assert set(events[req.id]) == expected_acts[req.status], req.status
+        assert events[req.id]["request.create"] == req.created_at
+
+    # Each demo staff account finds waiting requests in its school's inbox.
+    for account in DEMO_ACCOUNTS:
+        if not account.role.startswith("school_"):
+            continue
+        school = db.session.scalars(select(School).where(School.name == account.target)).one()
+        waiting = [r for r in requests if r.school_id == school.id and r.status == "pending"]
+        assert waiting, school.name
+        client = app.test_client()
+        assert login(client, account.email, SCHOOL_PASSWORD).status_code == 302
+        page = client.get(f"/schools/{school.slug}/requests")
+        assert page.status_code == 200
+        text = page.get_data(as_text=True)
+        assert any(html.escape(r.activity.title, quote=False) in text for r in waiting)

@@ -1807,3 +1807,19 @@ CANCELLATION_NOTES = (
     "Avlyst: hallen er stengt for oppussing dette semesteret.",
     "Avlyst fordi vi mangler instruktør. Vi håper å starte igjen neste semester.",
 )
+
+# --- distribution requests (seed-demo sends some to the schools that have demo staff accounts)
+
+# Per channel, the states the requests of one school and week end up in, in this order; the
+# backpack-post plan is cut to the school's weekly quota (approved and exported hold places).
+REQUEST_PLAN = {
+    "school_messaging": ("exported", "approved", "pending", "rejected", "withdrawn"),
+    "facebook_share": ("exported", "approved", "pending", "rejected", "withdrawn"),
+    "backpack_post": ("exported", "approved", "approved", "pending", "rejected", "withdrawn"),
+}
+REJECTION_REASONS = (
+    "Vi har allerede sendt hjem mye informasjon denne uken. Send gjerne på nytt om et par uker.",
+    "Skolen har aktivitetsdag samme uke, så vi venter med fritidstilbud til uken etter.",
+    "Det står ikke hvordan man melder seg på. Legg til påmeldingslenke og send på nytt.",
+    "Vi har nettopp delt et lignende tilbud og vil ikke gjenta det så tett.",
+)
