@@ -318,7 +318,8 @@ def export(school_slug: str, week: str, channel: str, out: Path, base_url: str |
         _fail(f"{out} kunne ikke skrives ({exc.strerror}).")
     db.session.commit()
     partial.replace(out)
+    requests = "forespørsel" if result.included == 1 else "forespørsler"
     click.echo(
-        f"{out}: {result.included} forespørsler fra {school.name}, {iso}, {channel}"
-        f" ({result.newly_exported} nye merket som eksportert)."
+        f"{out}: {result.included} {requests} fra {school.name}, {iso}, {channel}"
+        f" ({result.newly_exported} merket som eksportert nå)."
     )

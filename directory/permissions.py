@@ -60,6 +60,12 @@ def can_view_activity(user, activity: Activity) -> bool:
     )
 
 
+def activity_refusal_status(user, activity: Activity) -> int:
+    """How to refuse an organiser-only page or action on the activity: 404 to whoever may not
+    even see it (a draft's edit URL must not reveal that the id exists), 403 to whoever may."""
+    return 403 if can_view_activity(user, activity) else 404
+
+
 def school_role(user, school: School) -> str | None:
     """The user's staff role at the school ('admin', 'staff') or None."""
     if not _authenticated(user):

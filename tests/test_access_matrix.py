@@ -76,6 +76,9 @@ ANY_ADMIN = outcomes(FORBIDDEN, anonymous=LOGIN, admin_a=OK, admin_other=OK)
 A_ADMIN = outcomes(FORBIDDEN, anonymous=LOGIN, admin_a=OK, admin_other=HIDDEN)
 # A draft of A: its members and its municipality's admin; nobody else learns it exists.
 A_DRAFT = outcomes(HIDDEN, owner_a=OK, editor_a=OK, admin_a=OK)
+# An organiser-only page or action of A's draft: its members; the admin, who may see the draft,
+# is refused; to everyone else the id is as unknown as on the draft's public page.
+A_DRAFT_MEMBERS = outcomes(HIDDEN, anonymous=LOGIN, owner_a=OK, editor_a=OK, admin_a=FORBIDDEN)
 # A school's channel policy: its own admin and its municipality's admin; hidden from others' admins.
 SCHOOL_POLICY = outcomes(
     FORBIDDEN, anonymous=LOGIN, admin_a=OK, admin_other=HIDDEN, school_staff=OK
@@ -118,6 +121,7 @@ class World:
     draft: Activity
     colleague: User  # an editor of A, the target of the member actions
     colleague_membership: Membership
+    invitation: Invitation  # A's open invitation (INVITATION_TOKEN)
     other_school: School
     offer_b: Activity  # B's offer with a flyer: backpack post at the school
     pending: DistributionRequest  # B asks the school (this week + 1)
@@ -145,17 +149,20 @@ def world(app, municipality, make_municipality):
     colleague = quick_user("kollega")
     membership = Membership(user=colleague, organisation=org_a, role="editor")
     db.session.add(membership)
-    db.session.add(
-        Invitation(
-            organisation=org_a,
-            email="invitert@example.org",
-            role="editor",
-            token_hash=_hash_token(INVITATION_TOKEN),
-            expires_at=utcnow() + timedelta(days=7),
-        )
+    invitation = Invitation(
+        organisation=org_a,
+        email="invitert@example.org",
+        role="editor",
+        token_hash=_hash_token(INVITATION_TOKEN),
+        expires_at=utcnow() + timedelta(days=7),
     )
+    db.session.add(invitation)
     other_school = School(
-        municipality=municipality, slug="danvik-skole", name="Danvik skole", grade_min=1, grade_max=7
+        municipality=municipality,
+        slug="danvik-skole",
+        name="Danvik skole",
+        grade_min=1,
+        grade_max=7,
     )
     db.session.add(other_school)
     offer_b = new_activity(org_b, "Tilbud fra B", flyer_filename="b-flyer.pdf")
@@ -191,6 +198,7 @@ def world(app, municipality, make_municipality):
         draft=draft,
         colleague=colleague,
         colleague_membership=membership,
+        invitation=invitation,
         other_school=other_school,
         offer_b=offer_b,
         pending=pending,
@@ -343,7 +351,15 @@ CASES: tuple[Case, ...] = (
         "activities.edit_activity",
         "GET",
         lambda w: f"/activities/{w.draft.id}/edit",
-        A_MEMBERS,
+        A_DRAFT_MEMBERS,
+        label="draft",
+    ),
+    Case(
+        "activities.edit_activity",
+        "POST",
+        lambda w: f"/activities/{w.draft.id}/edit",
+        A_DRAFT_MEMBERS,
+        data=lambda w: activity_form(w, version=str(w.draft.version), image_alt="Et bilde"),
         label="draft",
     ),
     Case(
@@ -353,7 +369,9 @@ CASES: tuple[Case, ...] = (
         A_MEMBERS,
         data=lambda w: activity_form(w, version=str(w.published.version)),
     ),
-    Case("activities.publish_activity", "POST", lambda w: f"/activities/{w.draft.id}/publish", A_MEMBERS),
+    Case("activities.publish_activity", "POST", lambda w: f"/activities/{w.draft.id}/publish", A_DRAFT_MEMBERS),
+    Case("activities.archive_activity", "POST", lambda w: f"/activities/{w.draft.id}/archive", A_DRAFT_MEMBERS, label="draft"),
+    Case("activities.copy_activity", "POST", lambda w: f"/activities/{w.draft.id}/copy", A_DRAFT_MEMBERS, label="draft"),
     Case("activities.unpublish_activity", "POST", lambda w: f"/activities/{w.published.id}/unpublish", A_MEMBERS),
     Case(
         "activities.cancel_activity",
@@ -387,7 +405,14 @@ CASES: tuple[Case, ...] = (
         "approvals.reach_schools",
         "GET",
         lambda w: f"/activities/{w.draft.id}/reach",
-        A_MEMBERS,
+        A_DRAFT_MEMBERS,
+        label="draft",
+    ),
+    Case(
+        "approvals.list_activity_requests",
+        "GET",
+        lambda w: f"/activities/{w.draft.id}/requests",
+        A_DRAFT_MEMBERS,
         label="draft",
     ),
     Case("approvals.channels_page", "GET", lambda w: "/om/kanaler", EVERYONE),
@@ -441,6 +466,12 @@ CASES: tuple[Case, ...] = (
         "organisations.remove_member",
         "POST",
         lambda w: f"/organisations/{_a(w)}/members/{w.colleague_membership.id}/remove",
+        A_OWNERS,
+    ),
+    Case(
+        "organisations.revoke_invitation",
+        "POST",
+        lambda w: f"/organisations/{_a(w)}/invitations/{w.invitation.id}/revoke",
         A_OWNERS,
     ),
     # The link itself is the credential: whoever holds it may join (or create an account).
@@ -557,7 +588,8 @@ def test_access_matrix(app, client, quiet_search, world, case: Case, role: str):
 def test_a_refused_owner_of_another_organisation_cannot_reach_a_members_row_through_their_own(
     app, client, world
 ):
-    """Organisation B's owner may manage B's members, but A's membership ids are unknown there."""
+    """Organisation B's owner may manage B's members and invitations, but A's membership and
+    invitation ids are unknown there."""
     owner_b = make_role_user("owner_b", world)
     sign_in(client, owner_b)
     membership_id = world.colleague_membership.id
@@ -565,7 +597,25 @@ def test_a_refused_owner_of_another_organisation_cannot_reach_a_members_row_thro
     for action, data in (("remove", {}), ("role", {"role": "owner"})):
         path = f"/organisations/{world.org_b.slug}/members/{membership_id}/{action}"
         assert client.post(path, data=data).status_code == 404
+    revoke = f"/organisations/{world.org_b.slug}/invitations/{world.invitation.id}/revoke"
+    assert client.post(revoke).status_code == 404
     assert changed_tables(before, snapshot()) == []
+
+
+def test_a_drafts_organiser_pages_answer_an_outsider_as_an_unknown_id_does(app, client, world):
+    """The edit URL must not tell an outsider more than the public page does: the same status
+    and the same page (but for the address in its links) for a draft's id as for an id that
+    was never used."""
+    sign_in(client, make_role_user("owner_b", world))
+    unknown = 2**31 - 1
+    for suffix in ("", "/edit", "/reach", "/requests"):
+        pages = []
+        for activity_id in (world.draft.id, unknown):
+            path = f"/activities/{activity_id}{suffix}"
+            response = client.get(path)
+            assert response.status_code == 404, path
+            pages.append(response.get_data(as_text=True).replace(path, "/activities/ID"))
+        assert pages[0] == pages[1], suffix
 
 
 def test_a_draft_leaves_no_trace_in_public_listings(app, client, world):

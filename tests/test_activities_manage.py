@@ -557,20 +557,24 @@ MANAGEMENT_ROUTES = [
 ]
 
 
+@pytest.mark.parametrize("status", ["published", "draft"])
 @pytest.mark.parametrize(("method", "path"), MANAGEMENT_ROUTES)
-def test_another_organisations_member_gets_403(
-    client, make_user, make_organisation, make_activity, login_as, method, path
+def test_another_organisations_member_is_refused(
+    client, make_user, make_organisation, make_activity, login_as, method, path, status
 ):
+    """403 where the outsider may see what the URL names; a draft's own URLs are 404, as its
+    public page is, so that they do not reveal that the id exists."""
     owner_org = make_organisation()
-    activity = make_activity(organisation=owner_org, status="draft")
+    activity = make_activity(organisation=owner_org, status=status)
     outsider = make_user()
     make_organisation(members=[outsider])
     login_as(outsider)
     url = path.format(slug=owner_org.slug, id=activity.id)
     response = getattr(client, method)(url, data=form_data() if method == "post" else None)
-    assert response.status_code == 403
+    hidden = status == "draft" and "{id}" in path
+    assert response.status_code == (404 if hidden else 403)
     db.session.refresh(activity)
-    assert activity.status == "draft"
+    assert activity.status == status
     assert activity_count() == 1
 
 
@@ -593,15 +597,21 @@ def test_school_staff_and_municipal_admin_cannot_edit(
     client, make_activity, make_school, make_staff, make_user, municipality, login_as
 ):
     activity = make_activity(status="draft")
+    published = make_activity(organisation=activity.organisation)
     login_as(make_staff(make_school()))
-    assert client.get(f"/activities/{activity.id}/edit").status_code == 403
+    assert client.get(f"/activities/{published.id}/edit").status_code == 403
+    # The school's staff may not see the draft at all: its edit page is as unknown as it is.
+    assert client.get(f"/activities/{activity.id}/edit").status_code == 404
     admin = make_user()
     admin.admin_municipality_id = municipality.id
     db.session.commit()
     login_as(admin)
-    assert client.post(f"/activities/{activity.id}/publish").status_code == 403
-    # ... though the admin may look at the draft.
+    # The admin may look at the draft, so is told plainly that editing it is not allowed.
     assert client.get(f"/activities/{activity.id}").status_code == 200
+    assert client.get(f"/activities/{activity.id}/edit").status_code == 403
+    assert client.post(f"/activities/{activity.id}/publish").status_code == 403
+    db.session.refresh(activity)
+    assert activity.status == "draft"
 
 
 def test_drafts_are_visible_to_members_with_a_banner_and_hidden_from_others(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -12,6 +13,7 @@ from sqlalchemy import event
 from directory.extensions import db
 from directory.timeutil import OSLO, oslo_now
 from tests.conftest import next_weekday_at
+from tests.test_search_pages import read
 
 
 def _in_days(days: int, hour: int = 17) -> datetime:
@@ -599,7 +601,13 @@ def test_the_list_answers_like_the_search_pages_service(app, client, offers):
     from directory.search.query import parse_search_args
     from directory.search.service import search_activities
 
-    for query in ("", "q=fotball", "age=9&sort=newest", "free=1&per_page=1&page=2"):
+    for query in (
+        "",
+        "q=fotball",
+        "age=9&sort=newest",
+        "free=1&per_page=1&page=2",
+        "category=idrett&category=musikk&weekday=2",
+    ):
         body = client.get(f"/api/v1/activities?{query}").get_json()
         args = MultiDict([pair.split("=") for pair in query.split("&") if pair])
         page = search_activities(parse_search_args(args))
@@ -620,6 +628,59 @@ def test_facets_count_within_the_result(client, offers):
     assert facets["weekday"] == {"1": 0, "2": 2, "3": 0, "4": 0, "5": 0, "6": 1, "7": 0}
     assert facets["time"] == {"after_school": 2, "evening": 0, "weekend": 1}
     assert facets["free"] == {"1": 2} and facets["accessible"] == {"1": 1}
+
+
+FACET_LABEL = re.compile(r"^(category|weekday|time|free|accessible)-(.+)$")
+COUNT_IN_LABEL = re.compile(r"\((\d+)\)$")
+
+
+def _page_facets(response) -> dict[str, dict[str, int]]:
+    """The counts the search page shows in its filter labels ("Musikk (3)"), by facet and value."""
+    counts: dict[str, dict[str, int]] = {}
+    for control_id, text in read(response).labels.items():
+        facet, count = FACET_LABEL.match(control_id), COUNT_IN_LABEL.search(text)
+        if facet and count:
+            counts.setdefault(facet[1], {})[facet[2]] = int(count[1])
+    return counts
+
+
+def _nonzero(facets: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    # The API leaves categories without a match out; the page shows them with (0).
+    return {name: {k: n for k, n in values.items() if n} for name, values in facets.items()}
+
+
+@pytest.mark.parametrize("backend", ["whoosh", "database"])
+def test_facet_counts_are_the_search_pages_counts(
+    app, client, offers, make_activity, make_category, monkeypatch, backend
+):
+    """Two categories and two weekdays ticked: the API counts what the page shows, each
+    multi-select group leaving its own choice out."""
+    monkeypatch.setitem(app.config, "SEARCH_BACKEND", backend)
+    make_activity(
+        title="Tegnekurs",
+        category=make_category(slug="kunst", name_nb="Kunst"),
+        age_min=8,
+        age_max=12,
+        price_nok=0,
+        schedule={"dtstart": next_weekday_at(1, 15), "rrule": "FREQ=WEEKLY"},  # Tue 15:00
+    )
+    query = "category=idrett&category=musikk&weekday=2&weekday=6"
+
+    body = client.get(f"/api/v1/activities?{query}").get_json()
+    page = client.get(f"/activities?{query}")
+
+    assert page.status_code == 200
+    assert {i["title"] for i in body["items"]} == {"Fotballtrening", "Barnekoret"}
+    assert body["degraded"] is False
+    shown = _page_facets(page)
+    assert set(shown) == {"category", "weekday", "time", "free", "accessible"}
+    assert _nonzero(body["facets"]) == _nonzero(shown)
+    assert body["facets"]["weekday"] == shown["weekday"]
+    # What both say: ticking Kunst too would bring Tegnekurs, Thursday Fotball for ungdom.
+    assert shown["category"] == {"idrett": 1, "kunst": 1, "musikk": 1}
+    assert shown["weekday"] == {"1": 0, "2": 1, "3": 0, "4": 1, "5": 0, "6": 1, "7": 0}
+    assert shown["time"] == {"after_school": 1, "evening": 0, "weekend": 1}
+    assert shown["free"] == {"1": 2} and shown["accessible"] == {"1": 1}
 
 
 def test_a_misspelling_gets_a_suggestion(client, offers):

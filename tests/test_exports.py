@@ -679,7 +679,7 @@ def test_cli_writes_the_file_the_staff_download(app, staff_client, world, tmp_pa
     web = download(staff_client, channel, fmt)
 
     assert result.exit_code == 0, result.output
-    assert "2 forespørsler" in result.output and "2 nye merket som eksportert" in result.output
+    assert "2 forespørsler" in result.output and "2 merket som eksportert nå" in result.output
     assert out.read_bytes() == web.get_data()
     rows = [db.session.get(DistributionRequest, r.id) for r in world["requests"][channel]]
     assert [r.status for r in rows] == ["exported", "exported"]

@@ -148,11 +148,15 @@ def test_staff_of_another_school_cannot_approve_or_reject(client, world):
             == 404
         )
     assert (
-        client.post("/schools/x-skole/requests/bulk-approve", data={"requests": [req.id]}).status_code
+        client.post(
+            "/schools/x-skole/requests/bulk-approve", data={"requests": [req.id]}
+        ).status_code
         == 403
     )
     assert (
-        client.post("/schools/y-skole/requests/bulk-approve", data={"requests": [req.id]}).status_code
+        client.post(
+            "/schools/y-skole/requests/bulk-approve", data={"requests": [req.id]}
+        ).status_code
         == 404
     )
     assert status_of(req.id) == "pending"

@@ -104,6 +104,7 @@ class World:
     admin: object
     colleague_membership_id: int  # ids, not objects: a request may delete the row
     other_membership_id: int
+    invitation_id: int  # A's open invitation (INVITATION_TOKEN)
     other_municipality_org: object
     school: object  # a school that takes backpack post, with `staff` on its staff
     staff: object
@@ -128,18 +129,19 @@ def world(app, municipality, make_municipality):
         lier_org = new_organisation(lier, "Lierlaget", verification="pending")
         colleague_membership = Membership(user=colleague, organisation=org, role="editor")
         other_membership = Membership(user=stranger, organisation=other, role="editor")
+        invitation = Invitation(
+            organisation=org,
+            email="invitert@example.org",
+            role="editor",
+            token_hash=_hash_token(INVITATION_TOKEN),
+            expires_at=utcnow() + timedelta(days=7),
+        )
         db.session.add_all(
             [
                 Membership(user=owner, organisation=org, role="owner"),
                 colleague_membership,
                 other_membership,
-                Invitation(
-                    organisation=org,
-                    email="invitert@example.org",
-                    role="editor",
-                    token_hash=_hash_token(INVITATION_TOKEN),
-                    expires_at=utcnow() + timedelta(days=7),
-                ),
+                invitation,
             ]
         )
         published = new_activity(org, "Publisert")
@@ -183,6 +185,7 @@ def world(app, municipality, make_municipality):
             admin=admin,
             colleague_membership_id=colleague_membership.id,
             other_membership_id=other_membership.id,
+            invitation_id=invitation.id,
             other_municipality_org=lier_org,
             school=school,
             staff=staff,
@@ -218,6 +221,7 @@ def valid_path_value(w: World, argument: str, path: str = "") -> str:
         "fmt": "pdf",
         "activity_id": str(w.published.id),
         "membership_id": str(w.colleague_membership_id),
+        "invitation_id": str(w.invitation_id),
         "org_id": str(w.org.id),
         "name": DRAFT_IMAGE,
         "token": INVITATION_TOKEN,
@@ -337,9 +341,7 @@ def junk_for(rule, argument: str) -> tuple[str, ...]:
 
 def test_junk_and_unknown_path_parameters_are_404_with_a_message(app, world):
     problems: list[str] = []
-    clients = {
-        who: client_as(app, world, who) for who in ("owner", "admin", "staff", "anonymous")
-    }
+    clients = {who: client_as(app, world, who) for who in ("owner", "admin", "staff", "anonymous")}
     before = snapshot()
     for rule in rules_with_arguments(app):
         for argument in rule.arguments:
@@ -653,11 +655,20 @@ POST_ROUTES: dict[str, PostRoute] = {
         lambda w: f"/organisations/{w.org.slug}/members/{w.colleague_membership_id}/remove",
         lambda w: {},
     ),
+    "organisations.revoke_invitation": PostRoute(
+        "owner",
+        lambda w: f"/organisations/{w.org.slug}/invitations/{w.invitation_id}/revoke",
+        lambda w: {},
+    ),
     # requests: the organiser (B's editor) sends and withdraws, the school's staff review
     "approvals.reach_schools": PostRoute(
         "stranger",
         lambda w: f"/activities/{w.pending.activity_id}/reach",
-        lambda w: {"week": upcoming_weeks()[2], "schools": "fjell-skole", "grades": "fjell-skole:3"},
+        lambda w: {
+            "week": upcoming_weeks()[2],
+            "schools": "fjell-skole",
+            "grades": "fjell-skole:3",
+        },
     ),
     "approvals.withdraw_request": PostRoute(
         "stranger",

@@ -399,3 +399,144 @@ def test_csrf_protects_member_removal(make_app):
     assert forged.status_code == 400
     with app.app_context():
         assert db.session.get(Membership, editor_membership_id) is not None
+
+
+# --- revoking an invitation -----------------------------------------------------------------
+
+
+def open_invitation_id(org) -> int:
+    return db.session.scalar(select(Invitation.id).where(Invitation.organisation_id == org.id))
+
+
+def test_an_owner_revokes_an_invitation_and_its_link_stops_working(
+    app, client, make_user, make_organisation, login_as
+):
+    owner = make_user(name="Olga Eier")
+    org = make_organisation(owners=[owner])
+    login_as(owner)
+    link = invite(client, org, email="angrer@example.org")
+    invitation_id = open_invitation_id(org)
+    page = client.get(f"/organisations/{org.slug}/members").get_data(as_text=True)
+    revoke = f"/organisations/{org.slug}/invitations/{invitation_id}/revoke"
+    assert f'action="{revoke}"' in page
+    assert "Trekk tilbake invitasjonen" in page
+
+    response = client.post(revoke)
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/organisations/{org.slug}/members"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Invitasjonen til angrer@example.org er trukket tilbake." in page
+    assert "Åpne invitasjoner" not in page  # no open invitation left to list
+
+    guest = app.test_client()
+    for response in (
+        guest.get(link),
+        guest.post(
+            link, data={"name": "X", "password": NEW_PASSWORD, "password_repeat": NEW_PASSWORD}
+        ),
+    ):
+        assert response.status_code == 404
+        assert "Invitasjonen finnes ikke, er utløpt eller er allerede brukt" in response.get_data(
+            as_text=True
+        )
+    assert db.session.scalar(select(User).where(User.email == "angrer@example.org")) is None
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "invitation.revoke")
+    ).one()
+    assert (event.actor_id, event.object_type, event.object_id) == (
+        owner.id,
+        "Invitation",
+        invitation_id,
+    )
+    assert event.data == {
+        "organisation_id": org.id,
+        "email": "angrer@example.org",
+        "role": "editor",
+    }
+    # Revoking it again: it is gone.
+    assert client.post(revoke).status_code == 404
+
+
+def test_an_editor_may_not_revoke_an_invitation_or_see_the_button(
+    client, make_user, make_organisation, login_as
+):
+    owner, editor = make_user(), make_user()
+    org = make_organisation(owners=[owner], members=[editor])
+    login_as(owner)
+    link = invite(client, org)
+    invitation_id = open_invitation_id(org)
+    login_as(editor)
+    page = client.get(f"/organisations/{org.slug}/members").get_data(as_text=True)
+    assert "Trekk tilbake invitasjonen" not in page
+    response = client.post(f"/organisations/{org.slug}/invitations/{invitation_id}/revoke")
+    assert response.status_code == 403
+    assert db.session.get(Invitation, invitation_id) is not None
+    assert "invitation.revoke" not in actions()
+    assert client.get(link).status_code == 200  # the link still works
+
+
+def test_another_organisations_invitation_is_404(client, make_user, make_organisation, login_as):
+    owner, stranger = make_user(), make_user()
+    org = make_organisation(owners=[owner])
+    other_org = make_organisation(owners=[stranger])
+    login_as(stranger)
+    invite(client, other_org)
+    foreign = open_invitation_id(other_org)
+    login_as(owner)
+    response = client.post(f"/organisations/{org.slug}/invitations/{foreign}/revoke")
+    assert response.status_code == 404
+    assert client.post(f"/organisations/{org.slug}/invitations/999999/revoke").status_code == 404
+    assert db.session.get(Invitation, foreign) is not None
+    assert "invitation.revoke" not in actions()
+
+
+def test_an_accepted_invitation_cannot_be_revoked(client, make_user, make_organisation, login_as):
+    owner = make_user()
+    org = make_organisation(owners=[owner])
+    login_as(owner)
+    invite(client, org)
+    invitation = db.session.scalar(select(Invitation))
+    invitation.accepted_at = utcnow()
+    db.session.commit()
+    response = client.post(f"/organisations/{org.slug}/invitations/{invitation.id}/revoke")
+    assert response.status_code == 409
+    assert "allerede brukt" in response.get_data(as_text=True)
+    assert db.session.get(Invitation, invitation.id) is not None
+
+
+def test_csrf_protects_revoking_an_invitation(make_app):
+    """With CSRF on, a forged revocation without the token is refused; the page's form works."""
+    app = make_app(WTF_CSRF_ENABLED=True)
+    from directory.accounts.operations import create_user
+    from directory.organisations.models import Organisation
+    from directory.schools.models import Municipality
+
+    with app.app_context():
+        place = Municipality(slug="drammen", name="Drammen")
+        owner = create_user("eier@example.org", "Eier", PASSWORD)
+        org = Organisation(municipality=place, slug="lag", name="Lag", kind="volunteer")
+        invitation = Invitation(
+            organisation=org,
+            email="ny@example.org",
+            role="editor",
+            token_hash="0" * 64,
+            expires_at=utcnow() + timedelta(days=7),
+        )
+        db.session.add_all([place, org, invitation])
+        db.session.add(Membership(user=owner, organisation=org, role="owner"))
+        db.session.commit()
+        invitation_id = invitation.id
+    client = app.test_client()
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        "/login", data={"email": "eier@example.org", "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 302
+    path = f"/organisations/lag/invitations/{invitation_id}/revoke"
+    assert client.post(path).status_code == 400
+    with app.app_context():
+        assert db.session.get(Invitation, invitation_id) is not None
+    page = client.get("/organisations/lag/members").get_data(as_text=True)
+    assert client.post(path, data={"csrf_token": csrf_token_from(page)}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Invitation, invitation_id) is None

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fpdf import FPDF
 from PIL import ExifTags, Image, features
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from directory.activities.models import Activity
 from directory.activities.uploads import (
@@ -22,7 +22,7 @@ from directory.activities.uploads import (
     save_image_bytes,
 )
 from directory.extensions import db
-from tests.test_activities_manage import field_errors, form_data
+from tests.test_activities_manage import edit_data, field_errors, form_data
 
 # --- test files ------------------------------------------------------------------------------
 
@@ -273,6 +273,98 @@ def test_a_request_over_the_total_limit_is_413_in_norwegian(app, client, member_
     )
     assert response.status_code == 413
     assert "Opplastingen er for stor." in response.get_data(as_text=True)
+
+
+# --- a save that fails keeps no file ----------------------------------------------------------
+
+
+@pytest.fixture
+def with_image(app, client, member_org):
+    """An activity saved with an image through the form."""
+    response = post_new(
+        client, member_org, image=(io.BytesIO(image_bytes("PNG")), "a.png"), image_alt="Et felt"
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    activity = db.session.scalars(select(Activity)).one()
+    assert stored(app, activity.image_filename).exists()
+    return activity
+
+
+def with_new_files(data: dict) -> dict:
+    return {
+        **data,
+        "image": (io.BytesIO(image_bytes("PNG", size=(50, 40))), "nytt.png"),
+        "flyer": (io.BytesIO(pdf_bytes()), "nytt.pdf"),
+    }
+
+
+def test_a_stale_edit_with_new_files_is_409_and_stores_no_file(app, client, with_image):
+    activity = with_image
+    old_image = activity.image_filename
+    stale = edit_data(client, activity.id, title="Mitt gamle skjema")
+    newer = edit_data(client, activity.id, title="Den andres endring")
+    assert client.post(f"/activities/{activity.id}/edit", data=newer).status_code == 302
+    files_before = stored_files(app)
+    response = client.post(f"/activities/{activity.id}/edit", data=with_new_files(stale))
+    assert response.status_code == 409
+    assert stored_files(app) == files_before
+    db.session.refresh(activity)
+    assert (activity.title, activity.image_filename) == ("Den andres endring", old_image)
+    assert stored(app, old_image).exists()
+
+
+def test_an_edit_that_loses_a_race_after_storing_its_files_removes_them(
+    app, client, with_image, monkeypatch
+):
+    """Another editor saves between this request's version check and its commit: the version
+    column refuses the save with 409, after the new files were stored. They go; the files the
+    activity still uses stay."""
+    from directory.activities import views
+
+    activity = with_image
+    old_image = activity.image_filename
+    real_update = views.update_activity
+
+    def update_after_someone_else(target, data, *, actor):
+        table = Activity.__table__
+        with db.engine.begin() as other_connection:  # the other editor's save, committed
+            other_connection.execute(
+                update(table)
+                .where(table.c.id == target.id)
+                .values(version=table.c.version + 1, title="Den andres endring")
+            )
+        return real_update(target, data, actor=actor)
+
+    monkeypatch.setattr(views, "update_activity", update_after_someone_else)
+    data = with_new_files(edit_data(client, activity.id, title="Min endring"))
+    files_before = stored_files(app)
+    response = client.post(f"/activities/{activity.id}/edit", data=data)
+    assert response.status_code == 409
+    assert "Noen andre har endret" in response.get_data(as_text=True)
+    assert stored_files(app) == files_before
+    db.session.refresh(activity)
+    assert (activity.title, activity.image_filename) == ("Den andres endring", old_image)
+    assert stored(app, old_image).exists()
+
+
+def test_a_new_activity_whose_save_fails_leaves_no_file(app, client, member_org, monkeypatch):
+    from directory.activities import views
+
+    def failing_create(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(views, "create_activity", failing_create)
+    files_before = stored_files(app)
+    with pytest.raises(RuntimeError):  # a 500 in production; the test client re-raises it
+        post_new(
+            client,
+            member_org,
+            image=(io.BytesIO(image_bytes("PNG")), "a.png"),
+            image_alt="Et felt",
+            flyer=(io.BytesIO(pdf_bytes()), "a.pdf"),
+        )
+    assert stored_files(app) == files_before
+    assert db.session.scalars(select(Activity)).first() is None
 
 
 # --- serving ---------------------------------------------------------------------------------

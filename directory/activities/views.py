@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 from babel.dates import get_day_names
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -40,13 +43,13 @@ from directory.activities.uploads import STORED_NAME, store, upload_folder
 from directory.extensions import db
 from directory.organisations.models import Organisation
 from directory.permissions import (
+    activity_refusal_status,
     can_edit_activity,
     can_edit_organisation,
     can_view_activity,
 )
 from directory.policy.activity_states import allowed_actions
 from directory.schools.models import Municipality, School
-from directory.search.base import ResultPage
 from directory.search.query import QueryError, SearchQuery, parse_search_args, query_to_args
 from directory.search.service import UnknownFilterValue, search_activities
 from directory.web import abort_with
@@ -105,14 +108,36 @@ def _activity_form(activity: Activity | None) -> ActivityForm:
     )
 
 
-def _file_changes(form: ActivityForm, activity: Activity | None) -> tuple[dict, list[str | None]]:
-    """Store newly uploaded files; the file columns to set and the names that may be unused now."""
+@contextmanager
+def _new_files_removed_on_failure() -> Iterator[list[str]]:
+    """Collect the names of the files a save stores; when the save fails (a concurrent edit's
+    409, any error before the commit), roll back and delete them so that no orphan is left in
+    the upload folder. Only files stored in this request are listed, never ones in use."""
+    stored: list[str] = []
+    try:
+        yield stored
+    except Exception:
+        db.session.rollback()
+        try:
+            discard_unused_files(stored)
+        except Exception:  # the database failed as well: an orphan is better than a lost file
+            db.session.rollback()
+            current_app.logger.exception("Could not remove the files of a failed save: %s", stored)
+        raise
+
+
+def _file_changes(
+    form: ActivityForm, activity: Activity | None, stored: list[str]
+) -> tuple[dict, list[str | None]]:
+    """Store newly uploaded files (adding their names to `stored`); the file columns to set and
+    the names that may be unused now."""
     values: dict = {}
     replaced: list[str | None] = []
     old_image = activity.image_filename if activity else None
     old_flyer = activity.flyer_filename if activity else None
     if form.prepared_image is not None:
         values["image_filename"] = store(form.prepared_image)
+        stored.append(values["image_filename"])
         replaced.append(old_image)
     elif form.remove_image.data and old_image:
         values["image_filename"] = None
@@ -120,6 +145,7 @@ def _file_changes(form: ActivityForm, activity: Activity | None) -> tuple[dict, 
         replaced.append(old_image)
     if form.prepared_flyer is not None:
         values["flyer_filename"] = store(form.prepared_flyer)
+        stored.append(values["flyer_filename"])
         replaced.append(old_flyer)
     elif form.remove_flyer.data and old_flyer:
         values["flyer_filename"] = None
@@ -129,10 +155,16 @@ def _file_changes(form: ActivityForm, activity: Activity | None) -> tuple[dict, 
     return values, replaced
 
 
+def _require_edit(activity: Activity) -> None:
+    """Let only the organiser's members on; refuse others with 403, or with 404 when they may
+    not even see the activity."""
+    if not can_edit_activity(current_user, activity):
+        abort(activity_refusal_status(current_user, activity))
+
+
 def _status_or_redirect(activity: Activity, action: str):
     """Run one status action from a small POST form, then go back where the button was."""
-    if not can_edit_activity(current_user, activity):
-        abort(403)
+    _require_edit(activity)
     form = StatusForm()
     if not form.validate_on_submit():
         message = next(iter(e for errors in form.errors.values() for e in errors), None)
@@ -174,9 +206,6 @@ def _stale_message() -> str:
 
 AGES = range(0, 20)
 GRADES = range(1, 14)
-# Facets where several values may be chosen and any of them matches: an unchosen value's count
-# must say what choosing it would add, so these counts leave the facet's own choice out.
-MULTI_FACETS = {"category": "categories", "weekday": "weekdays", "time": "times"}
 # Parameters naming something in the database: their count of matches is one extra query each.
 LOOKUP_PARAMS = ("school", "organisation", "municipality")
 
@@ -224,15 +253,6 @@ def parse_leniently(args: MultiDict) -> tuple[SearchQuery, dict[str, str]]:
             if exc.param not in remaining:  # nothing left to drop: give up on the rest
                 return SearchQuery(), errors
             remaining.poplist(exc.param)
-
-
-def _facet_counts(query: SearchQuery, result: ResultPage) -> dict[str, dict[str, int]]:
-    counts = {name: dict(values) for name, values in result.facets.items()}
-    for facet, attribute in MULTI_FACETS.items():
-        if getattr(query, attribute):
-            wider = search_activities(replace(query, **{attribute: ()}, page=1, per_page=1))
-            counts[facet] = dict(wider.facets.get(facet, {}))
-    return counts
 
 
 def _page_links(page: int, pages: int, radius: int = 2) -> list[int | None]:
@@ -309,7 +329,8 @@ def home():
             errors[exc.param] = exc.message
             status = 404
         else:
-            facets = _facet_counts(query, result)
+            # The service's counts, the same as the API's (directory.search.service.facet_counts).
+            facets = result.facets
 
     locale = _locale()
     categories = sorted(_categories(), key=lambda c: c.name_in(locale).casefold())
@@ -442,15 +463,16 @@ def new_activity(slug: str):
         abort(403)
     form = _activity_form(None)
     if form.validate_on_submit():
-        files, _unused = _file_changes(form, None)
-        activity = create_activity(
-            organisation,
-            ActivityData(
-                fields={**form.activity_values(), **files}, schedule=form.schedule_values()
-            ),
-            actor=current_user,
-        )
-        db.session.commit()
+        with _new_files_removed_on_failure() as stored:
+            files, _unused = _file_changes(form, None, stored)
+            activity = create_activity(
+                organisation,
+                ActivityData(
+                    fields={**form.activity_values(), **files}, schedule=form.schedule_values()
+                ),
+                actor=current_user,
+            )
+            db.session.commit()
         flash(_("Aktiviteten er lagret som utkast. Publiser den når den er klar."), "info")
         return redirect(url_for("activities.show_activity", activity_id=activity.id))
     status = 400 if form.is_submitted() else 200
@@ -464,8 +486,7 @@ def new_activity(slug: str):
 def edit_activity(activity_id: int):
     """Edit an activity and its first schedule; a stale form is refused with 409."""
     activity = _load_activity(activity_id)
-    if not can_edit_activity(current_user, activity):
-        abort(403)
+    _require_edit(activity)
     form = _activity_form(activity)
     if form.is_submitted():
         if form.version.data is None:
@@ -473,15 +494,18 @@ def edit_activity(activity_id: int):
         if form.version.data != activity.version:
             abort_with(409, _stale_message())
     if form.validate_on_submit():
-        files, replaced = _file_changes(form, activity)
-        changes = update_activity(
-            activity,
-            ActivityData(
-                fields={**form.activity_values(), **files}, schedule=form.schedule_values()
-            ),
-            actor=current_user,
-        )
-        db.session.commit()
+        # Another editor's save may land between the version check above and this commit:
+        # the version column then refuses it (StaleDataError, a 409).
+        with _new_files_removed_on_failure() as stored:
+            files, replaced = _file_changes(form, activity, stored)
+            changes = update_activity(
+                activity,
+                ActivityData(
+                    fields={**form.activity_values(), **files}, schedule=form.schedule_values()
+                ),
+                actor=current_user,
+            )
+            db.session.commit()
         discard_unused_files(replaced)
         flash(
             _("Endringene er lagret.") if changes else _("Ingen endringer å lagre."),
@@ -533,8 +557,7 @@ def archive_activity(activity_id: int):
 def copy_activity_to_next_season(activity_id: int):
     """Copy an activity to next season as a draft, dates moved 52 weeks, and edit the copy."""
     activity = _load_activity(activity_id)
-    if not can_edit_activity(current_user, activity):
-        abort(403)
+    _require_edit(activity)
     form = StatusForm()
     if not form.validate_on_submit():
         abort_with(400, _("Skjemaet var ugyldig. Last inn siden på nytt."))

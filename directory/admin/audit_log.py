@@ -46,6 +46,7 @@ ACTION_LABELS = {
     "policy.import": _l("Kanalretningslinjer importert"),
     "invitation.create": _l("Invitasjon sendt"),
     "invitation.accept": _l("Invitasjon godtatt"),
+    "invitation.revoke": _l("Invitasjon trukket tilbake"),
     "membership.remove": _l("Medlem fjernet"),
     "membership.change_role": _l("Medlemsrolle endret"),
     "user.register": _l("Konto registrert"),

@@ -170,17 +170,32 @@ FACETS = _object(
     {
         "category": {
             **_counts(pattern=CATEGORY_SLUG),
-            "description": "Matches per category slug (categories without a match left out).",
+            "description": "Matches per category slug, counted without the `category` choice "
+            "(categories without a match left out).",
         },
         "weekday": {
             **_counts([str(day) for day in range(1, 8)]),
-            "description": "Matches with an occurrence on each ISO weekday (1 = Monday).",
+            "description": "Matches with an occurrence on each ISO weekday (1 = Monday), "
+            "counted without the `weekday` choice.",
         },
-        "time": {**_counts(list(TIMES_OF_DAY)), "description": "Matches per time of day."},
-        "free": {**_counts(["1"]), "description": "Matches that are free of charge."},
-        "accessible": {**_counts(["1"]), "description": "Matches marked accessible."},
+        "time": {
+            **_counts(list(TIMES_OF_DAY)),
+            "description": "Matches per time of day, counted without the `time` choice.",
+        },
+        "free": {
+            **_counts(["1"]),
+            "description": "Matches in the current result that are free of charge.",
+        },
+        "accessible": {
+            **_counts(["1"]),
+            "description": "Matches in the current result marked accessible.",
+        },
     },
-    "Counts within the current result: how many matches each filter value would keep.",
+    "Counts per filter value, the same as the search pages show next to their filters. "
+    "`category`, `weekday` and `time` are multi-select (any chosen value matches), so each "
+    "counts with every other filter applied but its own choice left out: with "
+    "`category=idrett`, `musikk` says how many matches ticking it too would bring, and `idrett` "
+    "how many the choice brings. `free` and `accessible` count within the current result.",
 )
 
 ACTIVITY_LIST = _object(

@@ -61,7 +61,8 @@ def _parameter_error(status: int, message: str, parameter: str) -> Response:
 def list_activities():
     """Public activities matching the search filters, one page at a time, with facet counts.
 
-    The same parameters as the HTML search pages, parsed and answered by the search service.
+    The same parameters as the HTML search pages, parsed and answered by the search service;
+    the facet counts are the ones the pages show (directory.search.service.facet_counts).
     """
     try:
         query = parse_search_args(request.args)

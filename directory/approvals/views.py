@@ -57,6 +57,7 @@ from directory.approvals.operations import (
 from directory.extensions import db
 from directory.organisations.models import Organisation
 from directory.permissions import (
+    activity_refusal_status,
     can_edit_organisation,
     can_request_distribution,
     can_review_requests,
@@ -97,7 +98,7 @@ def reach_schools(activity_id: int):
     organiser ticks the schools (and grades) to ask and sends one request to each."""
     activity = _load_activity(activity_id)
     if not can_request_distribution(current_user, activity):
-        abort(403)
+        abort(activity_refusal_status(current_user, activity))
     form = RequestSchoolsForm()
     weeks = upcoming_weeks()
     if form.is_submitted():
@@ -269,7 +270,7 @@ def list_activity_requests(activity_id: int):
     """Every request sent for the activity, newest week first, with its status and reasons."""
     activity = _load_activity(activity_id)
     if not can_request_distribution(current_user, activity):
-        abort(403)
+        abort(activity_refusal_status(current_user, activity))
     requests = _organiser_requests(DistributionRequest.activity_id == activity.id)
     return render_template(
         "approvals/list_requests.html",

@@ -129,7 +129,7 @@ def _parse_query() -> SearchQuery:
 def _search(query: SearchQuery, limit: int) -> ResultPage:
     """The first `limit` matching public activities, in the query's order, in one page."""
     try:
-        return search_activities(replace(query, page=1, per_page=limit))
+        return search_activities(replace(query, page=1, per_page=limit), facets=False)
     except UnknownFilterValue as exc:
         abort_with(404, exc.message)
         raise  # unreachable: abort_with raises

@@ -259,6 +259,30 @@ def accept_invitation(invitation: Invitation, data: dict[str, Any], *, actor: Us
     return membership
 
 
+def revoke_invitation(
+    invitation: Invitation, data: dict[str, Any] | None = None, *, actor: User
+) -> None:
+    """Take back an invitation that nobody has accepted yet: its link stops working.
+
+    The row is deleted, as when a new invitation replaces an old one; the audit event keeps
+    who was invited, with which role, and by whom it was taken back.
+    """
+    organisation = invitation.organisation
+    record(
+        "invitation.revoke",
+        invitation,
+        actor=actor,
+        municipality_id=organisation.municipality_id,
+        data={
+            "organisation_id": organisation.id,
+            "email": invitation.email,
+            "role": invitation.role,
+        },
+    )
+    db.session.delete(invitation)
+    db.session.flush()
+
+
 def _owner_count(organisation_id: int) -> int:
     return db.session.scalar(
         select(func.count(Membership.id)).where(

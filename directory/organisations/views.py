@@ -30,7 +30,7 @@ from directory.organisations.forms import (
     OrganisationForm,
     RoleForm,
 )
-from directory.organisations.models import Membership, Organisation
+from directory.organisations.models import Invitation, Membership, Organisation
 from directory.organisations.operations import (
     EDITABLE_FIELDS,
     LastOwnerError,
@@ -42,6 +42,7 @@ from directory.organisations.operations import (
     open_invitations,
     public_activities,
     remove_member,
+    revoke_invitation,
     update_organisation,
 )
 from directory.permissions import (
@@ -225,12 +226,18 @@ def invite_member_view(slug: str):
     return _members_page(organisation, form, 422)
 
 
-def _load_membership(organisation: Organisation, membership_id: int) -> Membership:
-    """A membership of this organisation, or 404 (another organisation's ids are unknown here)."""
-    membership = db.session.get(Membership, membership_id)
-    if membership is None or membership.organisation_id != organisation.id:
+def _load_of(model, organisation: Organisation, object_id: int):
+    """A membership or invitation of this organisation, or 404 (another organisation's ids are
+    unknown here)."""
+    obj = db.session.get(model, object_id)
+    if obj is None or obj.organisation_id != organisation.id:
         abort(404)
-    return membership
+    return obj
+
+
+def _load_membership(organisation: Organisation, membership_id: int) -> Membership:
+    """A membership of this organisation, or 404."""
+    return _load_of(Membership, organisation, membership_id)
 
 
 @bp.route(
@@ -297,6 +304,43 @@ def change_member_role_view(slug: str, membership_id: int):
             name=membership.user.name,
             role=role_label(membership.role).lower(),
         ),
+        "success",
+    )
+    return redirect(url_for("organisations.list_members", slug=organisation.slug))
+
+
+def _load_invitation(organisation: Organisation, invitation_id: int) -> Invitation:
+    """An invitation of this organisation, or 404."""
+    return _load_of(Invitation, organisation, invitation_id)
+
+
+@bp.route(
+    "/organisations/<slug>/invitations/<int:invitation_id>/revoke",
+    methods=["POST"],
+    endpoint="revoke_invitation",
+)
+@login_required
+def revoke_invitation_view(slug: str, invitation_id: int):
+    """An owner takes back an invitation nobody has accepted; its link stops working."""
+    organisation = _load(slug)
+    invitation = _load_invitation(organisation, invitation_id)
+    _require(can_manage_members(current_user, organisation))
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort_with(400, _("Skjemaet var ugyldig. Last inn siden på nytt og prøv igjen."))
+    if invitation.accepted_at is not None:
+        abort_with(
+            409,
+            _(
+                "Invitasjonen er allerede brukt, så den kan ikke trekkes tilbake. Fjern "
+                "medlemmet i stedet hvis det trengs."
+            ),
+        )
+    email = invitation.email
+    revoke_invitation(invitation, actor=current_user)
+    db.session.commit()
+    flash(
+        _("Invitasjonen til %(email)s er trukket tilbake. Lenken virker ikke lenger.", email=email),
         "success",
     )
     return redirect(url_for("organisations.list_members", slug=organisation.slug))

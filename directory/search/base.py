@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 
 # Facet names and the filter each one counts.
 FACETS = ("category", "weekday", "time", "free", "accessible")
+# Multi-select facets -> the SearchQuery attribute holding their choice. Within such a group any
+# chosen value matches, so an unchosen value's count must say what ticking it would add: the
+# service counts these leaving the group's own choice out ("disjunctive" facets). The other
+# facets count within the current result.
+MULTI_SELECT_FACETS = {"category": "categories", "weekday": "weekdays", "time": "times"}
 
 
 class SearchUnavailable(Exception):
@@ -59,7 +64,11 @@ class ActivityDocument:
 
 @dataclass
 class SearchResult:
-    """A backend's answer: matching ids in order for the requested page, and the rest."""
+    """A backend's answer: matching ids in order for the requested page, and the rest.
+
+    A backend's facets count within its own result; the service turns them into the counts
+    views show (see MULTI_SELECT_FACETS).
+    """
 
     ids: list[int]
     total: int
@@ -76,7 +85,7 @@ class ResultPage:
     total: int
     page: int
     per_page: int
-    facets: dict[str, dict[str, int]]
+    facets: dict[str, dict[str, int]]  # multi-select groups leave their own choice out
     suggestion: str | None
     degraded: bool  # answered from the database because the index could not
 

@@ -10,7 +10,8 @@
         abort_with(404, exc.message)
 
 A ResultPage holds the Activity rows of the requested page in order (organisation, category and
-schedules loaded), their next start computed from the schedules now, the total, facet counts,
+schedules loaded), their next start computed from the schedules now, the total, facet counts
+(the same for pages and API: multi-select groups leave their own choice out, see facet_counts),
 a spelling suggestion and `degraded` (True when the index could not answer and the database
 did). Which backend answers is configured by SEARCH_BACKEND ("whoosh", the default, or
 "database"); the index lives in SEARCH_INDEX_DIR and follows the database by itself
@@ -35,7 +36,13 @@ from directory.activities.schedule import next_start
 from directory.extensions import db
 from directory.organisations.models import Organisation
 from directory.schools.models import Municipality, School
-from directory.search.base import ResultPage, SearchBackend, SearchUnavailable
+from directory.search.base import (
+    MULTI_SELECT_FACETS,
+    ResultPage,
+    SearchBackend,
+    SearchResult,
+    SearchUnavailable,
+)
 from directory.search.database_backend import DatabaseBackend
 from directory.search.documents import (
     document_for,
@@ -147,24 +154,22 @@ def resolve_query(query: SearchQuery) -> SearchQuery:
     return query
 
 
-def search_activities(query: SearchQuery, *, now: datetime | None = None) -> ResultPage:
+def search_activities(
+    query: SearchQuery, *, now: datetime | None = None, facets: bool = True
+) -> ResultPage:
     """One page of public activities matching the query, in the query's order.
 
     Raises UnknownFilterValue for an unknown school/organisation/municipality. Never raises for
     an unavailable index: the database answers instead and the page is marked degraded. Items
     may be fewer than the page size when the index lists an activity that has just stopped
-    being public (it is left out rather than shown).
+    being public (it is left out rather than shown). Facet counts follow facet_counts();
+    `facets=False` (feeds, which show none) skips the extra counting searches.
     """
     now = now or utcnow()
     query = resolve_query(query)
-    backend = get_backend()
-    degraded = False
-    try:
-        result = backend.query(query, now=now)
-    except SearchUnavailable as exc:
-        current_app.logger.warning("search index unavailable, answering from the database: %s", exc)
-        result = DatabaseBackend().query(query, now=now)
-        degraded = True
+    answerer = _Answerer(get_backend(), now)
+    result = answerer.query(query)
+    facets = facet_counts(query, result.facets, answerer.query) if facets else result.facets
     activities = {}
     if result.ids:
         rows = db.session.scalars(
@@ -184,10 +189,54 @@ def search_activities(query: SearchQuery, *, now: datetime | None = None) -> Res
         total=result.total,
         page=query.page,
         per_page=query.per_page,
-        facets=result.facets,
+        facets=facets,
         suggestion=result.suggestion,
-        degraded=degraded,
+        degraded=answerer.degraded,
     )
+
+
+class _Answerer:
+    """Asks the configured backend; once the index cannot answer, the database answers this
+    and every later question of the same search (which is then degraded)."""
+
+    def __init__(self, backend: SearchBackend, now: datetime):
+        self.backend = backend
+        self.now = now
+        self.degraded = False
+
+    def query(self, query: SearchQuery) -> SearchResult:
+        """The backend's answer to the query, or the database's."""
+        try:
+            return self.backend.query(query, now=self.now)
+        except SearchUnavailable as exc:
+            current_app.logger.warning(
+                "search index unavailable, answering from the database: %s", exc
+            )
+            self.backend = DatabaseBackend()
+            self.degraded = True
+            return self.backend.query(query, now=self.now)
+
+
+def facet_counts(
+    query: SearchQuery,
+    facets: dict[str, dict[str, int]],
+    answer: Callable[[SearchQuery], SearchResult],
+) -> dict[str, dict[str, int]]:
+    """The facet counts every view and the API show, from the counts within the result.
+
+    A multi-select group (MULTI_SELECT_FACETS) with a choice is counted in the same search
+    without that group's own choice ("disjunctive" facets): each value's count is how many
+    matches it has under all the other filters, so "Musikk (3)" next to a ticked "Idrett" says
+    what ticking Musikk too would bring. The other groups (free, accessible) count within the
+    current result. `answer` runs a query through the backend that answered the result.
+    """
+    counts = {name: dict(values) for name, values in facets.items()}
+    for facet, attribute in MULTI_SELECT_FACETS.items():
+        if getattr(query, attribute):
+            # Only the counts are wanted: the cheapest order and the smallest page.
+            wider = replace(query, **{attribute: ()}, sort="soonest", page=1, per_page=1)
+            counts[facet] = dict(answer(wider).facets.get(facet, {}))
+    return counts
 
 
 def index_status() -> str:

@@ -221,6 +221,20 @@ def test_facet_counts_are_within_the_current_result(backend_kind, week, search):
     assert free["accessible"] == {"1": 0}
 
 
+def test_multi_select_facets_leave_their_own_choice_out(backend_kind, week, search):
+    page = search(categories=("sport",), weekdays=(2, 3))
+    assert [a.title for a in page.items] == ["Tirsdagsfotball"]
+    facets = page.facets
+    # Category counts ignore the category choice: ticking Musikk too would bring Kveldskor.
+    assert facets["category"] == {"sport": 1, "musikk": 1}
+    # Weekday counts ignore the weekday choice: Monday would bring Morgensvømming.
+    assert facets["weekday"] == {"1": 1, "2": 1, "3": 0, "4": 0, "5": 0, "6": 0, "7": 0}
+    # Groups without a choice, and the single checkboxes, count within the result.
+    assert facets["time"] == {"after_school": 1, "evening": 0, "weekend": 0}
+    assert facets["free"] == {"1": 1}
+    assert facets["accessible"] == {"1": 0}
+
+
 def test_sort_soonest_then_title(backend_kind, make_activity, titles):
     make_activity(title="B senere", schedule=once(5))
     make_activity(title="Å samme dag", schedule=once(2))
