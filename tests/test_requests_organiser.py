@@ -4,6 +4,8 @@ withdraw button; refusals store nothing, and one organisation never sees another
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import func, select
@@ -510,6 +512,128 @@ def test_an_empty_list_says_so(client, login_as, world):
     login_as(world["member"])
     body = client.get(f"/activities/{world['football'].id}/requests").get_data(True)
     assert "Ingen forespørsler er sendt ennå." in body
+
+
+def _cards(body: str) -> list[tuple[str, str]]:
+    """(request id, status) of each request card on a list page, top to bottom."""
+    return re.findall(r'<li class="card request" id="request-(\d+)" data-status="([a-z]+)">', body)
+
+
+def _tab(body: str, label: str) -> str:
+    """The status tab with this label: its link and count."""
+    match = re.search(rf'<li><a href="[^"]*"[^>]*>{label} <span[^>]*>\d+</span></a></li>', body)
+    assert match, label
+    return match.group(0)
+
+
+def test_the_organisation_list_filters_by_status_and_counts_the_whole_organisation(
+    client, login_as, world
+):
+    pending = _request_for(world, "fjell")
+    rejected = _request_for(world, "danvik")
+    reject_request(rejected, "Ranselposten er full.", actor=world["staff"]["danvik"])
+    approved = _request_for(world, "danvik", activity=world["chess"], week=upcoming_weeks()[2])
+    approve_request(approved, actor=world["staff"]["danvik"])
+    db.session.commit()
+    create_requests(
+        world["theirs"], [SchoolChoice(world["schools"]["fjell"])], world["week"],
+        actor=world["other"],
+    )  # fmt: skip
+    db.session.commit()
+    login_as(world["member"])
+
+    everything = client.get("/organisations/klubben/requests").get_data(True)
+    assert sorted(_cards(everything)) == sorted(
+        [(str(r.id), r.status) for r in (pending, rejected, approved)]
+    )
+    assert 'aria-current="page">Alle <span class="badge badge-request-all">3</span>' in everything
+
+    response = client.get("/organisations/klubben/requests?status=rejected")
+    assert response.status_code == 200
+    body = response.get_data(True)
+    assert _cards(body) == [(str(rejected.id), "rejected")]
+    assert "Ranselposten er full." in body
+    # The counts stay those of the whole organisation (another organisation's not among them).
+    assert 'aria-current="page">Avvist <span class="badge badge-request-rejected">1</span>' in body
+    assert ">1</span>" in _tab(body, "Venter") and ">1</span>" in _tab(body, "Godkjent")
+    assert ">3</span>" in _tab(body, "Alle")
+    assert 'href="/organisations/klubben/requests?status=pending"' in body
+    assert 'href="/organisations/klubben/requests"' in _tab(body, "Alle")
+
+    nothing = client.get("/organisations/klubben/requests?status=withdrawn").get_data(True)
+    assert _cards(nothing) == []
+    assert "Ingen forespørsler her." in nothing
+    assert "Ingen forespørsler er sendt ennå." not in nothing
+    assert client.get("/organisations/klubben/requests?status=all").status_code == 200
+
+
+def test_the_organisation_list_shows_fifty_requests_a_page_newest_week_first(
+    client, login_as, world
+):
+    first_monday = date.fromisoformat("2024-01-01")  # 2024-W01
+    weeks = [
+        "{}-W{:02d}".format(*(first_monday + timedelta(weeks=n)).isocalendar()[:2])
+        for n in range(51)
+    ]
+    school, activity = world["schools"]["danvik"], world["football"]
+    db.session.add_all(
+        DistributionRequest(
+            activity=activity,
+            school=school,
+            week=week,
+            channel="backpack_post",
+            rule="backpack",
+            requested_by=world["member"],
+        )
+        for week in weeks
+    )
+    db.session.commit()
+    login_as(world["member"])
+
+    first = client.get("/organisations/klubben/requests").get_data(True)
+    assert len(_cards(first)) == 50
+    assert "51 forespørsler · side 1 av 2" in first
+    assert f'id="week-{weeks[-1]}"' in first and f'id="week-{weeks[0]}"' not in first
+    assert first.index(f'id="week-{weeks[-1]}"') < first.index(f'id="week-{weeks[-2]}"')
+    assert 'rel="next" href="/organisations/klubben/requests?page=2"' in first
+    assert 'rel="prev"' not in first
+
+    second = client.get("/organisations/klubben/requests?page=2").get_data(True)
+    assert len(_cards(second)) == 1
+    assert f'id="week-{weeks[0]}"' in second  # the oldest
+    assert "side 2 av 2" in second
+    assert 'rel="prev" href="/organisations/klubben/requests"' in second
+    assert 'rel="next"' not in second
+    # A page past the end shows the last page; the filter's links keep the status.
+    assert _cards(client.get("/organisations/klubben/requests?page=9").get_data(True)) == (
+        _cards(second)
+    )
+    pending = client.get("/organisations/klubben/requests?status=pending").get_data(True)
+    assert 'href="/organisations/klubben/requests?status=pending&amp;page=2"' in pending
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"status": "borte"}, "Velg en status fra listen."),
+        ({"status": "x" * 5000}, "Velg en status fra listen."),
+        ({"page": "0"}, "Sidetallet må være et helt tall fra 1."),
+        ({"page": "-1"}, "Sidetallet må være et helt tall fra 1."),
+        ({"page": "abc"}, "Sidetallet må være et helt tall fra 1."),
+        ({"page": "٣"}, "Sidetallet må være et helt tall fra 1."),
+        ({"page": "9" * 5000}, "Sidetallet må være et helt tall fra 1."),
+    ],
+)
+def test_a_bad_filter_on_the_organisation_list_is_400_with_the_message(
+    client, login_as, world, query, message
+):
+    _request_for(world, "fjell")
+    login_as(world["member"])
+    response = client.get("/organisations/klubben/requests?" + urlencode(query))
+    assert response.status_code == 400
+    body = response.get_data(True)
+    assert message in body
+    assert _cards(body) == []
 
 
 # --- who may ----------------------------------------------------------------------------------

@@ -3,18 +3,13 @@ and status, the approval rate and the median time to decision, for the own munic
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
 
-from directory.admin.statistics import (
-    WeekRange,
-    WeekRangeError,
-    duration_text,
-    parse_week_range,
-    request_statistics,
-)
+from directory.admin.statistics import WeekRange, duration_text, request_statistics
 from directory.approvals.models import DistributionRequest
 from directory.approvals.operations import (
     SchoolChoice,
@@ -266,28 +261,57 @@ def test_an_odd_number_of_decisions_has_its_middle_as_median(
     assert request_statistics(municipality).median_decision == timedelta(hours=3)
 
 
+def field_errors(html: str, field_id: str) -> list[str]:
+    """The error messages shown under one field of the page's form."""
+    match = re.search(rf'<ul class="errors" id="{field_id}-err">(.*?)</ul>', html, re.S)
+    return re.findall(r"<li>(.*?)</li>", match.group(1), re.S) if match else []
+
+
 @pytest.mark.parametrize(
-    ("query", "message"),
+    ("query", "field_id", "message"),
     [
-        ("from=uke+12", "Fra uke: Uken må skrives som år og ukenummer"),
-        ("to=2026-W54", "Til uke: Uken må skrives som år og ukenummer"),
-        ("from=2026-W30&to=2026-W10", "Fra uke kan ikke være etter til uke."),
-        ("from=2025-W53", "Fra uke: Uken må skrives"),  # 2025 has 52 ISO weeks
+        ("from=uke+12", "from", "Fra uke: Uken må skrives som år og ukenummer"),
+        ("to=2026-W54", "to", "Til uke: Uken må skrives som år og ukenummer"),
+        ("from=2026-W30&to=2026-W10", "to", "Fra uke kan ikke være etter til uke."),
+        ("from=2025-W53", "from", "Fra uke: Uken må skrives"),  # 2025 has 52 ISO weeks
+        ("from=2026-W9", "from", "Fra uke: Uken må skrives"),
     ],
 )
-def test_a_bad_week_filter_is_a_400_that_says_why(client, admin, login_as, query, message):
+def test_a_bad_week_filter_is_a_400_that_says_why_next_to_the_field(
+    client, admin, login_as, requests_world, query, field_id, message
+):
     login_as(admin)
     response = client.get(f"/admin/statistics?{query}")
     assert response.status_code == 400
-    assert message in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    errors = field_errors(html, field_id)
+    assert len(errors) == 1 and errors[0].startswith(message), errors
+    assert field_errors(html, "to" if field_id == "from" else "from") == []
+    assert 'role="alert"' in html
+    assert re.search(rf'<input [^>]*aria-invalid="true"[^>]*id="{field_id}"', html)
+    # No numbers for a range the admin did not ask for, and a way back to all weeks.
+    assert "Forespørsler etter status" not in html
+    assert 'href="/admin/statistics">Vis alle uker' in html
 
 
-def test_the_week_range_reads_both_ends_and_leaves_empty_ones_open(app):
-    assert parse_week_range("2026-W01", " 2026-W09 ") == WeekRange("2026-W01", "2026-W09")
-    assert parse_week_range("", None) == WeekRange()
-    assert not WeekRange().is_set
-    with pytest.raises(WeekRangeError):
-        parse_week_range("2026-W9", "")
+def test_the_week_fields_keep_what_was_asked_and_empty_ones_leave_the_range_open(
+    client, admin, login_as, requests_world
+):
+    login_as(admin)
+    response = client.get("/admin/statistics?from=2026-W11&to=+2026-W12+")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert tables_of(html)["Forespørsler etter status"]["I alt"] == ["4"]
+    assert re.search(r'<input [^>]*name="from" type="week" value="2026-W11"', html)
+    assert re.search(r'<input [^>]*name="to" type="week" value="2026-W12"', html)
+    assert "Vis alle uker" in html
+
+    response = client.get("/admin/statistics?from=&to=")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert tables_of(html)["Forespørsler etter status"]["I alt"] == ["6"]
+    assert "Vis alle uker" not in html
+    assert 'class="errors"' not in html and 'role="alert"' not in html
 
 
 def test_time_to_decision_reads_as_words(app):

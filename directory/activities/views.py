@@ -52,7 +52,7 @@ from directory.policy.activity_states import allowed_actions
 from directory.schools.models import Municipality, School
 from directory.search.query import QueryError, SearchQuery, parse_search_args, query_to_args
 from directory.search.service import UnknownFilterValue, search_activities
-from directory.web import abort_with
+from directory.web import abort_with, page_links
 
 bp = Blueprint("activities", __name__)
 
@@ -255,19 +255,6 @@ def parse_leniently(args: MultiDict) -> tuple[SearchQuery, dict[str, str]]:
             remaining.poplist(exc.param)
 
 
-def _page_links(page: int, pages: int, radius: int = 2) -> list[int | None]:
-    """Page numbers to link: the first, the last and those near the current; None is a gap."""
-    shown = {1, pages, *range(max(1, page - radius), min(pages, page + radius) + 1)}
-    links: list[int | None] = []
-    previous = 0
-    for number in sorted(shown):
-        if number - previous > 1:
-            links.append(None)
-        links.append(number)
-        previous = number
-    return links
-
-
 def _chips(query: SearchQuery, endpoint: str, names: dict[str, dict]) -> list[Chip]:
     """The active filters, each with the URL of the same search without it."""
 
@@ -375,7 +362,7 @@ def home():
         weekdays=weekday_names(),
         times=time_of_day_labels(),
         sort="" if sort == "relevance" else sort,
-        page_links=_page_links(query.page, result.pages) if result else [],
+        page_links=page_links(query.page, result.pages) if result else [],
         args=query_to_args(query, page=None),
         fix_args=query_to_args(query, **{**dict.fromkeys(errors), "page": None}),
     ), status

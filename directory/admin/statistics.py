@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 
 from directory.activities.models import Activity
-from directory.approvals.display import channel_label, parse_week, week_error, week_label
+from directory.approvals.display import channel_label, week_label
 from directory.approvals.models import DistributionRequest
 from directory.extensions import db
 from directory.organisations.forms import KIND_LABELS
@@ -43,44 +43,12 @@ DECIDED_STATES = (*YES_STATES, REJECTED)
 STATUS_ORDER = (PENDING, APPROVED, EXPORTED, REJECTED, WITHDRAWN)
 
 
-class WeekRangeError(ValueError):
-    """The week filter cannot be read; the message, in the user's language, says why."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
 @dataclass(frozen=True)
 class WeekRange:
     """From and to ISO week, both included; None leaves that end open."""
 
     start: str | None = None
     end: str | None = None
-
-    @property
-    def is_set(self) -> bool:
-        """Whether the range limits anything."""
-        return self.start is not None or self.end is not None
-
-
-def parse_week_range(raw_start: str | None, raw_end: str | None) -> WeekRange:
-    """The week range from the filter's two fields (empty: open); raises WeekRangeError."""
-    weeks: list[str | None] = []
-    for raw, name in ((raw_start, _("Fra uke")), (raw_end, _("Til uke"))):
-        raw = (raw or "").strip()
-        if not raw:
-            weeks.append(None)
-            continue
-        week = parse_week(raw)
-        if week is None:
-            raise WeekRangeError(_("%(field)s: %(problem)s", field=name, problem=week_error()))
-        weeks.append(week)
-    start, end = weeks
-    # 'YYYY-Www' with a zero-padded week sorts as the weeks follow each other.
-    if start is not None and end is not None and start > end:
-        raise WeekRangeError(_("Fra uke kan ikke være etter til uke."))
-    return WeekRange(start, end)
 
 
 @dataclass(frozen=True)
@@ -110,7 +78,6 @@ class Row:
 class RequestStatistics:
     """What the admin's statistics page shows."""
 
-    weeks: WeekRange
     by_status: Row
     by_channel: list[Row]
     by_school: list[Row]
@@ -239,7 +206,6 @@ def request_statistics(
     channels = [*REQUESTABLE_CHANNELS, *sorted(set(by_channel) - set(REQUESTABLE_CHANNELS))]
     kinds = [*ORGANISATION_KINDS, *sorted(set(by_kind) - set(ORGANISATION_KINDS))]
     return RequestStatistics(
-        weeks=weeks,
         by_status=Row("all", _("Alle"), dict(status_totals)),
         by_channel=[
             Row(c, _channel_text(c, municipality.messaging_label), by_channel.get(c, {}))

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from directory.admin.audit_log import describe_events
-from directory.admin.forms import RejectForm
+from directory.admin.forms import RejectForm, StatisticsFilterForm
 from directory.admin.operations import (
     municipality_organisations,
     recent_audit_events,
@@ -15,9 +15,7 @@ from directory.admin.operations import (
     verify_organisation,
 )
 from directory.admin.statistics import (
-    WeekRangeError,
     duration_text,
-    parse_week_range,
     rate_text,
     request_statistics,
     status_columns,
@@ -110,19 +108,19 @@ def audit_log():
 
 @bp.route("/statistics")
 def statistics():
-    """Counts of the municipality's distribution requests, optionally for a range of weeks."""
+    """Counts of the municipality's distribution requests, optionally for a range of weeks: a
+    week range that cannot be read is a 400 with the form and its errors, and no numbers."""
     municipality = current_user.admin_municipality
     if not can_view_statistics(current_user, municipality.id):
         abort(403)
-    try:
-        weeks = parse_week_range(request.args.get("from"), request.args.get("to"))
-    except WeekRangeError as exc:
-        abort_with(400, exc.message)
+    form = StatisticsFilterForm(formdata=request.args)
+    valid = form.validate()
     return render_template(
         "admin/statistics.html",
-        stats=request_statistics(municipality, weeks),
+        form=form,
+        stats=request_statistics(municipality, form.week_range()) if valid else None,
         statuses=status_columns(),
         municipality=municipality,
         rate_text=rate_text,
         duration_text=duration_text,
-    )
+    ), (200 if valid else 400)

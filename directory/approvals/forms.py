@@ -137,53 +137,34 @@ class WithdrawRequestForm(Form):
     return_to = HiddenField(validators=[Optional(), AnyOf(["activity", "organisation"])])
 
 
-# --- school staff: reviewing requests ------------------------------------------------------------
-
-# Requests in one bulk approval: more than a page of the inbox is a mistake, not a review.
-MAX_BULK = 200
+# --- both: the request lists' status filter and page number ---------------------------------
 
 
-class InboxFilterForm(Form):
-    """The inbox filters, read from the query string: a GET form, so no CSRF token.
+def status_field(default: str) -> SelectField:
+    """A request list's status choice: one state, or "all" (the form fills in the choices)."""
+    return SelectField(
+        _l("Status"),
+        default=default,
+        choices=[],
+        invalid_choice_message=_l("Velg en status fra listen."),
+    )
 
-    The view sets the channel choices (their labels name the municipality's messaging app).
+
+class RequestListFilterForm(Form):
+    """A request list's status filter and page, read from the query string: a GET form, so no
+    CSRF token. Page numbers are checked as text, so that 5,000 digits are refused, not parsed.
     """
 
     class Meta:
         csrf = False
 
-    status = SelectField(
-        _l("Status"),
-        default="pending",
-        choices=[],
-        invalid_choice_message=_l("Velg en status fra listen."),
-    )
-    week = StringField(
-        _l("Uke"), filters=[strip], render_kw={"list": "inbox-weeks", "autocomplete": "off"}
-    )
-    channel = SelectField(
-        _l("Kanal"), default="", choices=[], invalid_choice_message=_l("Velg en kanal fra listen.")
-    )
+    status = status_field(default="all")
     page = StringField(_l("Side"), filters=[strip])
 
-    def __init__(self, *args, channel_labels: dict[str, str] | None = None, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Waiting requests first: they are what the inbox is for.
-        order = sorted(STATES, key=lambda state: state != "pending")
-        self.status.choices = [(state, _(STATE_NAMES[state])) for state in order]
+        self.status.choices = [(state, _(STATE_NAMES[state])) for state in STATES]
         self.status.choices.append(("all", _("alle")))
-        labels = channel_labels or {}
-        self.channel.choices = [("", _("Alle kanaler"))] + [
-            (channel, labels.get(channel, channel)) for channel in REQUESTABLE_CHANNELS
-        ]
-
-    def validate_week(self, field) -> None:
-        if not field.data:
-            return
-        week = parse_week(field.data)
-        if week is None:
-            raise ValidationError(week_error())
-        field.data = week
 
     def validate_page(self, field) -> None:
         value = field.data or "1"
@@ -199,6 +180,43 @@ class InboxFilterForm(Form):
     def chosen_states(self) -> tuple[str, ...]:
         """The states the list shows."""
         return STATES if self.status.data == "all" else (self.status.data,)
+
+
+# --- school staff: reviewing requests ------------------------------------------------------------
+
+# Requests in one bulk approval: more than a page of the inbox is a mistake, not a review.
+MAX_BULK = 200
+
+
+class InboxFilterForm(RequestListFilterForm):
+    """The inbox filters, read from the query string: a GET form, so no CSRF token.
+
+    The view sets the channel choices (their labels name the municipality's messaging app).
+    """
+
+    # Waiting requests first: they are what the inbox is for.
+    status = status_field(default="pending")
+    week = StringField(
+        _l("Uke"), filters=[strip], render_kw={"list": "inbox-weeks", "autocomplete": "off"}
+    )
+    channel = SelectField(
+        _l("Kanal"), default="", choices=[], invalid_choice_message=_l("Velg en kanal fra listen.")
+    )
+
+    def __init__(self, *args, channel_labels: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = channel_labels or {}
+        self.channel.choices = [("", _("Alle kanaler"))] + [
+            (channel, labels.get(channel, channel)) for channel in REQUESTABLE_CHANNELS
+        ]
+
+    def validate_week(self, field) -> None:
+        if not field.data:
+            return
+        week = parse_week(field.data)
+        if week is None:
+            raise ValidationError(week_error())
+        field.data = week
 
 
 class ApproveRequestForm(Form):

@@ -47,12 +47,33 @@ def _filtered(
 
 @dataclass(frozen=True)
 class InboxPage:
-    """One page of the school's requests under the chosen filters."""
+    """One page of a request list (the school's inbox, the organisation's requests)."""
 
     requests: list[DistributionRequest]
     total: int
     page: int
     pages: int
+
+
+def page_of(
+    query: Select,
+    order_by: Sequence[Any],
+    page: int = 1,
+    per_page: int | None = None,
+    options: Sequence[Any] = (),
+) -> InboxPage:
+    """One page of the requests `query` selects, in `order_by` order, with `options` loaded.
+
+    A page past the end gives the last page rather than nothing.
+    """
+    per_page = per_page or PER_PAGE
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max((total + per_page - 1) // per_page, 1)
+    page = min(page, pages)
+    rows = db.session.scalars(
+        query.options(*options).order_by(*order_by).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return InboxPage(list(rows), total, page, pages)
 
 
 def inbox_page(
@@ -65,31 +86,29 @@ def inbox_page(
 ) -> InboxPage:
     """The school's requests in `states`, earliest week first and oldest first within a week
     (the order they were sent, which is also the order bulk approval takes them in)."""
-    per_page = per_page or PER_PAGE
-    query = _filtered(school, states, week, channel)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max((total + per_page - 1) // per_page, 1)
-    page = min(page, pages)
-    rows = db.session.scalars(
-        query.options(
-            selectinload(DistributionRequest.activity).selectinload(Activity.organisation)
-        )
-        .order_by(DistributionRequest.week, DistributionRequest.created_at, DistributionRequest.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return InboxPage(list(rows), total, page, pages)
+    return page_of(
+        _filtered(school, states, week, channel),
+        (DistributionRequest.week, DistributionRequest.created_at, DistributionRequest.id),
+        page,
+        per_page,
+        (selectinload(DistributionRequest.activity).selectinload(Activity.organisation),),
+    )
 
 
-def status_counts(school: School, week: str | None, channel: str | None) -> dict[str, int]:
-    """How many of the school's requests are in each state, under the week and channel filter."""
-    query = _filtered(school, None, week, channel).subquery()
+def counts_by_status(query: Select) -> dict[str, int]:
+    """How many of the requests `query` selects are in each state (every state, zeros too)."""
+    selected = query.subquery()
     counted = db.session.execute(
-        select(query.c.status, func.count()).group_by(query.c.status)
+        select(selected.c.status, func.count()).group_by(selected.c.status)
     ).all()
     counts = dict.fromkeys(STATES, 0)
     counts.update({status: number for status, number in counted})
     return counts
+
+
+def status_counts(school: School, week: str | None, channel: str | None) -> dict[str, int]:
+    """How many of the school's requests are in each state, under the week and channel filter."""
+    return counts_by_status(_filtered(school, None, week, channel))
 
 
 def pending_counts(schools: Iterable[School]) -> dict[int, int]:

@@ -6,6 +6,7 @@ button; and /om/kanaler.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 from flask import (
     Blueprint,
@@ -38,6 +39,7 @@ from directory.approvals.forms import (
     BulkApproveForm,
     InboxFilterForm,
     RejectRequestForm,
+    RequestListFilterForm,
     RequestSchoolsForm,
     SchoolOption,
     WithdrawRequestForm,
@@ -75,7 +77,7 @@ from directory.policy.routing import CHANNELS, RULES
 from directory.schools.models import Municipality, School
 from directory.schools.routing import default_settings_for, reason_text, schools_in_reach
 from directory.schools.views import load_school
-from directory.web import abort_with
+from directory.web import abort_with, page_links
 
 bp = Blueprint("approvals", __name__)
 
@@ -214,27 +216,37 @@ def _load_request(request_id: int) -> DistributionRequest:
     return req
 
 
+# What the organiser's lists show of each request, loaded with it, and their order.
+_LIST_OPTIONS = (
+    selectinload(DistributionRequest.activity),
+    selectinload(DistributionRequest.school).selectinload(School.municipality),
+    selectinload(DistributionRequest.requested_by),
+    selectinload(DistributionRequest.reviewed_by),
+    selectinload(DistributionRequest.exported_by),
+)
+_LIST_ORDER = (
+    DistributionRequest.week.desc(),
+    Activity.title,
+    School.name,
+    DistributionRequest.id.desc(),
+)
+
+
+def _organiser_query(*conditions):
+    """The requests matching the conditions, joined to what the list is ordered by."""
+    return (
+        select(DistributionRequest)
+        .join(DistributionRequest.school)
+        .join(DistributionRequest.activity)
+        .where(*conditions)
+    )
+
+
 def _organiser_requests(*conditions) -> list[DistributionRequest]:
     """Requests matching the conditions, newest week first, with what the list shows loaded."""
     return list(
         db.session.scalars(
-            select(DistributionRequest)
-            .join(DistributionRequest.school)
-            .join(DistributionRequest.activity)
-            .where(*conditions)
-            .options(
-                selectinload(DistributionRequest.activity),
-                selectinload(DistributionRequest.school).selectinload(School.municipality),
-                selectinload(DistributionRequest.requested_by),
-                selectinload(DistributionRequest.reviewed_by),
-                selectinload(DistributionRequest.exported_by),
-            )
-            .order_by(
-                DistributionRequest.week.desc(),
-                Activity.title,
-                School.name,
-                DistributionRequest.id.desc(),
-            )
+            _organiser_query(*conditions).options(*_LIST_OPTIONS).order_by(*_LIST_ORDER)
         )
     )
 
@@ -285,19 +297,55 @@ def list_activity_requests(activity_id: int):
 @bp.route("/organisations/<slug>/requests")
 @login_required
 def list_organisation_requests(slug: str):
-    """Every request of all the organisation's activities, in one place."""
+    """Every request of all the organisation's activities, in one place: newest week first, a
+    page at a time, filtered by status (all by default)."""
     organisation = _load_organisation(slug)
     if not can_edit_organisation(current_user, organisation):
         abort(403)
-    requests = _organiser_requests(Activity.organisation_id == organisation.id)
+    form = RequestListFilterForm(formdata=request.args)
+    valid = form.validate()
+    status = form.status.data if valid else None  # refused: no status link is the current one
+    mine = Activity.organisation_id == organisation.id
+    page = None
+    if valid:
+        query = _organiser_query(mine, DistributionRequest.status.in_(form.chosen_states()))
+        page = inbox.page_of(query, _LIST_ORDER, form.page_number(), options=_LIST_OPTIONS)
+    # The counts are the whole organisation's, whichever status is shown; "all" is the default,
+    # so its links leave the status out.
+    counts = inbox.counts_by_status(_organiser_query(mine))
+    tabs = _status_tabs(
+        counts,
+        lambda state: url_for(
+            "approvals.list_organisation_requests",
+            slug=slug,
+            status=state if state != "all" else None,
+        ),
+    )
     return render_template(
         "approvals/list_requests.html",
         activity=None,
         organisation=organisation,
-        weeks=_request_weeks(requests),
-        counts=_state_counts(requests),
+        form=form,
+        page=page,
+        page_links=page_links(page.page, page.pages) if page else [],
+        weeks=_request_weeks(page.requests) if page else [],
+        tabs=tabs,
+        status=status,
+        page_args={"slug": slug, "status": status if status != "all" else None},
         return_to="organisation",
+    ), (200 if valid else 400)
+
+
+def _status_tabs(counts: dict[str, int], link: Callable[[str], str]) -> list[dict]:
+    """A request list's status links: each state and "alle", with its count and its URL."""
+    tabs = [
+        {"state": state, "label": _(STATE_NAMES[state]), "count": counts[state], "url": link(state)}
+        for state in STATES
+    ]
+    tabs.append(
+        {"state": "all", "label": _("alle"), "count": sum(counts.values()), "url": link("all")}
     )
+    return tabs
 
 
 @bp.route("/requests/<int:request_id>/withdraw", methods=["POST"], endpoint="withdraw_request")
@@ -481,22 +529,9 @@ def school_inbox(slug: str):
     filters = {"week": week, "channel": channel}
     status = form.status.data if valid else "pending"
     counts = inbox.status_counts(school, week, channel)
-    tabs = [
-        {
-            "state": state,
-            "label": _(STATE_NAMES[state]),
-            "count": counts[state],
-            "url": url_for("approvals.list_school_requests", slug=slug, status=state, **filters),
-        }
-        for state in STATES
-    ]
-    tabs.append(
-        {
-            "state": "all",
-            "label": _("alle"),
-            "count": sum(counts.values()),
-            "url": url_for("approvals.list_school_requests", slug=slug, status="all", **filters),
-        }
+    tabs = _status_tabs(
+        counts,
+        lambda state: url_for("approvals.list_school_requests", slug=slug, status=state, **filters),
     )
     bulk = BulkApproveForm(formdata=None, return_week=week or "", return_channel=channel or "")
     return render_template(
