@@ -396,3 +396,10 @@ def new_activity(organisation: Organisation, title: str, **values) -> Activity:
     )
     db.session.add(activity)
     return activity
+
+
+def require_tool(message: str) -> None:
+    """A missing browser tool skips the test here, and fails it under REQUIRE_BROWSER=1 (CI)."""
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(message + "; REQUIRE_BROWSER=1 makes this a failure", pytrace=False)
+    pytest.skip(message)

@@ -16,6 +16,7 @@ import subprocess
 from datetime import timedelta
 
 import pytest
+import zxingcpp
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -33,6 +34,7 @@ from tests.conftest import (
     new_organisation,
     next_weekday_at,
     quick_user,
+    require_tool,
     sign_in,
 )
 
@@ -274,9 +276,9 @@ def test_backpack_pdf_has_a_cover_sheet_and_one_a4_flyer_per_activity(staff_clie
 def test_backpack_flyers_carry_qr_codes_that_decode_to_the_activity_links(
     staff_client, world, tmp_path
 ):
-    zxingcpp = pytest.importorskip("zxingcpp")
     if shutil.which("pdftoppm") is None:
-        pytest.skip("pdftoppm (poppler-utils) is not installed")
+        # CI installs poppler-utils with Chromium: there a missing pdftoppm is a failure.
+        require_tool("pdftoppm (poppler-utils) is not installed")
     from PIL import Image
 
     football = world["football"]

@@ -23,8 +23,10 @@ from directory import PROJECT_ROOT, create_app
 from directory.activities.models import Category
 from directory.extensions import db
 from directory.schools.models import Municipality
+from tests.conftest import require_tool
 
 CHROMIUM = "/usr/bin/chromium"
+AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-background-networking",
@@ -52,42 +54,34 @@ def _seed(app) -> None:
         db.session.remove()
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """The base URL of the app served by a threaded werkzeug server on 127.0.0.1."""
-    root: Path = tmp_path_factory.mktemp("browser-instance")
-    app = create_app(
+def _browser_app(root: Path, name: str) -> Flask:
+    """An app on its own SQLite file under `root`, with CSRF on as in production."""
+    return create_app(
         {
-            "SECRET_KEY": "browser-test-secret-key",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{root / 'browser.sqlite3'}",
+            "SECRET_KEY": f"browser-{name}-secret-key",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{root / f'{name}.sqlite3'}",
             "WTF_CSRF_ENABLED": True,
             "UPLOAD_FOLDER": str(root / "uploads"),
             "SEARCH_INDEX_DIR": str(root / "search-index"),
             "RATELIMIT_STORAGE_URI": "memory://",
         }
     )
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The base URL of the app served by a threaded werkzeug server on 127.0.0.1."""
+    app = _browser_app(tmp_path_factory.mktemp("browser-instance"), "browser")
     _seed(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
-        with app.app_context():
-            db.engine.dispose()
+    with _serving(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def browser():
     """A headless system Chromium, shared by all browser tests."""
     if not os.access(CHROMIUM, os.X_OK):
-        message = f"Chromium not installed at {CHROMIUM} (make browser-deps)"
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(message + "; REQUIRE_BROWSER=1 makes this a failure", pytrace=False)
-        pytest.skip(message)
+        require_tool(f"Chromium not installed at {CHROMIUM} (make browser-deps)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -164,7 +158,7 @@ class DemoSite:
 @contextmanager
 def _serving(app: Flask) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="demo-server", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name="browser-server", daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
@@ -186,17 +180,7 @@ def demo_site(tmp_path_factory) -> Iterator[DemoSite]:
     from directory.demo import load_demo
     from directory.search.service import rebuild_index
 
-    root: Path = tmp_path_factory.mktemp("demo-instance")
-    app = create_app(
-        {
-            "SECRET_KEY": "browser-demo-secret-key",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{root / 'demo.sqlite3'}",
-            "WTF_CSRF_ENABLED": True,
-            "UPLOAD_FOLDER": str(root / "uploads"),
-            "SEARCH_INDEX_DIR": str(root / "search-index"),
-            "RATELIMIT_STORAGE_URI": "memory://",
-        }
-    )
+    app = _browser_app(tmp_path_factory.mktemp("demo-instance"), "demo")
     with app.app_context():
         db.create_all()
         load_demo()
@@ -207,3 +191,30 @@ def demo_site(tmp_path_factory) -> Iterator[DemoSite]:
     app.wsgi_app = log  # type: ignore[method-assign]
     with _serving(app) as url:
         yield DemoSite(url=url, app=app, requests=log)
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """The axe-core script, or a skip (a failure under REQUIRE_BROWSER=1) when not installed."""
+    if not AXE.is_file():
+        require_tool("axe-core not installed (make install runs npm ci)")
+    return AXE.read_text(encoding="utf-8")
+
+
+def watch_for_problems(page) -> list[str]:
+    """What goes wrong while the page loads, collected as it happens: anything the
+    Content-Security-Policy refused, and failed requests (the browser's own favicon probe is not
+    the site's concern)."""
+    found: list[str] = []
+
+    def on_console(message) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            found.append(message.text)
+
+    def on_response(response) -> None:
+        if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+            found.append(f"{response.status} {response.url}")
+
+    page.on("console", on_console)
+    page.on("response", on_response)
+    return found

@@ -8,13 +8,10 @@ in a browser context that bypasses the CSP: the pages themselves are unchanged.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from directory import PROJECT_ROOT
 from directory.activities.models import Activity
 from directory.activities.schedule import next_start
 from directory.extensions import db
@@ -22,7 +19,6 @@ from directory.organisations.models import Organisation
 
 pytestmark = pytest.mark.browser
 
-AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 # Details of passing checks are not needed: asking only for violations' nodes is faster.
 AXE_RUN = (
@@ -41,17 +37,6 @@ PAGES = [
     "organisation",
     "embed",
 ]
-
-
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    """The axe-core script, or a skip (a failure under REQUIRE_BROWSER=1) when not installed."""
-    if not AXE.is_file():
-        message = "axe-core not installed (make install runs npm ci)"
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(message + "; REQUIRE_BROWSER=1 makes this a failure", pytrace=False)
-        pytest.skip(message)
-    return AXE.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

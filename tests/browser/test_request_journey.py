@@ -9,7 +9,6 @@ which the school still has a free backpack-post place and leaves the seeded requ
 from __future__ import annotations
 
 import io
-import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -35,8 +34,8 @@ from directory.policy.request_states import QUOTA_STATES
 from directory.schools.models import School
 from directory.schools.routing import decide_for, policy_for, week_usage
 from directory.timeutil import OSLO
+from tests.browser.conftest import watch_for_problems
 from tests.browser.test_accessibility import (
-    AXE,
     AXE_RUN,
     LANGUAGES,
     VIEWPORTS,
@@ -209,23 +208,6 @@ def new_page(browser, site, **options) -> Page:
         **options,
     )
     return context.new_page()
-
-
-def watch_for_problems(page: Page) -> list[str]:
-    """Failed requests (the browser's own favicon probe aside) and anything the CSP refused."""
-    found: list[str] = []
-
-    def on_console(message) -> None:
-        if message.type == "error" and "Content Security Policy" in message.text:
-            found.append(message.text)
-
-    def on_response(response) -> None:
-        if response.status >= 400 and not response.url.endswith("/favicon.ico"):
-            found.append(f"{response.status} {response.url}")
-
-    page.on("console", on_console)
-    page.on("response", on_response)
-    return found
 
 
 def log_in(page: Page, account: Account) -> None:
@@ -485,15 +467,9 @@ def signed_in_paths(demo_site) -> SignedInPaths:
 
 
 @pytest.fixture(scope="module")
-def signed_in_contexts(browser, demo_site, signed_in_paths):
+def signed_in_contexts(axe_source, browser, demo_site, signed_in_paths):
     """Per account and screen width, a signed-in context that bypasses the CSP so that axe can
     be injected (the pages themselves are unchanged)."""
-    if not AXE.is_file():
-        message = "axe-core not installed (make install runs npm ci)"
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(message + "; REQUIRE_BROWSER=1 makes this a failure", pytrace=False)
-        pytest.skip(message)
-    source = AXE.read_text(encoding="utf-8")
     accounts = {"organiser": signed_in_paths.organiser, "staff": signed_in_paths.staff}
     contexts: dict[tuple[str, str], BrowserContext] = {}
     try:
@@ -510,7 +486,7 @@ def signed_in_contexts(browser, demo_site, signed_in_paths):
                 page = context.new_page()
                 log_in(page, account)
                 page.close()
-                context.add_init_script(source)
+                context.add_init_script(axe_source)
         yield contexts
     finally:
         for context in contexts.values():

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from directory.timeutil import oslo_now
+from tests.browser.conftest import watch_for_problems
 
 pytestmark = pytest.mark.browser
 
@@ -16,21 +17,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture
 def problems(page):
-    """What went wrong while loading: refused by the Content-Security-Policy, or a failed
-    request. The browser's own favicon probe is not the site's concern."""
-    found: list[str] = []
-
-    def on_console(message) -> None:
-        if message.type == "error" and "Content Security Policy" in message.text:
-            found.append(message.text)
-
-    def on_response(response) -> None:
-        if response.status >= 400 and not response.url.endswith("/favicon.ico"):
-            found.append(f"{response.status} {response.url}")
-
-    page.on("console", on_console)
-    page.on("response", on_response)
-    return found
+    """What went wrong while loading (see watch_for_problems)."""
+    return watch_for_problems(page)
 
 
 def test_home_page_loads_with_its_heading(page, problems):
