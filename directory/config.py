@@ -48,6 +48,16 @@ class Defaults:
     PREFERRED_URL_SCHEME = "http"
     PUBLIC_BASE_URL: str | None = None  # used in exports and feeds when set
 
+    # Outgoing e-mail (invitations, password resets, notifications). Without MAIL_SERVER the
+    # messages are written to the log. MAIL_USE_TLS asks the server for STARTTLS.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_SENDER = "Aktivitetskatalogen <noreply@localhost>"
+    MAIL_TIMEOUT = 10.0
+
     # E-mail about distribution requests to organisers and school staff: off by default. The
     # sender is a dotted path to a class with send(message); the default writes to the log.
     NOTIFICATIONS_ENABLED = False

@@ -1,6 +1,6 @@
 """Every model, imported in one place for Alembic and the shell."""
 
-from directory.accounts.models import User, UserSession
+from directory.accounts.models import PasswordReset, RecoveryCode, User, UserSession
 from directory.activities.models import Activity, Category, Schedule
 from directory.approvals.models import DistributionRequest
 from directory.audit.models import AuditEvent
@@ -10,6 +10,7 @@ from directory.schools.models import (
     Municipality,
     School,
     SchoolGradeCount,
+    SchoolInvitation,
     SchoolStaff,
 )
 from directory.search import sync as _search_sync  # noqa: F401 - the index follows commits
@@ -25,9 +26,12 @@ __all__ = [
     "Membership",
     "Municipality",
     "Organisation",
+    "PasswordReset",
+    "RecoveryCode",
     "Schedule",
     "School",
     "SchoolGradeCount",
+    "SchoolInvitation",
     "SchoolStaff",
     "SearchBacklog",
     "User",

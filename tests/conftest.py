@@ -403,3 +403,77 @@ def require_tool(message: str) -> None:
     if os.environ.get("REQUIRE_BROWSER") == "1":
         pytest.fail(message + "; REQUIRE_BROWSER=1 makes this a failure", pytrace=False)
     pytest.skip(message)
+
+
+# --- e-mail -----------------------------------------------------------------------------------
+
+
+class _Inbox:
+    """What the in-process SMTP server received, as parsed e-mail messages."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        from email import message_from_bytes
+        from email.policy import default
+
+        message = message_from_bytes(envelope.content, policy=default)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list:
+        """The messages delivered to this address."""
+        return [m for m in self.messages if address in m["X-Envelope-To"].split(", ")]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(app, monkeypatch):
+    """A real SMTP server in this process (aiosmtpd), with the app's mail settings pointed at it.
+
+    Yields the inbox; `inbox.messages` are `email.message.EmailMessage` objects."""
+    from aiosmtpd.controller import Controller
+
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", controller.port)
+    monkeypatch.setitem(app.config, "MAIL_USE_TLS", False)
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_down(app, monkeypatch):
+    """Mail settings that point at a port where nothing listens: every send fails."""
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", _free_port())
+    monkeypatch.setitem(app.config, "MAIL_TIMEOUT", 2.0)
+
+
+def mail_text(message) -> str:
+    """The plain-text part of a delivered message."""
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def mail_link(message, path_start: str) -> str:
+    """The first link in the plain-text part whose path starts with `path_start` (path only)."""
+    from urllib.parse import urlsplit
+
+    for word in mail_text(message).split():
+        if path_start in word:
+            parts = urlsplit(word.strip("<>.,"))
+            return parts.path + (f"?{parts.query}" if parts.query else "")
+    raise AssertionError(f"no link to {path_start} in the message")

@@ -32,6 +32,14 @@ class User(UserMixin, db.Model):
     admin_municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The interface language the user last chose ('nb', 'nn', 'en'): e-mail is written in it.
+    locale: Mapped[str | None] = mapped_column(String(5))
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Two-step login (TOTP, RFC 6238). The secret is set when enrolment starts; the factor is on
+    # once totp_enabled_at is set. The last accepted time step stops a code from being replayed.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None]
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -40,6 +48,9 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan"
     )
     admin_municipality: Mapped[Municipality | None] = relationship()
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
 
     # The login session this request was authenticated by; set by the user loader.
     current_session_token = None
@@ -71,5 +82,34 @@ class UserSession(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """A single-use code for two-step login when the authenticator is lost; stored as a hash."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")
+
+
+class PasswordReset(db.Model):
+    """A password-reset link: single use, valid one hour, only a hash of its token stored."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()

@@ -30,6 +30,8 @@ class Category(db.Model):
     name_nb: Mapped[str] = mapped_column(String(80))
     name_nn: Mapped[str] = mapped_column(String(80))
     name_en: Mapped[str] = mapped_column(String(80))
+    # A hidden category is offered to nobody new and leaves the filters; activities keep it.
+    hidden: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     def name_in(self, locale: str) -> str:
         """The category's name in the given interface language, bokmål by default."""

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from directory.dbtypes import UTCDateTime
@@ -27,6 +28,8 @@ class Municipality(db.Model):
     # What the school-home messaging app is called here, e.g. "Vigilo".
     messaging_label: Mapped[str] = mapped_column(String(60), default="Vigilo")
     org_number: Mapped[str | None] = mapped_column(String(9))
+    # Whom residents contact about privacy and accessibility; named in the statements.
+    contact_email: Mapped[str | None] = mapped_column(String(254))
 
     schools: Mapped[list[School]] = relationship(
         back_populates="municipality", order_by="School.name"
@@ -51,6 +54,13 @@ class School(db.Model):
     address: Mapped[str] = mapped_column(String(200), default="")
     facebook_page_url: Mapped[str | None] = mapped_column(String(500))
     accepts_backpack_post: Mapped[bool] = mapped_column(default=True)
+    org_number: Mapped[str | None] = mapped_column(String(9))
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    # A deactivated school keeps its history (requests, exports) but leaves routing, filters,
+    # the API and the staff's inbox; it is never deleted once it has requests.
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
 
     municipality: Mapped[Municipality] = relationship(back_populates="schools")
     grade_counts: Mapped[list[SchoolGradeCount]] = relationship(
@@ -138,3 +148,22 @@ class ChannelPolicy(db.Model):
     school: Mapped[School | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class SchoolInvitation(db.Model):
+    """An invitation to join a school's staff, accepted through a one-time link (14 days)."""
+
+    __tablename__ = "school_invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(20), default="staff")
+    # Only a hash of the token is stored; the link is e-mailed and shown once to the inviter.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    school: Mapped[School] = relationship()
