@@ -99,10 +99,13 @@ def _register_blueprints(app: Flask) -> None:
     from directory.exports.views import bp as exports_bp
     from directory.feeds.views import bp as feeds_bp
     from directory.organisations.views import bp as organisations_bp
+    from directory.schools import staff_views  # noqa: F401 - its pages join schools_bp
     from directory.schools.views import bp as schools_bp
+    from directory.statements import bp as statements_bp
 
     for bp in (accounts_bp, organisations_bp, activities_bp, admin_bp, api_bp, feeds_bp):
         app.register_blueprint(bp)
     app.register_blueprint(approvals_bp)
     app.register_blueprint(schools_bp)
     app.register_blueprint(exports_bp)
+    app.register_blueprint(statements_bp)

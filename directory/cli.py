@@ -15,9 +15,12 @@ def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     for command in (init_db, create_admin, import_activities, seed_demo, backup):
         app.cli.add_command(command)
+    for command in (create_municipality, import_schools):
+        app.cli.add_command(command)
     for command in (reindex, check_index):
         app.cli.add_command(command)
     app.cli.add_command(route)
+    app.cli.add_command(reset_two_step)
     app.cli.add_command(export)
 
 
@@ -32,45 +35,193 @@ def _fail(message: str) -> NoReturn:
 
 @click.command("init-db")
 def init_db() -> None:
-    """Create or upgrade the database schema to the newest migration."""
+    """Create or upgrade the database schema, and add the standard categories to a new one."""
     from flask_migrate import upgrade
 
     upgrade()
     click.echo("Databasen er oppdatert.")
+    _add_standard_categories()
+
+
+def _add_standard_categories() -> None:
+    from directory.activities.categories import create_standard_categories
+    from directory.extensions import db
+
+    added = create_standard_categories()
+    db.session.commit()
+    if added:
+        click.echo(f"{added} standardkategorier er opprettet (bokmål, nynorsk og engelsk).")
+    else:
+        click.echo("Kategoriene finnes allerede; ingen er lagt til.")
+
+
+@click.command("create-municipality")
+@click.argument("slug")
+@click.option("--name", required=True, help="Kommunens navn, f.eks. Drammen.")
+@click.option(
+    "--messaging-label",
+    default="Vigilo",
+    show_default=True,
+    help="Hva meldingsappen mellom skole og hjem heter i kommunen.",
+)
+@click.option("--org-number", help="Kommunens organisasjonsnummer (ni sifre).")
+@click.option(
+    "--contact-email", help="Kontaktadresse for personvern og tilgjengelighet i erklæringene."
+)
+def create_municipality(
+    slug: str,
+    name: str,
+    messaging_label: str,
+    org_number: str | None,
+    contact_email: str | None,
+) -> None:
+    """Create a municipality with the default channel policy."""
+    from directory.extensions import db
+    from directory.policy.orgnumber import is_valid_org_number, normalise_org_number
+    from directory.schools.forms import SLUG_PATTERN
+    from directory.schools.models import Municipality
+    from directory.schools.operations import create_municipality as create
+
+    slug, name, messaging_label = slug.strip(), name.strip(), messaging_label.strip()
+    if not SLUG_PATTERN.match(slug) or len(slug) > 80:
+        _fail(
+            f"kortnavnet «{slug}» kan bare ha små bokstaver a–z, sifre og bindestrek "
+            "(høyst 80 tegn), for eksempel drammen eller nord-aurdal."
+        )
+    if not name or len(name) > 120:
+        _fail("--name må ha fra 1 til 120 tegn.")
+    if not messaging_label or len(messaging_label) > 60:
+        _fail("--messaging-label må ha fra 1 til 60 tegn.")
+    number = None
+    if org_number is not None:
+        number = normalise_org_number(org_number)
+        if not is_valid_org_number(number):
+            _fail(
+                f"«{org_number}» er ikke et gyldig organisasjonsnummer "
+                "(ni sifre med riktig kontrollsiffer)."
+            )
+    email = _checked_email(contact_email, "--contact-email") if contact_email is not None else None
+    taken = db.session.scalar(select(Municipality).where(Municipality.slug == slug))
+    if taken is not None:
+        _fail(f"kortnavnet «{slug}» er allerede i bruk av {taken.name}.")
+
+    municipality = create(
+        {
+            "slug": slug,
+            "name": name,
+            "messaging_label": messaging_label,
+            "org_number": number,
+            "contact_email": email,
+        },
+        actor=None,
+    )
+    db.session.commit()
+    click.echo(
+        f"Kommunen {municipality.name} ({municipality.slug}) er opprettet med standard "
+        "kanalretningslinjer."
+    )
+
+
+def _checked_email(value: str, what: str) -> str:
+    """The address normalised, or a refusal naming the argument."""
+    from email_validator import EmailNotValidError, validate_email
+
+    from directory.accounts.operations import normalise_email
+
+    email = normalise_email(value)
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        _fail(f"{what}: «{value.strip()}» er ikke en gyldig e-postadresse.")
+    if len(email) > 254:
+        _fail(f"{what}: e-postadressen kan ha høyst 254 tegn.")
+    return email
 
 
 @click.command("create-admin")
 @click.argument("email")
 @click.option("--municipality", "municipality_slug", help="Kommunens kortnavn (slug).")
 @click.option("--name", default="Kommuneadministrator", show_default=True)
-@click.password_option(help="Passord (spørres om når det mangler).")
-def create_admin(email: str, municipality_slug: str | None, name: str, password: str) -> None:
+@click.option("--password", help="Passord (spørres om når det mangler; helst --password-stdin).")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Les passordet fra første linje på standard inn (for skript).",
+)
+def create_admin(
+    email: str,
+    municipality_slug: str | None,
+    name: str,
+    password: str | None,
+    password_stdin: bool,
+) -> None:
     """Create a municipal admin, or make an existing user one."""
     from directory.accounts.models import User
-    from directory.accounts.operations import create_user, normalise_email
+    from directory.accounts.operations import create_user
+    from directory.accounts.passwords import password_problem
     from directory.audit.operations import record
     from directory.extensions import db
     from directory.schools.models import Municipality
 
-    municipalities = db.session.scalars(select(Municipality).order_by(Municipality.id)).all()
+    municipalities = db.session.scalars(select(Municipality).order_by(Municipality.slug)).all()
     if municipality_slug:
         municipality = next((m for m in municipalities if m.slug == municipality_slug), None)
         if municipality is None:
-            raise click.UsageError(f"Ukjent kommune: {municipality_slug}")
+            known = ", ".join(m.slug for m in municipalities) or "ingen"
+            _fail(f"ukjent kommune «{municipality_slug}». Kjente kommuner: {known}.")
     elif len(municipalities) == 1:
         municipality = municipalities[0]
+    elif not municipalities:
+        _fail("det finnes ingen kommune ennå. Opprett en med create-municipality først.")
     else:
-        raise click.UsageError("Oppgi kommunen med --municipality (kortnavn).")
-    if len(password) < 10:
-        raise click.UsageError("Passordet må ha minst 10 tegn.")
+        _fail("oppgi kommunen med --municipality (kortnavn).")
+    address = _checked_email(email, "e-postadressen")
+    name = name.strip()
+    if not name or len(name) > 120:
+        _fail("--name må ha fra 1 til 120 tegn.")
+    if password_stdin and password is not None:
+        _fail("bruk enten --password eller --password-stdin, ikke begge.")
+    if password_stdin:
+        password = _password_from_stdin()
+    elif password is None:
+        password = click.prompt("Passord", hide_input=True, confirmation_prompt=True)
+    problem = password_problem(password, email=address, name=name)
+    if problem:
+        _fail(problem)
 
-    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    user = db.session.scalar(select(User).where(User.email == address))
     if user is None:
-        user = create_user(email, name, password)
+        user = create_user(address, name, password)
+        created = True
+    else:
+        created = False
+    before = user.admin_municipality_id
     user.admin_municipality_id = municipality.id
-    record("user.make_admin", user, actor=None, municipality_id=municipality.id)
+    record(
+        "user.make_admin",
+        user,
+        actor=None,
+        municipality_id=municipality.id,
+        data={
+            "before": {"admin_municipality_id": before},
+            "after": {"admin_municipality_id": municipality.id},
+        },
+    )
     db.session.commit()
     click.echo(f"{user.email} er kommuneadministrator for {municipality.name}.")
+    if not created:
+        click.echo("Kontoen fantes fra før; passordet er ikke endret.")
+
+
+def _password_from_stdin() -> str:
+    """The first line of standard input without its line ending, or a refusal when empty."""
+    import sys
+
+    line = sys.stdin.readline()
+    password = line.rstrip("\r\n")
+    if not password:
+        _fail("standard inn er tom; send passordet på første linje (printf '%s\\n' \"$PW\" | ...).")
+    return password
 
 
 @click.command("import-activities")
@@ -80,8 +231,8 @@ def create_admin(email: str, municipality_slug: str | None, name: str, password:
 @click.option("--dry-run", is_flag=True, help="Kontroller filen og vis hva som ville skjedd.")
 def import_activities(csv_file, municipality_slug: str | None, dry_run: bool) -> None:
     """Import activities from a CSV file: every row valid, or nothing is written."""
+    from directory.csvimport import MAX_FILE_BYTES, ImportAborted, choose_municipality
     from directory.extensions import db
-    from directory.importing import MAX_FILE_BYTES, ImportAborted, choose_municipality
     from directory.importing import import_activities as run_import
 
     try:
@@ -112,6 +263,41 @@ def import_activities(csv_file, municipality_slug: str | None, dry_run: bool) ->
         return
     db.session.commit()
     click.echo(f"Importert til {municipality.name}: {report.summary()}{organisations}.")
+
+
+@click.command("import-schools")
+@click.argument("csv_file", metavar="FILE.csv", type=click.File("rb"))
+@click.option("--municipality", "municipality_slug", help="Kommunens kortnavn (slug).")
+@click.option("--dry-run", is_flag=True, help="Kontroller filen og vis hva som ville skjedd.")
+def import_schools(csv_file, municipality_slug: str | None, dry_run: bool) -> None:
+    """Import or update the municipality's schools from a CSV file: every row valid, or nothing
+    is written."""
+    from directory.csvimport import MAX_FILE_BYTES, ImportAborted, choose_municipality
+    from directory.extensions import db
+    from directory.schools.importing import import_schools as run_import
+
+    try:
+        municipality = choose_municipality(municipality_slug)
+        report = run_import(
+            csv_file.read(MAX_FILE_BYTES + 1),  # enough to tell that a file is too large
+            municipality,
+            dry_run=dry_run,
+            source_name=Path(csv_file.name).name,
+        )
+    except ImportAborted as exc:
+        _fail(exc.message)
+    for warning in report.warnings:
+        click.echo(warning, err=True)
+    if report.errors:
+        for error in report.errors:
+            click.echo(str(error), err=True)
+        _fail(f"ingenting er importert; filen har {len(report.errors)} feil.")
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"Prøvekjøring, ingenting er lagret. Skoler: {report.summary()}.")
+        return
+    db.session.commit()
+    click.echo(f"Skoler importert til {municipality.name}: {report.summary()}.")
 
 
 @click.command("seed-demo")
@@ -323,3 +509,21 @@ def export(school_slug: str, week: str, channel: str, out: Path, base_url: str |
         f"{out}: {result.included} {requests} fra {school.name}, {iso}, {channel}"
         f" ({result.newly_exported} merket som eksportert nå)."
     )
+
+
+@click.command("reset-two-step")
+@click.argument("email")
+def reset_two_step(email: str) -> None:
+    """Clear an account's second step (a lost phone and lost recovery codes) and end its
+    sessions; an admin enrols again at the next login."""
+    from directory.accounts.models import User
+    from directory.accounts.operations import normalise_email
+    from directory.accounts.two_factor import reset_two_step as reset
+    from directory.extensions import db
+
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        _fail(f"ingen konto har e-postadressen «{email[:254]}».")
+    reset(user, actor=None)
+    db.session.commit()
+    click.echo(f"Totrinnsinnloggingen til {user.email} er tilbakestilt, og kontoen er logget ut.")

@@ -26,6 +26,13 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "5 per minute;20 per hour"
+    # Wrong codes at the login's second step, per address and per account.
+    TWO_STEP_RATE_LIMIT = "5 per minute;20 per hour"
+    # How long the second step waits after the right password before the login starts over.
+    TWO_STEP_PENDING_SECONDS = 300
+    # Password-reset requests: per client address, and per e-mail address asked for.
+    RESET_REQUEST_RATE_LIMIT = "10 per hour"
+    RESET_REQUEST_EMAIL_RATE_LIMIT = "3 per hour"
 
     BABEL_DEFAULT_LOCALE = "nb"
     BABEL_DEFAULT_TIMEZONE = "Europe/Oslo"
@@ -61,4 +68,4 @@ class Defaults:
     # E-mail about distribution requests to organisers and school staff: off by default. The
     # sender is a dotted path to a class with send(message); the default writes to the log.
     NOTIFICATIONS_ENABLED = False
-    NOTIFICATION_SENDER = "directory.notifications:LogSender"
+    NOTIFICATION_SENDER = "directory.notifications:MailSender"

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from directory import demo_data
 from directory.accounts.models import User
 from directory.accounts.operations import create_user
+from directory.activities.categories import STANDARD_CATEGORIES, add_missing_standard_categories
 from directory.activities.models import Activity, Category, Schedule
 from directory.activities.schedule import build_rrule, format_local_list, next_start
 from directory.approvals.models import DistributionRequest
@@ -728,12 +729,7 @@ def _refuse_if_present() -> None:
 
 
 def _categories() -> dict[str, Category]:
-    existing = {c.slug: c for c in db.session.scalars(select(Category))}
-    for slug, nb, nn, en in demo_data.CATEGORIES:
-        if slug not in existing:
-            existing[slug] = Category(slug=slug, name_nb=nb, name_nn=nn, name_en=en)
-            db.session.add(existing[slug])
-    return existing
+    return add_missing_standard_categories()
 
 
 def _accounts(demo: _Demo, municipalities: dict[str, Municipality]) -> None:
@@ -1024,7 +1020,7 @@ def load_demo(*, seed: int = SEED, now: datetime | None = None) -> DemoSummary:
         organisations=demo.made.organisations,
         activities=demo.made.activities,
         flyers=demo.made.flyers,
-        categories=len(demo_data.CATEGORIES),
+        categories=len(STANDARD_CATEGORIES),
         requests=requests,
         accounts=DEMO_ACCOUNTS,
     )

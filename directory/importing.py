@@ -7,13 +7,10 @@ line of the CSV file where the row starts (the header is line 1).
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from dateutil.rrule import rrulestr
 from sqlalchemy import select
@@ -21,6 +18,19 @@ from sqlalchemy import select
 from directory.activities.models import Activity, Category, Schedule
 from directory.activities.schedule import validate_rrule
 from directory.audit.operations import record
+from directory.csvimport import (
+    CsvRow,
+    ImportAborted,
+    ParsedFile,
+    RowError,
+    check_columns,
+    int_in_range,
+    is_web_url,
+    parse_bool,
+    quoted,
+    read_csv,
+)
+from directory.csvimport import ImportReport as BaseImportReport
 from directory.extensions import db
 from directory.organisations.models import ORGANISATION_KINDS, Organisation
 from directory.policy.orgnumber import is_valid_org_number, normalise_org_number
@@ -59,7 +69,6 @@ REQUIRED_COLUMNS = (
     "starts_at",
 )
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
 AGE_LIMITS = (0, 25)
 MAX_PRICE_NOK = 100_000
 MAX_DURATION = timedelta(days=31)
@@ -75,8 +84,6 @@ TEXT_LIMITS = {
     "facebook_post_url": 500,
     "registration_url": 500,
 }
-TRUE_WORDS = ("true", "ja", "1", "yes")
-FALSE_WORDS = ("false", "nei", "0", "no", "")
 
 # The activity fields a row sets, each from the column of the same name (category apart).
 ACTIVITY_FIELDS = (
@@ -93,43 +100,6 @@ ACTIVITY_FIELDS = (
     "registration_url",
 )
 _RULE_SHAPE = re.compile(r"^[A-Z]+=[^;=\s]+(?:;[A-Z]+=[^;=\s]+)*$")
-
-
-class ImportAborted(Exception):
-    """The import cannot start: unreadable file, no municipality, ... The message is bokmål."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-@dataclass(frozen=True)
-class RowError:
-    """A problem with one row of the file."""
-
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"linje {self.line}: {self.message}"
-
-
-@dataclass
-class CsvRow:
-    """One non-empty data row: where it starts in the file and its values by column name."""
-
-    line: int
-    values: dict[str, str]
-
-
-@dataclass
-class ParsedFile:
-    """The rows of a CSV file with the columns its header names."""
-
-    columns: list[str]
-    rows: list[CsvRow]
-    errors: list[RowError] = field(default_factory=list)  # rows that do not fit the header
-    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -153,107 +123,25 @@ class ActivityRow:
 
 
 @dataclass
-class ImportReport:
-    """What an import did, or would do on a dry run, or why it did nothing."""
+class ImportReport(BaseImportReport):
+    """What an activity import did, with the organisations it created on the way."""
 
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
     organisations_created: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    dry_run: bool = False
-
-    @property
-    def ok(self) -> bool:
-        """Whether the file had no errors (and so was, or on a dry run could be, imported)."""
-        return not self.errors
-
-    def summary(self) -> str:
-        """The counts, e.g. '3 nye, 1 endret, 5 uendret'."""
-        return f"{self.created} nye, {self.updated} endret, {self.unchanged} uendret"
 
 
 # --- reading the file -----------------------------------------------------------------------
 
 
-def decode_csv_bytes(data: bytes) -> str:
-    """The file's text: UTF-8 with or without a byte-order mark, or ImportAborted."""
-    if len(data) > MAX_FILE_BYTES:
-        raise ImportAborted(
-            f"Filen er for stor (over {MAX_FILE_BYTES // (1024 * 1024)} MB). Del den opp."
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ImportAborted(
-            f"Filen er ikke gyldig UTF-8 (første feil på linje {line}). "
-            "Lagre den som «CSV UTF-8» i regnearket og prøv igjen."
-        ) from exc
-    if not text.strip():
-        raise ImportAborted("Filen er tom.")
-    if "\x00" in text:
-        raise ImportAborted("Filen ser ikke ut til å være en CSV-fil (den inneholder binærdata).")
-    return text
-
-
-def detect_delimiter(header_line: str) -> str:
-    """';' when the header uses semicolons (as Norwegian spreadsheets export), else ','."""
-    return ";" if header_line.count(";") > header_line.count(",") else ","
-
-
 def parse_csv(data: bytes) -> ParsedFile:
-    """Read the header and the non-empty rows of a CSV file, or raise ImportAborted."""
-    text = decode_csv_bytes(data)
-    first_line = next(line for line in text.splitlines() if line.strip())
-    delimiter = detect_delimiter(first_line)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header_line = 1
-    rows: list[CsvRow] = []
-    columns: list[str] | None = None
-    errors: list[RowError] = []
-    try:
-        while True:
-            start = reader.line_num + 1
-            try:
-                record_values = next(reader)
-            except StopIteration:
-                break
-            if not any(value.strip() for value in record_values):
-                continue  # an empty line, or one of only delimiters
-            if columns is None:
-                columns = [name.strip().lower() for name in record_values]
-                header_line = start
-                continue
-            if len(record_values) > len(columns):
-                # A value with the delimiter in it, unquoted, shifts every later column.
-                errors.append(
-                    RowError(
-                        start,
-                        f"raden har {len(record_values)} felt, men overskriften har "
-                        f"{len(columns)}; står det «{delimiter}» i en verdi (f.eks. i rrule) "
-                        "uten anførselstegn rundt?",
-                    )
-                )
-                continue
-            padded = record_values + [""] * (len(columns) - len(record_values))
-            rows.append(CsvRow(start, dict(zip(columns, padded, strict=False))))
-    except csv.Error as exc:
-        raise ImportAborted(
-            f"Filen kan ikke leses som CSV (linje {reader.line_num}): {exc}"
-        ) from exc
-
-    if columns is None:  # only delimiters and blank lines
-        raise ImportAborted("Filen er tom.")
-    parsed = ParsedFile(columns=columns, rows=rows, errors=errors)
-    _check_header(parsed, header_line)
-    if not rows and not errors:
+    """Read the header and the non-empty rows of a CSV file of activities, or ImportAborted."""
+    parsed = read_csv(data, example_column="rrule")
+    _check_header(parsed)
+    if not parsed.rows and not parsed.errors:
         raise ImportAborted("Filen har bare en overskriftsrad og ingen aktiviteter.")
     return parsed
 
 
-def _check_header(parsed: ParsedFile, header_line: int) -> None:
+def _check_header(parsed: ParsedFile) -> None:
     columns = parsed.columns
     known = [c for c in columns if c in COLUMNS]
     if not known:
@@ -261,14 +149,7 @@ def _check_header(parsed: ParsedFile, header_line: int) -> None:
             "Filen ser ikke ut til å være en CSV-fil med aktiviteter: første linje må være en "
             "overskriftsrad med kolonnenavn som " + ", ".join(REQUIRED_COLUMNS) + "."
         )
-    duplicates = sorted({c for c in columns if c and columns.count(c) > 1})
-    if duplicates:
-        raise ImportAborted(
-            f"linje {header_line}: kolonnen(e) " + ", ".join(duplicates) + " står flere ganger."
-        )
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
-        raise ImportAborted("Filen mangler kolonnene: " + ", ".join(missing) + ".")
+    check_columns(parsed, REQUIRED_COLUMNS)
     for name in columns:
         if name and name not in COLUMNS:
             parsed.warnings.append(f"advarsel: ukjent kolonne «{name}» blir ignorert")
@@ -277,16 +158,6 @@ def _check_header(parsed: ParsedFile, header_line: int) -> None:
 
 
 # --- checking values ------------------------------------------------------------------------
-
-
-def parse_bool(value: str) -> bool | None:
-    """true/false, ja/nei, yes/no, 1/0 or empty (false); None when it is none of these."""
-    word = value.strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    return None
 
 
 def parse_local_datetime(value: str) -> datetime | None:
@@ -310,14 +181,6 @@ def exists_in_oslo(local: datetime) -> bool:
     """False for a wall time skipped when the clocks go forward (e.g. 02:30 on that night)."""
     there_and_back = local.replace(tzinfo=OSLO).astimezone(UTC).astimezone(OSLO)
     return there_and_back.replace(tzinfo=None) == local
-
-
-def is_web_url(value: str) -> bool:
-    """Whether the value is an absolute http(s) address."""
-    if any(ch.isspace() for ch in value):
-        return False
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def normalise_rrule(value: str, dtstart: datetime) -> tuple[str, str | None]:
@@ -386,19 +249,6 @@ def _load_lookups() -> _Lookups:
     return _Lookups(categories, names)
 
 
-def _quoted(value: str) -> str:
-    """A value for an error message, shortened when long."""
-    return f"«{value[:60]}…»" if len(value) > 60 else f"«{value}»"
-
-
-def _int_in_range(text: str, low: int, high: int) -> int | None:
-    value = text.strip()
-    if not re.fullmatch(r"[+-]?\d{1,7}", value):
-        return None
-    number = int(value)
-    return number if low <= number <= high else None
-
-
 def validate_row(
     row: CsvRow, columns: set[str], lookups: _Lookups
 ) -> tuple[ActivityRow | None, list[RowError]]:
@@ -416,28 +266,28 @@ def validate_row(
     org_number = normalise_org_number(v["organisation_number"])
     if v["organisation_number"] and not is_valid_org_number(org_number):
         errors.append(
-            f"organisation_number {_quoted(v['organisation_number'])} er ikke et gyldig "
+            f"organisation_number {quoted(v['organisation_number'])} er ikke et gyldig "
             "organisasjonsnummer (ni sifre med riktig kontrollsiffer)"
         )
     kind = v["organisation_kind"].lower()
     if kind and kind not in ORGANISATION_KINDS:
         errors.append(
-            f"organisation_kind {_quoted(v['organisation_kind'])} må være en av "
+            f"organisation_kind {quoted(v['organisation_kind'])} må være en av "
             + ", ".join(ORGANISATION_KINDS)
         )
     verified = parse_bool(v["organisation_verified"])
     if verified is None:
         errors.append(
-            f"organisation_verified {_quoted(v['organisation_verified'])} må være ja/nei, "
+            f"organisation_verified {quoted(v['organisation_verified'])} må være ja/nei, "
             "true/false, yes/no, 1/0 eller tom"
         )
 
     ages = {}
     for name in ("age_min", "age_max"):
         if v[name]:
-            ages[name] = _int_in_range(v[name], *AGE_LIMITS)
+            ages[name] = int_in_range(v[name], *AGE_LIMITS)
             if ages[name] is None:
-                errors.append(f"{name} {_quoted(v[name])} må være et heltall fra 0 til 25")
+                errors.append(f"{name} {quoted(v[name])} må være et heltall fra 0 til 25")
     if ages.get("age_min") is not None and ages.get("age_max") is not None:
         if ages["age_min"] > ages["age_max"]:
             errors.append(
@@ -446,10 +296,10 @@ def validate_row(
 
     price = 0
     if v["price_nok"]:
-        price = _int_in_range(v["price_nok"], 0, MAX_PRICE_NOK)
+        price = int_in_range(v["price_nok"], 0, MAX_PRICE_NOK)
         if price is None:
             errors.append(
-                f"price_nok {_quoted(v['price_nok'])} må være et helt antall kroner fra 0 "
+                f"price_nok {quoted(v['price_nok'])} må være et helt antall kroner fra 0 "
                 f"til {MAX_PRICE_NOK} (0 er gratis)"
             )
 
@@ -458,33 +308,31 @@ def validate_row(
         category = lookups.categories.get(v["category"].casefold())
         if category is None:
             known = ", ".join(lookups.category_names) or "ingen kategorier finnes ennå"
-            errors.append(f"ukjent kategori {_quoted(v['category'])}; kjente kategorier: {known}")
+            errors.append(f"ukjent kategori {quoted(v['category'])}; kjente kategorier: {known}")
 
     starts_at = ends_at = None
     if v["starts_at"]:
         starts_at = parse_local_datetime(v["starts_at"])
         if starts_at is None:
             errors.append(
-                f"starts_at {_quoted(v['starts_at'])} er ikke en gyldig tid i ISO 8601 "
+                f"starts_at {quoted(v['starts_at'])} er ikke en gyldig tid i ISO 8601 "
                 "(f.eks. 2026-09-01T17:00)"
             )
         elif not 2000 <= starts_at.year <= 2100:
-            errors.append(f"starts_at {_quoted(v['starts_at'])} har et urimelig årstall")
+            errors.append(f"starts_at {quoted(v['starts_at'])} har et urimelig årstall")
             starts_at = None
         elif not exists_in_oslo(starts_at):
-            errors.append(
-                f"starts_at {_quoted(v['starts_at'])} finnes ikke i norsk tid (sommertid)"
-            )
+            errors.append(f"starts_at {quoted(v['starts_at'])} finnes ikke i norsk tid (sommertid)")
             starts_at = None
     if v["ends_at"]:
         ends_at = parse_local_datetime(v["ends_at"])
         if ends_at is None:
             errors.append(
-                f"ends_at {_quoted(v['ends_at'])} er ikke en gyldig tid i ISO 8601 "
+                f"ends_at {quoted(v['ends_at'])} er ikke en gyldig tid i ISO 8601 "
                 "(f.eks. 2026-09-01T18:30)"
             )
         elif not exists_in_oslo(ends_at):
-            errors.append(f"ends_at {_quoted(v['ends_at'])} finnes ikke i norsk tid (sommertid)")
+            errors.append(f"ends_at {quoted(v['ends_at'])} finnes ikke i norsk tid (sommertid)")
             ends_at = None
     duration = None
     if "ends_at" in columns:
@@ -511,7 +359,7 @@ def validate_row(
     for name in ("facebook_post_url", "registration_url"):
         if v[name] and not is_web_url(v[name]):
             errors.append(
-                f"{name} {_quoted(v[name])} må være en adresse som begynner med http:// eller https://"
+                f"{name} {quoted(v[name])} må være en adresse som begynner med http:// eller https://"
             )
 
     if errors:
@@ -550,28 +398,6 @@ def validate_row(
 
 
 # --- the import -----------------------------------------------------------------------------
-
-
-def choose_municipality(slug: str | None) -> Municipality:
-    """The municipality named by slug, or the only one; ImportAborted otherwise."""
-    municipalities = db.session.scalars(select(Municipality).order_by(Municipality.slug)).all()
-    if slug:
-        found = next((m for m in municipalities if m.slug == slug), None)
-        if found is None:
-            known = ", ".join(m.slug for m in municipalities) or "ingen"
-            raise ImportAborted(f"Ukjent kommune «{slug}». Kjente kommuner: {known}.")
-        return found
-    if not municipalities:
-        raise ImportAborted(
-            "Det finnes ingen kommune ennå. Opprett en (eller kjør seed-demo) først."
-        )
-    if len(municipalities) > 1:
-        raise ImportAborted(
-            "Det finnes flere kommuner; velg en med --municipality ("
-            + ", ".join(m.slug for m in municipalities)
-            + ")."
-        )
-    return municipalities[0]
 
 
 def _activity_key(activity: Activity, org_number: str) -> tuple[str, str, datetime] | None:

@@ -3,8 +3,11 @@
 Operations call notify(event, request). Nothing is sent unless NOTIFICATIONS_ENABLED is set; then
 the messages are built when the transaction commits (a rolled-back act notifies nobody) and handed
 to the sender named by NOTIFICATION_SENDER, a dotted path to a class with `send(message)`. The
-default sender writes each message to the application log, so no mail server is needed; a real
-deployment points the setting at its own SMTP or API sender.
+default sender hands each message to the one mail component (directory.mail): SMTP when
+MAIL_SERVER is set, the application log when it is not.
+
+Each recipient reads the message in their own interface language (User.locale): one message per
+language group, plain text plus HTML, rendered from templates/mail/request_notification.*.
 
 Recipients are staff and organisation accounts only: the directory knows no pupil or parent.
 """
@@ -36,11 +39,13 @@ TO_ORGANISER = ("request.approved", "request.rejected")
 
 @dataclass(frozen=True)
 class Message:
-    """One e-mail: recipients, subject and plain text body."""
+    """One e-mail: recipients, subject, plain text body, and the HTML alternative."""
 
     to: tuple[str, ...]
     subject: str
     body: str
+    html: str | None = None
+    locale: str = "nb"
 
 
 class Sender(Protocol):
@@ -55,6 +60,16 @@ class LogSender:
     def send(self, message: Message) -> None:
         """Log the message."""
         log.info("e-mail to %s: %s\n%s", ", ".join(message.to), message.subject, message.body)
+
+
+class MailSender:
+    """The default: delivers through directory.mail (SMTP, or the log without MAIL_SERVER)."""
+
+    def send(self, message: Message) -> None:
+        """Deliver the message; directory.mail.MailError when the mail server failed."""
+        from directory.mail import Email, deliver
+
+        deliver(Email(to=message.to, subject=message.subject, text=message.body, html=message.html))
 
 
 def load_sender(path: str) -> Sender:
@@ -75,42 +90,62 @@ def notify(event_name: str, req: DistributionRequest) -> None:
     session.info.setdefault(QUEUE_KEY, []).append((event_name, req.id, savepoint))
 
 
-def recipients(event_name: str, req: DistributionRequest) -> tuple[str, ...]:
-    """The e-mail addresses that hear of this event."""
+def recipient_users(event_name: str, req: DistributionRequest) -> list:
+    """The active accounts that hear of this event, one each, by e-mail address."""
     if event_name in TO_SCHOOL:
         users = [role.user for role in req.school.staff]
     else:
         users = [m.user for m in req.activity.organisation.memberships]
-    return tuple(sorted({u.email for u in users if u is not None and u.is_active}))
+    unique = {u.email: u for u in users if u is not None and u.is_active}
+    return [unique[email] for email in sorted(unique)]
 
 
-def build_message(event_name: str, req: DistributionRequest) -> Message | None:
-    """The message for an event, in bokmål, or None when nobody is to hear of it."""
-    to = recipients(event_name, req)
-    if not to:
-        return None
-    with force_locale("nb"):
-        names = {
-            "request.created": _("Ny forespørsel"),
-            "request.withdrawn": _("Forespørsel trukket tilbake"),
-            "request.reopened": _("Endret aktivitet: forespørsel til ny vurdering"),
-            "request.approved": _("Forespørsel godkjent"),
-            "request.rejected": _("Forespørsel avvist"),
-        }
-        subject = _(
-            "%(what)s: %(title)s (%(school)s, %(week)s)",
-            what=names[event_name],
+def recipients(event_name: str, req: DistributionRequest) -> tuple[str, ...]:
+    """The e-mail addresses that hear of this event."""
+    return tuple(u.email for u in recipient_users(event_name, req))
+
+
+def build_messages(event_name: str, req: DistributionRequest) -> list[Message]:
+    """The messages for an event: one per interface language among its recipients."""
+    from directory.mail import LANGUAGES, render_email
+
+    groups: dict[str, list[str]] = {}
+    for user in recipient_users(event_name, req):
+        language = user.locale if user.locale in LANGUAGES else "nb"
+        groups.setdefault(language, []).append(user.email)
+    messages = []
+    for language, to in sorted(groups.items()):
+        with force_locale(language):
+            names = {
+                "request.created": _("Ny forespørsel"),
+                "request.withdrawn": _("Forespørsel trukket tilbake"),
+                "request.reopened": _("Endret aktivitet: forespørsel til ny vurdering"),
+                "request.approved": _("Forespørsel godkjent"),
+                "request.rejected": _("Forespørsel avvist"),
+            }
+            what = names[event_name]
+        base = current_app.config.get("PUBLIC_BASE_URL")
+        email = render_email(
+            to,
+            "request_notification",
+            locale=language,
+            what=what,
             title=req.activity.title,
             school=req.school.name,
             week=req.week,
+            reason=req.review_reason if event_name == "request.rejected" else None,
+            login_url=(base.rstrip("/") + "/login") if base else None,
         )
-        # A subject is one header line: no line break from a title may reach the mail headers.
-        subject = " ".join(subject.split())
-        lines = [subject]
-        if event_name == "request.rejected" and req.review_reason:
-            lines.append(_("Begrunnelse: %(reason)s", reason=req.review_reason))
-        lines.append(_("Logg inn i aktivitetskatalogen for å se forespørselen."))
-    return Message(to=to, subject=subject, body="\n\n".join(lines))
+        messages.append(
+            Message(
+                to=email.to,
+                subject=email.subject,
+                body=email.text,
+                html=email.html,
+                locale=language,
+            )
+        )
+    return messages
 
 
 def _deliver(session: Session) -> None:
@@ -133,11 +168,15 @@ def _send_all(queued: list[tuple[str, int]]) -> None:
         for event_name, request_id in queued:
             try:
                 req = reader.get(DistributionRequest, request_id)
-                message = build_message(event_name, req) if req is not None else None
-                if message is not None:
+                messages = build_messages(event_name, req) if req is not None else []
+            except Exception:
+                log.exception("could not build the notification %s", event_name)
+                continue
+            for message in messages:
+                try:
                     sender.send(message)
-            except Exception:  # one failed message must not keep the others from going
-                log.exception("could not send the notification %s", event_name)
+                except Exception:  # one failed message must not keep the others from going
+                    log.exception("could not send the notification %s", event_name)
 
 
 def _inside(transaction, ancestor) -> bool:

@@ -116,9 +116,39 @@ def can_edit_school_policy(user, school: School) -> bool:
     )
 
 
+def can_manage_school_staff(user, school: School) -> bool:
+    """The school's own admins and its municipality's admin invite, change and remove its
+    staff; plain staff do not."""
+    return school_role(user, school) == "admin" or is_admin_of_municipality(
+        user, school.municipality_id
+    )
+
+
 def can_edit_default_policy(user, municipality_id: int) -> bool:
     """Only the municipal admin changes the municipality's default channel policy."""
     return is_admin_of_municipality(user, municipality_id)
+
+
+def can_edit_municipality_settings(user, municipality_id: int) -> bool:
+    """Only the municipal admin changes the municipality's name, label and contact."""
+    return is_admin_of_municipality(user, municipality_id)
+
+
+def can_create_school(user, municipality_id: int) -> bool:
+    """Only the municipal admin adds schools to the municipality."""
+    return is_admin_of_municipality(user, municipality_id)
+
+
+def can_edit_school(user, school: School) -> bool:
+    """Only the admin of the school's municipality edits, deactivates or reactivates it (its
+    own admins set its channel policy, not its name, grades or channels)."""
+    return is_admin_of_municipality(user, school.municipality_id)
+
+
+def can_manage_categories(user) -> bool:
+    """Categories are shared by every municipality in the database: any municipal admin
+    creates, renames, hides and shows them."""
+    return can_administer_municipality(user)
 
 
 def can_request_distribution(user, activity: Activity) -> bool:
@@ -146,3 +176,25 @@ def can_withdraw_request(user, distribution_request: DistributionRequest) -> boo
 def can_view_statistics(user, municipality_id: int) -> bool:
     """The municipal admin sees the municipality's request statistics (counts only)."""
     return is_admin_of_municipality(user, municipality_id)
+
+
+def can_administer_account(user, account) -> bool:
+    """The municipal admin of a municipality where the account holds a school role manages
+    it (deactivation, second-step reset); to anyone else it does not exist."""
+    if not can_administer_municipality(user):
+        return False
+    return any(
+        role.school.municipality_id == user.admin_municipality_id for role in account.school_roles
+    )
+
+
+def can_deactivate_account(user, account) -> bool:
+    """As can_administer_account, but never one's own account."""
+    return can_administer_account(user, account) and account.id != user.id
+
+
+def can_disable_two_step(user) -> bool:
+    """Only someone for whom the second step is optional may turn it off."""
+    from directory.accounts.two_factor import two_step_required
+
+    return _authenticated(user) and not two_step_required(user)

@@ -13,14 +13,21 @@ from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
+import pyotp
 import pytest
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from directory import create_app
 from directory.accounts.models import User
-from directory.accounts.operations import create_user, hash_password, start_session
+from directory.accounts.operations import (
+    create_user,
+    hash_password,
+    normalise_email,
+    start_session,
+)
+from directory.accounts.two_factor import current_step, needs_enrolment
 from directory.activities.models import Activity, Category, Schedule
 from directory.extensions import db, limiter
 from directory.organisations.models import Membership, Organisation
@@ -28,7 +35,7 @@ from directory.schools.models import Municipality, School, SchoolGradeCount, Sch
 from directory.search.service import clear_index
 from directory.search.whoosh_backend import WhooshBackend
 from directory.text import slugify
-from directory.timeutil import oslo_now
+from directory.timeutil import oslo_now, utcnow
 
 PASSWORD = "riktig-hest-batteri-42"
 _counter = itertools.count(1)
@@ -324,9 +331,57 @@ def make_staff(app, make_user):
 
 
 def login(client, user_or_email, password: str = PASSWORD):
-    """Log in through the real login form; returns the response."""
+    """Log in through the real login form; returns the response.
+
+    A user who must have a second step (a municipal or school admin) gets one first (see
+    enrol_two_step), and a user with the second step on passes it with the current code: the
+    response is then the last step's. Posting to /login alone tests the steps themselves."""
     email = getattr(user_or_email, "email", user_or_email)
-    return client.post("/login", data={"email": email, "password": password})
+    user = _user_by_email(email)
+    if user is not None and needs_enrolment(user):
+        enrol_two_step(user)
+    response = client.post("/login", data={"email": email, "password": password})
+    if response.status_code == 302 and response.headers["Location"].startswith("/login/two-step"):
+        response = client.post("/login/two-step", data={"code": next_totp_code(user)})
+    return response
+
+
+def _user_by_email(email: str) -> User | None:
+    if _cv_app.get(None) is None:
+        return None
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def enrol_two_step(user: User) -> str:
+    """Give the user the second step enrolment leaves (a secret, switched on), without the
+    enrolment pages or their audit event: tests of other things must not see it. Enrolment
+    itself is tested in test_two_factor.py. Returns the secret."""
+    user.totp_secret = pyotp.random_base32()
+    user.totp_enabled_at = utcnow()
+    user.totp_last_step = None
+    db.session.commit()
+    return user.totp_secret
+
+
+def totp_code(secret: str, step: int | None = None) -> str:
+    """The authenticator app's code for a time step (now by default)."""
+    return pyotp.TOTP(secret).generate_otp(current_step() if step is None else step)
+
+
+def next_totp_code(user: User) -> str:
+    """A code the login will take: now's, or the next step's when now's was used already.
+
+    Two logins of one user within 30 seconds would otherwise replay a code; when even the next
+    step is used, the fixture forgets the last step, as if half a minute had passed."""
+    db.session.refresh(user)
+    step = current_step()
+    if user.totp_last_step is not None and user.totp_last_step >= step:
+        if user.totp_last_step == step:
+            step += 1
+        else:
+            user.totp_last_step = None
+            db.session.commit()
+    return totp_code(user.totp_secret, step)
 
 
 def csrf_token_from(html: str) -> str:
@@ -372,6 +427,8 @@ def quick_user(name: str = "bruker", **values) -> User:
 def sign_in(client, user: User) -> None:
     """Give the client a real server-side login session for the user, skipping the password
     check's cost; logging in through the form itself is tested in test_login.py."""
+    if needs_enrolment(user):
+        enrol_two_step(user)  # as after an admin's first login
     token = start_session(user)
     db.session.commit()
     with client.session_transaction() as session:

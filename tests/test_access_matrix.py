@@ -21,15 +21,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from directory.accounts.models import User
+from directory.accounts.models import PasswordReset, User
+from directory.accounts.tokens import hash_token
 from directory.activities.models import Activity
 from directory.activities.uploads import upload_folder
 from directory.approvals.display import upcoming_weeks
 from directory.approvals.models import DistributionRequest
 from directory.extensions import db
 from directory.organisations.models import Invitation, Membership
-from directory.organisations.operations import _hash_token
-from directory.schools.models import School, SchoolStaff
+from directory.schools.models import School, SchoolInvitation, SchoolStaff
 from directory.timeutil import utcnow
 from tests.conftest import (
     PASSWORD,
@@ -87,6 +87,11 @@ EVERYONE = outcomes(OK)
 SIGNED_IN = outcomes(OK, anonymous=LOGIN)
 # Organisation B's requests to the schools: its members only.
 B_MEMBERS = outcomes(FORBIDDEN, anonymous=LOGIN, owner_b=OK)
+# A school's staff page: its admins and its municipality's admin; plain staff are refused.
+SCHOOL_STAFF_ADMINS = SCHOOL_POLICY
+# A school invitation's link: whoever holds it may create the invited account; a signed-in
+# user may accept only when the invitation was sent to their own address (none here).
+SCHOOL_INVITEE = outcomes(FORBIDDEN, anonymous=OK)
 # A school's requests and exports: its own staff only; to another municipality it does not exist.
 SCHOOL_STAFF = outcomes(FORBIDDEN, anonymous=LOGIN, school_staff=OK, admin_other=HIDDEN)
 # Another school's request under this school's address: not there, even for this school's staff.
@@ -153,7 +158,7 @@ def world(app, municipality, make_municipality):
         organisation=org_a,
         email="invitert@example.org",
         role="editor",
-        token_hash=_hash_token(INVITATION_TOKEN),
+        token_hash=hash_token(INVITATION_TOKEN),
         expires_at=utcnow() + timedelta(days=7),
     )
     db.session.add(invitation)
@@ -300,6 +305,81 @@ def account_form(w: World) -> dict:
     }
 
 
+def school_form(w: World, **overrides) -> dict:
+    """A complete, valid school form (the municipal admin's)."""
+    from directory.schools.operations import school_fingerprint
+
+    data = {
+        "name": "Ny skole fra skjemaet",
+        "org_number": "",
+        "grade_min": "1",
+        "grade_max": "4",
+        "area": "Sentrum",
+        "address": "Skoleveien 1",
+        "latitude": "",
+        "longitude": "",
+        "facebook_page_url": "",
+        "accepts_backpack_post": "y",
+        **{f"classes_{g}": "2" for g in range(1, 5)},
+        **{f"pupils_{g}": "40" for g in range(1, 5)},
+        "version": school_fingerprint(w.school),
+    }
+    data.update(overrides)
+    return data
+
+
+def settings_form(w: World) -> dict:
+    """The municipality settings form, stamped with the signed-in admin's own municipality
+    (the newest user is the role's; any admin edits only their own municipality)."""
+    from directory.admin.operations import municipality_fingerprint
+    from directory.schools.models import Municipality
+
+    newest = db.session.scalar(select(User).order_by(User.id.desc()).limit(1))
+    municipality_id = (newest and newest.admin_municipality_id) or w.municipality.id
+    municipality = db.session.get(Municipality, municipality_id)
+    return {
+        "name": municipality.name + " kommune",
+        "messaging_label": "Vigilo",
+        "org_number": "",
+        "contact_email": "personvern@example.org",
+        "version": municipality_fingerprint(municipality),
+    }
+
+
+def matrix_category(hidden: bool = False) -> int:
+    """A shared category's id (created once, before the case's snapshot is taken)."""
+    from directory.activities.models import Category
+
+    slug = "matrise-skjult" if hidden else "matrise"
+    category = db.session.scalar(select(Category).where(Category.slug == slug))
+    if category is None:
+        category = Category(slug=slug, name_nb=slug, name_nn=slug, name_en=slug, hidden=hidden)
+        db.session.add(category)
+        db.session.commit()
+    return category.id
+
+
+CATEGORY_FORM = {"name_nb": "Friluft", "name_nn": "Friluft", "name_en": "Outdoor life"}
+
+
+NEW_PASSWORD = "et nytt og langt passord"
+PASSWORD_RESET_TOKEN = "passordlenke-" + "p" * 30
+
+
+def _password_reset_link(w: World) -> str:
+    """The colleague's open password-reset link (PASSWORD_RESET_TOKEN), made on first use."""
+    token_hash = hash_token(PASSWORD_RESET_TOKEN)
+    if db.session.scalar(select(PasswordReset.id).where(PasswordReset.token_hash == token_hash)):
+        return f"/account/password/reset/{PASSWORD_RESET_TOKEN}"
+    db.session.add(
+        PasswordReset(
+            user_id=w.colleague.id, token_hash=token_hash, expires_at=utcnow() + timedelta(hours=1)
+        )
+    )
+    db.session.commit()
+    return f"/account/password/reset/{PASSWORD_RESET_TOKEN}"
+
+
 # --- the table ---------------------------------------------------------------------------------
 
 
@@ -322,6 +402,58 @@ class Case:
 
 def _a(w: World) -> str:
     return w.org_a.slug
+
+
+SCHOOL_INVITATION_TOKEN = "skoleinvitasjon-" + "s" * 30
+
+
+def _school_colleague(w: World) -> int:
+    """A plain staff member of the school, the target of the staff actions (made on first use)."""
+    colleague = db.session.scalar(select(User).where(User.name == "Laerer"))
+    if colleague is None:
+        colleague = quick_user("laerer")
+        db.session.add(SchoolStaff(user=colleague, school=w.school, role="staff"))
+        db.session.commit()
+    return db.session.scalar(select(SchoolStaff.id).where(SchoolStaff.user_id == colleague.id))
+
+
+def _school_invitation(w: World) -> int:
+    """The school's open invitation (SCHOOL_INVITATION_TOKEN), made on first use."""
+    invitation = db.session.scalar(
+        select(SchoolInvitation).where(
+            SchoolInvitation.token_hash == hash_token(SCHOOL_INVITATION_TOKEN)
+        )
+    )
+    if invitation is None:
+        invitation = SchoolInvitation(
+            school_id=w.school.id,
+            email="ny.laerer@example.org",
+            role="staff",
+            token_hash=hash_token(SCHOOL_INVITATION_TOKEN),
+            expires_at=utcnow() + timedelta(days=7),
+        )
+        db.session.add(invitation)
+        db.session.commit()
+    return invitation.id
+
+
+def _staff_account(w: World, *, active: bool = True) -> int:
+    """A staff account at the school, the target of the account administration (an active one
+    with the second step on, or a deactivated one), made on first use."""
+    name = "Kontoansatt" if active else "Deaktivert"
+    account = db.session.scalar(select(User).where(User.name == name))
+    if account is None:
+        account = quick_user(name.lower(), active=active)
+        account.totp_secret = "JBSWY3DPEHPK3PXP" if active else None
+        account.totp_enabled_at = utcnow() if active else None
+        db.session.add(SchoolStaff(user=account, school=w.school, role="staff"))
+        db.session.commit()
+    return account.id
+
+
+def _school_invitation_link(w: World) -> str:
+    _school_invitation(w)
+    return f"/schools/invitations/{SCHOOL_INVITATION_TOKEN}"
 
 
 CASES: tuple[Case, ...] = (
@@ -507,10 +639,60 @@ CASES: tuple[Case, ...] = (
     Case("schools.export_default_toml", "GET", lambda w: "/admin/policy.toml", ANY_ADMIN),
     Case("schools.export_school_json", "GET", lambda w: f"/schools/{w.school.slug}/policy.json", SCHOOL_POLICY),
     Case("schools.import_default_policy", "POST", lambda w: "/admin/policy/import", ANY_ADMIN, data=lambda w: {"policy_file": (io.BytesIO(b'{"order": ["facebook", "backpack"], "facebook_enabled": true, "backpack_enabled": true, "backpack_weekly_quota": 3, "blackout_weeks": [], "municipal_in_messaging": false}'), "p.json")}),
+    # the municipal admin's school register: their own municipality's schools only
+    Case("schools.new_school", "GET", lambda w: "/admin/schools/new", ANY_ADMIN),
+    Case("schools.new_school", "POST", lambda w: "/admin/schools/new", ANY_ADMIN, data=lambda w: school_form(w, slug="ny-skole")),
+    Case("schools.edit_school", "GET", lambda w: f"/admin/schools/{w.school.slug}/edit", A_ADMIN),
+    Case("schools.edit_school", "POST", lambda w: f"/admin/schools/{w.school.slug}/edit", A_ADMIN, data=school_form),
+    Case("schools.deactivate_school", "POST", lambda w: f"/admin/schools/{w.school.slug}/deactivate", A_ADMIN),
+    Case("schools.reactivate_school", "POST", lambda w: f"/admin/schools/{w.school.slug}/reactivate", A_ADMIN, changes=False),
+    # the municipality's own settings; categories, shared by every municipality's admin
+    Case("admin.edit_settings", "GET", lambda w: "/admin/settings", ANY_ADMIN),
+    Case("admin.edit_settings", "POST", lambda w: "/admin/settings", ANY_ADMIN, data=settings_form),
+    Case("admin.list_categories", "GET", lambda w: "/admin/categories", ANY_ADMIN),
+    Case("admin.new_category", "POST", lambda w: "/admin/categories/new", ANY_ADMIN, data=lambda w: CATEGORY_FORM),
+    Case("admin.edit_category", "GET", lambda w: f"/admin/categories/{matrix_category()}/edit", ANY_ADMIN),
+    Case("admin.edit_category", "POST", lambda w: f"/admin/categories/{matrix_category()}/edit", ANY_ADMIN, data=lambda w: CATEGORY_FORM),
+    Case("admin.hide_category", "POST", lambda w: f"/admin/categories/{matrix_category()}/hide", ANY_ADMIN),
+    Case("admin.show_category", "POST", lambda w: f"/admin/categories/{matrix_category(hidden=True)}/show", ANY_ADMIN),
+    # the statements: public
+    Case("pages.privacy", "GET", lambda w: "/personvern", EVERYONE),
+    Case("pages.accessibility", "GET", lambda w: "/tilgjengelighet", EVERYONE),
+    # school staff: its admins and its municipality's admin; the invitation link
+    Case("schools.list_staff", "GET", lambda w: f"/schools/{w.school.slug}/staff", SCHOOL_STAFF_ADMINS),
+    Case("schools.invite_staff_member", "POST", lambda w: f"/schools/{w.school.slug}/staff/invite", SCHOOL_STAFF_ADMINS, data=lambda w: {"email": "ny.person@example.org", "role": "staff"}),
+    Case("schools.change_staff_member_role", "POST", lambda w: f"/schools/{w.school.slug}/staff/{_school_colleague(w)}/role", SCHOOL_STAFF_ADMINS, data=lambda w: {"role": "admin"}),
+    Case("schools.remove_staff_member", "POST", lambda w: f"/schools/{w.school.slug}/staff/{_school_colleague(w)}/remove", SCHOOL_STAFF_ADMINS),
+    Case("schools.revoke_staff_invitation", "POST", lambda w: f"/schools/{w.school.slug}/invitations/{_school_invitation(w)}/revoke", SCHOOL_STAFF_ADMINS),
+    Case("schools.accept_staff_invitation", "GET", _school_invitation_link, SCHOOL_INVITEE),
+    Case("schools.accept_staff_invitation", "POST", _school_invitation_link, SCHOOL_INVITEE, data=account_form),
+    # one's own password, and a reset link by e-mail (anyone may ask; the link is the key)
+    Case("accounts.change_password", "GET", lambda w: "/account/password", SIGNED_IN),
+    Case("accounts.change_password", "POST", lambda w: "/account/password", SIGNED_IN, data=lambda w: {"current_password": PASSWORD, "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}),
+    Case("accounts.request_password_reset", "GET", lambda w: "/account/password/reset", EVERYONE),
+    Case("accounts.request_password_reset", "POST", lambda w: "/account/password/reset", EVERYONE, data=lambda w: {"email": w.colleague.email}),
+    Case("accounts.reset_password", "GET", _password_reset_link, EVERYONE),
+    Case("accounts.reset_password", "POST", _password_reset_link, EVERYONE, data=lambda w: {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}),
+    # two-step login: the second step needs the password step's marker (none here: a signed-in
+    # user goes on to Min side, anyone else to the login); one's own second step
+    Case("accounts.login_two_step", "POST", lambda w: "/login/two-step", SIGNED_IN, data=lambda w: {"code": "123456"}, changes=False),
+    Case("accounts.two_step", "GET", lambda w: "/account/two-step", SIGNED_IN),
+    Case("accounts.enrol_two_step", "GET", lambda w: "/account/two-step/enrol", SIGNED_IN),
+    Case("accounts.enrol_two_step", "POST", lambda w: "/account/two-step/enrol", SIGNED_IN, data=lambda w: {"code": "123456"}, changes=False),
+    # Changes for whoever has no second step yet; the admins (enrolled) are sent to the overview.
+    Case("accounts.start_two_step", "POST", lambda w: "/account/two-step/enrol/start", SIGNED_IN, changes=False),
+    Case("accounts.regenerate_recovery_codes", "POST", lambda w: "/account/two-step/recovery-codes", SIGNED_IN, data=lambda w: {"password": PASSWORD}, changes=False),
+    # A required second step (municipal and school admins) cannot be turned off.
+    Case("accounts.disable_two_step", "POST", lambda w: "/account/two-step/disable", outcomes(OK, anonymous=LOGIN, admin_a=FORBIDDEN, admin_other=FORBIDDEN, school_staff=FORBIDDEN), data=lambda w: {"password": PASSWORD}, changes=False),
+    # the school staff's accounts: the municipality's admin; to another admin they do not exist
+    Case("admin.list_accounts", "GET", lambda w: "/admin/accounts", ANY_ADMIN),
+    Case("admin.deactivate", "POST", lambda w: f"/admin/accounts/{_staff_account(w)}/deactivate", A_ADMIN),
+    Case("admin.reactivate", "POST", lambda w: f"/admin/accounts/{_staff_account(w, active=False)}/reactivate", A_ADMIN),
+    Case("admin.reset_account_two_step", "POST", lambda w: f"/admin/accounts/{_staff_account(w)}/reset-two-step", A_ADMIN),
 )  # fmt: skip
 
 # GET pages whose path or endpoint says they are for editing, members, admins or management.
-SENSITIVE_PATH = re.compile(r"/edit|/members|^/admin|/new$|^/account|^/invitations/")
+SENSITIVE_PATH = re.compile(r"/edit|/members|/staff|^/admin|/new$|^/account|/invitations/")
 SENSITIVE_ENDPOINT = re.compile(r"manage|edit|^admin\.")
 
 
@@ -541,7 +723,9 @@ def classify(response) -> str:
         return HIDDEN
     if status in (301, 302, 303):
         location = response.headers.get("Location", "")
-        if location.startswith("/login"):
+        # A refusal sends to the login page and back (?next=); a password reset, once done,
+        # sends to the plain login page.
+        if location.startswith("/login?next="):
             return LOGIN
         return OK
     if 200 <= status < 300:

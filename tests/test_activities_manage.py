@@ -464,10 +464,14 @@ def test_edit_with_errors_is_400_and_keeps_the_stored_data(client, org, signed_i
 def test_editing_an_imported_activity_with_several_schedules_keeps_the_others(
     client, org, signed_in, make_activity
 ):
-    activity = make_activity(organisation=org, schedule={"rrule": "FREQ=WEEKLY;BYDAY=TU,TH"})
-    db.session.add(
-        Schedule(activity_id=activity.id, dtstart=next_weekday_at(5, 10), rrule="FREQ=WEEKLY")
+    # The form shows the earliest schedule: the imported Tuesday-and-Thursday rule starts first,
+    # a plain weekly Saturday schedule follows it.
+    tuesday = next_weekday_at(1, 17)
+    activity = make_activity(
+        organisation=org, schedule={"dtstart": tuesday, "rrule": "FREQ=WEEKLY;BYDAY=TU,TH"}
     )
+    saturday = (tuesday + timedelta(days=4)).replace(hour=10)
+    db.session.add(Schedule(activity_id=activity.id, dtstart=saturday, rrule="FREQ=WEEKLY"))
     db.session.commit()
     page = client.get(f"/activities/{activity.id}/edit").get_data(as_text=True)
     assert "1 tidsplan til" in page

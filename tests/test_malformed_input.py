@@ -27,13 +27,13 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter
 
+from directory.accounts.tokens import hash_token
 from directory.activities.models import Activity
 from directory.activities.uploads import upload_folder
 from directory.approvals.display import upcoming_weeks
 from directory.approvals.models import DistributionRequest
 from directory.extensions import db, limiter
 from directory.organisations.models import Invitation, Membership
-from directory.organisations.operations import _hash_token
 from directory.schools.models import Municipality, School, SchoolStaff
 from directory.timeutil import utcnow
 from tests.conftest import (
@@ -133,7 +133,7 @@ def world(app, municipality, make_municipality):
             organisation=org,
             email="invitert@example.org",
             role="editor",
-            token_hash=_hash_token(INVITATION_TOKEN),
+            token_hash=hash_token(INVITATION_TOKEN),
             expires_at=utcnow() + timedelta(days=7),
         )
         db.session.add_all(
@@ -173,6 +173,7 @@ def world(app, municipality, make_municipality):
 
         pending, approved = request(other_activity, "pending"), request(second, "approved")
         db.session.commit()
+        _category(None)  # for the category routes' path parameter
         (upload_folder() / DRAFT_IMAGE).write_bytes(png_bytes())
         return World(
             municipality=drammen,
@@ -214,7 +215,7 @@ def png_bytes() -> bytes:
 def valid_path_value(w: World, argument: str, path: str = "") -> str:
     """A value for a path parameter of the rule `path` that names something that exists."""
     values = {
-        "slug": w.school.slug if path.startswith("/schools/") else w.org.slug,
+        "slug": w.school.slug if path.startswith(("/schools/", "/admin/schools/")) else w.org.slug,
         "request_id": str(w.pending.id),
         "week": upcoming_weeks()[1],
         "channel": "backpack_post",
@@ -225,7 +226,10 @@ def valid_path_value(w: World, argument: str, path: str = "") -> str:
         "org_id": str(w.org.id),
         "name": DRAFT_IMAGE,
         "token": INVITATION_TOKEN,
+        "staff_id": str(_staff_row_id(w)),
         "filename": "site.css",
+        "user_id": str(w.staff.id),
+        "category_id": str(_category(w)),
     }
     assert argument in values, f"a new path parameter <{argument}>: add a valid value here"
     return values[argument]
@@ -243,8 +247,8 @@ def build_path(rule, values: dict[str, str]) -> str:
 def actor_for(path: str) -> str:
     """Who is signed in to try a path: the admin on admin pages, the school's staff on its
     pages, the owner of A elsewhere."""
-    if path.startswith("/admin"):
-        return "admin"
+    if path.startswith("/admin") or re.match(r"/schools/[^/]+/(staff|invitations)/", path):
+        return "admin"  # a school's staff page is for its admins and the municipality's admin
     return "staff" if path.startswith("/schools/") else "owner"
 
 
@@ -547,6 +551,120 @@ def _policy_school(w: World) -> str:
     return school.slug
 
 
+def _school_form(w: World, **overrides) -> dict[str, str]:
+    """A valid school form for the policy school, carrying its current fingerprint."""
+    from directory.schools.models import School
+    from directory.schools.operations import school_fingerprint
+
+    slug = _policy_school(w)
+    school = db.session.scalar(select(School).where(School.slug == slug))
+    data = {
+        "name": "Skole fra skjemaet",
+        "org_number": "974760673",
+        "grade_min": "1",
+        "grade_max": "2",
+        "area": "Sentrum",
+        "address": "Skoleveien 1",
+        "latitude": "59.7",
+        "longitude": "10.2",
+        "facebook_page_url": "https://www.facebook.com/skolen",
+        "accepts_backpack_post": "y",
+        "classes_1": "2",
+        "pupils_1": "40",
+        "classes_2": "2",
+        "pupils_2": "41",
+        "version": school_fingerprint(school),
+    }
+    data.update(overrides)
+    return data
+
+
+def _settings(w: World) -> dict[str, str]:
+    """A valid settings form for the admin's municipality, carrying its current fingerprint."""
+    from directory.admin.operations import municipality_fingerprint
+
+    municipality = db.session.get(Municipality, w.municipality.id)
+    return {
+        "name": "Drammen kommune",
+        "messaging_label": "Vigilo",
+        "org_number": "921234554",
+        "contact_email": "personvern@example.org",
+        "version": municipality_fingerprint(municipality),
+    }
+
+
+_CATEGORY_FORM = {"name_nb": "Friluft", "name_nn": "Friluft", "name_en": "Outdoor life"}
+
+
+def _category(w: World | None) -> int:
+    """A category for the category routes (made on first use)."""
+    from directory.activities.models import Category
+
+    category = db.session.scalar(select(Category).where(Category.slug == "sjakk"))
+    if category is None:
+        category = Category(slug="sjakk", name_nb="Sjakk", name_nn="Sjakk", name_en="Chess")
+        db.session.add(category)
+        db.session.commit()
+    return category.id
+
+
+RESET_TOKEN = "passordlenke-" + "r" * 32
+
+
+def _password_reset_link(w: World) -> str:
+    """The owner's open password-reset link (RESET_TOKEN), made on first use."""
+    from directory.accounts.models import PasswordReset
+
+    token_hash = hash_token(RESET_TOKEN)
+    if (
+        db.session.scalar(select(PasswordReset.id).where(PasswordReset.token_hash == token_hash))
+        is None
+    ):
+        db.session.add(
+            PasswordReset(
+                user_id=w.owner.id, token_hash=token_hash, expires_at=utcnow() + timedelta(hours=1)
+            )
+        )
+        db.session.commit()
+    return f"/account/password/reset/{RESET_TOKEN}"
+
+
+SCHOOL_INVITATION_TOKEN = "skoleinvitasjon-" + "s" * 32
+
+
+def _staff_row_id(w: World) -> int:
+    """The school staff row of the world's teacher (`staff`)."""
+    return db.session.scalar(select(SchoolStaff.id).where(SchoolStaff.user_id == w.staff.id))
+
+
+def _school_invitation_id(w: World) -> int:
+    """The school's open invitation (SCHOOL_INVITATION_TOKEN), made on first use."""
+    from directory.schools.models import SchoolInvitation
+
+    token_hash = hash_token(SCHOOL_INVITATION_TOKEN)
+    found = db.session.scalar(
+        select(SchoolInvitation.id).where(SchoolInvitation.token_hash == token_hash)
+    )
+    if found is not None:
+        return found
+    invitation = SchoolInvitation(
+        school_id=w.school.id,
+        email="ny.laerer@example.org",
+        role="staff",
+        token_hash=token_hash,
+        expires_at=utcnow() + timedelta(days=7),
+    )
+    db.session.add(invitation)
+    db.session.commit()
+    return invitation.id
+
+
+def _school_invitation_link(w: World) -> str:
+    """The link of the school's open invitation."""
+    _school_invitation_id(w)
+    return f"/schools/invitations/{SCHOOL_INVITATION_TOKEN}"
+
+
 _POLICY_FORM = {
     "order": "backpack",
     "facebook_enabled": "on",
@@ -577,6 +695,59 @@ POST_ROUTES: dict[str, PostRoute] = {
         also_signed_in=True,
     ),
     "accounts.logout": PostRoute("owner", lambda w: "/logout", lambda w: {}),
+    # two-step login: the second step (without the password step's marker), one's own settings
+    "accounts.login_two_step": PostRoute(
+        "anonymous", lambda w: "/login/two-step", lambda w: {"code": "123456"}, also_signed_in=True
+    ),
+    "accounts.start_two_step": PostRoute(
+        "owner", lambda w: "/account/two-step/enrol/start", lambda w: {}
+    ),
+    "accounts.enrol_two_step": PostRoute(
+        "owner", lambda w: "/account/two-step/enrol", lambda w: {"code": "123456"}
+    ),
+    "accounts.regenerate_recovery_codes": PostRoute(
+        "admin",
+        lambda w: "/account/two-step/recovery-codes",
+        lambda w: {"password": PASSWORD, "code": ""},
+    ),
+    "accounts.disable_two_step": PostRoute(
+        "owner", lambda w: "/account/two-step/disable", lambda w: {"password": PASSWORD, "code": ""}
+    ),
+    # the municipal admin's account administration (the school's staff member)
+    **{
+        f"admin.{action}": PostRoute(
+            "admin", (lambda a: lambda w: f"/admin/accounts/{w.staff.id}/{a}")(path), lambda w: {}
+        )
+        for action, path in (
+            ("deactivate", "deactivate"),
+            ("reactivate", "reactivate"),
+            ("reset_account_two_step", "reset-two-step"),
+        )
+    },
+    "accounts.change_password": PostRoute(
+        "owner",
+        lambda w: "/account/password",
+        lambda w: {
+            "current_password": PASSWORD,
+            "password": "et-nytt-langt-passord",
+            "password_confirm": "et-nytt-langt-passord",
+        },
+    ),
+    "accounts.request_password_reset": PostRoute(
+        "anonymous",
+        lambda w: "/account/password/reset",
+        lambda w: {"email": w.owner.email},
+        also_signed_in=True,
+    ),
+    "accounts.reset_password": PostRoute(
+        "anonymous",
+        lambda w: _password_reset_link(w),
+        lambda w: {
+            "password": "et-nytt-langt-passord",
+            "password_confirm": "et-nytt-langt-passord",
+        },
+        also_signed_in=True,
+    ),
     "accounts.register": PostRoute(
         "anonymous",
         lambda w: "/register",
@@ -708,6 +879,61 @@ POST_ROUTES: dict[str, PostRoute] = {
             "password_repeat": "et-langt-passord",
         },
         also_signed_in=True,
+    ),
+    # school staff: the municipal admin manages the school's staff; the invitee accepts
+    "schools.invite_staff_member": PostRoute(
+        "admin",
+        lambda w: "/schools/fjell-skole/staff/invite",
+        lambda w: {"email": "ny.laerer@example.org", "role": "staff"},
+    ),
+    "schools.change_staff_member_role": PostRoute(
+        "admin",
+        lambda w: f"/schools/fjell-skole/staff/{_staff_row_id(w)}/role",
+        lambda w: {"role": "admin"},
+    ),
+    "schools.remove_staff_member": PostRoute(
+        "admin", lambda w: f"/schools/fjell-skole/staff/{_staff_row_id(w)}/remove", lambda w: {}
+    ),
+    "schools.revoke_staff_invitation": PostRoute(
+        "admin",
+        lambda w: f"/schools/fjell-skole/invitations/{_school_invitation_id(w)}/revoke",
+        lambda w: {},
+    ),
+    "schools.accept_staff_invitation": PostRoute(
+        "anonymous",
+        _school_invitation_link,
+        lambda w: {
+            "name": "Invitert",
+            "password": "et-langt-passord",
+            "password_repeat": "et-langt-passord",
+        },
+        also_signed_in=True,
+    ),
+    # the municipal admin's school register, settings and (shared) categories
+    "schools.new_school": PostRoute(
+        "admin", lambda w: "/admin/schools/new", lambda w: _school_form(w, slug="ny-skole")
+    ),
+    "schools.edit_school": PostRoute(
+        "admin", lambda w: f"/admin/schools/{_policy_school(w)}/edit", lambda w: _school_form(w)
+    ),
+    "schools.deactivate_school": PostRoute(
+        "admin", lambda w: f"/admin/schools/{_policy_school(w)}/deactivate", lambda w: {}
+    ),
+    "schools.reactivate_school": PostRoute(
+        "admin", lambda w: f"/admin/schools/{_policy_school(w)}/reactivate", lambda w: {}
+    ),
+    "admin.edit_settings": PostRoute("admin", lambda w: "/admin/settings", lambda w: _settings(w)),
+    "admin.new_category": PostRoute(
+        "admin", lambda w: "/admin/categories/new", lambda w: dict(_CATEGORY_FORM)
+    ),
+    "admin.edit_category": PostRoute(
+        "admin", lambda w: f"/admin/categories/{_category(w)}/edit", lambda w: dict(_CATEGORY_FORM)
+    ),
+    "admin.hide_category": PostRoute(
+        "admin", lambda w: f"/admin/categories/{_category(w)}/hide", lambda w: {}
+    ),
+    "admin.show_category": PostRoute(
+        "admin", lambda w: f"/admin/categories/{_category(w)}/show", lambda w: {}
     ),
 }
 

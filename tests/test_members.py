@@ -65,7 +65,7 @@ def test_an_owner_invites_and_the_link_is_shown_once_and_only_hashed_in_storage(
     again = client.get(f"/organisations/{org.slug}/members").get_data(as_text=True)
     assert token not in again
     assert "ny@example.org" in again  # still listed as an open invitation
-    assert "Vi sender ingen e-post" in again
+    assert "Vi sender en lenke på e-post til personen" in again
     assert "invitation.create" in actions()
 
 

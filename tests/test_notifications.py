@@ -208,13 +208,16 @@ def test_a_sender_that_cannot_be_loaded_does_not_break_the_act(app, monkeypatch,
     assert "could not send the notifications" in caplog.text
 
 
-def test_the_default_sender_writes_to_the_log(app, monkeypatch, caplog, world):
+def test_without_a_mail_server_the_default_sender_writes_to_the_log(
+    app, monkeypatch, caplog, world
+):
     monkeypatch.setitem(app.config, "NOTIFICATIONS_ENABLED", True)
-    assert app.config["NOTIFICATION_SENDER"] == "directory.notifications:LogSender"
+    assert app.config["NOTIFICATION_SENDER"] == "directory.notifications:MailSender"
+    assert not app.config["MAIL_SERVER"]
     req = ask(world)
-    with caplog.at_level(logging.INFO, logger="directory.notifications"):
+    with caplog.at_level(logging.INFO, logger="directory.mail"):
         db.session.commit()
-    [entry] = [r for r in caplog.records if r.name == "directory.notifications"]
+    [entry] = [r for r in caplog.records if r.name == "directory.mail"]
     text = entry.getMessage()
     assert world["staff"].email in text
     assert "Ny forespørsel: Sjakk for alle (Alfaskolen, " + req.week + ")" in text

@@ -13,7 +13,6 @@ from directory.forms import Form
 from directory.organisations.forms import (
     KIND_LABELS,
     blank_to_none,
-    check_password_is_not_email,
     kind_choices,
     optional_int,
     org_number_format,
@@ -137,7 +136,7 @@ class RegistrationForm(OrganisationRegistrationForm):
         ],
         render_kw={"autocomplete": "email"},
     )
-    password, password_repeat = password_fields()
+    password, password_repeat = password_fields(email_field="email", name_field="name")
 
     def validate_email(self, field):
         """One account per e-mail address."""
@@ -147,9 +146,60 @@ class RegistrationForm(OrganisationRegistrationForm):
                 _l("Det finnes allerede en konto med denne e-postadressen. Logg inn i stedet.")
             )
 
-    def validate_password(self, field):
-        """The password may not be the e-mail address."""
-        check_password_is_not_email(field.data, self.email.data)
+
+class ChangePasswordForm(Form):
+    """The current password, and the new one twice."""
+
+    current_password = PasswordField(
+        _l("Nåværende passord"),
+        validators=[
+            DataRequired(_l("Skriv inn passordet du har nå.")),
+            Length(max=200, message=_l("Passordet kan ha høyst 200 tegn.")),
+        ],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password, password_confirm = password_fields(
+        email=lambda form: form.user.email, name=lambda form: form.user.name
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
 
 
-__all__ = ["KIND_LABELS", "LoginForm", "OrganisationRegistrationForm", "RegistrationForm"]
+class PasswordResetRequestForm(Form):
+    """The e-mail address to send a reset link to."""
+
+    email = EmailField(
+        _l("E-postadressen til kontoen"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Skriv inn e-postadressen din.")),
+            Length(max=254, message=_l("E-postadressen kan ha høyst 254 tegn.")),
+            Email(_l("Skriv en gyldig e-postadresse.")),
+        ],
+        render_kw={"autocomplete": "email"},
+    )
+
+
+class PasswordResetForm(Form):
+    """A new password, twice, for the account of a reset link."""
+
+    password, password_confirm = password_fields(
+        email=lambda form: form.user.email, name=lambda form: form.user.name
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+
+__all__ = [
+    "KIND_LABELS",
+    "ChangePasswordForm",
+    "LoginForm",
+    "OrganisationRegistrationForm",
+    "PasswordResetForm",
+    "PasswordResetRequestForm",
+    "RegistrationForm",
+]

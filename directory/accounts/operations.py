@@ -8,7 +8,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from directory.accounts.models import User, UserSession
 from directory.extensions import db
@@ -122,4 +122,116 @@ def register_account(data: dict, *, actor: User | None = None) -> User:
         municipality_id=data.get("municipality_id"),
         data={"email": user.email},
     )
+    return user
+
+
+# --- passwords: change and reset ---------------------------------------------------------------
+
+PASSWORD_RESET_LIFETIME = timedelta(hours=1)
+
+
+def user_municipality_id(user: User) -> int | None:
+    """The municipality whose audit log shows this account's events (None: none of them)."""
+    if user.admin_municipality_id is not None:
+        return user.admin_municipality_id
+    for role in user.school_roles:
+        return role.school.municipality_id
+    for membership in user.memberships:
+        return membership.organisation.municipality_id
+    return None
+
+
+def end_other_sessions(user: User, keep_token: str | None) -> None:
+    """Delete every login session of the user except the one with `keep_token`."""
+    statement = delete(UserSession).where(UserSession.user_id == user.id)
+    if keep_token:
+        statement = statement.where(UserSession.token != keep_token)
+    db.session.execute(statement)
+
+
+def _set_password(user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+
+
+def change_password(user: User, data: dict, *, actor: User) -> None:
+    """Set a new password (the view checked the current one); every other session ends."""
+    from directory.audit.operations import record
+
+    _set_password(user, data["password"])
+    end_other_sessions(user, user.current_session_token)
+    record("user.change_password", user, actor=actor, municipality_id=user_municipality_id(user))
+    db.session.flush()
+
+
+def create_password_reset(email: str) -> tuple[User | None, str]:
+    """A reset link's token for the active account with this e-mail.
+
+    For an unknown or inactive address the same work is done (a token is made and hashed) but
+    nothing is stored, and the user is None: the caller answers alike either way.
+    """
+    from directory.accounts.models import PasswordReset
+    from directory.accounts.tokens import hash_token, new_token
+
+    token = new_token()
+    token_hash = hash_token(token)
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None or not user.active:
+        return None, token
+    db.session.add(
+        PasswordReset(
+            user_id=user.id,
+            token_hash=token_hash,
+            expires_at=utcnow() + PASSWORD_RESET_LIFETIME,
+        )
+    )
+    db.session.flush()
+    return user, token
+
+
+def find_password_reset(token: str):
+    """The reset with this token and whether it can still be used: (reset, 'ok'), or (reset or
+    None, 'unknown' | 'used' | 'expired' | 'inactive')."""
+    from directory.accounts.models import PasswordReset
+    from directory.accounts.tokens import hash_token, plausible_token
+
+    if not plausible_token(token):
+        return None, "unknown"
+    reset = db.session.scalar(
+        select(PasswordReset).where(PasswordReset.token_hash == hash_token(token))
+    )
+    if reset is None:
+        return None, "unknown"
+    if reset.used_at is not None:
+        return reset, "used"
+    if reset.expires_at <= utcnow():
+        return reset, "expired"
+    if not reset.user.active:
+        return reset, "inactive"
+    return reset, "ok"
+
+
+def reset_password(reset, data: dict) -> User:
+    """Use a reset link: set the password, spend this and every other open link of the account,
+    end every session of the account, and record it."""
+    from directory.accounts.models import PasswordReset
+    from directory.audit.operations import record
+
+    user = reset.user
+    now = utcnow()
+    _set_password(user, data["password"])
+    db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+    )
+    end_all_sessions(user)
+    record(
+        "user.reset_password",
+        user,
+        actor=user,
+        municipality_id=user_municipality_id(user),
+        data={"reset_id": reset.id},
+    )
+    db.session.flush()
     return user

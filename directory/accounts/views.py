@@ -24,6 +24,8 @@ from directory.accounts.operations import (
     register_account,
     start_session,
 )
+from directory.accounts.pending import begin_second_step
+from directory.accounts.two_factor import needs_enrolment, two_step_enabled
 from directory.approvals.inbox import pending_counts
 from directory.extensions import db, limiter
 from directory.organisations.operations import register_organisation
@@ -44,9 +46,12 @@ def _register_limit() -> str:
 
 def sign_in(user: User) -> None:
     """Log the user in on a brand-new session; the caller commits."""
+    from directory.i18n import current_language
+
     session.clear()  # a new session on login: nothing from before carries over
     start_session(user)
     login_user(user)
+    user.locale = current_language()  # e-mail is written in the language of the last login
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -66,9 +71,16 @@ def login():
         user = authenticate(form.email.data, form.password.data)
         if user is None:
             form.password.errors.append(_("Feil e-post eller passord."))
+        elif two_step_enabled(user):
+            # No session yet: only a marker that the password was right, for the second step.
+            begin_second_step(user, next_url)
+            db.session.commit()  # the password check may have rehashed
+            return redirect(url_for("accounts.login_two_step"))
         else:
             sign_in(user)
             db.session.commit()
+            if needs_enrolment(user):
+                return redirect(url_for("accounts.enrol_two_step", next=next_url))
             return redirect(next_url or url_for("accounts.dashboard"))
     status = 401 if form.is_submitted() and form.errors else 200
     return render_template("accounts/login.html", form=form, next_url=next_url), status
@@ -157,3 +169,144 @@ def _register(form, municipality: Municipality, signed_in: bool):
     if not signed_in:
         sign_in(user)
     return organisation
+
+
+# --- passwords: change, reset by e-mail ------------------------------------------------------
+
+
+def _reset_limit_per_address() -> str:
+    return current_app.config["RESET_REQUEST_RATE_LIMIT"]
+
+
+def _reset_limit_per_email() -> str:
+    return current_app.config["RESET_REQUEST_EMAIL_RATE_LIMIT"]
+
+
+def _reset_email_key() -> str:
+    # Keyed by the address asked for (normalised), so one inbox cannot be flooded from many hosts.
+    from directory.accounts.operations import normalise_email
+
+    return "password-reset:" + normalise_email(request.form.get("email", ""))[:254]
+
+
+def _public_url(endpoint: str, **values) -> str:
+    """An absolute link for an e-mail, on the public address when PUBLIC_BASE_URL is set."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(
+    _login_limit,
+    methods=["POST"],
+    # As at login, only failed attempts count: guessing the current password is throttled.
+    deduct_when=lambda response: response.status_code != 302,
+)
+def change_password():
+    """Change the password with the current one; every other session of the account ends."""
+    from directory.accounts.forms import ChangePasswordForm
+    from directory.accounts.operations import change_password as change_password_op
+    from directory.accounts.operations import check_password
+
+    user = current_user._get_current_object()
+    form = ChangePasswordForm(user=user)
+    if form.validate_on_submit():
+        if not check_password(user, form.current_password.data):
+            form.current_password.errors.append(_("Passordet er feil."))
+        else:
+            change_password_op(user, {"password": form.password.data}, actor=user)
+            db.session.commit()
+            flash(
+                _("Passordet er endret. Du er logget ut alle andre steder du var logget inn."),
+                "success",
+            )
+            return redirect(url_for("accounts.dashboard"))
+    status = 422 if form.is_submitted() and form.errors else 200
+    return render_template("accounts/change_password.html", form=form), status
+
+
+@bp.route("/account/password/reset", methods=["GET", "POST"])
+@limiter.limit(_reset_limit_per_address, methods=["POST"])
+@limiter.limit(_reset_limit_per_email, methods=["POST"], key_func=_reset_email_key)
+def request_password_reset():
+    """Ask for a reset link by e-mail; the answer is the same whether the account exists or not.
+
+    Both cases make a token; the mail is rendered and (for an active account) delivered after
+    the response has gone, so neither the page, its status nor its timing tells them apart.
+    """
+    from directory.accounts.forms import PasswordResetRequestForm
+    from directory.accounts.operations import PASSWORD_RESET_LIFETIME, create_password_reset
+
+    form = PasswordResetRequestForm()
+    if form.validate_on_submit():
+        user, token = create_password_reset(form.email.data)
+        db.session.commit()
+        url = _public_url("accounts.reset_password", token=token)
+        _send_after_response(
+            to=user.email if user else form.email.data,
+            locale=user.locale if user else None,
+            deliver=user is not None,
+            name=user.name if user else "",
+            url=url,
+            minutes=int(PASSWORD_RESET_LIFETIME.total_seconds() // 60),
+        )
+        return render_template("accounts/password_reset_request.html", form=form, sent=True)
+    status = 422 if form.is_submitted() and form.errors else 200
+    return render_template("accounts/password_reset_request.html", form=form, sent=False), status
+
+
+def _send_after_response(*, to: str, locale: str | None, deliver: bool, **context) -> None:
+    """Render the reset mail once the response is sent, and deliver it only when `deliver`."""
+    from flask import after_this_request
+
+    from directory.mail import MailError, render_email
+    from directory.mail import deliver as deliver_email
+
+    app = current_app._get_current_object()
+
+    def send() -> None:
+        with app.app_context():
+            email = render_email(to, "password_reset", locale=locale, **context)
+            if not deliver:
+                return
+            try:
+                deliver_email(email)
+            except MailError:
+                app.logger.exception("could not send the password-reset e-mail")
+
+    @after_this_request
+    def later(response):
+        response.call_on_close(send)
+        return response
+
+
+@bp.route("/account/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Set a new password from a reset link: single use, one hour; all sessions end."""
+    from directory.accounts.forms import PasswordResetForm
+    from directory.accounts.operations import find_password_reset
+    from directory.accounts.operations import reset_password as reset_password_op
+
+    reset, state = find_password_reset(token)
+    if state != "ok":
+        return render_template("accounts/password_reset_invalid.html", state=state), (
+            404 if state == "unknown" else 410
+        )
+    form = PasswordResetForm(user=reset.user)
+    if form.validate_on_submit():
+        reset_password_op(reset, {"password": form.password.data})
+        db.session.commit()
+        if current_user.is_authenticated:
+            logout_user()
+            session.clear()
+        flash(_("Passordet er endret. Logg inn med det nye passordet."), "success")
+        return redirect(url_for("accounts.login"))
+    status = 422 if form.is_submitted() and form.errors else 200
+    return render_template("accounts/password_reset.html", form=form, token=token), status
+
+
+# The two-step login's pages register on this blueprint.
+from directory.accounts import two_factor_views  # noqa: E402, F401

@@ -87,8 +87,13 @@ def _load_organisation(slug: str) -> Organisation:
     return organisation
 
 
-def _categories() -> list[Category]:
-    return list(db.session.scalars(select(Category).order_by(Category.name_nb)))
+def _categories(*, keep_id: int | None = None) -> list[Category]:
+    """The categories on offer: hidden ones left out, except `keep_id` (the one an activity
+    already has, which it keeps)."""
+    offered = Category.hidden.is_(False)
+    if keep_id is not None:
+        offered = offered | (Category.id == keep_id)
+    return list(db.session.scalars(select(Category).where(offered).order_by(Category.name_nb)))
 
 
 def _activity_form(activity: Activity | None) -> ActivityForm:
@@ -101,7 +106,7 @@ def _activity_form(activity: Activity | None) -> ActivityForm:
         data = activity_form_data(activity) if activity is not None else None
     return ActivityForm(
         data=data,
-        categories=_categories(),
+        categories=_categories(keep_id=activity.category_id if activity is not None else None),
         locale=_locale(),
         stored_image=bool(activity and activity.image_filename),
         initial_schedule=initial_schedule,
@@ -320,15 +325,22 @@ def home():
             facets = result.facets
 
     locale = _locale()
-    categories = sorted(_categories(), key=lambda c: c.name_in(locale).casefold())
+    # Hidden categories are no filter choice; an old link's chip still shows the name.
+    every_category = list(db.session.scalars(select(Category)))
+    categories = sorted(
+        (c for c in every_category if not c.hidden), key=lambda c: c.name_in(locale).casefold()
+    )
     municipalities = list(db.session.scalars(select(Municipality).order_by(Municipality.name)))
     schools = list(
         db.session.scalars(
-            select(School).options(selectinload(School.municipality)).order_by(School.name)
+            select(School)
+            .where(School.active.is_(True))  # a deactivated school is no filter choice
+            .options(selectinload(School.municipality))
+            .order_by(School.name)
         )
     )
     names: dict[str, dict] = {
-        "category": {c.slug: c.name_in(locale) for c in categories},
+        "category": {c.slug: c.name_in(locale) for c in every_category},
         "school": {s.slug: s.name for s in schools},
         "municipality": {m.slug: m.name for m in municipalities},
         "organisation": {},

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from directory.accounts.models import User
-from directory.activities.models import Activity
+from directory.activities.models import Activity, Category
 from directory.approvals.models import DistributionRequest
 from directory.audit.models import AuditEvent
 from directory.extensions import db
@@ -49,10 +49,35 @@ ACTION_LABELS = {
     "invitation.revoke": _l("Invitasjon trukket tilbake"),
     "membership.remove": _l("Medlem fjernet"),
     "membership.change_role": _l("Medlemsrolle endret"),
+    "school_invitation.create": _l("Invitasjon til skolens ansatte sendt"),
+    "school_invitation.accept": _l("Invitasjon til skolens ansatte godtatt"),
+    "school_invitation.revoke": _l("Invitasjon til skolens ansatte trukket tilbake"),
+    "school_staff.change_role": _l("Rolle ved skolen endret"),
+    "school_staff.remove": _l("Ansatt fjernet fra skolen"),
     "user.register": _l("Konto registrert"),
     "user.make_admin": _l("Gjort til kommuneadmin"),
+    "user.enable_two_step": _l("Totrinnsinnlogging slått på"),
+    "user.disable_two_step": _l("Totrinnsinnlogging slått av"),
+    "user.regenerate_recovery_codes": _l("Nye gjenopprettingskoder laget"),
+    "user.use_recovery_code": _l("Innlogget med gjenopprettingskode"),
+    "user.reset_two_step": _l("Totrinnsinnlogging tilbakestilt av kommuneadmin"),
+    "user.deactivate": _l("Konto deaktivert"),
+    "user.reactivate": _l("Konto aktivert igjen"),
+    "user.change_password": _l("Passord endret"),
+    "user.reset_password": _l("Passord tilbakestilt via e-post"),
     "import.activities": _l("Aktiviteter importert"),
+    "import.schools": _l("Skoler importert"),
+    "municipality.create": _l("Kommune opprettet"),
     "demo.seed": _l("Demodata lastet inn"),
+    "school.create": _l("Skole lagt til"),
+    "school.update": _l("Skole endret"),
+    "school.deactivate": _l("Skole deaktivert"),
+    "school.reactivate": _l("Skole aktivert igjen"),
+    "category.create": _l("Kategori lagt til"),
+    "category.rename": _l("Kategori fikk nytt navn"),
+    "category.hide": _l("Kategori skjult"),
+    "category.show": _l("Kategori vist igjen"),
+    "municipality.update": _l("Kommunens innstillinger endret"),
 }
 
 
@@ -66,8 +91,11 @@ def object_label(object_type: str, name: str) -> str:
         "ChannelPolicy": _("Kanalretningslinjer: %(name)s", name=name),
         "Membership": _("Medlemskap i %(name)s", name=name),
         "Invitation": _("Invitasjon til %(name)s", name=name),
+        "SchoolInvitation": _("Invitasjon til %(name)s", name=name),
+        "SchoolStaff": _("Ansatt ved %(name)s", name=name),
         "User": _("Konto: %(name)s", name=name),
         "Municipality": _("Kommune: %(name)s", name=name),
+        "Category": _("Kategori: %(name)s", name=name),
     }
     return labels.get(object_type, name)
 
@@ -146,13 +174,23 @@ LOOKUPS: dict[str, Callable[[set[int]], dict[int, str]]] = {
     "Municipality": lambda ids: _names(
         select(Municipality.id, Municipality.name).where(Municipality.id.in_(ids))
     ),
+    "Category": lambda ids: _names(
+        select(Category.id, Category.name_nb).where(Category.id.in_(ids))
+    ),
 }
 # Memberships and invitations may be gone (a removed member); their events name the organisation.
 VIA_ORGANISATION = ("Membership", "Invitation")
+# So may school staff rows and school invitations; their events name the school.
+VIA_SCHOOL = ("SchoolStaff", "SchoolInvitation")
 
 
 def _organisation_of(event: AuditEvent) -> int | None:
     value = (event.data or {}).get("organisation_id")
+    return value if isinstance(value, int) else None
+
+
+def _school_of(event: AuditEvent) -> int | None:
+    value = (event.data or {}).get("school_id")
     return value if isinstance(value, int) else None
 
 
@@ -178,6 +216,10 @@ def describe_events(events: Iterable[tuple[AuditEvent, str | None]]) -> list[Aud
             organisation_id = _organisation_of(event)
             if organisation_id is not None:
                 wanted["Organisation"].add(organisation_id)
+        elif event.object_type in VIA_SCHOOL:
+            school_id = _school_of(event)
+            if school_id is not None:
+                wanted["School"].add(school_id)
         elif event.object_type in LOOKUPS and event.object_id is not None:
             wanted[event.object_type].add(event.object_id)
     names = {kind: LOOKUPS[kind](ids) for kind, ids in wanted.items() if ids}
@@ -186,6 +228,8 @@ def describe_events(events: Iterable[tuple[AuditEvent, str | None]]) -> list[Aud
     for event, actor_name in events:
         if event.object_type in VIA_ORGANISATION:
             name = names.get("Organisation", {}).get(_organisation_of(event))
+        elif event.object_type in VIA_SCHOOL:
+            name = names.get("School", {}).get(_school_of(event))
         else:
             name = names.get(event.object_type, {}).get(event.object_id)
         if name is None:

@@ -2,14 +2,19 @@
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import WeekInput
 
 from directory.admin.statistics import WeekRange
 from directory.approvals.display import parse_week, week_error
 from directory.forms import Form
-from directory.organisations.forms import strip
+from directory.organisations.forms import (
+    blank_to_none,
+    org_number_format,
+    organisation_email_field,
+    strip,
+)
 
 REJECTION_REASON_MAX = 500
 
@@ -63,3 +68,70 @@ class StatisticsFilterForm(Form):
     def week_range(self) -> WeekRange:
         """The validated range; an empty field is an open end."""
         return WeekRange(self.start.data or None, self.end.data or None)
+
+
+class MunicipalitySettingsForm(Form):
+    """The municipality's name, its messaging app's label, its number and its contact address
+    (which the privacy and accessibility statements name)."""
+
+    name = StringField(
+        _l("Kommunens navn"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Skriv inn navnet på kommunen.")),
+            Length(max=120, message=_l("Navnet kan ha høyst 120 tegn.")),
+        ],
+    )
+    messaging_label = StringField(
+        _l("Navnet på skolenes meldingsapp"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Skriv hva meldingsappen heter, for eksempel Vigilo.")),
+            Length(max=60, message=_l("Navnet kan ha høyst 60 tegn.")),
+        ],
+    )
+    org_number = StringField(
+        _l("Organisasjonsnummer"),
+        filters=[strip, blank_to_none],
+        validators=[
+            Length(max=30, message=_l("Organisasjonsnummeret har ni siffer.")),
+            org_number_format,
+        ],
+        render_kw={"inputmode": "numeric"},
+    )
+    contact_email = organisation_email_field(_l("E-post for personvern og tilgjengelighet"))
+    # A digest of the stored settings when the admin opened the form; a mismatch is a 409.
+    version = HiddenField()
+
+
+CATEGORY_NAME_MAX = 80
+
+
+def _category_name(label) -> StringField:
+    return StringField(
+        label,
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Skriv inn navnet på alle tre språk.")),
+            Length(max=CATEGORY_NAME_MAX, message=_l("Navnet kan ha høyst 80 tegn.")),
+        ],
+    )
+
+
+class CategoryForm(Form):
+    """A category's name in bokmål, nynorsk and English; the slug is made from bokmål once."""
+
+    name_nb = _category_name(_l("Navn på bokmål"))
+    name_nn = _category_name(_l("Navn på nynorsk"))
+    name_en = _category_name(_l("Navn på engelsk"))
+
+    def __init__(self, *args, category=None, **kwargs):
+        self.category = category
+        super().__init__(*args, **kwargs)
+
+    def validate_name_nb(self, field) -> None:
+        from directory.admin.operations import category_name_taken
+
+        exclude = self.category.id if self.category is not None else None
+        if field.data and category_name_taken(field.data, exclude_id=exclude):
+            raise ValidationError(_("Det finnes allerede en kategori med dette navnet."))

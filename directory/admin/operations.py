@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from directory.accounts.models import User
+from directory.activities.models import Category
 from directory.audit.models import AuditEvent
 from directory.audit.operations import record
 from directory.extensions import db
 from directory.organisations.models import Membership, Organisation
+from directory.policy.orgnumber import normalise_org_number
+from directory.schools.models import Municipality
+from directory.text import slugify
 from directory.timeutil import utcnow
 
 AUDIT_LOG_LIMIT = 200
@@ -83,3 +89,133 @@ def recent_audit_events(municipality_id: int) -> list[tuple[AuditEvent, str | No
         .limit(AUDIT_LOG_LIMIT)
     )
     return [(event, name) for event, name in rows]
+
+
+# --- the municipality's settings -------------------------------------------------------------
+
+MUNICIPALITY_FIELDS = ("name", "messaging_label", "org_number", "contact_email")
+
+
+def municipality_state(municipality: Municipality) -> dict[str, Any]:
+    """The settings the admin edits, as JSON-ready data."""
+    return {name: getattr(municipality, name) for name in MUNICIPALITY_FIELDS}
+
+
+def municipality_fingerprint(municipality: Municipality) -> str:
+    """A short digest of the stored settings; a form that carries another one is stale."""
+    payload = json.dumps(municipality_state(municipality), sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+def update_municipality(municipality: Municipality, data: dict[str, Any], *, actor: User) -> bool:
+    """Apply the edited settings; returns whether anything changed (then audited)."""
+    data = dict(data)
+    data["org_number"] = normalise_org_number(data.get("org_number")) or None
+    before, after = {}, {}
+    for name in MUNICIPALITY_FIELDS:
+        old, new = getattr(municipality, name), data.get(name)
+        if old != new:
+            before[name], after[name] = old, new
+            setattr(municipality, name, new)
+    if after:
+        db.session.flush()
+        record(
+            "municipality.update",
+            municipality,
+            actor=actor,
+            municipality_id=municipality.id,
+            data={"before": before, "after": after},
+        )
+    return bool(after)
+
+
+# --- categories (shared by every municipality in the database) --------------------------------
+
+CATEGORY_SLUG_MAX = 60
+
+
+def category_name_taken(name_nb: str, *, exclude_id: int | None = None) -> bool:
+    """Whether another category already has this bokmål name (ignoring case)."""
+    query = select(Category.id).where(func.lower(Category.name_nb) == name_nb.strip().lower())
+    if exclude_id is not None:
+        query = query.where(Category.id != exclude_id)
+    return db.session.scalar(query) is not None
+
+
+def _category_slug(name: str) -> str:
+    base = slugify(name, CATEGORY_SLUG_MAX)
+    slug, n = base, 2
+    while db.session.scalar(select(Category.id).where(Category.slug == slug)) is not None:
+        suffix = f"-{n}"
+        slug = base[: CATEGORY_SLUG_MAX - len(suffix)].rstrip("-") + suffix
+        n += 1
+    return slug
+
+
+def _category_names(category: Category) -> dict[str, str]:
+    return {"nb": category.name_nb, "nn": category.name_nn, "en": category.name_en}
+
+
+def all_categories() -> list[Category]:
+    """Every category, the hidden ones too, by bokmål name."""
+    return list(db.session.scalars(select(Category).order_by(Category.name_nb, Category.id)))
+
+
+def create_category(data: dict[str, Any], *, actor: User) -> Category:
+    """Add a visible category named in the three languages; its slug comes from bokmål."""
+    category = Category(
+        slug=_category_slug(data["name_nb"]),
+        name_nb=data["name_nb"],
+        name_nn=data["name_nn"],
+        name_en=data["name_en"],
+        hidden=False,
+    )
+    db.session.add(category)
+    db.session.flush()
+    record(
+        "category.create",
+        category,
+        actor=actor,
+        municipality_id=actor.admin_municipality_id,
+        data={"slug": category.slug, "after": _category_names(category)},
+    )
+    return category
+
+
+def rename_category(category: Category, data: dict[str, Any], *, actor: User) -> bool:
+    """Rename the category in the three languages (its slug stays: links keep working)."""
+    before = _category_names(category)
+    category.name_nb, category.name_nn, category.name_en = (
+        data["name_nb"],
+        data["name_nn"],
+        data["name_en"],
+    )
+    after = _category_names(category)
+    if before == after:
+        return False
+    db.session.flush()
+    record(
+        "category.rename",
+        category,
+        actor=actor,
+        municipality_id=actor.admin_municipality_id,
+        data={"slug": category.slug, "before": before, "after": after},
+    )
+    return True
+
+
+def set_category_hidden(category: Category, hidden: bool, *, actor: User) -> bool:
+    """Hide the category from new choices, filters and the API, or show it again; activities
+    that have it keep it. Returns False (nothing recorded) when it already was so."""
+    if category.hidden == hidden:
+        return False
+    category.hidden = hidden
+    db.session.flush()
+    record(
+        "category.hide" if hidden else "category.show",
+        category,
+        actor=actor,
+        municipality_id=actor.admin_municipality_id,
+        data={"slug": category.slug, "before": {"hidden": not hidden}, "after": {"hidden": hidden}},
+    )
+    return True

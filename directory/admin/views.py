@@ -6,12 +6,25 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from directory.activities.models import Category
 from directory.admin.audit_log import describe_events
-from directory.admin.forms import RejectForm, StatisticsFilterForm
+from directory.admin.forms import (
+    CategoryForm,
+    MunicipalitySettingsForm,
+    RejectForm,
+    StatisticsFilterForm,
+)
 from directory.admin.operations import (
+    MUNICIPALITY_FIELDS,
+    all_categories,
+    create_category,
+    municipality_fingerprint,
     municipality_organisations,
     recent_audit_events,
     reject_organisation,
+    rename_category,
+    set_category_hidden,
+    update_municipality,
     verify_organisation,
 )
 from directory.admin.statistics import (
@@ -25,6 +38,8 @@ from directory.organisations.forms import ConfirmForm
 from directory.organisations.models import VERIFICATION_STATES, Organisation
 from directory.permissions import (
     can_administer_municipality,
+    can_edit_municipality_settings,
+    can_manage_categories,
     can_verify_organisation,
     can_view_statistics,
 )
@@ -124,3 +139,135 @@ def statistics():
         rate_text=rate_text,
         duration_text=duration_text,
     ), (200 if valid else 400)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def edit_settings():
+    """The municipality's name, messaging label, number and contact e-mail (for the
+    statements); a save over someone else's newer one is refused with 409."""
+    municipality = current_user.admin_municipality
+    if not can_edit_municipality_settings(current_user, municipality.id):
+        abort(403)
+    submitted = request.method == "POST"
+    form = MunicipalitySettingsForm(obj=None if submitted else municipality)
+    current = municipality_fingerprint(municipality)
+    page = {"form": form, "municipality": municipality, "conflict": None}
+    if not submitted:
+        form.version.data = current
+    elif form.version.data != current:
+        page["conflict"] = _(
+            "Noen andre har endret innstillingene mens du redigerte, så endringene dine er ikke "
+            "lagret. Last inn siden på nytt for å se den nyeste versjonen."
+        )
+        return render_template("admin/settings.html", **page), 409
+    if form.validate_on_submit():
+        data = {name: getattr(form, name).data for name in MUNICIPALITY_FIELDS}
+        if update_municipality(municipality, data, actor=current_user):
+            db.session.commit()
+            flash(_("Innstillingene er lagret."), "success")
+        else:
+            flash(_("Ingenting er endret."), "info")
+        return redirect(url_for("admin.edit_settings"))
+    return render_template("admin/settings.html", **page), 422 if submitted else 200
+
+
+def _categories_page(form: CategoryForm, status: int = 200):
+    return render_template(
+        "admin/categories.html",
+        categories=all_categories(),
+        form=form,
+        confirm_form=ConfirmForm(formdata=None),
+        municipality=current_user.admin_municipality,
+    ), status
+
+
+def _load_category(category_id: int) -> Category:
+    """The category, or 404; categories are shared, so every municipal admin manages them."""
+    category = db.session.get(Category, category_id)
+    if category is None:
+        abort(404)
+    if not can_manage_categories(current_user):
+        abort(403)
+    return category
+
+
+@bp.route("/categories")
+def list_categories():
+    """Every category (shared by the municipalities), hidden ones marked, and a form for a new one."""
+    if not can_manage_categories(current_user):
+        abort(403)
+    return _categories_page(CategoryForm(formdata=None))
+
+
+@bp.route("/categories/new", methods=["POST"])
+def new_category():
+    """Add a category named in bokmål, nynorsk and English."""
+    if not can_manage_categories(current_user):
+        abort(403)
+    form = CategoryForm()
+    if form.validate_on_submit():
+        category = create_category(
+            {"name_nb": form.name_nb.data, "name_nn": form.name_nn.data,
+             "name_en": form.name_en.data},
+            actor=current_user,
+        )  # fmt: skip
+        db.session.commit()
+        flash(_("Kategorien %(name)s er lagt til.", name=category.name_nb), "success")
+        return redirect(url_for("admin.list_categories"))
+    return _categories_page(form, 422)
+
+
+@bp.route("/categories/<int:category_id>/edit", methods=["GET", "POST"])
+def edit_category(category_id: int):
+    """Rename a category in the three languages; its slug (in links) stays."""
+    category = _load_category(category_id)
+    submitted = request.method == "POST"
+    form = CategoryForm(obj=None if submitted else category, category=category)
+    if form.validate_on_submit():
+        data = {"name_nb": form.name_nb.data, "name_nn": form.name_nn.data,
+                "name_en": form.name_en.data}  # fmt: skip
+        if rename_category(category, data, actor=current_user):
+            db.session.commit()
+            flash(_("Kategorien er endret."), "success")
+        else:
+            flash(_("Ingenting er endret."), "info")
+        return redirect(url_for("admin.list_categories"))
+    return render_template(
+        "admin/category_edit.html", form=form, category=category
+    ), 422 if submitted else 200
+
+
+def _set_category_hidden(category_id: int, hidden: bool):
+    category = _load_category(category_id)
+    if not ConfirmForm().validate_on_submit():
+        abort_with(400, _("Skjemaet var ugyldig. Last inn siden på nytt og prøv igjen."))
+    changed = set_category_hidden(category, hidden, actor=current_user)
+    db.session.commit()
+    if changed and hidden:
+        flash(
+            _(
+                "%(name)s er skjult. Aktiviteter som har kategorien, beholder den, men den "
+                "kan ikke velges på nytt og vises ikke i filtrene.",
+                name=category.name_nb,
+            ),
+            "success",
+        )
+    elif changed:
+        flash(_("%(name)s vises igjen.", name=category.name_nb), "success")
+    return redirect(url_for("admin.list_categories"))
+
+
+@bp.route("/categories/<int:category_id>/hide", methods=["POST"])
+def hide_category(category_id: int):
+    """Hide a category from new choices, the filters and the API."""
+    return _set_category_hidden(category_id, True)
+
+
+@bp.route("/categories/<int:category_id>/show", methods=["POST"])
+def show_category(category_id: int):
+    """Offer a hidden category again."""
+    return _set_category_hidden(category_id, False)
+
+
+# The account administration pages register on this blueprint.
+from directory.admin import account_views  # noqa: E402, F401

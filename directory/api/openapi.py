@@ -241,6 +241,25 @@ SCHOOL = _object(
     "A school and the channels it has; nothing about its pupils beyond the grades.",
 )
 
+CATEGORY = _object(
+    {
+        "slug": {
+            "type": "string",
+            "pattern": CATEGORY_SLUG,
+            "description": "The `category` filter value.",
+        },
+        "name": {"type": "string", "description": "The name in the language asked for (`lang`)."},
+        "names": _object(
+            {
+                "nb": {**_TEXT, "description": "Bokmål."},
+                "nn": {**_TEXT, "description": "Nynorsk."},
+                "en": {**_TEXT, "description": "English."},
+            }
+        ),
+    },
+    "A category of activities, named in each interface language.",
+)
+
 ERROR = {
     "type": "object",
     "properties": {
@@ -463,6 +482,28 @@ _DOCUMENT: dict[str, Any] = {
                 },
             }
         },
+        "/api/v1/categories": {
+            "get": {
+                "operationId": "listCategories",
+                "summary": "Categories, by name in the language asked for",
+                "description": "The categories organisers choose from and the search filters "
+                "offer; hidden ones are left out (their activities keep them).",
+                "tags": ["categories"],
+                "parameters": [
+                    _query(
+                        "lang",
+                        {"type": "string", "enum": ["nb", "nn", "en"]},
+                        "Language of `name` and of error messages (default bokmål).",
+                    )
+                ],
+                "responses": {
+                    "200": _json(
+                        _object({"items": {"type": "array", "items": _ref("Category")}}),
+                        "All of them.",
+                    ),
+                },
+            }
+        },
         "/api/v1/schools": {
             "get": {
                 "operationId": "listSchools",
@@ -555,6 +596,7 @@ _DOCUMENT: dict[str, Any] = {
             "ActivityList": ACTIVITY_LIST,
             "Organisation": ORGANISATION,
             "School": SCHOOL,
+            "Category": CATEGORY,
             "Routing": ROUTING,
             "Error": ERROR,
             "Health": HEALTH,
@@ -564,6 +606,7 @@ _DOCUMENT: dict[str, Any] = {
         {"name": "activities"},
         {"name": "organisations"},
         {"name": "schools"},
+        {"name": "categories"},
         {"name": "routing"},
         {"name": "meta"},
     ],

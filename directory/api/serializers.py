@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from wtforms import Form, StringField
 from wtforms.validators import Optional
 
-from directory.activities.models import Activity, Schedule
+from directory.activities.models import Activity, Category, Schedule
 from directory.activities.schedule import next_occurrences, parse_local_list
 from directory.organisations.models import Organisation
 from directory.rendering import render_markdown
@@ -141,6 +141,15 @@ def organisation_item(organisation: Organisation) -> dict[str, Any]:
         **organisation_ref(organisation),
         "url": url_for("organisations.show_organisation", slug=organisation.slug, _external=True),
         "municipality": organisation.municipality.slug,
+    }
+
+
+def category_item(category: Category, language: str) -> dict[str, Any]:
+    """A category with its name in the request's language and in each interface language."""
+    return {
+        "slug": category.slug,
+        "name": category.name_in(language),
+        "names": {"nb": category.name_nb, "nn": category.name_nn, "en": category.name_en},
     }
 
 

@@ -11,10 +11,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
-from directory.activities.models import Activity
+from directory.activities.models import Activity, Category
 from directory.api import openapi, serializers
 from directory.approvals.display import parse_week, week_error
 from directory.extensions import db
+from directory.i18n import current_language
 from directory.organisations.models import Organisation
 from directory.schools.models import Municipality, School
 from directory.schools.routing import decide_for, decision_json
@@ -120,13 +121,27 @@ def list_organisations():
     return jsonify(items=[serializers.organisation_item(o) for o in organisations])
 
 
+@bp.route("/categories")
+def list_categories():
+    """The categories offered to organisers and in the filters (hidden ones left out), by name
+    in the request's language."""
+    language = current_language()
+    categories = db.session.scalars(select(Category).where(Category.hidden.is_(False))).all()
+    items = [serializers.category_item(c, language) for c in categories]
+    items.sort(key=lambda item: (item["name"].casefold(), item["slug"]))
+    return jsonify(items=items)
+
+
 @bp.route("/schools")
 def list_schools():
     """Schools with the grades they serve and the channels they have, by name."""
     params = _params()
     municipality = _municipality(params["municipality"])
     stmt = (
-        select(School).options(selectinload(School.municipality)).order_by(School.name, School.id)
+        select(School)
+        .where(School.active.is_(True))  # a deactivated school has left the API
+        .options(selectinload(School.municipality))
+        .order_by(School.name, School.id)
     )
     if municipality is not None:
         stmt = stmt.where(School.municipality_id == municipality.id)
@@ -165,6 +180,12 @@ def routing():
     if school is None:
         return _parameter_error(
             404, _("Skolen «%(slug)s» finnes ikke.", slug=school_slug), "school"
+        )
+    if not school.active:
+        return _parameter_error(
+            404,
+            _("Skolen «%(slug)s» er deaktivert og formidler ingen tilbud.", slug=school_slug),
+            "school",
         )
     if school.municipality_id != activity.organisation.municipality_id:
         return _parameter_error(

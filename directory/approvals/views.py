@@ -148,7 +148,9 @@ def reach_schools(activity_id: int):
         picked_schools = set()
         picked_grades = {f"{r['school'].slug}:{g}" for r in rows for g in r["grades"]}
     total = db.session.scalar(
-        select(func.count(School.id)).where(School.municipality_id == municipality.id)
+        select(func.count(School.id)).where(
+            School.municipality_id == municipality.id, School.active.is_(True)
+        )
     )
     sent = db.session.scalar(
         select(func.count(DistributionRequest.id)).where(

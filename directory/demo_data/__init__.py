@@ -1,4 +1,6 @@
-"""The fixed material the demo is built from: categories, schools, organisations, activity kinds.
+"""The fixed material the demo is built from: schools, organisations, activity kinds.
+
+The categories are the standard ones (directory.activities.categories), as on a new database.
 
 Names of schools are real Drammen and Lier schools; every address, number, person and account is
 made up. The demo generator (directory.demo) varies these with a seeded random generator.
@@ -7,20 +9,6 @@ made up. The demo generator (directory.demo) varies these with a seeded random g
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-CATEGORIES = (
-    # slug, bokmål, nynorsk, English
-    ("idrett", "Idrett", "Idrett", "Sports"),
-    ("musikk", "Musikk", "Musikk", "Music"),
-    ("kunst-og-kultur", "Kunst og kultur", "Kunst og kultur", "Arts and culture"),
-    ("dans", "Dans", "Dans", "Dance"),
-    ("friluftsliv", "Friluftsliv", "Friluftsliv", "Outdoor life"),
-    ("teknologi-og-spill", "Teknologi og spill", "Teknologi og spel", "Technology and games"),
-    ("sprak-og-lekser", "Språk og lekser", "Språk og lekser", "Languages and homework"),
-    ("natur-og-dyr", "Natur og dyr", "Natur og dyr", "Nature and animals"),
-    ("drama-og-teater", "Drama og teater", "Drama og teater", "Drama and theatre"),
-    ("mat-og-helse", "Mat og helse", "Mat og helse", "Food and health"),
-)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from wtforms.validators import (
 )
 
 from directory.accounts.operations import normalise_email
+from directory.accounts.passwords import NewPassword
 from directory.forms import Form
 from directory.policy.orgnumber import is_valid_org_number, normalise_org_number
 
@@ -34,7 +35,6 @@ VERIFICATION_LABELS = {
     "rejected": _l("Avvist"),
 }
 
-PASSWORD_MIN, PASSWORD_MAX = 10, 200
 DESCRIPTION_MAX = 10_000
 _PHONE = re.compile(r"^[0-9+()\- ]{5,30}$")
 
@@ -96,17 +96,18 @@ def org_number_format(form, field):
         )
 
 
-def password_fields():
-    """The password and repeat fields used wherever an account is created."""
+def password_fields(*, email_field=None, name_field=None, email=None, name=None):
+    """The new-password and repeat fields used wherever an account gets a password.
+
+    The password rule (directory.accounts.passwords) refuses the account's own e-mail and name:
+    `email_field`/`name_field` name the form's fields holding them; `email`/`name` give them as a
+    value or as a callable taking the form (an invited address, say).
+    """
     password = PasswordField(
         _l("Passord"),
         validators=[
             DataRequired(_l("Velg et passord.")),
-            Length(
-                min=PASSWORD_MIN,
-                max=PASSWORD_MAX,
-                message=_l("Passordet må ha mellom 10 og 200 tegn."),
-            ),
+            NewPassword(email_field=email_field, name_field=name_field, email=email, name=name),
         ],
         render_kw={"autocomplete": "new-password"},
     )
@@ -119,12 +120,6 @@ def password_fields():
         render_kw={"autocomplete": "new-password"},
     )
     return password, repeat
-
-
-def check_password_is_not_email(password: str | None, email: str | None) -> None:
-    """Refuse a password that is just the e-mail address."""
-    if password and email and normalise_email(password) == normalise_email(email):
-        raise ValidationError(_l("Passordet kan ikke være det samme som e-postadressen."))
 
 
 def kind_choices() -> list[SelectChoice]:
@@ -304,12 +299,10 @@ class InvitationAccountForm(Form):
         ],
         render_kw={"autocomplete": "name"},
     )
-    password, password_repeat = password_fields()
+    password, password_repeat = password_fields(
+        name_field="name", email=lambda form: form.invited_email
+    )
 
     def __init__(self, *args, email: str = "", **kwargs):
         self.invited_email = email
         super().__init__(*args, **kwargs)
-
-    def validate_password(self, field):
-        """The password may not be the e-mail address."""
-        check_password_is_not_email(field.data, self.invited_email)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +9,7 @@ from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import selectinload
 
 from directory.accounts.models import User
+from directory.accounts.tokens import hash_token, new_token, plausible_token
 from directory.activities.models import Activity
 from directory.audit.operations import record
 from directory.extensions import db
@@ -154,10 +153,6 @@ def listed_organisations(municipality: Municipality | None = None) -> list[Organ
     return list(db.session.scalars(query.order_by(Organisation.name, Organisation.id)))
 
 
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def invite_member(
     organisation: Organisation, data: dict[str, Any], *, actor: User
 ) -> tuple[Invitation, str]:
@@ -175,12 +170,12 @@ def invite_member(
             Invitation.accepted_at.is_(None),
         )
     )
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     invitation = Invitation(
         organisation_id=organisation.id,
         email=email,
         role=data["role"],
-        token_hash=_hash_token(token),
+        token_hash=hash_token(token),
         invited_by_id=actor.id,
         expires_at=utcnow() + INVITATION_LIFETIME,
     )
@@ -197,10 +192,10 @@ def invite_member(
 
 def find_invitation(token: str) -> Invitation | None:
     """The open invitation with this token: not used, not expired; else None."""
-    if not token or len(token) > 200:
+    if not plausible_token(token):
         return None
     invitation = db.session.scalar(
-        select(Invitation).where(Invitation.token_hash == _hash_token(token))
+        select(Invitation).where(Invitation.token_hash == hash_token(token))
     )
     if invitation is None or invitation.accepted_at is not None:
         return None

@@ -175,6 +175,26 @@ def _invitation_url(token: str) -> str:
     return url_for("organisations.accept_invitation", token=token, _external=True)
 
 
+def _mail_invitation(invitation: Invitation, organisation: Organisation, url: str) -> bool:
+    """E-mail the invitation link; in the invitee's language when they have an account, else in
+    the inviter's. False when the mail server failed (the invitation exists all the same)."""
+    from directory.i18n import current_language
+    from directory.mail import send_email
+    from directory.organisations.operations import INVITATION_LIFETIME
+
+    locale = db.session.scalar(select(User.locale).where(User.email == invitation.email))
+    return send_email(
+        invitation.email,
+        "organisation_invitation",
+        locale=locale or current_language(),
+        organisation_name=organisation.name,
+        inviter_name=current_user.name,
+        role=invitation.role,
+        url=url,
+        days=INVITATION_LIFETIME.days,
+    )
+
+
 def _members_page(organisation: Organisation, invite_form: InviteForm, status: int = 200):
     new_link = None
     pending = session.get(_NEW_INVITATION_KEY)
@@ -216,12 +236,30 @@ def invite_member_view(slug: str):
             organisation, {"email": form.email.data, "role": form.role.data}, actor=current_user
         )
         db.session.commit()
+        url = _invitation_url(token)
+        mailed = _mail_invitation(invitation, organisation, url)
+        # The link stays on the page after a successful send too: the owner may pass it on
+        # another way, and the e-mail may be slow or filtered.
         session[_NEW_INVITATION_KEY] = {
             "organisation_id": organisation.id,
             "email": invitation.email,
-            "url": _invitation_url(token),
+            "url": url,
+            "mailed": mailed,
         }
-        flash(_("Invitasjonen er laget."), "success")
+        if mailed:
+            flash(
+                _("Invitasjonen er sendt på e-post til %(email)s.", email=invitation.email),
+                "success",
+            )
+        else:
+            flash(
+                _(
+                    "Invitasjonen er laget, men e-posten til %(email)s kunne ikke sendes. "
+                    "Kopier lenken under og send den selv.",
+                    email=invitation.email,
+                ),
+                "error",
+            )
         return redirect(url_for("organisations.list_members", slug=organisation.slug))
     return _members_page(organisation, form, 422)
 

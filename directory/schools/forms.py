@@ -7,11 +7,34 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, TextAreaField
-from wtforms.validators import NumberRange, Optional, ValidationError
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
+from directory.activities.forms import LocalDecimalField, _Range
 from directory.forms import Form
+from directory.organisations.forms import (
+    add_scheme,
+    blank_to_none,
+    http_url,
+    org_number_format,
+    strip,
+)
 from directory.policy.channel_policy import WEEK
+from directory.policy.orgnumber import is_valid_org_number, normalise_org_number
 from directory.policy.routing import MAX_BACKPACK_QUOTA
 
 INHERIT = "inherit"
@@ -123,3 +146,252 @@ class PolicyImportForm(Form):
         validators=[FileRequired(_l("Velg en fil."))],
         render_kw={"accept": ".toml,.json,application/json,application/toml"},
     )
+
+
+# --- the municipal admin's school form ----------------------------------------------------------
+
+GRADE_RANGE = (1, 10)
+MAX_CLASSES, MAX_PUPILS = 50, 2000
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def _grade_fields(form_class: type) -> type:
+    """Give the form a classes and a pupils field for every possible grade (1–10)."""
+    for grade in range(GRADE_RANGE[0], GRADE_RANGE[1] + 1):
+        setattr(
+            form_class,
+            f"classes_{grade}",
+            IntegerField(
+                _l("Klasser på %(grade)s. trinn", grade=grade),
+                validators=[
+                    Optional(),
+                    _Range(
+                        1, MAX_CLASSES, _l("Skriv et helt tall fra 1 til %(max)s.", max=MAX_CLASSES)
+                    ),
+                ],
+                invalid_value_message=_l("Skriv antall klasser som et helt tall."),
+                render_kw={"inputmode": "numeric"},
+            ),
+        )
+        setattr(
+            form_class,
+            f"pupils_{grade}",
+            IntegerField(
+                _l("Elever på %(grade)s. trinn", grade=grade),
+                validators=[
+                    Optional(),
+                    _Range(
+                        0, MAX_PUPILS, _l("Skriv et helt tall fra 0 til %(max)s.", max=MAX_PUPILS)
+                    ),
+                ],
+                invalid_value_message=_l("Skriv antall elever som et helt tall."),
+                render_kw={"inputmode": "numeric"},
+            ),
+        )
+    return form_class
+
+
+@_grade_fields
+class SchoolForm(Form):
+    """A school as the municipal admin describes it: grades, channels and aggregate counts only.
+
+    The slug is chosen at creation only (it is in links and exports that people keep); a blank
+    one is made from the name.
+    """
+
+    name = StringField(
+        _l("Navn på skolen"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Skriv inn navnet på skolen.")),
+            Length(max=120, message=_l("Navnet kan ha høyst 120 tegn.")),
+        ],
+    )
+    slug = StringField(
+        _l("Kortnavn i adresser"),
+        filters=[strip, lambda v: v.lower() if isinstance(v, str) else v],
+        validators=[Length(max=80, message=_l("Kortnavnet kan ha høyst 80 tegn."))],
+    )
+    org_number = StringField(
+        _l("Organisasjonsnummer"),
+        filters=[strip, blank_to_none],
+        validators=[
+            Length(max=30, message=_l("Organisasjonsnummeret har ni siffer.")),
+            org_number_format,
+        ],
+        render_kw={"inputmode": "numeric"},
+    )
+    grade_min = IntegerField(
+        _l("Laveste trinn"),
+        validators=[
+            InputRequired(_l("Skriv laveste trinn, et tall fra 1 til 10.")),
+            _Range(*GRADE_RANGE, _l("Trinnet må være et tall fra 1 til 10.")),
+        ],
+        invalid_value_message=_l("Skriv trinnet som et helt tall fra 1 til 10."),
+        render_kw={"inputmode": "numeric"},
+    )
+    grade_max = IntegerField(
+        _l("Høyeste trinn"),
+        validators=[
+            InputRequired(_l("Skriv høyeste trinn, et tall fra 1 til 10.")),
+            _Range(*GRADE_RANGE, _l("Trinnet må være et tall fra 1 til 10.")),
+        ],
+        invalid_value_message=_l("Skriv trinnet som et helt tall fra 1 til 10."),
+        render_kw={"inputmode": "numeric"},
+    )
+    area = StringField(
+        _l("Område eller bydel"),
+        filters=[strip],
+        validators=[Length(max=120, message=_l("Området kan ha høyst 120 tegn."))],
+    )
+    address = StringField(
+        _l("Adresse"),
+        filters=[strip],
+        validators=[Length(max=200, message=_l("Adressen kan ha høyst 200 tegn."))],
+    )
+    latitude = LocalDecimalField(
+        _l("Breddegrad"),
+        places=None,
+        validators=[
+            Optional(),
+            _Range(-90, 90, _l("Breddegraden må være mellom -90 og 90.")),
+        ],
+        invalid_value_message=_l("Skriv breddegraden som et desimaltall, for eksempel 59,7440."),
+        render_kw={"inputmode": "decimal"},
+    )
+    longitude = LocalDecimalField(
+        _l("Lengdegrad"),
+        places=None,
+        validators=[
+            Optional(),
+            _Range(-180, 180, _l("Lengdegraden må være mellom -180 og 180.")),
+        ],
+        invalid_value_message=_l("Skriv lengdegraden som et desimaltall, for eksempel 10,2045."),
+        render_kw={"inputmode": "decimal"},
+    )
+    facebook_page_url = StringField(
+        _l("Skolens Facebook-side"),
+        filters=[strip, add_scheme, blank_to_none],
+        validators=[
+            Length(max=500, message=_l("Adressen kan ha høyst 500 tegn.")),
+            http_url(
+                _l(
+                    "Skriv adressen til en Facebook-side, for eksempel "
+                    "https://www.facebook.com/skolen."
+                ),
+                hosts=("facebook.com", "fb.com"),
+            ),
+        ],
+        render_kw={"inputmode": "url"},
+    )
+    accepts_backpack_post = BooleanField(_l("Skolen tar imot ranselpost"))
+    # A fingerprint of the stored school when the editor opened it; see school_fingerprint().
+    version = HiddenField()
+
+    def __init__(self, *args: Any, school=None, municipality_id: int, **kwargs: Any):
+        self.school = school
+        self.municipality_id = municipality_id
+        super().__init__(*args, **kwargs)
+        if school is not None:
+            del self.slug  # fixed after creation
+
+    def validate_slug(self, field) -> None:
+        from directory.schools.operations import school_slug_taken
+
+        if not field.data:
+            return
+        if not SLUG_PATTERN.match(field.data):
+            raise ValidationError(
+                _l("Bruk bare små bokstaver a–z, sifre og bindestrek, for eksempel fjell-skole.")
+            )
+        if school_slug_taken(field.data):
+            raise ValidationError(_l("Kortnavnet er allerede i bruk av en annen skole."))
+
+    def validate_org_number(self, field) -> None:
+        from directory.schools.operations import school_org_number_taken
+
+        if field.data and is_valid_org_number(field.data):
+            exclude = self.school.id if self.school is not None else None
+            number = normalise_org_number(field.data)
+            if school_org_number_taken(self.municipality_id, number, exclude_id=exclude):
+                raise ValidationError(
+                    _l("En annen skole i kommunen er allerede registrert med dette nummeret.")
+                )
+
+    def validate_grade_max(self, field) -> None:
+        low = self.grade_min.data
+        if field.data is not None and low is not None and not self.grade_min.errors:
+            if low > field.data:
+                raise ValidationError(_l("Høyeste trinn kan ikke være lavere enn laveste trinn."))
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields, then the counts of each grade in the chosen range: both numbers or none."""
+        valid = super().validate(extra_validators)
+        lat, lon = self.latitude, self.longitude
+        if not (lat.errors or lon.errors) and (lat.data is None) != (lon.data is None):
+            blank = lat if lat.data is None else lon
+            blank.errors = [
+                *blank.errors,
+                _l("Fyll inn både breddegrad og lengdegrad, eller ingen av dem."),
+            ]
+            valid = False
+        for grade in self.shown_grades():
+            classes, pupils = self.grade_pair(grade)
+            if (classes.data is None) != (pupils.data is None) and not (
+                classes.errors or pupils.errors
+            ):
+                blank = classes if classes.data is None else pupils
+                blank.errors = [
+                    *blank.errors,
+                    _l("Fyll inn både klasser og elever for %(grade)s. trinn, eller ingen av dem.",
+                       grade=grade),
+                ]  # fmt: skip
+                valid = False
+        return valid
+
+    def grade_pair(self, grade: int):
+        """The classes and pupils fields of one grade."""
+        return getattr(self, f"classes_{grade}"), getattr(self, f"pupils_{grade}")
+
+    def shown_grades(self) -> list[int]:
+        """The grades whose rows the form shows and saves: the chosen range when it is valid,
+        otherwise every grade (a new school's first view)."""
+        low, high = self.grade_min.data, self.grade_max.data
+        if (
+            isinstance(low, int)
+            and isinstance(high, int)
+            and GRADE_RANGE[0] <= low <= high <= GRADE_RANGE[1]
+        ):
+            return list(range(low, high + 1))
+        return list(range(GRADE_RANGE[0], GRADE_RANGE[1] + 1))
+
+    def fill_counts(self, counts: dict[int, tuple[int, int]]) -> None:
+        """Show the stored counts (grade -> (classes, pupils))."""
+        for grade, (classes, pupils) in counts.items():
+            if GRADE_RANGE[0] <= grade <= GRADE_RANGE[1]:
+                fields = self.grade_pair(grade)
+                fields[0].data, fields[1].data = classes, pupils
+
+    def school_data(self) -> dict[str, Any]:
+        """The validated school, with the counts of the grades in its range (unknown left out)."""
+        counts = {}
+        for grade in range(self.grade_min.data, self.grade_max.data + 1):
+            classes, pupils = self.grade_pair(grade)
+            if classes.data is not None and pupils.data is not None:
+                counts[grade] = (classes.data, pupils.data)
+        data = {
+            "name": self.name.data,
+            "org_number": normalise_org_number(self.org_number.data) or None,
+            "grade_min": self.grade_min.data,
+            "grade_max": self.grade_max.data,
+            "area": self.area.data or "",
+            "address": self.address.data or "",
+            "latitude": float(self.latitude.data) if self.latitude.data is not None else None,
+            "longitude": float(self.longitude.data) if self.longitude.data is not None else None,
+            "facebook_page_url": self.facebook_page_url.data,
+            "accepts_backpack_post": bool(self.accepts_backpack_post.data),
+            "grade_counts": counts,
+        }
+        if self.school is None:
+            data["slug"] = self.slug.data or None
+        return data

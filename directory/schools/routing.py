@@ -112,10 +112,14 @@ def decide_for(
 
 
 def schools_in_reach(activity: Activity, week: str | None = None) -> list[tuple[School, Decision]]:
-    """Every school of the activity's municipality whose grades fit, with its decision."""
+    """Every active school of the activity's municipality whose grades fit, with its decision
+    (a deactivated school cannot be asked)."""
     schools = db.session.scalars(
         select(School)
-        .where(School.municipality_id == activity.organisation.municipality_id)
+        .where(
+            School.municipality_id == activity.organisation.municipality_id,
+            School.active.is_(True),
+        )
         .order_by(School.name)
     ).all()
     decisions = [(school, decide_for(activity, school, week)) for school in schools]

@@ -9,10 +9,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from directory.extensions import db
+from directory.organisations.forms import ConfirmForm
 from directory.permissions import (
+    can_create_school,
     can_edit_default_policy,
+    can_edit_school,
     can_edit_school_policy,
     can_view_school_policy,
     is_admin_of_municipality,
@@ -24,11 +28,20 @@ from directory.policy.channel_policy import (
     effective_policy,
     policy_to_dict,
 )
-from directory.schools.forms import PolicyForm, PolicyImportForm
+from directory.schools.forms import PolicyForm, PolicyImportForm, SchoolForm
 from directory.schools.models import Municipality, School
-from directory.schools.operations import import_policy, stored_policy, update_policy
+from directory.schools.operations import (
+    create_school,
+    import_policy,
+    school_fingerprint,
+    set_school_active,
+    stored_policy,
+    update_policy,
+    update_school,
+)
 from directory.schools.policy_files import MAX_FILE_BYTES, PolicyFileError, export_policy
 from directory.schools.routing import default_settings_for
+from directory.web import abort_with
 
 bp = Blueprint("schools", __name__)
 
@@ -257,8 +270,11 @@ def import_default_policy():
 def list_schools():
     """The municipal admin's schools, each with its policy page."""
     municipality = _admin_municipality()
+    # Deactivated schools too, marked as such, after the active ones: their history stays.
     schools = db.session.scalars(
-        select(School).where(School.municipality_id == municipality.id).order_by(School.name)
+        select(School)
+        .where(School.municipality_id == municipality.id)
+        .order_by(School.active.desc(), School.name)
     ).all()
     overridden = {
         school.id for school in schools if stored_policy(school, municipality.id) is not None
@@ -269,4 +285,106 @@ def list_schools():
         schools=schools,
         overridden=overridden,
         is_admin=is_admin_of_municipality(current_user, municipality.id),
+        confirm_form=ConfirmForm(formdata=None),
     )
+
+
+# --- the municipal admin's school register -----------------------------------------------------
+
+
+def _school_form_page(form: SchoolForm, school: School | None, status: int, conflict=None):
+    return render_template(
+        "schools/edit.html",
+        form=form,
+        school=school,
+        municipality=school.municipality if school is not None else _admin_municipality(),
+        grades=form.shown_grades(),
+        conflict=conflict,
+    ), status
+
+
+@bp.route("/admin/schools/new", methods=["GET", "POST"])
+@login_required
+def new_school():
+    """The municipal admin adds a school to their municipality."""
+    municipality = _admin_municipality()
+    if not can_create_school(current_user, municipality.id):
+        abort(403)
+    form = SchoolForm(municipality_id=municipality.id)
+    if request.method == "GET":
+        form.grade_min.data, form.grade_max.data = 1, 7
+        form.accepts_backpack_post.data = True
+    if form.validate_on_submit():
+        school = create_school(municipality, form.school_data(), actor=current_user)
+        db.session.commit()
+        flash(_("%(name)s er lagt til.", name=school.name), "success")
+        return redirect(url_for("schools.list_schools"))
+    return _school_form_page(form, None, 422 if form.is_submitted() else 200)
+
+
+@bp.route("/admin/schools/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit_school(slug: str):
+    """The municipal admin edits a school, refusing to overwrite someone else's newer save."""
+    school = load_school(slug, can_edit_school, selectinload(School.grade_counts))
+    submitted = request.method == "POST"
+    form = SchoolForm(
+        obj=None if submitted else school, school=school, municipality_id=school.municipality_id
+    )
+    current = school_fingerprint(school)
+    if not submitted:
+        form.version.data = current
+        form.fill_counts({c.grade: (c.classes, c.pupils) for c in school.grade_counts})
+    elif form.version.data != current:
+        message = _(
+            "Noen andre har endret skolen mens du redigerte, så endringene dine er ikke lagret. "
+            "Last inn siden på nytt for å se den nyeste versjonen."
+        )
+        return _school_form_page(form, school, 409, conflict=message)
+    if form.validate_on_submit():
+        if update_school(school, form.school_data(), actor=current_user):
+            db.session.commit()
+            flash(_("Endringene er lagret."), "success")
+        else:
+            flash(_("Ingenting er endret."), "info")
+        return redirect(url_for("schools.list_schools"))
+    return _school_form_page(form, school, 422 if submitted else 200)
+
+
+def _set_active(slug: str, active: bool):
+    school = load_school(slug, can_edit_school)
+    if not ConfirmForm().validate_on_submit():
+        abort_with(400, _("Skjemaet var ugyldig. Last inn siden på nytt og prøv igjen."))
+    changed = set_school_active(school, active, actor=current_user)
+    db.session.commit()
+    if not changed:
+        message = (
+            _("%(name)s er allerede aktiv.") if active else _("%(name)s er allerede deaktivert.")
+        )
+        flash(message % {"name": school.name}, "info")
+    elif active:
+        flash(_("%(name)s er aktiv igjen og kan få forespørsler.", name=school.name), "success")
+    else:
+        flash(
+            _(
+                "%(name)s er deaktivert. Skolen får ingen nye forespørsler og vises ikke lenger "
+                "i søket eller API-et; det som er sendt og eksportert, er tatt vare på.",
+                name=school.name,
+            ),
+            "success",
+        )
+    return redirect(url_for("schools.list_schools"))
+
+
+@bp.route("/admin/schools/<slug>/deactivate", methods=["POST"])
+@login_required
+def deactivate_school(slug: str):
+    """Take a school out of routing, search and the API; it is never deleted."""
+    return _set_active(slug, False)
+
+
+@bp.route("/admin/schools/<slug>/reactivate", methods=["POST"])
+@login_required
+def reactivate_school(slug: str):
+    """Bring a deactivated school back."""
+    return _set_active(slug, True)

@@ -31,7 +31,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from directory.activities.models import Activity
+from directory.activities.models import Activity, Category
 from directory.activities.schedule import next_start
 from directory.extensions import db
 from directory.organisations.models import Organisation
@@ -123,8 +123,10 @@ def resolve_query(query: SearchQuery) -> SearchQuery:
     """The query with its school's grades and municipality filled in; raises UnknownFilterValue
     for a school, organisation or municipality slug that does not exist."""
     if query.school:
-        school = db.session.scalar(select(School).where(School.slug == query.school))
-        if school is None:
+        school = db.session.scalar(
+            select(School).where(School.slug == query.school, School.active.is_(True))
+        )
+        if school is None:  # a deactivated school has left the filters: as unknown
             raise UnknownFilterValue(
                 "school", _("Skolen «%(slug)s» finnes ikke.", slug=query.school)
             )
@@ -170,6 +172,7 @@ def search_activities(
     answerer = _Answerer(get_backend(), now)
     result = answerer.query(query)
     facets = facet_counts(query, result.facets, answerer.query) if facets else result.facets
+    facets = _without_hidden_categories(facets)
     activities = {}
     if result.ids:
         rows = db.session.scalars(
@@ -215,6 +218,21 @@ class _Answerer:
             self.backend = DatabaseBackend()
             self.degraded = True
             return self.backend.query(query, now=self.now)
+
+
+def _without_hidden_categories(facets: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """The counts without hidden categories: they are no filter choice (activities keep them)."""
+    counts = facets.get("category")
+    if not counts:
+        return facets
+    hidden = set(
+        db.session.scalars(
+            select(Category.slug).where(Category.hidden.is_(True), Category.slug.in_(counts))
+        )
+    )
+    if not hidden:
+        return facets
+    return {**facets, "category": {k: v for k, v in counts.items() if k not in hidden}}
 
 
 def facet_counts(

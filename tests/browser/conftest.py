@@ -218,3 +218,46 @@ def watch_for_problems(page) -> list[str]:
     page.on("console", on_console)
     page.on("response", on_response)
     return found
+
+
+# --- two-step login: the demo admins enrol at their first login -----------------------------------
+
+# The secret each account enrolled with in this test session (read from the enrolment page), and
+# the last time step whose code was used: the server refuses a code of a step used before.
+_TOTP_SECRETS: dict[str, str] = {}
+_TOTP_LAST_STEP: dict[str, int] = {}
+
+
+def _next_code(email: str) -> str:
+    """A code the server will take: now's, or the next step's when now's was used; when both
+    were, wait for the clock to move on."""
+    import time
+
+    import pyotp
+
+    step = int(time.time()) // 30
+    step = max(step, _TOTP_LAST_STEP.get(email, -1) + 1)
+    while step > int(time.time()) // 30 + 1:
+        time.sleep(0.5)
+    _TOTP_LAST_STEP[email] = step
+    return pyotp.TOTP(_TOTP_SECRETS[email]).generate_otp(step)
+
+
+def finish_login(page, email: str) -> None:
+    """After the password step: enrol as a new admin does (reading the secret shown on the
+    page, as one would type it into an app), or pass the second step with a current code."""
+    from urllib.parse import urlsplit
+
+    path = urlsplit(page.url).path
+    main = page.get_by_role("main")
+    if path == "/account/two-step/enrol":
+        main.get_by_role("button", name="Start oppsettet", exact=True).click()
+        _TOTP_SECRETS[email] = page.locator("#totp-secret").inner_text().replace(" ", "")
+        main.get_by_label("Kode fra appen", exact=True).fill(_next_code(email))
+        main.get_by_role("button", name="Bekreft og slå på", exact=True).click()
+        assert page.locator("ul.recovery-codes li").count() == 10
+        main.get_by_role("link", name="Jeg har tatt vare på kodene. Gå videre").click()
+    elif path == "/login/two-step":
+        assert email in _TOTP_SECRETS, f"{email} enrolled outside this test session"
+        main.get_by_label("Kode", exact=True).fill(_next_code(email))
+        main.get_by_role("button", name="Logg inn", exact=True).click()

@@ -34,7 +34,7 @@ from directory.policy.request_states import QUOTA_STATES
 from directory.schools.models import School
 from directory.schools.routing import decide_for, policy_for, week_usage
 from directory.timeutil import OSLO
-from tests.browser.conftest import watch_for_problems
+from tests.browser.conftest import finish_login, watch_for_problems
 from tests.browser.test_accessibility import (
     AXE_RUN,
     LANGUAGES,
@@ -217,6 +217,7 @@ def log_in(page: Page, account: Account) -> None:
     page.get_by_label("E-post", exact=True).fill(account.email)
     page.get_by_label("Passord", exact=True).fill(account.password)
     page.get_by_role("main").get_by_role("button", name="Logg inn", exact=True).click()
+    finish_login(page, account.email)  # the school admins' second step
     expect(page).to_have_url(re.compile(r"/account$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Min side")
 
