@@ -224,16 +224,10 @@ def _password_from_stdin() -> str:
     return password
 
 
-@click.command("import-activities")
-@with_appcontext
-@click.argument("csv_file", metavar="FILE.csv", type=click.File("rb"))
-@click.option("--municipality", "municipality_slug", help="Kommunens kortnavn (slug).")
-@click.option("--dry-run", is_flag=True, help="Kontroller filen og vis hva som ville skjedd.")
-def import_activities(csv_file, municipality_slug: str | None, dry_run: bool) -> None:
-    """Import activities from a CSV file: every row valid, or nothing is written."""
+def _import_csv(run_import, csv_file, municipality_slug: str | None, dry_run: bool):
+    """Run an import (activities or schools) on the file; print its warnings, and its errors
+    with exit status 1. Answers the municipality and the import's report; the caller commits."""
     from directory.csvimport import MAX_FILE_BYTES, ImportAborted, choose_municipality
-    from directory.extensions import db
-    from directory.importing import import_activities as run_import
 
     try:
         municipality = choose_municipality(municipality_slug)
@@ -251,6 +245,20 @@ def import_activities(csv_file, municipality_slug: str | None, dry_run: bool) ->
         for error in report.errors:
             click.echo(str(error), err=True)
         _fail(f"ingenting er importert; filen har {len(report.errors)} feil.")
+    return municipality, report
+
+
+@click.command("import-activities")
+@with_appcontext
+@click.argument("csv_file", metavar="FILE.csv", type=click.File("rb"))
+@click.option("--municipality", "municipality_slug", help="Kommunens kortnavn (slug).")
+@click.option("--dry-run", is_flag=True, help="Kontroller filen og vis hva som ville skjedd.")
+def import_activities(csv_file, municipality_slug: str | None, dry_run: bool) -> None:
+    """Import activities from a CSV file: every row valid, or nothing is written."""
+    from directory.extensions import db
+    from directory.importing import import_activities as run_import
+
+    municipality, report = _import_csv(run_import, csv_file, municipality_slug, dry_run)
     created = report.organisations_created
     organisations = (
         f" ({created} {'ny organisasjon' if created == 1 else 'nye organisasjoner'})"
@@ -272,26 +280,10 @@ def import_activities(csv_file, municipality_slug: str | None, dry_run: bool) ->
 def import_schools(csv_file, municipality_slug: str | None, dry_run: bool) -> None:
     """Import or update the municipality's schools from a CSV file: every row valid, or nothing
     is written."""
-    from directory.csvimport import MAX_FILE_BYTES, ImportAborted, choose_municipality
     from directory.extensions import db
     from directory.schools.importing import import_schools as run_import
 
-    try:
-        municipality = choose_municipality(municipality_slug)
-        report = run_import(
-            csv_file.read(MAX_FILE_BYTES + 1),  # enough to tell that a file is too large
-            municipality,
-            dry_run=dry_run,
-            source_name=Path(csv_file.name).name,
-        )
-    except ImportAborted as exc:
-        _fail(exc.message)
-    for warning in report.warnings:
-        click.echo(warning, err=True)
-    if report.errors:
-        for error in report.errors:
-            click.echo(str(error), err=True)
-        _fail(f"ingenting er importert; filen har {len(report.errors)} feil.")
+    municipality, report = _import_csv(run_import, csv_file, municipality_slug, dry_run)
     if dry_run:
         db.session.rollback()
         click.echo(f"Prøvekjøring, ingenting er lagret. Skoler: {report.summary()}.")

@@ -12,7 +12,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -177,6 +179,54 @@ def check_columns(parsed: ParsedFile, required: tuple[str, ...]) -> None:
     missing = [c for c in required if c not in columns]
     if missing:
         raise ImportAborted("Filen mangler kolonnene: " + ", ".join(missing) + ".")
+
+
+# --- checking rows --------------------------------------------------------------------------
+
+
+def row_values(
+    row: CsvRow,
+    columns: tuple[str, ...],
+    required: tuple[str, ...],
+    text_limits: dict[str, int],
+) -> tuple[dict[str, str], list[str]]:
+    """A row's values by column (stripped; '' for a column the file leaves out), and the
+    problems every import looks for first: a required value missing, a text too long."""
+    values = {name: row.values.get(name, "").strip() for name in columns}
+    errors: list[str] = []
+    for name in required:
+        if not values[name]:
+            errors.append(f"{name} mangler")
+    for name, limit in text_limits.items():
+        if len(values[name]) > limit:
+            errors.append(f"{name} er lengre enn {limit} tegn")
+    return values, errors
+
+
+def valid_rows(rows: list[CsvRow], validate: Callable[[CsvRow], tuple], report: ImportReport):
+    """The validated value of every row that `validate` accepts; the problems of the others go
+    into the report."""
+    valid = []
+    for row in rows:
+        checked, errors = validate(row)
+        report.errors.extend(errors)
+        if checked is not None:
+            valid.append(checked)
+    return valid
+
+
+def count_plan(report: ImportReport, plan: Any, errors: list[RowError]) -> bool:
+    """Add the plan's problems to the report (all of them, by line) and, when there are none,
+    its counts (`plan.creates`, `plan.updates`, `plan.unchanged`); answers whether the import
+    may go on."""
+    report.errors.extend(errors)
+    report.errors.sort(key=lambda e: e.line)
+    if report.errors:
+        return False
+    report.created = len(plan.creates)
+    report.updated = len(plan.updates)
+    report.unchanged = plan.unchanged
+    return True
 
 
 # --- checking values ------------------------------------------------------------------------

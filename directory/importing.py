@@ -24,11 +24,14 @@ from directory.csvimport import (
     ParsedFile,
     RowError,
     check_columns,
+    count_plan,
     int_in_range,
     is_web_url,
     parse_bool,
     quoted,
     read_csv,
+    row_values,
+    valid_rows,
 )
 from directory.csvimport import ImportReport as BaseImportReport
 from directory.extensions import db
@@ -253,15 +256,7 @@ def validate_row(
     row: CsvRow, columns: set[str], lookups: _Lookups
 ) -> tuple[ActivityRow | None, list[RowError]]:
     """Check one row; the validated values, or None and every problem found."""
-    errors: list[str] = []
-    v = {name: row.values.get(name, "").strip() for name in COLUMNS}
-
-    for name in REQUIRED_COLUMNS:
-        if not v[name]:
-            errors.append(f"{name} mangler")
-    for name, limit in TEXT_LIMITS.items():
-        if len(v[name]) > limit:
-            errors.append(f"{name} er lengre enn {limit} tegn")
+    v, errors = row_values(row, COLUMNS, REQUIRED_COLUMNS, TEXT_LIMITS)
 
     org_number = normalise_org_number(v["organisation_number"])
     if v["organisation_number"] and not is_valid_org_number(org_number):
@@ -561,22 +556,13 @@ def import_activities(
 
     lookups = _load_lookups()
     columns = set(parsed.columns)
-    valid: list[ActivityRow] = []
-    for row in parsed.rows:
-        activity_row, errors = validate_row(row, columns, lookups)
-        report.errors.extend(errors)
-        if activity_row is not None:
-            valid.append(activity_row)
+    valid: list[ActivityRow] = valid_rows(
+        parsed.rows, lambda row: validate_row(row, columns, lookups), report
+    )
 
     plan, errors = _plan(valid, municipality, report.warnings)
-    report.errors.extend(errors)
-    report.errors.sort(key=lambda e: e.line)
-    if report.errors:
+    if not count_plan(report, plan, errors):
         return report
-
-    report.created = len(plan.creates)
-    report.updated = len(plan.updates)
-    report.unchanged = plan.unchanged
     report.organisations_created = len(plan.new_orgs)
     if dry_run or not (plan.creates or plan.updates):
         return report

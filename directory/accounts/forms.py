@@ -2,9 +2,9 @@
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from directory.accounts.models import User
 from directory.accounts.operations import normalise_email
@@ -12,15 +12,16 @@ from directory.extensions import db
 from directory.forms import Form
 from directory.organisations.forms import (
     KIND_LABELS,
-    blank_to_none,
+    email_field,
     kind_choices,
     optional_int,
-    org_number_format,
+    org_number_field,
     organisation_email_field,
     password_fields,
     phone_field,
-    strip,
+    required_text_field,
     website_field,
+    your_name_field,
 )
 from directory.policy.orgnumber import is_valid_org_number, normalise_org_number
 from directory.schools.models import Municipality
@@ -57,13 +58,11 @@ class OrganisationRegistrationForm(Form):
         invalid_value_message=_l("Velg en kommune fra listen."),
         invalid_choice_message=_l("Velg en kommune fra listen."),
     )
-    org_name = StringField(
+    org_name = required_text_field(
         _l("Navn på organisasjonen"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Skriv inn navnet på organisasjonen.")),
-            Length(max=150, message=_l("Navnet kan ha høyst 150 tegn.")),
-        ],
+        _l("Skriv inn navnet på organisasjonen."),
+        150,
+        _l("Navnet kan ha høyst 150 tegn."),
     )
     kind = SelectField(
         _l("Type organisasjon"),
@@ -71,15 +70,7 @@ class OrganisationRegistrationForm(Form):
         validators=[DataRequired(_l("Velg hva slags organisasjon dette er."))],
         invalid_choice_message=_l("Velg en type fra listen."),
     )
-    org_number = StringField(
-        _l("Organisasjonsnummer (valgfritt)"),
-        filters=[strip, blank_to_none],
-        validators=[
-            Length(max=30, message=_l("Organisasjonsnummeret har ni siffer.")),
-            org_number_format,
-        ],
-        render_kw={"inputmode": "numeric"},
-    )
+    org_number = org_number_field(_l("Organisasjonsnummer (valgfritt)"))
     website_url = website_field(_l("Nettside (valgfritt)"))
     contact_email = organisation_email_field(_l("E-post til organisasjonen (valgfritt)"))
     phone = phone_field(_l("Telefon (valgfritt)"))
@@ -117,24 +108,9 @@ class OrganisationRegistrationForm(Form):
 class RegistrationForm(OrganisationRegistrationForm):
     """A new account and a new organisation in one go."""
 
-    name = StringField(
-        _l("Navnet ditt"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Skriv inn navnet ditt.")),
-            Length(max=120, message=_l("Navnet kan ha høyst 120 tegn.")),
-        ],
-        render_kw={"autocomplete": "name"},
-    )
-    email = EmailField(
-        _l("E-postadressen din"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Skriv inn e-postadressen din.")),
-            Length(max=254, message=_l("E-postadressen kan ha høyst 254 tegn.")),
-            Email(_l("Skriv en gyldig e-postadresse.")),
-        ],
-        render_kw={"autocomplete": "email"},
+    name = your_name_field()
+    email = email_field(
+        _l("E-postadressen din"), _l("Skriv inn e-postadressen din."), autocomplete="email"
     )
     password, password_repeat = password_fields(email_field="email", name_field="name")
 
@@ -170,15 +146,10 @@ class ChangePasswordForm(Form):
 class PasswordResetRequestForm(Form):
     """The e-mail address to send a reset link to."""
 
-    email = EmailField(
+    email = email_field(
         _l("E-postadressen til kontoen"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Skriv inn e-postadressen din.")),
-            Length(max=254, message=_l("E-postadressen kan ha høyst 254 tegn.")),
-            Email(_l("Skriv en gyldig e-postadresse.")),
-        ],
-        render_kw={"autocomplete": "email"},
+        _l("Skriv inn e-postadressen din."),
+        autocomplete="email",
     )
 
 

@@ -10,9 +10,9 @@ from directory.admin.statistics import WeekRange
 from directory.approvals.display import parse_week, week_error
 from directory.forms import Form
 from directory.organisations.forms import (
-    blank_to_none,
-    org_number_format,
+    org_number_field,
     organisation_email_field,
+    required_text_field,
     strip,
 )
 
@@ -74,31 +74,19 @@ class MunicipalitySettingsForm(Form):
     """The municipality's name, its messaging app's label, its number and its contact address
     (which the privacy and accessibility statements name)."""
 
-    name = StringField(
+    name = required_text_field(
         _l("Kommunens navn"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Skriv inn navnet på kommunen.")),
-            Length(max=120, message=_l("Navnet kan ha høyst 120 tegn.")),
-        ],
+        _l("Skriv inn navnet på kommunen."),
+        120,
+        _l("Navnet kan ha høyst 120 tegn."),
     )
-    messaging_label = StringField(
+    messaging_label = required_text_field(
         _l("Navnet på skolenes meldingsapp"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Skriv hva meldingsappen heter, for eksempel Vigilo.")),
-            Length(max=60, message=_l("Navnet kan ha høyst 60 tegn.")),
-        ],
+        _l("Skriv hva meldingsappen heter, for eksempel Vigilo."),
+        60,
+        _l("Navnet kan ha høyst 60 tegn."),
     )
-    org_number = StringField(
-        _l("Organisasjonsnummer"),
-        filters=[strip, blank_to_none],
-        validators=[
-            Length(max=30, message=_l("Organisasjonsnummeret har ni siffer.")),
-            org_number_format,
-        ],
-        render_kw={"inputmode": "numeric"},
-    )
+    org_number = org_number_field(_l("Organisasjonsnummer"))
     contact_email = organisation_email_field(_l("E-post for personvern og tilgjengelighet"))
     # A digest of the stored settings when the admin opened the form; a mismatch is a 409.
     version = HiddenField()
@@ -108,13 +96,11 @@ CATEGORY_NAME_MAX = 80
 
 
 def _category_name(label) -> StringField:
-    return StringField(
+    return required_text_field(
         label,
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Skriv inn navnet på alle tre språk.")),
-            Length(max=CATEGORY_NAME_MAX, message=_l("Navnet kan ha høyst 80 tegn.")),
-        ],
+        _l("Skriv inn navnet på alle tre språk."),
+        CATEGORY_NAME_MAX,
+        _l("Navnet kan ha høyst 80 tegn."),
     )
 
 

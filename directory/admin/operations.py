@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from directory.accounts.models import User
 from directory.activities.models import Category
 from directory.audit.models import AuditEvent
-from directory.audit.operations import record
+from directory.audit.operations import apply_changes, record, set_flag
 from directory.extensions import db
 from directory.organisations.models import Membership, Organisation
 from directory.policy.orgnumber import normalise_org_number
@@ -111,12 +111,7 @@ def update_municipality(municipality: Municipality, data: dict[str, Any], *, act
     """Apply the edited settings; returns whether anything changed (then audited)."""
     data = dict(data)
     data["org_number"] = normalise_org_number(data.get("org_number")) or None
-    before, after = {}, {}
-    for name in MUNICIPALITY_FIELDS:
-        old, new = getattr(municipality, name), data.get(name)
-        if old != new:
-            before[name], after[name] = old, new
-            setattr(municipality, name, new)
+    before, after = apply_changes(municipality, MUNICIPALITY_FIELDS, data)
     if after:
         db.session.flush()
         record(
@@ -207,15 +202,12 @@ def rename_category(category: Category, data: dict[str, Any], *, actor: User) ->
 def set_category_hidden(category: Category, hidden: bool, *, actor: User) -> bool:
     """Hide the category from new choices, filters and the API, or show it again; activities
     that have it keep it. Returns False (nothing recorded) when it already was so."""
-    if category.hidden == hidden:
-        return False
-    category.hidden = hidden
-    db.session.flush()
-    record(
-        "category.hide" if hidden else "category.show",
+    return set_flag(
         category,
+        "hidden",
+        hidden,
+        action="category.hide" if hidden else "category.show",
         actor=actor,
         municipality_id=actor.admin_municipality_id,
-        data={"slug": category.slug, "before": {"hidden": not hidden}, "after": {"hidden": hidden}},
+        data={"slug": category.slug},
     )
-    return True

@@ -28,3 +28,42 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def apply_changes(obj: Any, fields: tuple[str, ...], data: dict[str, Any]) -> tuple[dict, dict]:
+    """Set each of `fields` on `obj` to `data.get(field)` where it differs; answers the old and
+    the new values of what changed (empty when nothing did), for an event's before/after."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for name in fields:
+        old, new = getattr(obj, name), data.get(name)
+        if old != new:
+            before[name], after[name] = old, new
+            setattr(obj, name, new)
+    return before, after
+
+
+def set_flag(
+    obj: Any,
+    name: str,
+    value: bool,
+    *,
+    action: str,
+    actor: Any | None,
+    municipality_id: int | None,
+    data: dict[str, Any],
+) -> bool:
+    """Set a yes/no attribute (a school's `active`, a category's `hidden`) and record `action`
+    with its before/after; answers False, recording nothing, when it already was so."""
+    if getattr(obj, name) == value:
+        return False
+    setattr(obj, name, value)
+    db.session.flush()
+    record(
+        action,
+        obj,
+        actor=actor,
+        municipality_id=municipality_id,
+        data={**data, "before": {name: not value}, "after": {name: value}},
+    )
+    return True

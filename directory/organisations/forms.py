@@ -1,4 +1,5 @@
-"""Organisation forms, and the field helpers the registration and admin forms share."""
+"""Organisation forms, and the field helpers the registration, school, staff and admin forms
+share."""
 
 from __future__ import annotations
 
@@ -134,6 +135,62 @@ def role_choices() -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in ROLE_LABELS.items()]
 
 
+def required_text_field(label, missing, limit: int, too_long, **render_kw) -> StringField:
+    """A required line of text (a name, say) of at most `limit` characters; `missing` and
+    `too_long` are the messages when it is empty or too long."""
+    return StringField(
+        label,
+        filters=[strip],
+        validators=[DataRequired(missing), Length(max=limit, message=too_long)],
+        render_kw=render_kw or None,
+    )
+
+
+def your_name_field() -> StringField:
+    """The name of the person making an account."""
+    return required_text_field(
+        _l("Navnet ditt"),
+        _l("Skriv inn navnet ditt."),
+        120,
+        _l("Navnet kan ha høyst 120 tegn."),
+        autocomplete="name",
+    )
+
+
+def email_field(label, missing, **render_kw) -> EmailField:
+    """A required e-mail address; `missing` is the message when it is empty."""
+    return EmailField(
+        label,
+        filters=[strip],
+        validators=[
+            DataRequired(missing),
+            Length(max=254, message=_l("E-postadressen kan ha høyst 254 tegn.")),
+            Email(_l("Skriv en gyldig e-postadresse.")),
+        ],
+        render_kw=render_kw or None,
+    )
+
+
+def invitee_email_field(**render_kw) -> EmailField:
+    """The address an invitation goes to (organisation members, school staff)."""
+    return email_field(
+        _l("E-post"), _l("Skriv inn e-postadressen til den du vil invitere."), **render_kw
+    )
+
+
+def org_number_field(label) -> StringField:
+    """An optional Norwegian organisation number, checked digit and all."""
+    return StringField(
+        label,
+        filters=[strip, blank_to_none],
+        validators=[
+            Length(max=30, message=_l("Organisasjonsnummeret har ni siffer.")),
+            org_number_format,
+        ],
+        render_kw={"inputmode": "numeric"},
+    )
+
+
 # The organisation's contact fields, shared by registration and the organisation's edit form.
 
 
@@ -176,13 +233,11 @@ def phone_field(label, **render_kw) -> StringField:
 class OrganisationForm(Form):
     """The organisation's public page: name, description and contact details."""
 
-    name = StringField(
+    name = required_text_field(
         _l("Navn på organisasjonen"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Skriv inn navnet på organisasjonen.")),
-            Length(max=150, message=_l("Navnet kan ha høyst 150 tegn.")),
-        ],
+        _l("Skriv inn navnet på organisasjonen."),
+        150,
+        _l("Navnet kan ha høyst 150 tegn."),
     )
     description = TextAreaField(
         _l("Om organisasjonen"),
@@ -208,15 +263,7 @@ class OrganisationForm(Form):
     )
     email = organisation_email_field(_l("E-post til organisasjonen"))
     phone = phone_field(_l("Telefon"), autocomplete="tel")
-    org_number = StringField(
-        _l("Organisasjonsnummer"),
-        filters=[strip, blank_to_none],
-        validators=[
-            Length(max=30, message=_l("Organisasjonsnummeret har ni siffer.")),
-            org_number_format,
-        ],
-        render_kw={"inputmode": "numeric"},
-    )
+    org_number = org_number_field(_l("Organisasjonsnummer"))
     # The version the user started editing; a mismatch means someone else saved in between.
     version = HiddenField()
 
@@ -244,15 +291,7 @@ class OrganisationForm(Form):
 class InviteForm(Form):
     """Invite someone by e-mail to join as owner or editor."""
 
-    email = EmailField(
-        _l("E-post"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Skriv inn e-postadressen til den du vil invitere.")),
-            Length(max=254, message=_l("E-postadressen kan ha høyst 254 tegn.")),
-            Email(_l("Skriv en gyldig e-postadresse.")),
-        ],
-    )
+    email = invitee_email_field()
     role = SelectField(
         _l("Rolle"),
         choices=role_choices(),
@@ -290,15 +329,7 @@ class ConfirmForm(Form):
 class InvitationAccountForm(Form):
     """Create an account while accepting an invitation; the e-mail is the invited one."""
 
-    name = StringField(
-        _l("Navnet ditt"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Skriv inn navnet ditt.")),
-            Length(max=120, message=_l("Navnet kan ha høyst 120 tegn.")),
-        ],
-        render_kw={"autocomplete": "name"},
-    )
+    name = your_name_field()
     password, password_repeat = password_fields(
         name_field="name", email=lambda form: form.invited_email
     )

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 
+from directory.accounts import invitations
+from directory.accounts.invitations import InvitationState
 from directory.accounts.models import User
-from directory.accounts.tokens import hash_token, new_token, plausible_token
 from directory.activities.models import Activity
-from directory.audit.operations import record
+from directory.audit.operations import apply_changes, record
 from directory.extensions import db
 from directory.organisations.models import Invitation, Membership, Organisation
 from directory.policy.orgnumber import normalise_org_number
@@ -19,7 +19,6 @@ from directory.schools.models import Municipality
 from directory.text import unique_slug
 from directory.timeutil import utcnow
 
-INVITATION_LIFETIME = timedelta(days=14)
 PUBLIC_STATES = ("published", "cancelled")
 # The fields an edit may change, in the order the audit event lists them.
 EDITABLE_FIELDS = (
@@ -103,12 +102,7 @@ def update_organisation(organisation: Organisation, data: dict[str, Any], *, act
     data = dict(data)
     data["org_number"] = _clean_org_number(data.get("org_number"))
     data["description"] = data.get("description") or ""
-    before, after = {}, {}
-    for name in EDITABLE_FIELDS:
-        old, new = getattr(organisation, name), data.get(name)
-        if old != new:
-            before[name], after[name] = old, new
-            setattr(organisation, name, new)
+    before, after = apply_changes(organisation, EDITABLE_FIELDS, data)
     reset = "org_number" in after and organisation.verified
     if reset:
         before["verification"], after["verification"] = organisation.verification, "pending"
@@ -163,23 +157,12 @@ def invite_member(
     from directory.accounts.operations import normalise_email
 
     email = normalise_email(data["email"])
-    db.session.execute(
-        delete(Invitation).where(
-            Invitation.organisation_id == organisation.id,
-            Invitation.email == email,
-            Invitation.accepted_at.is_(None),
-        )
+    invitations.take_unused_invitations(
+        Invitation, Invitation.organisation_id == organisation.id, email=email
     )
-    token = new_token()
-    invitation = Invitation(
-        organisation_id=organisation.id,
-        email=email,
-        role=data["role"],
-        token_hash=hash_token(token),
-        invited_by_id=actor.id,
-        expires_at=utcnow() + INVITATION_LIFETIME,
+    invitation, token = invitations.new_invitation(
+        Invitation, actor=actor, organisation_id=organisation.id, email=email, role=data["role"]
     )
-    db.session.add(invitation)
     record(
         "invitation.create",
         invitation,
@@ -192,31 +175,16 @@ def invite_member(
 
 def find_invitation(token: str) -> Invitation | None:
     """The open invitation with this token: not used, not expired; else None."""
-    if not plausible_token(token):
-        return None
-    invitation = db.session.scalar(
-        select(Invitation).where(Invitation.token_hash == hash_token(token))
-    )
-    if invitation is None or invitation.accepted_at is not None:
-        return None
-    if invitation.expires_at <= utcnow():
-        return None
-    return invitation
+    state, invitation = invitations.invitation_by_token(Invitation, token)
+    return invitation if state is InvitationState.OPEN else None
 
 
 def open_invitations(organisation: Organisation) -> list[Invitation]:
     """Invitations not yet accepted and not expired, newest first."""
-    return list(
-        db.session.scalars(
-            select(Invitation)
-            .where(
-                Invitation.organisation_id == organisation.id,
-                Invitation.accepted_at.is_(None),
-                Invitation.expires_at > utcnow(),
-            )
-            .order_by(Invitation.created_at.desc())
-        )
-    )
+    query = invitations.open_invitation_query(
+        Invitation, Invitation.organisation_id == organisation.id
+    ).order_by(Invitation.created_at.desc())
+    return list(db.session.scalars(query))
 
 
 def accept_invitation(invitation: Invitation, data: dict[str, Any], *, actor: User) -> Membership:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -17,15 +16,18 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from directory.accounts.models import User
-from directory.accounts.operations import register_account
+from directory.accounts.invitations import (
+    accept_invitation_page,
+    mail_language,
+    public_url,
+    revoke_from_page,
+)
 from directory.extensions import db
 from directory.organisations.forms import (
     KIND_LABELS,
     ROLE_LABELS,
     VERIFICATION_LABELS,
     ConfirmForm,
-    InvitationAccountForm,
     InviteForm,
     OrganisationForm,
     RoleForm,
@@ -168,25 +170,19 @@ def edit_organisation(slug: str):
 
 def _invitation_url(token: str) -> str:
     """The absolute link to accept an invitation, on the public address when configured."""
-    path = url_for("organisations.accept_invitation", token=token)
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if base:
-        return base.rstrip("/") + path
-    return url_for("organisations.accept_invitation", token=token, _external=True)
+    return public_url("organisations.accept_invitation", token=token)
 
 
 def _mail_invitation(invitation: Invitation, organisation: Organisation, url: str) -> bool:
     """E-mail the invitation link; in the invitee's language when they have an account, else in
     the inviter's. False when the mail server failed (the invitation exists all the same)."""
-    from directory.i18n import current_language
+    from directory.accounts.invitations import INVITATION_LIFETIME
     from directory.mail import send_email
-    from directory.organisations.operations import INVITATION_LIFETIME
 
-    locale = db.session.scalar(select(User.locale).where(User.email == invitation.email))
     return send_email(
         invitation.email,
         "organisation_invitation",
-        locale=locale or current_language(),
+        locale=mail_language(invitation.email),
         organisation_name=organisation.name,
         inviter_name=current_user.name,
         role=invitation.role,
@@ -363,23 +359,13 @@ def revoke_invitation_view(slug: str, invitation_id: int):
     organisation = _load(slug)
     invitation = _load_invitation(organisation, invitation_id)
     _require(can_manage_members(current_user, organisation))
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort_with(400, _("Skjemaet var ugyldig. Last inn siden på nytt og prøv igjen."))
-    if invitation.accepted_at is not None:
-        abort_with(
-            409,
-            _(
-                "Invitasjonen er allerede brukt, så den kan ikke trekkes tilbake. Fjern "
-                "medlemmet i stedet hvis det trengs."
-            ),
-        )
-    email = invitation.email
-    revoke_invitation(invitation, actor=current_user)
-    db.session.commit()
-    flash(
-        _("Invitasjonen til %(email)s er trukket tilbake. Lenken virker ikke lenger.", email=email),
-        "success",
+    revoke_from_page(
+        invitation,
+        revoke_invitation,
+        _(
+            "Invitasjonen er allerede brukt, så den kan ikke trekkes tilbake. Fjern "
+            "medlemmet i stedet hvis det trengs."
+        ),
     )
     return redirect(url_for("organisations.list_members", slug=organisation.slug))
 
@@ -387,8 +373,6 @@ def revoke_invitation_view(slug: str, invitation_id: int):
 @bp.route("/invitations/<token>", methods=["GET", "POST"], endpoint="accept_invitation")
 def accept_invitation_view(token: str):
     """Accept an invitation: signed in with a button, otherwise by creating an account."""
-    from directory.accounts.views import sign_in
-
     invitation = find_invitation(token)
     if invitation is None:
         abort_with(
@@ -399,53 +383,30 @@ def accept_invitation_view(token: str):
             ),
         )
     organisation = invitation.organisation
-    if current_user.is_authenticated:
-        form = ConfirmForm()
-        if form.validate_on_submit():
-            accept_invitation(invitation, {}, actor=current_user)
-            db.session.commit()
-            flash(_("Du er nå medlem av %(name)s.", name=organisation.name), "success")
-            return redirect(url_for("organisations.show_organisation", slug=organisation.slug))
-        return render_template(
-            "organisations/accept_invitation.html",
-            invitation=invitation,
-            organisation=organisation,
-            form=form,
-            mode="confirm",
-        )
 
-    existing = db.session.scalar(select(User.id).where(User.email == invitation.email))
-    if existing is not None:
+    def render(mode: str, status: int = 200, **context):
         return render_template(
             "organisations/accept_invitation.html",
             invitation=invitation,
             organisation=organisation,
-            form=None,
-            mode="login",
-            login_url=url_for("accounts.login", next=request.path),
-        )
-    form = InvitationAccountForm(email=invitation.email)
-    if form.validate_on_submit():
-        user = register_account(
-            {
-                "email": invitation.email,
-                "name": form.name.data,
-                "password": form.password.data,
-                "municipality_id": organisation.municipality_id,
-            }
-        )
-        accept_invitation(invitation, {}, actor=user)
-        sign_in(user)
-        db.session.commit()
-        flash(
-            _("Kontoen er laget, og du er medlem av %(name)s.", name=organisation.name), "success"
-        )
+            mode=mode,
+            **context,
+        ), status
+
+    def accepted(user, new_account: bool):
+        if new_account:
+            flash(
+                _("Kontoen er laget, og du er medlem av %(name)s.", name=organisation.name),
+                "success",
+            )
+        else:
+            flash(_("Du er nå medlem av %(name)s.", name=organisation.name), "success")
         return redirect(url_for("organisations.show_organisation", slug=organisation.slug))
-    status = 422 if form.is_submitted() else 200
-    return render_template(
-        "organisations/accept_invitation.html",
-        invitation=invitation,
-        organisation=organisation,
-        form=form,
-        mode="register",
-    ), status
+
+    return accept_invitation_page(
+        invitation,
+        municipality_id=organisation.municipality_id,
+        accept=lambda user: accept_invitation(invitation, {}, actor=user),
+        render=render,
+        accepted=accepted,
+    )

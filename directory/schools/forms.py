@@ -16,7 +16,6 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import (
-    DataRequired,
     InputRequired,
     Length,
     NumberRange,
@@ -30,7 +29,8 @@ from directory.organisations.forms import (
     add_scheme,
     blank_to_none,
     http_url,
-    org_number_format,
+    org_number_field,
+    required_text_field,
     strip,
 )
 from directory.policy.channel_policy import WEEK
@@ -199,28 +199,18 @@ class SchoolForm(Form):
     one is made from the name.
     """
 
-    name = StringField(
+    name = required_text_field(
         _l("Navn på skolen"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Skriv inn navnet på skolen.")),
-            Length(max=120, message=_l("Navnet kan ha høyst 120 tegn.")),
-        ],
+        _l("Skriv inn navnet på skolen."),
+        120,
+        _l("Navnet kan ha høyst 120 tegn."),
     )
     slug = StringField(
         _l("Kortnavn i adresser"),
         filters=[strip, lambda v: v.lower() if isinstance(v, str) else v],
         validators=[Length(max=80, message=_l("Kortnavnet kan ha høyst 80 tegn."))],
     )
-    org_number = StringField(
-        _l("Organisasjonsnummer"),
-        filters=[strip, blank_to_none],
-        validators=[
-            Length(max=30, message=_l("Organisasjonsnummeret har ni siffer.")),
-            org_number_format,
-        ],
-        render_kw={"inputmode": "numeric"},
-    )
+    org_number = org_number_field(_l("Organisasjonsnummer"))
     grade_min = IntegerField(
         _l("Laveste trinn"),
         validators=[

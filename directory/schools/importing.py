@@ -27,11 +27,14 @@ from directory.csvimport import (
     ParsedFile,
     RowError,
     check_columns,
+    count_plan,
     int_in_range,
     is_web_url,
     parse_bool,
     quoted,
     read_csv,
+    row_values,
+    valid_rows,
 )
 from directory.extensions import db
 from directory.policy.orgnumber import is_valid_org_number, normalise_org_number
@@ -197,15 +200,7 @@ def parse_grade_counts(
 
 def validate_row(row: CsvRow, columns: set[str]) -> tuple[SchoolRow | None, list[RowError]]:
     """Check one row; the validated values, or None and every problem found."""
-    errors: list[str] = []
-    v = {name: row.values.get(name, "").strip() for name in COLUMNS}
-
-    for name in REQUIRED_COLUMNS:
-        if not v[name]:
-            errors.append(f"{name} mangler")
-    for name, limit in TEXT_LIMITS.items():
-        if len(v[name]) > limit:
-            errors.append(f"{name} er lengre enn {limit} tegn")
+    v, errors = row_values(row, COLUMNS, REQUIRED_COLUMNS, TEXT_LIMITS)
 
     slug = v["slug"].lower()
     if slug and not SLUG_PATTERN.match(slug):
@@ -397,22 +392,11 @@ def import_schools(
     parsed = parse_school_csv(data)
     report.errors.extend(parsed.errors)
     columns = set(parsed.columns)
-    valid: list[SchoolRow] = []
-    for row in parsed.rows:
-        school_row, errors = validate_row(row, columns)
-        report.errors.extend(errors)
-        if school_row is not None:
-            valid.append(school_row)
+    valid: list[SchoolRow] = valid_rows(parsed.rows, lambda row: validate_row(row, columns), report)
 
     plan, errors = _plan(valid, municipality, report.warnings)
-    report.errors.extend(errors)
-    report.errors.sort(key=lambda e: e.line)
-    if report.errors:
+    if not count_plan(report, plan, errors):
         return report
-
-    report.created = len(plan.creates)
-    report.updated = len(plan.updates)
-    report.unchanged = plan.unchanged
     if dry_run or not (plan.creates or plan.updates):
         return report
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from directory.audit.operations import record
+from directory.audit.operations import record, set_flag
 from directory.extensions import db
 from directory.policy.channel_policy import default_settings, parse_settings, policy_to_dict
 from directory.schools.models import ChannelPolicy, Municipality, School, SchoolGradeCount
@@ -201,18 +201,15 @@ def update_school(school: School, data: dict[str, Any], *, actor: Any) -> bool:
 def set_school_active(school: School, active: bool, *, actor: Any) -> bool:
     """Deactivate or reactivate the school; returns False (and records nothing) when it
     already was. A deactivated school keeps its requests, exports and staff."""
-    if school.active == active:
-        return False
-    school.active = active
-    db.session.flush()
-    record(
-        "school.reactivate" if active else "school.deactivate",
+    return set_flag(
         school,
+        "active",
+        active,
+        action="school.reactivate" if active else "school.deactivate",
         actor=actor,
         municipality_id=school.municipality_id,
-        data={"slug": school.slug, "before": {"active": not active}, "after": {"active": active}},
+        data={"slug": school.slug},
     )
-    return True
 
 
 # --- setting up a municipality ----------------------------------------------------------------

@@ -6,35 +6,24 @@ They flush and write the audit event; the request commits. Every event carries `
 
 from __future__ import annotations
 
-from datetime import timedelta
-from enum import Enum
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
+from directory.accounts import invitations
+from directory.accounts.invitations import InvitationState
 from directory.accounts.models import User
 from directory.accounts.operations import normalise_email
-from directory.accounts.tokens import hash_token, new_token, plausible_token
 from directory.audit.operations import record
 from directory.extensions import db
 from directory.schools.models import School, SchoolInvitation, SchoolStaff
 from directory.timeutil import utcnow
 
-INVITATION_LIFETIME = timedelta(days=14)
 ROLES = ("admin", "staff")
 
 
 class LastAdminError(Exception):
     """The change would leave the school without an admin, and nobody allowed that."""
-
-
-class InvitationState(Enum):
-    """What a token from an invitation link stands for."""
-
-    OPEN = "open"
-    UNKNOWN = "unknown"  # never made, or revoked (the row is deleted), or replaced
-    USED = "used"
-    EXPIRED = "expired"
 
 
 def _iso(value) -> str | None:
@@ -49,19 +38,11 @@ def _invitation_data(invitation: SchoolInvitation) -> dict[str, Any]:
     }
 
 
-def _open_invitation_query(school: School):
-    return select(SchoolInvitation).where(
-        SchoolInvitation.school_id == school.id,
-        SchoolInvitation.accepted_at.is_(None),
-        SchoolInvitation.expires_at > utcnow(),
-    )
-
-
 def open_invitations(school: School) -> list[SchoolInvitation]:
     """The school's invitations not yet accepted and not expired, newest first."""
-    query = _open_invitation_query(school).order_by(
-        SchoolInvitation.created_at.desc(), SchoolInvitation.id.desc()
-    )
+    query = invitations.open_invitation_query(
+        SchoolInvitation, SchoolInvitation.school_id == school.id
+    ).order_by(SchoolInvitation.created_at.desc(), SchoolInvitation.id.desc())
     return list(db.session.scalars(query))
 
 
@@ -106,29 +87,18 @@ def invite_staff(
     role = data["role"]
     if role not in ROLES:
         raise ValueError(role)
-    earlier = db.session.scalars(
-        select(SchoolInvitation).where(
-            SchoolInvitation.school_id == school.id,
-            SchoolInvitation.email == email,
-            SchoolInvitation.accepted_at.is_(None),
-        )
-    ).all()
+    earlier = invitations.take_unused_invitations(
+        SchoolInvitation, SchoolInvitation.school_id == school.id, email=email
+    )
     replaced = [_invitation_data(row) for row in earlier if row.expires_at > utcnow()]
-    if earlier:
-        db.session.execute(
-            delete(SchoolInvitation).where(SchoolInvitation.id.in_([row.id for row in earlier]))
-        )
-    token = new_token()
-    invitation = SchoolInvitation(
+    invitation, token = invitations.new_invitation(
+        SchoolInvitation,
+        actor=actor,
         school_id=school.id,
         email=email,
         role=role,
-        token_hash=hash_token(token),
-        invited_by_id=actor.id,
         created_at=utcnow(),
-        expires_at=utcnow() + INVITATION_LIFETIME,
     )
-    db.session.add(invitation)
     record(
         "school_invitation.create",
         invitation,
@@ -144,19 +114,8 @@ def invite_staff(
 
 
 def invitation_by_token(token: str) -> tuple[InvitationState, SchoolInvitation | None]:
-    """The invitation a link's token names, and whether it can still be accepted."""
-    if not plausible_token(token):
-        return InvitationState.UNKNOWN, None
-    invitation = db.session.scalar(
-        select(SchoolInvitation).where(SchoolInvitation.token_hash == hash_token(token))
-    )
-    if invitation is None:
-        return InvitationState.UNKNOWN, None
-    if invitation.accepted_at is not None:
-        return InvitationState.USED, invitation
-    if invitation.expires_at <= utcnow():
-        return InvitationState.EXPIRED, invitation
-    return InvitationState.OPEN, invitation
+    """The school invitation a link's token names, and whether it can still be accepted."""
+    return invitations.invitation_by_token(SchoolInvitation, token)
 
 
 def accept_staff_invitation(
@@ -222,6 +181,17 @@ def _guard_last_admin(row: SchoolStaff, allow_no_admin: bool) -> bool:
     return last
 
 
+def _record_staff_event(action: str, row: SchoolStaff, actor: User, **data: Any) -> None:
+    """Audit a change to a staff row: the school, whose row it is, and what changed."""
+    record(
+        action,
+        row,
+        actor=actor,
+        municipality_id=row.school.municipality_id,
+        data={"school_id": row.school_id, "user_id": row.user_id, "email": row.user.email, **data},
+    )
+
+
 def change_staff_role(row: SchoolStaff, data: dict[str, Any], *, actor: User) -> bool:
     """Make a staff member admin or staff; answers whether anything changed.
 
@@ -237,19 +207,13 @@ def change_staff_role(row: SchoolStaff, data: dict[str, Any], *, actor: User) ->
     before = row.role
     row.role = new_role
     db.session.flush()
-    record(
+    _record_staff_event(
         "school_staff.change_role",
         row,
-        actor=actor,
-        municipality_id=row.school.municipality_id,
-        data={
-            "school_id": row.school_id,
-            "user_id": row.user_id,
-            "email": row.user.email,
-            "before": {"role": before},
-            "after": {"role": new_role},
-            "left_without_admin": left_without,
-        },
+        actor,
+        before={"role": before},
+        after={"role": new_role},
+        left_without_admin=left_without,
     )
     return True
 
@@ -262,20 +226,14 @@ def remove_staff(row: SchoolStaff, data: dict[str, Any] | None = None, *, actor:
     """
     data = data or {}
     left_without = _guard_last_admin(row, bool(data.get("allow_no_admin")))
-    record(
+    _record_staff_event(
         "school_staff.remove",
         row,
-        actor=actor,
-        municipality_id=row.school.municipality_id,
-        data={
-            "school_id": row.school_id,
-            "user_id": row.user_id,
-            "email": row.user.email,
-            "before": {"role": row.role},
-            "after": None,
-            "left": row.user_id == actor.id,
-            "left_without_admin": left_without,
-        },
+        actor,
+        before={"role": row.role},
+        after=None,
+        left=row.user_id == actor.id,
+        left_without_admin=left_without,
     )
     db.session.delete(row)
     db.session.flush()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, SelectField
+from wtforms import BooleanField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms.validators import ValidationError
 
 from directory.forms import Form
-from directory.organisations.forms import strip
+from directory.organisations.forms import invitee_email_field
 
 STAFF_ROLE_LABELS = {"admin": _l("Skoleadministrator"), "staff": _l("Ansatt")}
 ROLE_CHOICE_MESSAGE = _l("Velg skoleadministrator eller ansatt.")
@@ -22,16 +22,7 @@ def staff_role_choices() -> list[SelectChoice]:
 class StaffInviteForm(Form):
     """Invite someone by e-mail to the school's staff as admin or staff."""
 
-    email = EmailField(
-        _l("E-post"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Skriv inn e-postadressen til den du vil invitere.")),
-            Length(max=254, message=_l("E-postadressen kan ha høyst 254 tegn.")),
-            Email(_l("Skriv en gyldig e-postadresse.")),
-        ],
-        render_kw={"autocomplete": "off"},
-    )
+    email = invitee_email_field(autocomplete="off")
     role = SelectField(
         _l("Rolle"),
         choices=staff_role_choices(),

@@ -7,23 +7,28 @@ validate the form, act, commit once, then send mail, then redirect.
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from functools import partial
+
+from flask import abort, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
+from directory.accounts.invitations import (
+    INVITATION_LIFETIME,
+    InvitationState,
+    accept_invitation_page,
+    mail_language,
+    public_url,
+    revoke_from_page,
+)
 from directory.accounts.models import User
-from directory.accounts.operations import normalise_email, register_account
+from directory.accounts.operations import normalise_email
 from directory.accounts.two_factor import needs_enrolment
 from directory.extensions import db
-from directory.i18n import current_language
 from directory.mail import send_email
-from directory.organisations.forms import ConfirmForm, InvitationAccountForm
 from directory.permissions import can_manage_school_staff, is_admin_of_municipality
 from directory.schools.models import School, SchoolInvitation, SchoolStaff
 from directory.schools.staff import (
-    INVITATION_LIFETIME,
-    InvitationState,
     LastAdminError,
     accept_staff_invitation,
     admin_count,
@@ -101,18 +106,7 @@ def _invitation_url(token: str, language: str) -> str:
     """The absolute link to accept an invitation, in the mail's language, on the public address
     when one is configured."""
     lang = language if language != "nb" else None
-    path = url_for("schools.accept_staff_invitation", token=token, lang=lang)
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if base:
-        return base.rstrip("/") + path
-    return url_for("schools.accept_staff_invitation", token=token, lang=lang, _external=True)
-
-
-def _mail_language(email: str) -> str:
-    """The invitee's own interface language when they have an account that knows it, else the
-    language the inviter is using now."""
-    locale = db.session.scalar(select(User.locale).where(User.email == email))
-    return locale or current_language()
+    return public_url("schools.accept_staff_invitation", token=token, lang=lang)
 
 
 @bp.route("/schools/<slug>/staff/invite", methods=["POST"])
@@ -127,7 +121,7 @@ def invite_staff_member(slug: str):
         school, {"email": form.email.data, "role": form.role.data}, actor=current_user
     )
     db.session.commit()
-    language = _mail_language(invitation.email)
+    language = mail_language(invitation.email)
     url = _invitation_url(token, language)
     sent = send_email(
         invitation.email,
@@ -245,23 +239,13 @@ def revoke_staff_invitation_view(slug: str, invitation_id: int):
     """Take back an invitation nobody has accepted; its link stops working."""
     school = _load_school(slug)
     invitation = _load_row(SchoolInvitation, school, invitation_id)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort_with(400, _("Skjemaet var ugyldig. Last inn siden på nytt og prøv igjen."))
-    if invitation.accepted_at is not None:
-        abort_with(
-            409,
-            _(
-                "Invitasjonen er allerede brukt, så den kan ikke trekkes tilbake. Fjern "
-                "den ansatte i stedet hvis det trengs."
-            ),
-        )
-    email = invitation.email
-    revoke_staff_invitation(invitation, actor=current_user)
-    db.session.commit()
-    flash(
-        _("Invitasjonen til %(email)s er trukket tilbake. Lenken virker ikke lenger.", email=email),
-        "success",
+    revoke_from_page(
+        invitation,
+        revoke_staff_invitation,
+        _(
+            "Invitasjonen er allerede brukt, så den kan ikke trekkes tilbake. Fjern "
+            "den ansatte i stedet hvis det trengs."
+        ),
     )
     return redirect(_staff_url(school))
 
@@ -331,39 +315,25 @@ def accept_staff_invitation_view(token: str):
     the link is meant for one person. Not signed in: log in first when the address has an
     account, else create one (name and password) and be signed in.
     """
-    from directory.accounts.views import sign_in
-
     invitation = _open_invitation(token)
     school = invitation.school
-    if current_user.is_authenticated:
-        if normalise_email(current_user.email) != invitation.email:
-            return _accept_page(invitation, "wrong_user", 403)
-        form = ConfirmForm()
-        if form.validate_on_submit():
-            accept_staff_invitation(invitation, actor=current_user)
-            db.session.commit()
-            flash(_("Du er nå ansatt ved %(school)s.", school=school.name), "success")
-            return redirect(_after_accepting(school, current_user))
-        return _accept_page(invitation, "confirm", form=form)
+    if current_user.is_authenticated and normalise_email(current_user.email) != invitation.email:
+        return _accept_page(invitation, "wrong_user", 403)
 
-    existing = db.session.scalar(select(User.id).where(User.email == invitation.email))
-    if existing is not None:
-        return _accept_page(
-            invitation, "login", login_url=url_for("accounts.login", next=request.path)
-        )
-    form = InvitationAccountForm(email=invitation.email)
-    if form.validate_on_submit():
-        user = register_account(
-            {
-                "email": invitation.email,
-                "name": form.name.data,
-                "password": form.password.data,
-                "municipality_id": school.municipality_id,
-            }
-        )
-        accept_staff_invitation(invitation, actor=user)
-        sign_in(user)
-        db.session.commit()
-        flash(_("Kontoen er laget, og du er ansatt ved %(school)s.", school=school.name), "success")
+    def accepted(user: User, new_account: bool):
+        if new_account:
+            flash(
+                _("Kontoen er laget, og du er ansatt ved %(school)s.", school=school.name),
+                "success",
+            )
+        else:
+            flash(_("Du er nå ansatt ved %(school)s.", school=school.name), "success")
         return redirect(_after_accepting(school, user))
-    return _accept_page(invitation, "register", 422 if form.is_submitted() else 200, form=form)
+
+    return accept_invitation_page(
+        invitation,
+        municipality_id=school.municipality_id,
+        accept=lambda user: accept_staff_invitation(invitation, actor=user),
+        render=partial(_accept_page, invitation),
+        accepted=accepted,
+    )

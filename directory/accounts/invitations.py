@@ -1,0 +1,172 @@
+"""What organisation and school invitations share.
+
+Both are single-use links valid 14 days, stored as a hash of the token. The rows (`Invitation`,
+`SchoolInvitation`) have `email`, `role`, `token_hash`, `invited_by_id`, `created_at`,
+`expires_at` and `accepted_at`; the functions here take the model class and the criteria that
+pick one organisation's or one school's rows. The operations flush nothing and record nothing
+themselves: the callers write their own audit events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from enum import Enum
+from typing import Any
+
+from flask import current_app, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import delete, select
+
+from directory.accounts.models import User
+from directory.accounts.tokens import hash_token, new_token, plausible_token
+from directory.extensions import db
+from directory.timeutil import utcnow
+from directory.web import abort_with
+
+INVITATION_LIFETIME = timedelta(days=14)
+
+
+class InvitationState(Enum):
+    """What a token from an invitation link stands for."""
+
+    OPEN = "open"
+    UNKNOWN = "unknown"  # never made, or revoked (the row is deleted), or replaced
+    USED = "used"
+    EXPIRED = "expired"
+
+
+# --- the rows ----------------------------------------------------------------------------------
+
+
+def open_invitation_query(model, *criteria):
+    """The invitations (of `model`, matching `criteria`) not yet accepted and not expired."""
+    return select(model).where(*criteria, model.accepted_at.is_(None), model.expires_at > utcnow())
+
+
+def take_unused_invitations(model, *criteria, email: str) -> list:
+    """Delete the invitations to `email` (matching `criteria`) that nobody has used, expired ones
+    too, so that one link is valid at a time; returns the rows that were deleted."""
+    earlier = list(
+        db.session.scalars(
+            select(model).where(*criteria, model.email == email, model.accepted_at.is_(None))
+        )
+    )
+    if earlier:
+        db.session.execute(delete(model).where(model.id.in_([row.id for row in earlier])))
+    return earlier
+
+
+def new_invitation(model, *, actor: User, **fields: Any) -> tuple[Any, str]:
+    """A new invitation row (added to the session) and its one-time token; only the token's hash
+    is stored, and the link expires after INVITATION_LIFETIME."""
+    token = new_token()
+    invitation = model(
+        token_hash=hash_token(token),
+        invited_by_id=actor.id,
+        expires_at=utcnow() + INVITATION_LIFETIME,
+        **fields,
+    )
+    db.session.add(invitation)
+    return invitation, token
+
+
+def invitation_by_token(model, token: str) -> tuple[InvitationState, Any | None]:
+    """The invitation a link's token names, and whether it can still be accepted."""
+    if not plausible_token(token):
+        return InvitationState.UNKNOWN, None
+    invitation = db.session.scalar(select(model).where(model.token_hash == hash_token(token)))
+    if invitation is None:
+        return InvitationState.UNKNOWN, None
+    if invitation.accepted_at is not None:
+        return InvitationState.USED, invitation
+    if invitation.expires_at <= utcnow():
+        return InvitationState.EXPIRED, invitation
+    return InvitationState.OPEN, invitation
+
+
+# --- the link, its e-mail and the accept page ---------------------------------------------------
+
+
+def public_url(endpoint: str, **values: Any) -> str:
+    """The absolute address of a page, on the public address when one is configured."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, **values, _external=True)
+
+
+def mail_language(email: str) -> str:
+    """The invitee's own interface language when they have an account that knows it, else the
+    language the inviter is using now."""
+    from directory.i18n import current_language
+
+    locale = db.session.scalar(select(User.locale).where(User.email == email))
+    return locale or current_language()
+
+
+def revoke_from_page(invitation: Any, revoke: Callable[..., Any], used_message: str) -> None:
+    """The revoke button's steps: check its form (400), refuse an invitation already used (409,
+    `used_message`), then `revoke(invitation, actor=current_user)`, commit and say so."""
+    from directory.organisations.forms import ConfirmForm
+
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort_with(400, _("Skjemaet var ugyldig. Last inn siden på nytt og prøv igjen."))
+    if invitation.accepted_at is not None:
+        abort_with(409, used_message)
+    email = invitation.email
+    revoke(invitation, actor=current_user)
+    db.session.commit()
+    flash(
+        _("Invitasjonen til %(email)s er trukket tilbake. Lenken virker ikke lenger.", email=email),
+        "success",
+    )
+
+
+def accept_invitation_page(
+    invitation: Any,
+    *,
+    municipality_id: int,
+    accept: Callable[[User], Any],
+    render: Callable[..., Any],
+    accepted: Callable[[User, bool], Any],
+):
+    """The accept page's steps once the invitation is known to be open.
+
+    Signed in: a button (`render("confirm", form=...)`). Not signed in: a login link when the
+    invited address has an account (`render("login", login_url=...)`), else the form that creates
+    one and signs it in (`render("register", status, form=...)`). Accepting calls
+    `accept(user)`, commits, and answers `accepted(user, new_account)`.
+    """
+    from directory.accounts.operations import register_account
+    from directory.accounts.views import sign_in
+    from directory.organisations.forms import ConfirmForm, InvitationAccountForm
+
+    if current_user.is_authenticated:
+        form = ConfirmForm()
+        if form.validate_on_submit():
+            accept(current_user)
+            db.session.commit()
+            return accepted(current_user, False)
+        return render("confirm", form=form)
+
+    existing = db.session.scalar(select(User.id).where(User.email == invitation.email))
+    if existing is not None:
+        return render("login", login_url=url_for("accounts.login", next=request.path))
+    form = InvitationAccountForm(email=invitation.email)
+    if form.validate_on_submit():
+        user = register_account(
+            {
+                "email": invitation.email,
+                "name": form.name.data,
+                "password": form.password.data,
+                "municipality_id": municipality_id,
+            }
+        )
+        accept(user)
+        sign_in(user)
+        db.session.commit()
+        return accepted(user, True)
+    return render("register", 422 if form.is_submitted() else 200, form=form)
