@@ -171,3 +171,31 @@ def test_a_reset_request_with_a_bad_address_is_refused(client, smtp_server):
     response, body = ask_for_link(client, "ikke en adresse")
     assert response.status_code == 422
     assert "Skriv en gyldig e-postadresse." in body
+
+
+def test_a_forged_host_header_never_gets_a_link_mailed(app, client, kari, smtp_server):
+    # Without PUBLIC_BASE_URL, a link built on "Host: evil.example" would hand the token to
+    # whoever runs evil.example: no mail goes, and the page answers as always.
+    response = client.post(
+        "/account/password/reset",
+        data={"email": kari.email},
+        headers={"Host": "evil.example"},
+    )
+    response.close()
+    assert response.status_code == 200
+    assert smtp_server.messages == []
+
+
+def test_links_use_the_public_address_whatever_the_host_header(
+    app, client, kari, smtp_server, monkeypatch
+):
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://aktiviteter.fjordby.example")
+    response = client.post(
+        "/account/password/reset",
+        data={"email": kari.email},
+        headers={"Host": "evil.example"},
+    )
+    response.close()
+    [message] = smtp_server.messages
+    assert "https://aktiviteter.fjordby.example/account/password/reset/" in mail_text(message)
+    assert "evil.example" not in mail_text(message)

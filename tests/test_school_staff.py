@@ -9,11 +9,12 @@ import time_machine
 from sqlalchemy import select
 
 from directory.accounts.models import User
+from directory.accounts.operations import start_session
 from directory.audit.models import AuditEvent
 from directory.extensions import db
 from directory.schools.models import SchoolInvitation, SchoolStaff
 from directory.schools.staff import invite_staff
-from tests.conftest import PASSWORD, mail_link, mail_text, sign_in
+from tests.conftest import PASSWORD, enrol_two_step, mail_link, mail_text, sign_in
 
 NEW_PASSWORD = "grønn-sykkel-under-treet"
 
@@ -116,6 +117,26 @@ def test_when_the_mail_server_is_down_the_invitation_stays_and_the_page_shows_th
     assert "kunne ikke sendes" not in client.get(staff_path(school)).get_data(as_text=True)
     path = link[link.index("/schools/invitations/") :]
     assert app.test_client().get(path).status_code == 200
+
+
+def test_without_a_public_address_a_forged_host_gets_no_invitation_mailed(
+    app, client, school, school_admin, smtp_server
+):
+    evil = "http://evil.example"
+    enrol_two_step(school_admin)
+    token = start_session(school_admin)
+    db.session.commit()
+    with client.session_transaction(base_url=evil) as session:
+        session["_user_id"] = token
+    response = client.post(
+        staff_path(school, "/invite"),
+        data={"email": "ny@example.org", "role": "staff"},
+        base_url=evil,
+    )
+    assert response.status_code == 302
+    assert smtp_server.messages == []  # a link on evil.example would hand it the token
+    page = client.get(staff_path(school), base_url=evil).get_data(as_text=True)
+    assert "E-posten til ny@example.org kunne ikke sendes" in page
 
 
 def test_the_email_is_in_the_invitees_language_or_else_the_inviters(

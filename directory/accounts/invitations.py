@@ -89,12 +89,20 @@ def invitation_by_token(model, token: str) -> tuple[InvitationState, Any | None]
 # --- the link, its e-mail and the accept page ---------------------------------------------------
 
 
-def public_url(endpoint: str, **values: Any) -> str:
-    """The absolute address of a page, on the public address when one is configured."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if base:
-        return base.rstrip("/") + url_for(endpoint, **values)
-    return url_for(endpoint, **values, _external=True)
+def mail_invitation(endpoint: str, token: str, send: Callable[[str], bool], **values: Any):
+    """E-mail an invitation link with `send(url)`: (the link, whether it went).
+
+    When the site has no trustworthy public address (directory.mail.public_link), nothing is
+    sent and the link is the one on the inviter's own page address, for them to pass on.
+    """
+    from directory.mail import NoPublicAddress, public_link
+
+    try:
+        url = public_link(endpoint, token=token, **values)
+    except NoPublicAddress:
+        current_app.logger.error("set PUBLIC_BASE_URL to e-mail invitation links")
+        return url_for(endpoint, token=token, _external=True, **values), False
+    return url, send(url)
 
 
 def mail_language(email: str) -> str:

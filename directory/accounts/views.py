@@ -28,6 +28,7 @@ from directory.accounts.pending import begin_second_step
 from directory.accounts.two_factor import needs_enrolment, two_step_enabled
 from directory.approvals.inbox import pending_counts
 from directory.extensions import db, limiter
+from directory.mail import NoPublicAddress, public_link
 from directory.organisations.operations import register_organisation
 from directory.schools.models import Municipality
 from directory.security import is_safe_next
@@ -189,14 +190,6 @@ def _reset_email_key() -> str:
     return "password-reset:" + normalise_email(request.form.get("email", ""))[:254]
 
 
-def _public_url(endpoint: str, **values) -> str:
-    """An absolute link for an e-mail, on the public address when PUBLIC_BASE_URL is set."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if base:
-        return base.rstrip("/") + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
-
-
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 @limiter.limit(
@@ -244,7 +237,12 @@ def request_password_reset():
     if form.validate_on_submit():
         user, token = create_password_reset(form.email.data)
         db.session.commit()
-        url = _public_url("accounts.reset_password", token=token)
+        try:
+            url = public_link("accounts.reset_password", token=token)
+        except NoPublicAddress:
+            # A link on the Host header the client sent could carry the token to any host.
+            current_app.logger.error("set PUBLIC_BASE_URL to e-mail password-reset links")
+            url, user = url_for("accounts.reset_password", token=token), None
         _send_after_response(
             to=user.email if user else form.email.data,
             locale=user.locale if user else None,

@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from directory.accounts.invitations import (
     accept_invitation_page,
+    mail_invitation,
     mail_language,
-    public_url,
     revoke_from_page,
 )
 from directory.extensions import db
@@ -168,11 +168,6 @@ def edit_organisation(slug: str):
     ), status
 
 
-def _invitation_url(token: str) -> str:
-    """The absolute link to accept an invitation, on the public address when configured."""
-    return public_url("organisations.accept_invitation", token=token)
-
-
 def _mail_invitation(invitation: Invitation, organisation: Organisation, url: str) -> bool:
     """E-mail the invitation link; in the invitee's language when they have an account, else in
     the inviter's. False when the mail server failed (the invitation exists all the same)."""
@@ -232,8 +227,11 @@ def invite_member_view(slug: str):
             organisation, {"email": form.email.data, "role": form.role.data}, actor=current_user
         )
         db.session.commit()
-        url = _invitation_url(token)
-        mailed = _mail_invitation(invitation, organisation, url)
+        url, mailed = mail_invitation(
+            "organisations.accept_invitation",
+            token,
+            lambda url: _mail_invitation(invitation, organisation, url),
+        )
         # The link stays on the page after a successful send too: the owner may pass it on
         # another way, and the e-mail may be slow or filtered.
         session[_NEW_INVITATION_KEY] = {

@@ -17,8 +17,8 @@ from directory.accounts.invitations import (
     INVITATION_LIFETIME,
     InvitationState,
     accept_invitation_page,
+    mail_invitation,
     mail_language,
-    public_url,
     revoke_from_page,
 )
 from directory.accounts.models import User
@@ -102,13 +102,6 @@ def list_staff(slug: str):
     return _staff_page(school, StaffInviteForm(formdata=None, school=school))
 
 
-def _invitation_url(token: str, language: str) -> str:
-    """The absolute link to accept an invitation, in the mail's language, on the public address
-    when one is configured."""
-    lang = language if language != "nb" else None
-    return public_url("schools.accept_staff_invitation", token=token, lang=lang)
-
-
 @bp.route("/schools/<slug>/staff/invite", methods=["POST"])
 @login_required
 def invite_staff_member(slug: str):
@@ -122,18 +115,23 @@ def invite_staff_member(slug: str):
     )
     db.session.commit()
     language = mail_language(invitation.email)
-    url = _invitation_url(token, language)
-    sent = send_email(
-        invitation.email,
-        "school_invitation",
-        locale=language,
-        school=school,
-        municipality=school.municipality,
-        role=invitation.role,
-        inviter=current_user.name,
-        url=url,
-        expires_at=invitation.expires_at,
-        lifetime_days=INVITATION_LIFETIME.days,
+    url, sent = mail_invitation(
+        "schools.accept_staff_invitation",
+        token,
+        lambda url: send_email(
+            invitation.email,
+            "school_invitation",
+            locale=language,
+            school=school,
+            municipality=school.municipality,
+            role=invitation.role,
+            inviter=current_user.name,
+            url=url,
+            expires_at=invitation.expires_at,
+            lifetime_days=INVITATION_LIFETIME.days,
+        ),
+        # The link opens the invitation in the mail's language.
+        lang=language if language != "nb" else None,
     )
     if sent:
         flash(_("Invitasjonen er sendt til %(email)s.", email=invitation.email), "success")
