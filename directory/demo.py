@@ -223,7 +223,11 @@ class _Demo:
     def municipality(self, slug, name, org_number, schools, orgs, places, activity_count):
         """Create a municipality with its schools, organisations and activities."""
         municipality = Municipality(
-            slug=slug, name=name, messaging_label="Vigilo", org_number=org_number
+            slug=slug,
+            name=name,
+            messaging_label="Vigilo",
+            org_number=org_number,
+            contact_email=f"personvern@{slug}.example",  # made up, as every demo address
         )
         self.made.org_numbers.add(org_number)
         db.session.add(municipality)
