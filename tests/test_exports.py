@@ -13,9 +13,10 @@ import io
 import re
 import shutil
 import subprocess
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 import zxingcpp
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -39,8 +40,19 @@ from tests.conftest import (
 )
 
 BASE = "https://aktiviteter.example.no"
-WEEK = iso_week(next_weekday_at(1, 17).date())  # the week the test activities next meet in
+# WEEK is fixed when the module is imported and serves as a default and in parametrize lists, so
+# every test here runs on the same Wednesday: a run passing midnight before a Tuesday would
+# otherwise meet the test activities a week after WEEK.
+NOW = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)  # Wednesday 18 November 2026, 10:00 in Oslo
+WEEK = "2026-W48"  # the week the test activities next meet in: Tuesday 24 November
 A4 = (595.28, 841.89)  # points
+
+
+@pytest.fixture(autouse=True)
+def _on_a_wednesday_in_november():
+    with time_machine.travel(NOW, tick=True):
+        assert iso_week(next_weekday_at(1, 17).date()) == WEEK
+        yield
 
 
 # --- the world --------------------------------------------------------------------------------
