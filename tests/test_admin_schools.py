@@ -89,6 +89,15 @@ def test_a_chosen_slug_is_kept(client, signed_in_admin):
     assert _school("aassiden-b") is not None
 
 
+def test_a_school_never_gets_a_slug_the_schools_urls_use(client, signed_in_admin):
+    # /schools/invitations/<token> is the staff invitation link, not a school's page.
+    response = client.post("/admin/schools/new", data=school_form(slug="invitations"))
+    assert response.status_code == 422
+    assert "Kortnavnet er allerede i bruk" in response.get_data(as_text=True)
+    client.post("/admin/schools/new", data=school_form(name="Invitations"))
+    assert _school("invitations") is None and _school("invitations-2") is not None
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [

@@ -419,6 +419,13 @@ def test_a_slug_of_another_municipalitys_school_is_an_error(
     assert count(School) == 1
 
 
+def test_a_slug_the_schools_urls_use_is_an_error(app, municipality, tmp_path):
+    # /schools/invitations/<token> is the staff invitation link, not a school's page.
+    result = import_schools(app, tmp_path, "\n".join([HEADER, "Invitations,,,1,7,,,,,,ja,"]))
+    refused(result, "linje 2: slug «invitations» er reservert")
+    assert count(School) == 0
+
+
 @pytest.mark.parametrize(
     "column",
     [

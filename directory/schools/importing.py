@@ -40,7 +40,7 @@ from directory.extensions import db
 from directory.policy.orgnumber import is_valid_org_number, normalise_org_number
 from directory.schools.forms import GRADE_RANGE, MAX_CLASSES, MAX_PUPILS, SLUG_PATTERN
 from directory.schools.models import Municipality, School
-from directory.schools.operations import create_school, update_school
+from directory.schools.operations import RESERVED_SCHOOL_SLUGS, create_school, update_school
 from directory.text import slugify
 
 COLUMNS = (
@@ -331,6 +331,11 @@ def _plan(
                     f"org_number {row.org_number} hører til {school.name} (slug «{school.slug}»), "
                     f"ikke til slug «{row.slug}»",
                 )
+            )
+            continue
+        if school is None and row.slug in RESERVED_SCHOOL_SLUGS:
+            errors.append(
+                RowError(row.line, f"slug «{row.slug}» er reservert; gi skolen en annen slug")
             )
             continue
         if school is None:

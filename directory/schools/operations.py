@@ -97,8 +97,15 @@ SCHOOL_FIELDS = (
 )
 
 
+# Words that stand where a school's slug would in the schools' URLs (/schools/invitations/<token>).
+RESERVED_SCHOOL_SLUGS = frozenset({"invitations"})
+
+
 def school_slug_taken(slug: str) -> bool:
-    """Whether any school (of any municipality: slugs are in shared URLs) has this slug."""
+    """Whether any school (of any municipality: slugs are in shared URLs) has this slug, or the
+    schools' URLs use it for something else."""
+    if slug in RESERVED_SCHOOL_SLUGS:
+        return True
     return db.session.scalar(select(School.id).where(School.slug == slug)) is not None
 
 
