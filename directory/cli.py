@@ -420,6 +420,8 @@ def route(activity_id: int, school_slug: str, week: str | None) -> None:
         raise click.UsageError(
             f"Skolen «{school_slug}» hører ikke til kommunen der aktiviteten er."
         )
+    if not school.active:
+        raise click.UsageError(f"Skolen «{school_slug}» er deaktivert og formidler ingen tilbud.")
     decision = decide_for(activity, school, parse_week(week) if week else None)
     click.echo(json.dumps(decision_json(decision), ensure_ascii=False, indent=2))
 

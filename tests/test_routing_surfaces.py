@@ -16,7 +16,7 @@ from directory.approvals.display import upcoming_weeks
 from directory.approvals.models import DistributionRequest
 from directory.extensions import db
 from directory.organisations.models import Membership
-from directory.schools.models import ChannelPolicy
+from directory.schools.models import ChannelPolicy, School
 from directory.schools.routing import decide_for, reason_text
 from tests.conftest import next_weekday_at
 
@@ -362,6 +362,15 @@ def test_cli_refuses_with_exit_2(app, world, args, message):
     assert result.exit_code == 2, result.output
     assert message in result.stderr
     assert result.stdout == ""
+
+
+def test_cli_refuses_a_deactivated_school(app, world):
+    school = db.session.scalar(select(School).where(School.slug == "fjell"))
+    school.active = False
+    db.session.commit()
+    result = _cli(app, str(world["activities"]["football"].id), "fjell")
+    assert result.exit_code == 2
+    assert "Skolen «fjell» er deaktivert" in result.stderr
 
 
 # --- /om/kanaler ----------------------------------------------------------------------------
