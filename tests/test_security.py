@@ -46,7 +46,7 @@ def test_every_response_carries_the_security_headers(client, public_paths):
     for path in public_paths:
         with client.get(path) as response:
             pass  # closed at once: a static file response holds an open file
-        assert response.status_code in (200, 404), path
+        assert response.status_code == (404 if "finnes-ikke" in path else 200), path
         csp = _directives(response.headers["Content-Security-Policy"])
         script_sources = csp.get("script-src", csp.get("default-src"))
         assert "'unsafe-inline'" not in script_sources, path
@@ -84,7 +84,7 @@ def test_anonymous_visitors_get_no_cookie(app, make_activity, path):
     client = app.test_client()
     url = path.format(activity=activity.id, organisation=activity.organisation.slug)
     response = client.get(url, query_string={"lang": "nn"})
-    assert response.status_code in (200, 404)
+    assert response.status_code == (404 if "finnes-ikke" in path else 200), url
     assert "Set-Cookie" not in response.headers, url
     assert response.headers.getlist("Set-Cookie") == []
 
