@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from directory.accounts.models import User
 from directory.accounts.operations import end_all_sessions
+from directory.audit.operations import set_flag
 from directory.extensions import db
 from directory.schools.models import School, SchoolStaff
 
@@ -30,30 +31,29 @@ def staff_accounts(municipality_id: int) -> list[User]:
     )
 
 
-def _record(action: str, account: User, *, actor: User, before: dict, after: dict) -> None:
-    from directory.audit.operations import record
-
-    record(
-        action,
+def deactivate_account(account: User, *, actor: User) -> bool:
+    """Switch the account off: its sessions end at once and it cannot log in. Answers whether
+    it was active (only then is the act recorded)."""
+    end_all_sessions(account)
+    return set_flag(
         account,
+        "active",
+        False,
+        action="user.deactivate",
         actor=actor,
         municipality_id=actor.admin_municipality_id,
-        data={"email": account.email, "before": before, "after": after},
+        data={"email": account.email},
     )
 
 
-def deactivate_account(account: User, *, actor: User) -> None:
-    """Switch the account off: its sessions end at once and it cannot log in."""
-    before = {"active": account.active}
-    account.active = False
-    end_all_sessions(account)
-    db.session.flush()
-    _record("user.deactivate", account, actor=actor, before=before, after={"active": False})
-
-
-def reactivate_account(account: User, *, actor: User) -> None:
-    """Let a deactivated account log in again."""
-    before = {"active": account.active}
-    account.active = True
-    db.session.flush()
-    _record("user.reactivate", account, actor=actor, before=before, after={"active": True})
+def reactivate_account(account: User, *, actor: User) -> bool:
+    """Let a deactivated account log in again; answers whether it was deactivated."""
+    return set_flag(
+        account,
+        "active",
+        True,
+        action="user.reactivate",
+        actor=actor,
+        municipality_id=actor.admin_municipality_id,
+        data={"email": account.email},
+    )

@@ -55,9 +55,8 @@ def deactivate(user_id: int):
     if not can_deactivate_account(current_user, account):
         abort_with(403, _("Du kan ikke deaktivere din egen konto."))
     _confirmed()
-    if account.active:
-        deactivate_account(account, actor=current_user)
-        db.session.commit()
+    deactivate_account(account, actor=current_user)
+    db.session.commit()
     flash(_("%(name)s er deaktivert og logget ut.", name=account.name), "success")
     return redirect(url_for("admin.list_accounts"))
 
@@ -69,9 +68,8 @@ def reactivate(user_id: int):
     if not can_deactivate_account(current_user, account):
         abort_with(403, _("Du kan ikke endre din egen konto her."))
     _confirmed()
-    if not account.active:
-        reactivate_account(account, actor=current_user)
-        db.session.commit()
+    reactivate_account(account, actor=current_user)
+    db.session.commit()
     flash(_("%(name)s kan logge inn igjen.", name=account.name), "success")
     return redirect(url_for("admin.list_accounts"))
 

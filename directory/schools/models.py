@@ -60,7 +60,6 @@ class School(db.Model):
     # A deactivated school keeps its history (requests, exports) but leaves routing, filters,
     # the API and the staff's inbox; it is never deleted once it has requests.
     active: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
-    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
 
     municipality: Mapped[Municipality] = relationship(back_populates="schools")
     grade_counts: Mapped[list[SchoolGradeCount]] = relationship(

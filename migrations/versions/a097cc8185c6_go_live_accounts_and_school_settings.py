@@ -75,7 +75,6 @@ def upgrade():
         batch_op.add_column(sa.Column('latitude', sa.Double(), nullable=True))
         batch_op.add_column(sa.Column('longitude', sa.Double(), nullable=True))
         batch_op.add_column(sa.Column('active', sa.Boolean(), server_default=sa.true(), nullable=False))
-        batch_op.add_column(sa.Column('updated_at', directory.dbtypes.UTCDateTime(), nullable=True))
 
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.add_column(sa.Column('locale', sa.String(length=5), nullable=True))
@@ -97,7 +96,6 @@ def downgrade():
         batch_op.drop_column('locale')
 
     with op.batch_alter_table('school', schema=None) as batch_op:
-        batch_op.drop_column('updated_at')
         batch_op.drop_column('active')
         batch_op.drop_column('longitude')
         batch_op.drop_column('latitude')
