@@ -193,6 +193,7 @@ def screens(axe_source, browser, demo_site, go_live) -> Iterator[dict[tuple[str,
 def problems(page: Page, lang: str, viewport: str) -> str:
     """What is wrong with the page as it is shown now: the wrong language, anything wider than
     the screen (on a phone, also at 320 pixels), and axe's WCAG 2.1 A/AA violations."""
+    page.wait_for_load_state("load")  # after a form's answer, its stylesheet may still be coming
     found = []
     where = urlsplit(page.url)
     label = where.path + (f"?{where.query}" if where.query else "")

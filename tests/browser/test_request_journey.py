@@ -519,6 +519,8 @@ def test_signed_in_page_has_no_wcag_violations(
                 page.locator("form[action*='/reject'] button[type=submit]").click()
             assert answer.value.status == 422
             expect(page.locator("[aria-invalid=true]")).to_have_count(1)
+        # The answer's DOM can be there before its stylesheet: measure the page as it is shown.
+        page.wait_for_load_state("load")
         assert page.locator("html").get_attribute("lang") == lang
         assert urlsplit(page.url).path.startswith(urlsplit(path).path)
         if viewport == "phone":
