@@ -23,7 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     _configure(app, test_config)
 
-    from directory import cli, i18n, models, security, web  # noqa: F401 - models: the tables
+    from directory import cli, i18n, models, pipeline, security, web  # noqa: F401 - models: tables
     from directory.extensions import babel, csrf, db, limiter, login_manager, migrate
     from directory.i18n import select_locale
 
@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     security.init_app(app)
     web.init_app(app)
+    pipeline.init_app(app)
     i18n.init_app(app)
     _register_blueprints(app)
     cli.init_app(app)

@@ -7,7 +7,6 @@ from flask_babel import format_date, format_datetime, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -112,20 +111,6 @@ def init_app(app: Flask) -> None:
         return error_response(
             400, _("Skjemaet var utløpt eller ugyldig. Last inn siden på nytt og prøv igjen.")
         )
-
-    @app.errorhandler(StaleDataError)
-    def handle_stale(exc: StaleDataError):
-        from directory.extensions import db
-
-        db.session.rollback()
-        return error_response(409)
-
-    @app.errorhandler(500)
-    def handle_500(exc):
-        from directory.extensions import db
-
-        db.session.rollback()
-        return error_response(500)
 
     @app.url_defaults
     def carry_language(endpoint: str, values: dict) -> None:

@@ -34,7 +34,6 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
-from wtforms.widgets import HiddenInput
 
 from directory.activities.schedule import (
     build_rrule,
@@ -49,7 +48,7 @@ from directory.activities.uploads import (
     read_flyer_upload,
     read_image_upload,
 )
-from directory.forms import Form
+from directory.pipeline import VersionedForm
 from directory.timeutil import oslo_now
 
 REPEAT_CHOICES = [
@@ -163,7 +162,7 @@ def _facebook_url(form, field) -> None:
         )
 
 
-class ActivityForm(Form):
+class ActivityForm(VersionedForm):
     """Everything an organiser writes about an activity, and one schedule."""
 
     title = StringField(
@@ -347,8 +346,6 @@ class ActivityForm(Form):
         validators=[Length(max=3000, message=_l("For mye tekst."))],
         render_kw={"rows": 3},
     )
-    # The version the editor started from; the edit view refuses a stale one.
-    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
     def __init__(
         self,
@@ -611,10 +608,9 @@ def _as_text(value: Any) -> str:
     return " ".join(str(value).split())
 
 
-class StatusForm(Form):
+class StatusForm(VersionedForm):
     """A status button: publish, unpublish, cancel (with an optional public note) or archive."""
 
-    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
     note = StringField(
         _l("Merknad (vises offentlig)"),
         validators=[Length(max=300, message=_l("Merknaden kan ha høyst 300 tegn."))],

@@ -15,6 +15,7 @@ from directory.activities.schedule import next_start, shift_schedule
 from directory.activities.uploads import delete_stored
 from directory.approvals.operations import reopen_requests
 from directory.audit.operations import record
+from directory.errors import DomainError
 from directory.extensions import db
 from directory.organisations.models import Organisation
 from directory.policy.activity_states import ACTIONS, check_transition
@@ -31,13 +32,8 @@ SCHEDULE_COLUMNS = ("dtstart", "duration_minutes", "rrule", "rdates", "exdates")
 WEEKS_TO_NEXT_SEASON = 52
 
 
-class ActivityActionError(Exception):
+class ActivityActionError(DomainError):
     """An action the activity's state does not allow; the message (bokmål) is for the user."""
-
-    def __init__(self, message: str, status: int = 409):
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 @dataclass

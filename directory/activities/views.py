@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import ClassVar
 
 from babel.dates import get_day_names
 from flask import (
@@ -20,17 +19,18 @@ from flask import (
 )
 from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
+from directory import loading
 from directory.activities.display import describe_schedule, event_json_ld
 from directory.activities.forms import ActivityForm, StatusForm, activity_form_data
 from directory.activities.forms import schedule_form_data as _schedule_form_data
 from directory.activities.models import Activity, Category
 from directory.activities.operations import (
-    ActivityActionError,
     ActivityData,
     change_activity_status,
     copy_activity,
@@ -41,6 +41,8 @@ from directory.activities.operations import (
 from directory.activities.schedule import next_occurrences, next_start, summarise_rule
 from directory.activities.uploads import STORED_NAME, store, upload_folder
 from directory.extensions import db
+from directory.feeds.links import activity_calendar_links, feed_urls
+from directory.forms import Form
 from directory.organisations.models import Organisation
 from directory.permissions import (
     activity_refusal_status,
@@ -48,11 +50,11 @@ from directory.permissions import (
     can_edit_organisation,
     can_view_activity,
 )
+from directory.pipeline import Handler, route
 from directory.policy.activity_states import allowed_actions
 from directory.schools.models import Municipality, School
 from directory.search.query import QueryError, SearchQuery, parse_search_args, query_to_args
 from directory.search.service import UnknownFilterValue, search_activities
-from directory.web import abort_with, page_links
 
 bp = Blueprint("activities", __name__)
 
@@ -63,28 +65,6 @@ bp = Blueprint("activities", __name__)
 def _locale() -> str:
     locale = get_locale()
     return locale.language if locale else "nb"
-
-
-def _load_activity(activity_id: int) -> Activity:
-    activity = db.session.scalar(
-        select(Activity)
-        .where(Activity.id == activity_id)
-        .options(
-            selectinload(Activity.schedules),
-            selectinload(Activity.organisation),
-            selectinload(Activity.category),
-        )
-    )
-    if activity is None:
-        abort(404)
-    return activity
-
-
-def _load_organisation(slug: str) -> Organisation:
-    organisation = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
-    if organisation is None:
-        abort(404)
-    return organisation
 
 
 def _categories(*, keep_id: int | None = None) -> list[Category]:
@@ -111,24 +91,6 @@ def _activity_form(activity: Activity | None) -> ActivityForm:
         stored_image=bool(activity and activity.image_filename),
         initial_schedule=initial_schedule,
     )
-
-
-@contextmanager
-def _new_files_removed_on_failure() -> Iterator[list[str]]:
-    """Collect the names of the files a save stores; when the save fails (a concurrent edit's
-    409, any error before the commit), roll back and delete them so that no orphan is left in
-    the upload folder. Only files stored in this request are listed, never ones in use."""
-    stored: list[str] = []
-    try:
-        yield stored
-    except Exception:
-        db.session.rollback()
-        try:
-            discard_unused_files(stored)
-        except Exception:  # the database failed as well: an orphan is better than a lost file
-            db.session.rollback()
-            current_app.logger.exception("Could not remove the files of a failed save: %s", stored)
-        raise
 
 
 def _file_changes(
@@ -158,50 +120,6 @@ def _file_changes(
     if activity is None and form.prepared_image is None:
         values["image_alt"] = ""  # alt text without an image means nothing
     return values, replaced
-
-
-def _require_edit(activity: Activity) -> None:
-    """Let only the organiser's members on; refuse others with 403, or with 404 when they may
-    not even see the activity."""
-    if not can_edit_activity(current_user, activity):
-        abort(activity_refusal_status(current_user, activity))
-
-
-def _status_or_redirect(activity: Activity, action: str):
-    """Run one status action from a small POST form, then go back where the button was."""
-    _require_edit(activity)
-    form = StatusForm()
-    if not form.validate_on_submit():
-        message = next(iter(e for errors in form.errors.values() for e in errors), None)
-        abort_with(400, message or _("Skjemaet var ugyldig. Last inn siden på nytt."))
-    if form.version.data is not None and form.version.data != activity.version:
-        abort_with(409, _stale_message())
-    try:
-        change_activity_status(
-            activity, {"action": action, "note": form.note.data}, actor=current_user
-        )
-    except ActivityActionError as exc:
-        abort_with(exc.status, exc.message)
-    db.session.commit()
-    flash(
-        {
-            "publish": _("Aktiviteten er publisert."),
-            "unpublish": _("Aktiviteten er gjort om til utkast og vises ikke lenger offentlig."),
-            "cancel": _("Aktiviteten er avlyst. Den vises fortsatt, merket som avlyst."),
-            "archive": _("Aktiviteten er arkivert og vises ikke lenger offentlig."),
-        }[action],
-        "info",
-    )
-    if form.return_to.data == "detail":
-        return redirect(url_for("activities.show_activity", activity_id=activity.id))
-    return redirect(url_for("activities.list_manage", slug=activity.organisation.slug))
-
-
-def _stale_message() -> str:
-    return _(
-        "Noen andre har endret aktiviteten mens du hadde den åpen. Ingenting er lagret. "
-        "Last inn siden på nytt og gjør endringene dine igjen."
-    )
 
 
 # --- public pages ----------------------------------------------------------------------------
@@ -374,7 +292,8 @@ def home():
         weekdays=weekday_names(),
         times=time_of_day_labels(),
         sort="" if sort == "relevance" else sort,
-        page_links=page_links(query.page, result.pages) if result else [],
+        pager=result.pagination() if result else None,
+        feeds=feed_urls(query) if result is not None else None,
         args=query_to_args(query, page=None),
         fix_args=query_to_args(query, **{**dict.fromkeys(errors), "page": None}),
     ), status
@@ -383,7 +302,7 @@ def home():
 @bp.route("/activities/<int:activity_id>")
 def show_activity(activity_id: int):
     """One activity with everything about it; drafts only for its organisation and admin."""
-    activity = _load_activity(activity_id)
+    activity = loading.activity(activity_id)
     if not can_view_activity(current_user, activity):
         abort(404)  # a draft's existence is nobody else's business
     upcoming = next_occurrences(activity.schedules, limit=5)
@@ -395,6 +314,7 @@ def show_activity(activity_id: int):
         schedule_texts=[describe_schedule(s) for s in activity.schedules],
         category_name=activity.category.name_in(_locale()) if activity.category else None,
         json_ld=event_json_ld(activity, upcoming),
+        calendar=activity_calendar_links(activity) if activity.status == "published" else None,
         can_edit=can_edit,
         actions=allowed_actions(activity.status) if can_edit else [],
     )
@@ -433,7 +353,7 @@ def media(name: str):
 @login_required
 def list_manage(slug: str):
     """All the organisation's activities, in every status, with their action buttons."""
-    organisation = _load_organisation(slug)
+    organisation = loading.organisation(slug)
     if not can_edit_organisation(current_user, organisation):
         abort(403)
     activities = db.session.scalars(
@@ -453,120 +373,178 @@ def list_manage(slug: str):
     )
 
 
-@bp.route("/organisations/<slug>/activities/new", methods=["GET", "POST"])
-@login_required
-def new_activity(slug: str):
-    """Create a draft activity for the organisation."""
-    organisation = _load_organisation(slug)
-    if not can_edit_organisation(current_user, organisation):
-        abort(403)
-    form = _activity_form(None)
-    if form.validate_on_submit():
-        with _new_files_removed_on_failure() as stored:
-            files, _unused = _file_changes(form, None, stored)
-            activity = create_activity(
-                organisation,
-                ActivityData(
-                    fields={**form.activity_values(), **files}, schedule=form.schedule_values()
-                ),
-                actor=current_user,
+class _ActivityFiles:
+    """Uploads stored during a save: removed again when the save fails (a concurrent edit's
+    409, any error before the commit), so that no orphan is left in the upload folder. Only
+    files stored in this request are listed, never ones in use."""
+
+    stored: list[str]
+
+    def failed(self) -> None:
+        try:
+            discard_unused_files(self.stored)
+        except Exception:  # the database failed as well: an orphan is better than a lost file
+            db.session.rollback()
+            current_app.logger.exception(
+                "Could not remove the files of a failed save: %s", self.stored
             )
-            db.session.commit()
+
+
+@route(bp, "/organisations/<slug>/activities/new", "new_activity")
+class NewActivity(_ActivityFiles, Handler):
+    """Create a draft activity for the organisation."""
+
+    methods = ["GET", "POST"]
+
+    def load(self, slug: str) -> None:
+        self.organisation = loading.organisation(slug)
+        self.stored = []
+
+    def check(self) -> None:
+        if not can_edit_organisation(current_user, self.organisation):
+            abort(403)
+
+    def make_form(self) -> ActivityForm:
+        return _activity_form(None)
+
+    def current_version(self) -> None:
+        return None  # a new activity: nothing to be stale against
+
+    def show(self, form: ActivityForm, status: int = 200):
+        return render_template(
+            "activities/new.html", form=form, organisation=self.organisation, activity=None
+        ), status
+
+    def invalid(self, form: ActivityForm):
+        return self.show(form, 400)
+
+    def act(self, form: ActivityForm) -> Activity:
+        files, _unused = _file_changes(form, None, self.stored)
+        return create_activity(
+            self.organisation,
+            ActivityData(
+                fields={**form.activity_values(), **files}, schedule=form.schedule_values()
+            ),
+            actor=current_user,
+        )
+
+    def done(self, activity: Activity):
         flash(_("Aktiviteten er lagret som utkast. Publiser den når den er klar."), "info")
         return redirect(url_for("activities.show_activity", activity_id=activity.id))
-    status = 400 if form.is_submitted() else 200
-    return render_template(
-        "activities/new.html", form=form, organisation=organisation, activity=None
-    ), status
 
 
-@bp.route("/activities/<int:activity_id>/edit", methods=["GET", "POST"])
-@login_required
-def edit_activity(activity_id: int):
-    """Edit an activity and its first schedule; a stale form is refused with 409."""
-    activity = _load_activity(activity_id)
-    _require_edit(activity)
-    form = _activity_form(activity)
-    if form.is_submitted():
-        if form.version.data is None:
-            abort_with(400, _("Skjemaet mangler versjonsnummer. Last inn siden på nytt."))
-        if form.version.data != activity.version:
-            abort_with(409, _stale_message())
-    if form.validate_on_submit():
-        # Another editor's save may land between the version check above and this commit:
-        # the version column then refuses it (StaleDataError, a 409).
-        with _new_files_removed_on_failure() as stored:
-            files, replaced = _file_changes(form, activity, stored)
-            changes = update_activity(
-                activity,
-                ActivityData(
-                    fields={**form.activity_values(), **files}, schedule=form.schedule_values()
-                ),
-                actor=current_user,
-            )
-            db.session.commit()
-        discard_unused_files(replaced)
+class _OneActivity(Handler):
+    """A handler for an action on one activity by its organiser's members."""
+
+    def load(self, activity_id: int) -> None:
+        self.activity = loading.activity(activity_id)
+
+    def check(self) -> None:
+        # Others get 403, or 404 when they may not even see the activity.
+        if not can_edit_activity(current_user, self.activity):
+            abort(activity_refusal_status(current_user, self.activity))
+
+    def current_version(self) -> int:
+        return self.activity.version
+
+
+@route(bp, "/activities/<int:activity_id>/edit", "edit_activity")
+class EditActivity(_ActivityFiles, _OneActivity):
+    """Edit an activity and its first schedule; a stale form is refused with 409.
+
+    Another editor's save may land between the version check and the commit: the version
+    column then refuses it (StaleDataError, a 409 as well).
+    """
+
+    methods = ["GET", "POST"]
+
+    def load(self, activity_id: int) -> None:
+        super().load(activity_id)
+        self.stored = []
+        self.replaced: list[str | None] = []
+
+    def make_form(self) -> ActivityForm:
+        return _activity_form(self.activity)
+
+    def show(self, form: ActivityForm, status: int = 200):
+        activity = self.activity
+        first = activity.schedules[0] if activity.schedules else None
+        return render_template(
+            "activities/edit.html",
+            form=form,
+            organisation=activity.organisation,
+            activity=activity,
+            other_schedules=len(activity.schedules) - 1 if activity.schedules else 0,
+            rule_too_complex=first is not None and summarise_rule(first).repeat is None,
+        ), status
+
+    def invalid(self, form: ActivityForm):
+        return self.show(form, 400)
+
+    def act(self, form: ActivityForm) -> bool:
+        files, self.replaced = _file_changes(form, self.activity, self.stored)
+        return update_activity(
+            self.activity,
+            ActivityData(
+                fields={**form.activity_values(), **files}, schedule=form.schedule_values()
+            ),
+            actor=current_user,
+        )
+
+    def done(self, changes: bool):
+        discard_unused_files(self.replaced)
+        flash(_("Endringene er lagret.") if changes else _("Ingen endringer å lagre."), "info")
+        return redirect(url_for("activities.show_activity", activity_id=self.activity.id))
+
+
+STATUS_MESSAGES = {
+    "publish": _l("Aktiviteten er publisert."),
+    "unpublish": _l("Aktiviteten er gjort om til utkast og vises ikke lenger offentlig."),
+    "cancel": _l("Aktiviteten er avlyst. Den vises fortsatt, merket som avlyst."),
+    "archive": _l("Aktiviteten er arkivert og vises ikke lenger offentlig."),
+}
+
+
+class ChangeStatus(_OneActivity):
+    """One status button (publish, unpublish, cancel, archive); then back where it was."""
+
+    form_class = StatusForm
+    action: ClassVar[str]
+
+    def act(self, form: StatusForm) -> None:
+        self.return_to = form.return_to.data
+        change_activity_status(
+            self.activity, {"action": self.action, "note": form.note.data}, actor=current_user
+        )
+
+    def done(self, result: None):
+        flash(str(STATUS_MESSAGES[self.action]), "info")
+        if self.return_to == "detail":
+            return redirect(url_for("activities.show_activity", activity_id=self.activity.id))
+        return redirect(url_for("activities.list_manage", slug=self.activity.organisation.slug))
+
+
+# Make a draft (or cancelled) activity public (it needs a date in the future); take it back to
+# draft; mark it cancelled (it stays visible with its note); hide it for good (it can come back
+# as a draft).
+for _action in STATUS_MESSAGES:
+    type(f"{_action.title()}Activity", (ChangeStatus,), {"action": _action}).route(
+        bp, f"/activities/<int:activity_id>/{_action}", f"{_action}_activity"
+    )
+
+
+@route(bp, "/activities/<int:activity_id>/copy", "copy_activity")
+class CopyActivity(_OneActivity):
+    """Copy an activity to next season as a draft, dates moved 52 weeks, and edit the copy."""
+
+    form_class = Form
+
+    def act(self, form: Form) -> Activity:
+        return copy_activity(self.activity, actor=current_user)
+
+    def done(self, copy: Activity):
         flash(
-            _("Endringene er lagret.") if changes else _("Ingen endringer å lagre."),
+            _("Aktiviteten er kopiert til neste sesong som utkast. Se over datoene og lagre."),
             "info",
         )
-        return redirect(url_for("activities.show_activity", activity_id=activity.id))
-    status = 400 if form.is_submitted() else 200
-    first = activity.schedules[0] if activity.schedules else None
-    return render_template(
-        "activities/edit.html",
-        form=form,
-        organisation=activity.organisation,
-        activity=activity,
-        other_schedules=len(activity.schedules) - 1 if activity.schedules else 0,
-        rule_too_complex=first is not None and summarise_rule(first).repeat is None,
-    ), status
-
-
-@bp.route("/activities/<int:activity_id>/publish", methods=["POST"])
-@login_required
-def publish_activity(activity_id: int):
-    """Make a draft (or cancelled) activity public; it needs a date in the future."""
-    return _status_or_redirect(_load_activity(activity_id), "publish")
-
-
-@bp.route("/activities/<int:activity_id>/unpublish", methods=["POST"])
-@login_required
-def unpublish_activity(activity_id: int):
-    """Take an activity back to draft, hidden from the public."""
-    return _status_or_redirect(_load_activity(activity_id), "unpublish")
-
-
-@bp.route("/activities/<int:activity_id>/cancel", methods=["POST"])
-@login_required
-def cancel_activity(activity_id: int):
-    """Mark a published activity as cancelled; it stays visible with its note."""
-    return _status_or_redirect(_load_activity(activity_id), "cancel")
-
-
-@bp.route("/activities/<int:activity_id>/archive", methods=["POST"])
-@login_required
-def archive_activity(activity_id: int):
-    """Hide an activity from the public for good (it can come back as a draft)."""
-    return _status_or_redirect(_load_activity(activity_id), "archive")
-
-
-@bp.route("/activities/<int:activity_id>/copy", methods=["POST"], endpoint="copy_activity")
-@login_required
-def copy_activity_to_next_season(activity_id: int):
-    """Copy an activity to next season as a draft, dates moved 52 weeks, and edit the copy."""
-    activity = _load_activity(activity_id)
-    _require_edit(activity)
-    form = StatusForm()
-    if not form.validate_on_submit():
-        abort_with(400, _("Skjemaet var ugyldig. Last inn siden på nytt."))
-    try:
-        copy = copy_activity(activity, actor=current_user)
-    except ActivityActionError as exc:
-        abort_with(exc.status, exc.message)
-    db.session.commit()
-    flash(
-        _("Aktiviteten er kopiert til neste sesong som utkast. Se over datoene og lagre."),
-        "info",
-    )
-    return redirect(url_for("activities.edit_activity", activity_id=copy.id))
+        return redirect(url_for("activities.edit_activity", activity_id=copy.id))

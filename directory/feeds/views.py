@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
 from flask import (
@@ -20,9 +20,7 @@ from flask import (
     g,
     render_template,
     request,
-    url_for,
 )
-from flask.blueprints import BlueprintSetupState
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -30,9 +28,10 @@ from sqlalchemy.orm import selectinload
 from werkzeug.http import is_resource_modified
 
 from directory.activities.models import Activity
-from directory.calendar import activity_calendar, calendar_links, ics_filename, webcal_url
+from directory.calendar import activity_calendar, ics_filename
 from directory.extensions import db
 from directory.feeds.atom import AtomEntry, AtomFeed, build_feed
+from directory.feeds.links import absolute, filter_args, host_url
 from directory.organisations.models import Organisation
 from directory.rendering import format_price
 from directory.search.base import ResultPage
@@ -40,7 +39,6 @@ from directory.search.query import (
     QueryError,
     SearchQuery,
     parse_search_args,
-    query_to_args,
 )
 from directory.search.service import UnknownFilterValue, search_activities
 from directory.security import allow_framing
@@ -58,64 +56,12 @@ REFRESH_INTERVAL = timedelta(hours=6)  # what subscribed calendars are asked to 
 FORMAT_VERSION = "1"
 
 
-@bp.record_once
-def _register_template_helpers(state: BlueprintSetupState) -> None:
-    # The activity page belongs to the activities blueprint; its calendar buttons need these.
-    state.app.jinja_env.globals.update(
-        activity_calendar_links=activity_calendar_links,
-        webcal_url=webcal_url,
-        feed_urls=feed_urls,
-    )
-
-
 # --- helpers --------------------------------------------------------------------------------
 
 
 def _locale() -> str:
     locale = get_locale()
     return locale.language if locale else "nb"
-
-
-def _host_url() -> str:
-    """Scheme and host for absolute links: PUBLIC_BASE_URL when set, else this request's."""
-    return (current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
-
-
-def _absolute(endpoint: str, **values) -> str:
-    return _host_url() + url_for(endpoint, **values)
-
-
-def activity_calendar_links(activity: Activity):
-    """Google Calendar and Outlook links for an activity page (None when no date is left)."""
-    page = _absolute("activities.show_activity", activity_id=activity.id)
-    return calendar_links(activity, activity_url=page, now=utcnow())
-
-
-@dataclass(frozen=True)
-class FeedUrls:
-    """Where the current search is available as a calendar, a subscription, a feed, a widget."""
-
-    calendar: str
-    webcal: str
-    atom: str
-    embed: str
-
-
-def feed_urls(query: SearchQuery | None = None) -> FeedUrls:
-    """Absolute URLs of the calendar, webcal subscription, Atom feed and widget for a search."""
-    args = _filter_args(query) if query is not None else {}
-    calendar = _absolute("feeds.calendar_feed", **args)
-    return FeedUrls(
-        calendar=calendar,
-        webcal=webcal_url(calendar),
-        atom=_absolute("feeds.atom_feed", **args),
-        embed=_absolute("feeds.embed", **args),
-    )
-
-
-def _filter_args(query: SearchQuery) -> dict[str, object]:
-    """The query's filters as URL parameters, without paging and sorting."""
-    return query_to_args(query, sort=None, page=None, per_page=None)
 
 
 def _parse_query() -> SearchQuery:
@@ -152,9 +98,7 @@ def _fingerprint(kind: str, activities: list[Activity], *extra: object) -> str:
         )
         for a in activities
     ]
-    material = repr(
-        (FORMAT_VERSION, kind, _host_url(), request.script_root, _locale(), rows, extra)
-    )
+    material = repr((FORMAT_VERSION, kind, host_url(), request.script_root, _locale(), rows, extra))
     return hashlib.sha256(material.encode()).hexdigest()[:40]
 
 
@@ -222,7 +166,7 @@ def _load_public_activity(activity_id: int) -> Activity:
 def _ics(activities: list[Activity], *, name: str, feed: bool) -> bytes:
     return activity_calendar(
         activities,
-        base_url=_host_url() + request.script_root,
+        base_url=host_url() + request.script_root,
         now=utcnow(),
         name=name,
         locale=_locale(),
@@ -258,7 +202,7 @@ def calendar_feed():
         _fingerprint(
             "calendar.ics",
             activities,
-            sorted(_filter_args(query).items()),
+            sorted(filter_args(query).items()),
             _today(),
             [result.next_starts.get(a.id) for a in activities],
         ),
@@ -298,18 +242,18 @@ def atom_feed():
         key=lambda a: ((a.published_at or a.created_at), a.id),
         reverse=True,
     )
-    args = _filter_args(query)
+    args = filter_args(query)
     last_modified = _list_last_modified(activities)
 
     def build() -> bytes:
         locale = _locale()
         entries = [
             AtomEntry(
-                id=_absolute("activities.show_activity", activity_id=a.id, lang=None),
+                id=absolute("activities.show_activity", activity_id=a.id, lang=None),
                 title=_("Avlyst: %(title)s", title=a.title) if a.status == "cancelled" else a.title,
                 updated=max(a.updated_at, a.organisation.updated_at),
                 published=a.published_at,
-                link=_absolute("activities.show_activity", activity_id=a.id),
+                link=absolute("activities.show_activity", activity_id=a.id),
                 summary=_entry_summary(a, result.next_starts.get(a.id)),
                 author=a.organisation.name,
                 categories=((a.category.slug, a.category.name_in(locale)),) if a.category else (),
@@ -317,12 +261,12 @@ def atom_feed():
             for a in activities
         ]
         feed = AtomFeed(
-            id=_absolute("feeds.atom_feed", **args, lang=None),
+            id=absolute("feeds.atom_feed", **args, lang=None),
             title=_("Aktiviteter for barn og unge"),
             subtitle=_("Nye og oppdaterte aktiviteter i Aktivitetskatalogen"),
             updated=last_modified,
-            self_link=_absolute("feeds.atom_feed", **args),
-            alternate_link=_absolute("activities.home", **args),
+            self_link=absolute("feeds.atom_feed", **args),
+            alternate_link=absolute("activities.home", **args),
             author=_("Aktivitetskatalogen"),
             lang=locale,
         )
@@ -351,7 +295,7 @@ def embed():
     limit = min(query.per_page, EMBED_LIMIT)
     result = _search(replace(query, page=1, per_page=limit), limit)
     activities = result.items
-    args = _filter_args(query)
+    args = filter_args(query)
 
     def build() -> bytes:
         html = render_template(
@@ -359,13 +303,13 @@ def embed():
             items=[
                 {
                     "activity": a,
-                    "url": _absolute("activities.show_activity", activity_id=a.id),
+                    "url": absolute("activities.show_activity", activity_id=a.id),
                     "next_start": result.next_starts.get(a.id),
                 }
                 for a in activities
             ],
             total=result.total,
-            all_url=_absolute("activities.home", **args),
+            all_url=absolute("activities.home", **args),
             lang=g.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"],
         )
         return html.encode("utf-8")

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from flask_sqlalchemy.pagination import Pagination
+
 if TYPE_CHECKING:
     from directory.activities.models import Activity
     from directory.search.query import SearchQuery
@@ -93,6 +95,27 @@ class ResultPage:
     def pages(self) -> int:
         """The number of pages (at least 1)."""
         return max(1, -(-self.total // self.per_page))
+
+    def pagination(self) -> Pagination:
+        """Flask-SQLAlchemy's pagination of this page, for the page links of the template."""
+        return _FoundPagination(
+            page=self.page,
+            per_page=self.per_page,
+            max_per_page=None,
+            error_out=False,
+            items=self.items,
+            total=self.total,
+        )
+
+
+class _FoundPagination(Pagination):
+    """The library's pagination over results the search backend already found."""
+
+    def _query_items(self) -> list:
+        return list(self._query_args["items"])
+
+    def _query_count(self) -> int:
+        return self._query_args["total"]
 
 
 class SearchBackend(Protocol):
