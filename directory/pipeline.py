@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from flask import Blueprint, Flask, abort, request
+from flask import Blueprint, Flask, abort, current_app, request
 from flask.views import View
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -143,12 +143,19 @@ class Handler(View):
             result = run_in_transaction(lambda: self.act(form))
         except DomainError as error:
             db.session.rollback()
-            self.failed()
+            self._undo()
             return self.refused(error, form)
         except BaseException:
-            self.failed()
+            self._undo()
             raise
         return self.done(result)
+
+    def _undo(self) -> None:
+        try:
+            self.failed()
+        except Exception:  # the database failed as well: say so, and answer the first error
+            db.session.rollback()
+            current_app.logger.exception("Could not undo what %s did", type(self).__name__)
 
     @classmethod
     def route(cls, bp: Blueprint, rule: str, endpoint: str, **options: Any) -> None:

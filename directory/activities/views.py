@@ -9,7 +9,6 @@ from babel.dates import get_day_names
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -381,13 +380,7 @@ class _ActivityFiles:
     stored: list[str]
 
     def failed(self) -> None:
-        try:
-            discard_unused_files(self.stored)
-        except Exception:  # the database failed as well: an orphan is better than a lost file
-            db.session.rollback()
-            current_app.logger.exception(
-                "Could not remove the files of a failed save: %s", self.stored
-            )
+        discard_unused_files(self.stored)  # should this fail too, an orphan is left, not a loss
 
 
 @route(bp, "/organisations/<slug>/activities/new", "new_activity")
