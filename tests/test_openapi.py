@@ -1,6 +1,8 @@
 """/api/v1/openapi.json: a valid OpenAPI document that matches what the API really answers.
 
-The document is checked with openapi-spec-validator; then real responses to many requests
+The document is derived from the API's pydantic models (directory.api.schemas). It is checked
+with openapi-spec-validator; the search parser is checked to accept exactly the values the
+document declares; then real responses to many requests
 (filters, detail, lists, errors, /healthz up and down) are validated against the schema the
 document gives for that path and status, with jsonschema. A bounded schemathesis run then
 generates requests from the document and checks that none is a 5xx and every answer conforms.
@@ -23,10 +25,11 @@ from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+from werkzeug.datastructures import MultiDict
 
 from directory.api.openapi import openapi_document
 from directory.extensions import db
-from directory.search.query import parse_search_args
+from directory.search.query import QueryError, parse_search_args
 from directory.search.service import get_backend
 from tests.conftest import next_weekday_at
 
@@ -255,6 +258,58 @@ def test_every_search_parameter_is_documented(document):
     parse_search_args(Recorder())
     documented = {p["name"] for p in document["paths"]["/api/v1/activities"]["get"]["parameters"]}
     assert documented == Recorder.read | {"lang"}
+
+
+def _parameter_schemas(document, path: str) -> dict[str, dict[str, Any]]:
+    return {p["name"]: p["schema"] for p in document["paths"][path]["get"]["parameters"]}
+
+
+def test_the_search_parser_accepts_what_the_document_declares(app, document):
+    """directory.search.query parses the filters, directory.api.schemas declares them: at every
+    documented edge (range, length, count, choice, pattern, date) the two agree."""
+
+    def parses(name: str, *values: object) -> bool:
+        try:
+            parse_search_args(MultiDict([(name, str(value)) for value in values]))
+        except QueryError as exc:
+            assert exc.param in (name, "to")
+            return False
+        return True
+
+    parameters = _parameter_schemas(document, "/api/v1/activities")
+    del parameters["lang"]  # read by directory.i18n, where an unknown language means bokmål
+    with app.test_request_context():
+        for name, schema in parameters.items():
+            items = schema.get("items", schema)
+            if "minimum" in schema:
+                assert parses(name, schema["minimum"]) and parses(name, schema["maximum"]), name
+                assert not parses(name, schema["maximum"] + 1), name
+                assert not parses(name, schema["minimum"] - 1), name
+            if "maxLength" in schema:
+                assert parses(name, "a" * schema["maxLength"]), name
+                assert not parses(name, "a" * (schema["maxLength"] + 1)), name
+            if "enum" in items:
+                assert all(parses(name, value) for value in items["enum"]), name
+                assert not parses(name, "nonsense"), name
+            if "maxItems" in schema:
+                values = items.get("enum") or [f"k{n}" for n in range(schema["maxItems"] + 1)]
+                many = [values[n % len(values)] for n in range(schema["maxItems"] + 1)]
+                assert parses(name, *many[:-1]) and not parses(name, *many), name
+            pattern = items.get("pattern")
+            if pattern and not re.search(pattern, "a/b"):
+                assert re.search(pattern, "a-B-1") and parses(name, "a-B-1"), name
+                assert not parses(name, "a/b"), name
+            if items.get("format") == "date":
+                assert parses(name, "2026-03-01") and not parses(name, "2026-02-30"), name
+
+
+def test_routing_takes_the_documented_activity_ids(client, document):
+    schema = _parameter_schemas(document, "/api/v1/routing")["activity"]
+    largest = client.get(f"/api/v1/routing?activity={schema['maximum']}&school=fjell")
+    assert largest.status_code == 404  # a valid id that names no activity
+    too_large = client.get(f"/api/v1/routing?activity={schema['maximum'] + 1}&school=fjell")
+    assert too_large.status_code == 400
+    assert too_large.get_json()["parameter"] == "activity"
 
 
 @pytest.mark.parametrize("query", LIST_QUERIES)

@@ -12,17 +12,19 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
 from directory.activities.models import Activity, Category
-from directory.api import openapi, serializers
+from directory.api import openapi, schemas, serializers
+from directory.api.openapi import operation
 from directory.approvals.display import parse_week, week_error
 from directory.extensions import db
 from directory.i18n import current_language
 from directory.organisations.models import Organisation
+from directory.pipeline import run_in_transaction
 from directory.schools.models import Municipality, School
 from directory.schools.routing import decide_for, decision_json
 from directory.search.query import QueryError, parse_search_args
 from directory.search.service import UnknownFilterValue, search_activities
 from directory.timeutil import utcnow
-from directory.web import abort_with
+from directory.web import MAX_ID, abort_with
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 health_bp = Blueprint("health", __name__)
@@ -31,7 +33,7 @@ health_bp = Blueprint("health", __name__)
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _params() -> dict:
+def _params() -> schemas.MunicipalityParams:
     params, error = serializers.parse_params(request.args)
     if error:
         abort_with(400, error)
@@ -50,7 +52,7 @@ def _municipality(slug: str | None) -> Municipality | None:
 
 def _parameter_error(status: int, message: str, parameter: str) -> Response:
     """A JSON error that names the query parameter it is about."""
-    response = jsonify(error=message, parameter=parameter)
+    response = serializers.json_response(schemas.Error(error=message, parameter=parameter))
     response.status_code = status
     return response
 
@@ -58,7 +60,25 @@ def _parameter_error(status: int, message: str, parameter: str) -> Response:
 # --- routes --------------------------------------------------------------------------------
 
 
+_ERROR = schemas.Error
+_MUNICIPALITY_404 = (_ERROR, "An unknown municipality.")
+
+
 @bp.route("/activities")
+@operation(
+    "/api/v1/activities",
+    "listActivities",
+    "Search public activities",
+    description="The same filters as the search pages. Public activities (published or "
+    "cancelled, from organisations that are not rejected) whose last occurrence has not ended.",
+    tag="activities",
+    query=(schemas.SearchParams, schemas.LanguageParams),
+    responses={
+        200: (schemas.ActivityList, "One page of matches."),
+        400: (_ERROR, "A bad parameter; `parameter` names it."),
+        404: (_ERROR, "An unknown school, organisation or municipality."),
+    },
+)
 def list_activities():
     """Public activities matching the search filters, one page at a time, with facet counts.
 
@@ -72,21 +92,35 @@ def list_activities():
         return _parameter_error(400, exc.message, exc.param)
     except UnknownFilterValue as exc:
         return _parameter_error(404, exc.message, exc.param)
-    return jsonify(
-        items=[
-            serializers.activity_item(activity, next_start=page.next_starts[activity.id])
-            for activity in page.items
-        ],
-        total=page.total,
-        page=page.page,
-        per_page=page.per_page,
-        facets=page.facets,
-        suggestion=page.suggestion,
-        degraded=page.degraded,
+    return serializers.json_response(
+        schemas.ActivityList(
+            items=[
+                serializers.activity_item(activity, next_start=page.next_starts[activity.id])
+                for activity in page.items
+            ],
+            total=page.total,
+            page=page.page,
+            per_page=page.per_page,
+            facets=page.facets,
+            suggestion=page.suggestion,
+            degraded=page.degraded,
+        )
     )
 
 
 @bp.route("/activities/<int:activity_id>")
+@operation(
+    "/api/v1/activities/{id}",
+    "getActivity",
+    "One public activity",
+    tag="activities",
+    path_params=schemas.ActivityPath,
+    query=(schemas.LanguageParams,),
+    responses={
+        200: (schemas.ActivityDetail, "Everything public about it."),
+        404: (_ERROR, "No such public activity (drafts and archived ones too)."),
+    },
+)
 def show_activity(activity_id: int):
     """One public activity with its description, schedules and next occurrences."""
     activity = db.session.scalar(
@@ -101,14 +135,21 @@ def show_activity(activity_id: int):
     # The API has no login, so only public activities exist here (drafts are not revealed).
     if activity is None or not activity.is_public:
         abort_with(404, _("Aktiviteten finnes ikke."))
-    return jsonify(serializers.activity_detail(activity, now=utcnow()))
+    return serializers.json_response(serializers.activity_detail(activity, now=utcnow()))
 
 
 @bp.route("/organisations")
+@operation(
+    "/api/v1/organisations",
+    "listOrganisations",
+    "Organisations that are not rejected, by name",
+    tag="organisations",
+    query=(schemas.MunicipalityParams, schemas.LanguageParams),
+    responses={200: (schemas.OrganisationList, "All of them."), 404: _MUNICIPALITY_404},
+)
 def list_organisations():
     """Organisations that are not rejected, by name."""
-    params = _params()
-    municipality = _municipality(params["municipality"])
+    municipality = _municipality(_params().municipality)
     stmt = (
         select(Organisation)
         .where(Organisation.verification != "rejected")
@@ -118,25 +159,44 @@ def list_organisations():
     if municipality is not None:
         stmt = stmt.where(Organisation.municipality_id == municipality.id)
     organisations = db.session.scalars(stmt).all()
-    return jsonify(items=[serializers.organisation_item(o) for o in organisations])
+    return serializers.json_response(
+        schemas.OrganisationList(items=[serializers.organisation_item(o) for o in organisations])
+    )
 
 
 @bp.route("/categories")
+@operation(
+    "/api/v1/categories",
+    "listCategories",
+    "Categories, by name in the language asked for",
+    description="The categories organisers choose from and the search filters offer; hidden "
+    "ones are left out (their activities keep them).",
+    tag="categories",
+    query=(schemas.NamesLanguageParams,),
+    responses={200: (schemas.CategoryList, "All of them.")},
+)
 def list_categories():
     """The categories offered to organisers and in the filters (hidden ones left out), by name
     in the request's language."""
     language = current_language()
     categories = db.session.scalars(select(Category).where(Category.hidden.is_(False))).all()
     items = [serializers.category_item(c, language) for c in categories]
-    items.sort(key=lambda item: (item["name"].casefold(), item["slug"]))
-    return jsonify(items=items)
+    items.sort(key=lambda item: (item.name.casefold(), item.slug))
+    return serializers.json_response(schemas.CategoryList(items=items))
 
 
 @bp.route("/schools")
+@operation(
+    "/api/v1/schools",
+    "listSchools",
+    "Schools with their grades and channels, by name",
+    tag="schools",
+    query=(schemas.MunicipalityParams, schemas.LanguageParams),
+    responses={200: (schemas.SchoolList, "All of them."), 404: _MUNICIPALITY_404},
+)
 def list_schools():
     """Schools with the grades they serve and the channels they have, by name."""
-    params = _params()
-    municipality = _municipality(params["municipality"])
+    municipality = _municipality(_params().municipality)
     stmt = (
         select(School)
         .where(School.active.is_(True))  # a deactivated school has left the API
@@ -146,17 +206,38 @@ def list_schools():
     if municipality is not None:
         stmt = stmt.where(School.municipality_id == municipality.id)
     schools = db.session.scalars(stmt).all()
-    return jsonify(items=[serializers.school_item(s) for s in schools])
+    return serializers.json_response(
+        schemas.SchoolList(items=[serializers.school_item(s) for s in schools])
+    )
 
 
 @bp.route("/routing")
+@operation(
+    "/api/v1/routing",
+    "getRouting",
+    "Which channel carries a public activity to a school, and why",
+    description="The school's policy (the municipal default with the school's changes) applied "
+    "to the activity in an ISO week; the week's backpack-post quota counts pending and approved "
+    "requests.",
+    tag="routing",
+    query=(schemas.RoutingParams, schemas.LanguageParams),
+    responses={
+        200: (schemas.Routing, "The decision with its reasons."),
+        400: (_ERROR, "A missing or malformed parameter; `parameter` names it."),
+        404: (
+            _ERROR,
+            "No such public activity, no such school, or a school in another municipality; "
+            "`parameter` names which.",
+        ),
+    },
+)
 def routing():
     """The routing decision for a public activity at a school: channel, rule and reasons."""
     args = request.args
     raw_activity = args.get("activity", "").strip()
     if not raw_activity:
         return _parameter_error(400, _("Oppgi aktiviteten med activity=<id>."), "activity")
-    if not re.fullmatch(r"[0-9]{1,10}", raw_activity) or int(raw_activity) > openapi.MAX_ID:
+    if not re.fullmatch(r"[0-9]{1,10}", raw_activity) or int(raw_activity) > MAX_ID:
         return _parameter_error(
             400, _("«activity» må være id-en til en aktivitet (et helt tall)."), "activity"
         )
@@ -193,10 +274,18 @@ def routing():
             _("Skolen «%(slug)s» hører ikke til kommunen der aktiviteten er.", slug=school_slug),
             "school",
         )
-    return jsonify(decision_json(decide_for(activity, school, week)))
+    decision = decision_json(decide_for(activity, school, week))
+    return serializers.json_response(schemas.Routing.model_validate(decision))
 
 
 @bp.route("/openapi.json")
+@operation(
+    "/api/v1/openapi.json",
+    "getOpenApi",
+    "This description",
+    tag="meta",
+    responses={200: (None, "The OpenAPI 3.1 document.")},
+)
 def openapi_json():
     """The OpenAPI 3.1 description of this API and /healthz."""
     response = jsonify(openapi.openapi_document())
@@ -244,15 +333,28 @@ def _install_default_checks(state: BlueprintSetupState) -> None:
 
 
 @health_bp.route("/healthz")
+@operation(
+    "/healthz",
+    "health",
+    "Whether the database and the search index work",
+    tag="meta",
+    responses={
+        200: (schemas.Health, "Every component is ok."),
+        503: (
+            schemas.Health,
+            'A component is down, or search answers from the database ("search": "degraded").',
+        ),
+    },
+)
 def healthz():
     """{"status": "ok", <component>: "ok"|"error", ...}; 503 when any component fails."""
     report: dict[str, str] = {}
     for name, check in current_app.extensions[HEALTH_CHECKS_KEY].items():
         try:
-            outcome = check()
+            # In a transaction of its own: a failed check leaves the session clean for the next.
+            outcome = run_in_transaction(check)
         except Exception:  # any failure of a component is reported, never raised
             current_app.logger.exception("health check %s failed", name)
-            db.session.rollback()
             outcome = False
         # A check may name its own state ("degraded"); anything but "ok" counts as failing.
         report[name] = (

@@ -1,0 +1,408 @@
+"""The API's declarations: its query parameters and the shapes of its answers, as pydantic models.
+
+The views parse `?municipality=` and serialise every /api/v1 answer through these models, and
+directory.api.openapi derives the OpenAPI document from their JSON Schema (draft 2020-12, the
+dialect of OpenAPI 3.1). Limits and choices come from the modules that enforce them; the search
+filters are parsed by directory.search.query (shared with the HTML pages and the feeds), and
+tests/test_openapi.py checks that it accepts exactly what `SearchParams` declares.
+
+Description texts are part of the published document, hence in English.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
+from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
+
+from directory.i18n import LANGUAGE_NAMES
+from directory.policy.activity_states import CANCELLED, PUBLISHED
+from directory.policy.routing import CHANNELS, ORGANISATION_KINDS, RULES
+from directory.search.query import (
+    AGE_RANGE,
+    DEFAULT_PER_PAGE,
+    GRADE_RANGE,
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    MAX_TEXT,
+    SORTS,
+    TIMES_OF_DAY,
+    WEEKDAY_NAMES,
+)
+from directory.timeutil import to_oslo
+from directory.web import MAX_ID
+
+NEXT_OCCURRENCES = 10  # how many occurrences an activity's detail lists
+MAX_LIST_VALUES = 20  # how many values a repeatable filter takes (directory.search.query._many)
+
+# A query parameter may hold anything but a NUL character (refused with 400 for every request).
+NO_NUL = "^[^\\u0000]*$"
+SLUG = "^[A-Za-z0-9-]{1,100}$"
+CATEGORY_SLUG = "^[A-Za-z0-9-]{1,60}$"
+ISO_WEEK = "^[0-9]{4}-W[0-9]{2}$"
+
+
+def iso(value: datetime) -> str:
+    """An aware datetime (or naive Oslo wall time) as ISO 8601 with its Europe/Oslo offset."""
+    return to_oslo(value).isoformat()
+
+
+# --- building blocks ------------------------------------------------------------------------
+
+Count = Annotated[int, Field(ge=0)]
+Slug = Annotated[str, StringConstraints(pattern=SLUG)]
+CategorySlug = Annotated[str, StringConstraints(pattern=CATEGORY_SLUG)]
+Uri = Annotated[str, Field(json_schema_extra={"format": "uri"})]
+MunicipalitySlug = Annotated[str, Field(description="The municipality's slug.")]
+# Serialised in Oslo time whatever the stored zone; the schema says what the client gets.
+OsloDateTime = Annotated[
+    datetime,
+    PlainSerializer(iso, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+class Shape(BaseModel):
+    """A closed response object: every field is always present, nothing else is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- query parameters -----------------------------------------------------------------------
+# Optional parameters default to None (absent); the document leaves that None out.
+
+Flag = Literal[0, 1]
+
+
+class SearchParams(BaseModel):
+    """The search filters of /api/v1/activities (parsed by directory.search.query)."""
+
+    q: str | None = Field(
+        None,
+        max_length=MAX_TEXT,
+        pattern=NO_NUL,
+        description="Free text, Norwegian-aware: inflections, compound words, typos and "
+        "missing diacritics match. End a word with * for a prefix search.",
+    )
+    age: int | None = Field(
+        None,
+        ge=AGE_RANGE[0],
+        le=AGE_RANGE[1],
+        description="A child's age: activities whose age range includes it.",
+    )
+    grade: int | None = Field(
+        None,
+        ge=GRADE_RANGE[0],
+        le=GRADE_RANGE[1],
+        description="A school grade g (ages g+5 and g+6): activities whose age range overlaps it.",
+    )
+    category: set[CategorySlug] | None = Field(
+        None, max_length=MAX_LIST_VALUES, description="Category slugs (any of)."
+    )
+    weekday: set[Literal[tuple(sorted(WEEKDAY_NAMES))]] | None = Field(  # type: ignore[valid-type]
+        None,
+        max_length=MAX_LIST_VALUES,
+        description="Days with an occurrence (any of): ISO numbers 1 (Monday) to 7, or short "
+        "Norwegian or English names.",
+    )
+    time: set[Literal[TIMES_OF_DAY]] | None = Field(  # type: ignore[valid-type]
+        None,
+        max_length=MAX_LIST_VALUES,
+        description="Times of day (any of): after_school = Monday–Friday 13:00–17:59, evening = "
+        "Monday–Friday from 18:00, weekend = Saturday and Sunday (Oslo time).",
+    )
+    free: Flag | None = Field(None, description="1: free of charge only.")
+    accessible: Flag | None = Field(None, description="1: activities marked accessible only.")
+    school: Slug | None = Field(
+        None,
+        description="A school's slug: activities for its grades, in its municipality. "
+        "Unknown: 404.",
+    )
+    organisation: Slug | None = Field(None, description="An organisation's slug. Unknown: 404.")
+    municipality: Slug | None = Field(None, description="A municipality's slug. Unknown: 404.")
+    date_from: date | None = Field(
+        None,
+        alias="from",
+        description="YYYY-MM-DD: activities with an occurrence on this day or later.",
+    )
+    date_to: date | None = Field(
+        None,
+        alias="to",
+        description="YYYY-MM-DD: activities with an occurrence on this day or earlier; "
+        "not before `from`.",
+    )
+    sort: Literal[SORTS] | None = Field(  # type: ignore[valid-type]
+        None,
+        description="Order: relevance (default with text), soonest (default without), newest.",
+    )
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="Page number, from 1.")
+    per_page: int = Field(
+        DEFAULT_PER_PAGE, ge=1, le=MAX_PER_PAGE, description="Activities per page."
+    )
+
+
+class MunicipalityParams(BaseModel):
+    """?municipality=<slug> of the organisations and schools lists."""
+
+    municipality: str | None = Field(
+        None,
+        pattern=NO_NUL,
+        description="A municipality's slug: only its entries. Unknown: 404.",
+    )
+
+
+class RoutingParams(BaseModel):
+    """The activity and school of /api/v1/routing, and the week."""
+
+    activity: int = Field(ge=1, le=MAX_ID, description="A public activity's id.")
+    school: Slug = Field(description="A school's slug, in the activity's municipality.")
+    week: str | None = Field(
+        None,
+        pattern=ISO_WEEK,
+        description="An ISO week, e.g. 2026-W48; this week (Oslo) when left out.",
+    )
+
+
+class ActivityPath(BaseModel):
+    """The path of /api/v1/activities/{id} (directory.web.BoundedIntegerConverter)."""
+
+    id: int = Field(ge=0, le=MAX_ID)
+
+
+# ?lang= is read for every request by directory.i18n (an unknown value means bokmål).
+Language = Literal[tuple(LANGUAGE_NAMES)]  # type: ignore[valid-type]
+
+
+class LanguageParams(BaseModel):
+    """?lang= as every API operation takes it."""
+
+    lang: Language | None = Field(None, description="Language of error messages (default bokmål).")
+
+
+class NamesLanguageParams(BaseModel):
+    """?lang= where it also chooses the language of the names in the answer."""
+
+    lang: Language | None = Field(
+        None, description="Language of `name` and of error messages (default bokmål)."
+    )
+
+
+# --- answers ----------------------------------------------------------------------------------
+
+
+class OrganisationRef(Shape):
+    """The organisation behind an activity."""
+
+    slug: Slug
+    name: str
+    kind: Literal[ORGANISATION_KINDS]  # type: ignore[valid-type]
+    verified: bool = Field(description="Whether the municipality has verified the organisation.")
+
+
+class Activity(Shape):
+    """An activity as it appears in a list."""
+
+    id: int = Field(ge=1)
+    title: str
+    summary: str
+    organisation: OrganisationRef
+    category: str | None = Field(description="The category's slug.")
+    age_min: Count
+    age_max: Count
+    is_free: bool
+    price_nok: Count = Field(description="Whole kroner; 0 is free.")
+    next_start: OsloDateTime | None = Field(
+        description="The next occurrence that has not ended, ISO 8601 with the Europe/Oslo "
+        "offset; null when none is left."
+    )
+    has_flyer: bool
+    facebook_post_url: str | None
+    status: Literal[PUBLISHED, CANCELLED] = Field(
+        description="Only public activities are served: published or cancelled."
+    )
+    url: Uri = Field(description="The activity's web page.")
+    venue: str
+    address: str
+
+
+class Schedule(Shape):
+    """When an activity takes place, in iCalendar terms."""
+
+    dtstart: OsloDateTime
+    duration_minutes: Count
+    rrule: str | None = Field(description="An RFC 5545 RRULE value.")
+    rdates: list[OsloDateTime]
+    exdates: list[OsloDateTime]
+
+
+class Occurrence(Shape):
+    """One occurrence of an activity."""
+
+    start: OsloDateTime
+    end: OsloDateTime
+
+
+class ActivityDetail(Activity):
+    """Everything public about one activity."""
+
+    description: str = Field(description="The Markdown source.")
+    description_html: str = Field(description="Rendered and sanitised HTML.")
+    tags: list[str]
+    price_note: str
+    cancellation_note: str
+    schedules: list[Schedule]
+    next_occurrences: list[Occurrence] = Field(max_length=NEXT_OCCURRENCES)
+    latitude: float | None = Field(ge=-90, le=90)
+    longitude: float | None = Field(ge=-180, le=180)
+    accessibility: str = Field(description="Accessibility notes.")
+    languages: list[str]
+    registration_url: str | None
+    capacity: Count | None
+    image_url: Uri | None
+    image_alt: str
+    flyer_url: Uri | None
+    municipality: MunicipalitySlug
+
+
+# Facet counts keyed by filter value; TypedDicts because the keys are not Python names.
+WeekdayCounts = TypedDict("WeekdayCounts", {str(day): Count for day in range(1, 8)})  # type: ignore[misc]
+TimeCounts = TypedDict("TimeCounts", {time: Count for time in TIMES_OF_DAY})  # type: ignore[misc]
+FlagCounts = TypedDict("FlagCounts", {"1": Count})
+
+
+class Facets(Shape):
+    """Counts per filter value, the same as the search pages show next to their filters.
+    `category`, `weekday` and `time` are multi-select (any chosen value matches), so each
+    counts with every other filter applied but its own choice left out: with
+    `category=idrett`, `musikk` says how many matches ticking it too would bring, and `idrett`
+    how many the choice brings. `free` and `accessible` count within the current result."""
+
+    category: dict[CategorySlug, Count] = Field(
+        description="Matches per category slug, counted without the `category` choice "
+        "(categories without a match left out)."
+    )
+    weekday: WeekdayCounts = Field(
+        description="Matches with an occurrence on each ISO weekday (1 = Monday), counted "
+        "without the `weekday` choice."
+    )
+    time: TimeCounts = Field(
+        description="Matches per time of day, counted without the `time` choice."
+    )
+    free: FlagCounts = Field(description="Matches in the current result that are free of charge.")
+    accessible: FlagCounts = Field(description="Matches in the current result marked accessible.")
+
+
+class ActivityList(Shape):
+    """One page of matching activities."""
+
+    items: list[Activity] = Field(max_length=MAX_PER_PAGE)
+    total: Count = Field(description="All matches, not just this page.")
+    page: int = Field(ge=1, le=MAX_PAGE)
+    per_page: int = Field(ge=1, le=MAX_PER_PAGE)
+    facets: Facets
+    suggestion: str | None = Field(description="A spelling to try when the text matched nothing.")
+    degraded: bool = Field(
+        description="True when the search index could not answer and the database did "
+        "(no typo tolerance, slower)."
+    )
+
+
+class Organisation(OrganisationRef):
+    """An organisation in the organisations list."""
+
+    url: Uri = Field(description="The organisation's page.")
+    municipality: MunicipalitySlug
+
+
+class OrganisationList(Shape):
+    """All organisations that are not rejected."""
+
+    items: list[Organisation]
+
+
+class CategoryNames(Shape):
+    """A category's name in each interface language."""
+
+    nb: str = Field(description="Bokmål.")
+    nn: str = Field(description="Nynorsk.")
+    en: str = Field(description="English.")
+
+
+class Category(Shape):
+    """A category of activities, named in each interface language."""
+
+    slug: CategorySlug = Field(description="The `category` filter value.")
+    name: str = Field(description="The name in the language asked for (`lang`).")
+    names: CategoryNames
+
+
+class CategoryList(Shape):
+    """All categories that are not hidden."""
+
+    items: list[Category]
+
+
+class School(Shape):
+    """A school and the channels it has; nothing about its pupils beyond the grades."""
+
+    slug: str
+    name: str
+    grades: list[Annotated[int, Field(ge=GRADE_RANGE[0], le=GRADE_RANGE[1])]] = Field(min_length=1)
+    has_facebook_page: bool
+    accepts_backpack_post: bool
+    municipality: MunicipalitySlug
+
+
+class SchoolList(Shape):
+    """All active schools."""
+
+    items: list[School]
+
+
+class Routing(Shape):
+    """Which channel carries an offer to one school, and why."""
+
+    channel: Literal[CHANNELS] = Field(  # type: ignore[valid-type]
+        description="The channel that would carry the offer to this school's parents."
+    )
+    rule: Literal[RULES] = Field(  # type: ignore[valid-type]
+        description="The id of the rule that settled it (see /om/kanaler)."
+    )
+    reasons: list[Annotated[str, Field(min_length=1)]] = Field(
+        min_length=1,
+        description="One sentence per rule considered, in the order applied, in the language "
+        "asked for.",
+    )
+
+
+class Error(Shape):
+    """An error: what went wrong, and for a bad parameter which one."""
+
+    error: str = Field(min_length=1, description="What went wrong.")
+    # Absent, never null: serialised with exclude_none.
+    parameter: str = Field(
+        None,  # type: ignore[assignment]
+        description="The query parameter at fault (search filters and routing).",
+    )
+
+
+class Health(BaseModel):
+    """/healthz: the overall status and one entry per component."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[
+        str, Annotated[str, Field(description='Further components: "ok" or what is wrong.')]
+    ]
+
+    status: Literal["ok", "degraded"]
+    database: Literal["ok", "error"]
+    search: Literal["ok", "degraded", "error"]
