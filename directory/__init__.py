@@ -92,16 +92,22 @@ def _instance_secret_key(instance: Path) -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from directory.accounts.views import bp as accounts_bp
+    from directory.accounts import two_factor_views as accounts_two_step  # noqa: F401
+    from directory.accounts import views as accounts_views  # noqa: F401 - pages of accounts_bp
+    from directory.accounts.blueprint import bp as accounts_bp
     from directory.activities.views import bp as activities_bp
-    from directory.admin.views import bp as admin_bp
+    from directory.admin import account_views as admin_accounts  # noqa: F401 - on admin_bp
+    from directory.admin import views as admin_views  # noqa: F401 - pages of admin_bp
+    from directory.admin.blueprint import bp as admin_bp
     from directory.api.views import bp as api_bp
-    from directory.approvals.views import bp as approvals_bp
+    from directory.approvals import channels_views, inbox_views, organiser_views  # noqa: F401
+    from directory.approvals.blueprint import bp as approvals_bp
     from directory.exports.views import bp as exports_bp
     from directory.feeds.views import bp as feeds_bp
     from directory.organisations.views import bp as organisations_bp
-    from directory.schools import staff_views  # noqa: F401 - its pages join schools_bp
-    from directory.schools.views import bp as schools_bp
+    from directory.schools import staff_views  # noqa: F401 - pages of schools_bp
+    from directory.schools import views as schools_views  # noqa: F401 - pages of schools_bp
+    from directory.schools.blueprint import bp as schools_bp
     from directory.statements import bp as statements_bp
 
     for bp in (accounts_bp, organisations_bp, activities_bp, admin_bp, api_bp, feeds_bp):

@@ -452,7 +452,7 @@ def export(school_slug: str, week: str, channel: str, out: Path, base_url: str |
     from flask import current_app
 
     from directory.approvals.display import parse_week
-    from directory.exports.documents import CHANNEL_FORMATS
+    from directory.exports.formats import CHANNEL_FORMATS
     from directory.exports.operations import NothingToExport, export_requests
     from directory.extensions import db
     from directory.schools.models import School

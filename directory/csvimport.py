@@ -3,8 +3,11 @@
 The activity import (directory.importing) and the school import (directory.schools.importing)
 follow the same rules: UTF-8 with or without a byte-order mark, comma or semicolon, a header
 row, every row checked before anything is written, and errors as `linje N: …` where N is the
-physical line of the file where the row starts (the header is line 1). Messages are in bokmål
-because the person running the import reads them.
+physical line of the file where the row starts (the header is line 1). The messages are bokmål
+templates in `_()`: the person running the import reads them in the default language, bokmål.
+
+A row's values are checked by the web form's own fields (`FormRules`), so that an import
+accepts what the form accepts and refuses what it refuses.
 """
 
 from __future__ import annotations
@@ -12,12 +15,16 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import wtforms
+from flask_babel import gettext as _
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from wtforms.validators import Length, NumberRange
 
 from directory.extensions import db
 from directory.schools.models import Municipality
@@ -43,7 +50,7 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        return f"linje {self.line}: {self.message}"
+        return _("linje %(line)s: %(message)s", line=self.line, message=self.message)
 
 
 @dataclass
@@ -83,7 +90,12 @@ class ImportReport:
 
     def summary(self) -> str:
         """The counts, e.g. '3 nye, 1 endret, 5 uendret'."""
-        return f"{self.created} nye, {self.updated} endret, {self.unchanged} uendret"
+        return _(
+            "%(created)s nye, %(updated)s endret, %(unchanged)s uendret",
+            created=self.created,
+            updated=self.updated,
+            unchanged=self.unchanged,
+        )
 
 
 # --- reading the file -----------------------------------------------------------------------
@@ -93,20 +105,28 @@ def decode_csv_bytes(data: bytes) -> str:
     """The file's text: UTF-8 with or without a byte-order mark, or ImportAborted."""
     if len(data) > MAX_FILE_BYTES:
         raise ImportAborted(
-            f"Filen er for stor (over {MAX_FILE_BYTES // (1024 * 1024)} MB). Del den opp."
+            _(
+                "Filen er for stor (over %(megabytes)s MB). Del den opp.",
+                megabytes=MAX_FILE_BYTES // (1024 * 1024),
+            )
         )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ImportAborted(
-            f"Filen er ikke gyldig UTF-8 (første feil på linje {line}). "
-            "Lagre den som «CSV UTF-8» i regnearket og prøv igjen."
+            _(
+                "Filen er ikke gyldig UTF-8 (første feil på linje %(line)s). "
+                "Lagre den som «CSV UTF-8» i regnearket og prøv igjen.",
+                line=line,
+            )
         ) from exc
     if not text.strip():
-        raise ImportAborted("Filen er tom.")
+        raise ImportAborted(_("Filen er tom."))
     if "\x00" in text:
-        raise ImportAborted("Filen ser ikke ut til å være en CSV-fil (den inneholder binærdata).")
+        raise ImportAborted(
+            _("Filen ser ikke ut til å være en CSV-fil (den inneholder binærdata).")
+        )
     return text
 
 
@@ -129,7 +149,6 @@ def read_csv(data: bytes, *, example_column: str = "") -> ParsedFile:
     rows: list[CsvRow] = []
     columns: list[str] | None = None
     errors: list[RowError] = []
-    where = f" (f.eks. i {example_column})" if example_column else ""
     try:
         while True:
             start = reader.line_num + 1
@@ -148,9 +167,9 @@ def read_csv(data: bytes, *, example_column: str = "") -> ParsedFile:
                 errors.append(
                     RowError(
                         start,
-                        f"raden har {len(record_values)} felt, men overskriften har "
-                        f"{len(columns)}; står det «{delimiter}» i en verdi{where} "
-                        "uten anførselstegn rundt?",
+                        _too_many_fields(
+                            len(record_values), len(columns), delimiter, example_column
+                        ),
                     )
                 )
                 continue
@@ -158,12 +177,35 @@ def read_csv(data: bytes, *, example_column: str = "") -> ParsedFile:
             rows.append(CsvRow(start, dict(zip(columns, padded, strict=False))))
     except csv.Error as exc:
         raise ImportAborted(
-            f"Filen kan ikke leses som CSV (linje {reader.line_num}): {exc}"
+            _(
+                "Filen kan ikke leses som CSV (linje %(line)s): %(problem)s",
+                line=reader.line_num,
+                problem=str(exc),
+            )
         ) from exc
 
     if columns is None:  # only delimiters and blank lines
-        raise ImportAborted("Filen er tom.")
+        raise ImportAborted(_("Filen er tom."))
     return ParsedFile(columns=columns, rows=rows, errors=errors, header_line=header_line)
+
+
+def _too_many_fields(fields: int, columns: int, delimiter: str, example_column: str) -> str:
+    if example_column:
+        return _(
+            "raden har %(fields)s felt, men overskriften har %(columns)s; står det "
+            "«%(delimiter)s» i en verdi (f.eks. i %(example)s) uten anførselstegn rundt?",
+            fields=fields,
+            columns=columns,
+            delimiter=delimiter,
+            example=example_column,
+        )
+    return _(
+        "raden har %(fields)s felt, men overskriften har %(columns)s; står det "
+        "«%(delimiter)s» i en verdi uten anførselstegn rundt?",
+        fields=fields,
+        columns=columns,
+        delimiter=delimiter,
+    )
 
 
 def check_columns(parsed: ParsedFile, required: tuple[str, ...]) -> None:
@@ -172,13 +214,15 @@ def check_columns(parsed: ParsedFile, required: tuple[str, ...]) -> None:
     duplicates = sorted({c for c in columns if c and columns.count(c) > 1})
     if duplicates:
         raise ImportAborted(
-            f"linje {parsed.header_line}: kolonnen(e) "
-            + ", ".join(duplicates)
-            + " står flere ganger."
+            _(
+                "linje %(line)s: kolonnen(e) %(columns)s står flere ganger.",
+                line=parsed.header_line,
+                columns=", ".join(duplicates),
+            )
         )
     missing = [c for c in required if c not in columns]
     if missing:
-        raise ImportAborted("Filen mangler kolonnene: " + ", ".join(missing) + ".")
+        raise ImportAborted(_("Filen mangler kolonnene: %(columns)s.", columns=", ".join(missing)))
 
 
 # --- checking rows --------------------------------------------------------------------------
@@ -188,7 +232,7 @@ def row_values(
     row: CsvRow,
     columns: tuple[str, ...],
     required: tuple[str, ...],
-    text_limits: dict[str, int],
+    text_limits: Mapping[str, int],
 ) -> tuple[dict[str, str], list[str]]:
     """A row's values by column (stripped; '' for a column the file leaves out), and the
     problems every import looks for first: a required value missing, a text too long."""
@@ -196,11 +240,63 @@ def row_values(
     errors: list[str] = []
     for name in required:
         if not values[name]:
-            errors.append(f"{name} mangler")
+            errors.append(_("%(column)s mangler", column=name))
     for name, limit in text_limits.items():
         if len(values[name]) > limit:
-            errors.append(f"{name} er lengre enn {limit} tegn")
+            errors.append(_("%(column)s er lengre enn %(limit)s tegn", column=name, limit=limit))
     return values, errors
+
+
+@dataclass
+class FormCheck:
+    """A web form's verdict on one row, by CSV column: the values its fields accepted (as the
+    fields convert them) and the messages of those they refused."""
+
+    data: dict[str, Any]
+    refused: dict[str, list[str]]
+
+
+class FormRules:
+    """A web form's own field declarations, applied to the rows of a CSV file.
+
+    `columns` maps each CSV column to the form field that takes the same value. A row is checked
+    by those fields themselves (their validators, limits and conversions), so the import accepts
+    what the form accepts; the import words its messages with the column, the value and the
+    limits the fields declare (`max_lengths`, `ranges`).
+    """
+
+    def __init__(self, form_class: type, columns: Mapping[str, str]):
+        self.columns = dict(columns)
+        # The form's unbound fields in a plain form: no CSRF token, no request needed.
+        fields = {name: getattr(form_class, name) for name in self.columns.values()}
+        self._row_form = type(f"{form_class.__name__}Row", (wtforms.Form,), fields)
+        blank = self._row_form()
+        self.max_lengths: dict[str, int] = {}
+        self.ranges: dict[str, tuple[Any, Any]] = {}
+        for column, name in self.columns.items():
+            for validator in blank[name].validators:
+                if isinstance(validator, Length) and validator.max >= 0:
+                    self.max_lengths[column] = validator.max
+                elif isinstance(validator, NumberRange):
+                    self.ranges[column] = (validator.min, validator.max)
+
+    def check(self, values: Mapping[str, str]) -> FormCheck:
+        """The form's verdict on the row's non-empty values; an empty value is the import's
+        own business (required, or left as it is)."""
+        given = [column for column in self.columns if values.get(column)]
+        form = self._row_form(
+            formdata=MultiDict({self.columns[column]: values[column] for column in given})
+        )
+        form.validate()
+        data: dict[str, Any] = {}
+        refused: dict[str, list[str]] = {}
+        for column in given:
+            bound = form[self.columns[column]]
+            if bound.errors:
+                refused[column] = [str(message) for message in bound.errors]
+            else:
+                data[column] = bound.data
+        return FormCheck(data, refused)
 
 
 def valid_rows(rows: list[CsvRow], validate: Callable[[CsvRow], tuple], report: ImportReport):
@@ -273,18 +369,23 @@ def choose_municipality(slug: str | None) -> Municipality:
     if slug:
         found = next((m for m in municipalities if m.slug == slug), None)
         if found is None:
-            known = ", ".join(m.slug for m in municipalities) or "ingen"
-            raise ImportAborted(f"Ukjent kommune «{slug}». Kjente kommuner: {known}.")
+            known = ", ".join(m.slug for m in municipalities) or _("ingen")
+            raise ImportAborted(
+                _("Ukjent kommune «%(slug)s». Kjente kommuner: %(known)s.", slug=slug, known=known)
+            )
         return found
     if not municipalities:
         raise ImportAborted(
-            "Det finnes ingen kommune ennå. Opprett en med «flask --app directory "
-            "create-municipality» (eller kjør seed-demo) først."
+            _(
+                "Det finnes ingen kommune ennå. Opprett en med «flask --app directory "
+                "create-municipality» (eller kjør seed-demo) først."
+            )
         )
     if len(municipalities) > 1:
         raise ImportAborted(
-            "Det finnes flere kommuner; velg en med --municipality ("
-            + ", ".join(m.slug for m in municipalities)
-            + ")."
+            _(
+                "Det finnes flere kommuner; velg en med --municipality (%(slugs)s).",
+                slugs=", ".join(m.slug for m in municipalities),
+            )
         )
     return municipalities[0]

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from dateutil.easter import easter
+from flask_babel import force_locale
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from directory import demo_data
 from directory.accounts.models import User
 from directory.accounts.operations import create_user
 from directory.activities.categories import STANDARD_CATEGORIES, add_missing_standard_categories
+from directory.activities.display import describe_schedule
 from directory.activities.models import Activity, Category, Schedule
 from directory.activities.schedule import build_rrule, format_local_list, next_start
 from directory.approvals.models import DistributionRequest
@@ -34,7 +36,8 @@ from directory.approvals.operations import (
 )
 from directory.audit.models import AuditEvent
 from directory.audit.operations import record
-from directory.demo_data import OrgSpec, SchoolSpec, Template
+from directory.demo_data import MunicipalitySpec, NoticeSpec, OrgSpec, Place, SchoolSpec, Template
+from directory.exports.formats.pdf import pdf_safe
 from directory.exports.operations import mark_exported
 from directory.extensions import db
 from directory.organisations.models import Membership, Organisation
@@ -86,29 +89,18 @@ class DemoAccount:
     description: str
 
 
-DEMO_ACCOUNTS = (
-    DemoAccount("admin@drammen.example", "Kari Kommune", ADMIN_PASSWORD, "municipal_admin", "drammen", "kommuneadministrator, Drammen"),
-    DemoAccount("admin@lier.example", "Lars Lier", ADMIN_PASSWORD, "municipal_admin", "lier", "kommuneadministrator, Lier"),
-    DemoAccount("leder@drammen-turn.example", "Turid Turn", ORG_PASSWORD, "owner", "drammen-turn", "eier, Drammen Turnforening"),
-    DemoAccount("trener@drammen-turn.example", "Tobias Trener", ORG_PASSWORD, "editor", "drammen-turn", "redaktør, Drammen Turnforening"),
-    DemoAccount("leder@assiden-if.example", "Ola Åsen", ORG_PASSWORD, "owner", "assiden-if", "eier, Åssiden IF"),
-    DemoAccount("leder@kulturskolen.example", "Kristin Kultur", ORG_PASSWORD, "owner", "kulturskolen", "eier, Drammen kulturskole"),
-    DemoAccount("redaktor@kulturskolen.example", "Rune Redaktør", ORG_PASSWORD, "editor", "kulturskolen", "redaktør, Drammen kulturskole"),
-    DemoAccount("leder@klatresenter.example", "Kim Klatre", ORG_PASSWORD, "owner", "klatresenter", "eier, Drammen Klatresenter AS (kommersiell)"),
-    DemoAccount("leder@ungdomsteater.example", "Tea Teater", ORG_PASSWORD, "owner", "ungdomsteater", "eier, Drammen Ungdomsteater (venter på godkjenning)"),
-    DemoAccount("leder@lier-il.example", "Liv Lier", ORG_PASSWORD, "owner", "lier-il", "eier, Lier IL"),
-    DemoAccount("rektor@gulskogen.example", "Guro Gulskogen", SCHOOL_PASSWORD, "school_admin", "Gulskogen skole", "skoleadministrator, Gulskogen skole"),
-    DemoAccount("laerer@gulskogen.example", "Geir Lærer", SCHOOL_PASSWORD, "school_staff", "Gulskogen skole", "skoleansatt, Gulskogen skole"),
-    DemoAccount("rektor@marienlyst.example", "Mona Marienlyst", SCHOOL_PASSWORD, "school_admin", "Marienlyst skole", "skoleadministrator, Marienlyst skole"),
-    DemoAccount("kontor@marienlyst.example", "Morten Kontor", SCHOOL_PASSWORD, "school_staff", "Marienlyst skole", "skoleansatt, Marienlyst skole"),
-    DemoAccount("rektor@fjell.example", "Frida Fjell", SCHOOL_PASSWORD, "school_admin", "Fjell skole", "skoleadministrator, Fjell skole"),
-)  # fmt: skip
-
-_MUNICIPALITIES = (
-    # slug, name, organisation number, schools, organisations, places, activities
-    ("drammen", "Drammen", "921234554", demo_data.DRAMMEN_SCHOOLS, demo_data.DRAMMEN_ORGS, demo_data.DRAMMEN_PLACES, 300),
-    ("lier", "Lier", "855766124", demo_data.LIER_SCHOOLS, demo_data.LIER_ORGS, demo_data.LIER_PLACES, 10),
-)  # fmt: skip
+# The password follows the role: one per kind of account, as the README lists them.
+_PASSWORDS = {
+    "municipal_admin": ADMIN_PASSWORD,
+    "owner": ORG_PASSWORD,
+    "editor": ORG_PASSWORD,
+    "school_admin": SCHOOL_PASSWORD,
+    "school_staff": SCHOOL_PASSWORD,
+}
+DEMO_ACCOUNTS = tuple(
+    DemoAccount(a.email, a.name, _PASSWORDS[a.role], a.role, a.target, a.description)
+    for a in demo_data.ACCOUNTS
+)
 
 
 @dataclass
@@ -220,30 +212,29 @@ class _Demo:
 
     # --- municipalities, schools, organisations
 
-    def municipality(self, slug, name, org_number, schools, orgs, places, activity_count):
+    def municipality(self, spec: MunicipalitySpec) -> Municipality:
         """Create a municipality with its schools, organisations and activities."""
         municipality = Municipality(
-            slug=slug,
-            name=name,
+            slug=spec.slug,
+            name=spec.name,
             messaging_label="Vigilo",
-            org_number=org_number,
-            contact_email=f"personvern@{slug}.example",  # made up, as every demo address
+            org_number=spec.org_number,
+            contact_email=f"personvern@{spec.slug}.example",  # made up, as every demo address
         )
-        self.made.org_numbers.add(org_number)
+        self.made.org_numbers.add(spec.org_number)
         db.session.add(municipality)
-        for spec in schools:
-            self.schools[spec.name] = self.school(municipality, spec)
-        created = [self.organisation(municipality, spec) for spec in orgs]
-        for spec, organisation in zip(orgs, created, strict=True):
-            if spec.kind == "school":
+        for school_spec in spec.schools:
+            self.schools[school_spec.name] = self.school(municipality, school_spec)
+        orgs = spec.organisations
+        created = [self.organisation(municipality, org_spec) for org_spec in orgs]
+        for org_spec, organisation in zip(orgs, created, strict=True):
+            if org_spec.kind == "school":
                 # A school's own unit: the routing rule's "school-own" needs to know which school.
-                organisation.school = self.schools.get(spec.name)
-        keys = {spec.key for spec in orgs}
-        notices = [n for n in demo_data.SCHOOL_NOTICES if n.org in keys]
+                organisation.school = self.schools.get(org_spec.name)
         pairs = list(zip(orgs, created, strict=True))
         # The notices count towards the municipality's activities, so the totals stay as before.
-        self.activities(municipality, pairs, places, activity_count - len(notices))
-        for notice in notices:
+        self.activities(municipality, pairs, spec.places, spec.activities - len(spec.notices))
+        for notice in spec.notices:
             self.notice(notice, self.orgs[notice.org])
         return municipality
 
@@ -333,7 +324,7 @@ class _Demo:
 
     # --- activities
 
-    def title_options(self, template: Template, places) -> list[tuple]:
+    def title_options(self, template: Template, places: tuple[Place, ...]) -> list[tuple]:
         """Every (title, age_min, age_max, host school or None, period) a template can give.
 
         Courses, weekend events and single dates are offered twice, early and late in the
@@ -353,13 +344,19 @@ class _Demo:
         elif template.expand == "named":
             found = [(f"{template.base} – {name}", a, b, None) for name, a, b in template.options]
         elif template.expand == "places":
-            found = [(f"{template.base} {where}", low, high, school) for where, school in places]
+            found = [(f"{template.base} {p.where}", low, high, p.school) for p in places]
         else:
             found = [(template.base, low, high, None)]
         periods = (0, 1) if template.pattern in ("course", "weekend", "single") else (None,)
         return [(*option, period) for option in found for period in periods]
 
-    def activities(self, municipality, orgs: list[tuple[OrgSpec, Organisation]], places, count):
+    def activities(
+        self,
+        municipality: Municipality,
+        orgs: list[tuple[OrgSpec, Organisation]],
+        places: tuple[Place, ...],
+        count: int,
+    ) -> None:
         """Spread `count` activities over the organisations, bigger ones getting more."""
         pools = []
         for spec, _org in orgs:
@@ -388,15 +385,12 @@ class _Demo:
         rng = self.rng
         title, age_min, age_max, host_school, period = option
         if host_school:
-            school_spec = next(
-                s
-                for s in demo_data.DRAMMEN_SCHOOLS + demo_data.LIER_SCHOOLS
-                if s.name == host_school
-            )
-            venue, address, coords, step_free = host_school, school_spec.address, None, True
+            venue, coords, step_free = host_school, None, True
+            address = self.schools[host_school].address
         else:
-            name, address, lat, lon, step_free = demo_data.VENUES[rng.choice(spec.venues)]
-            venue, coords = name, (Decimal(f"{lat:.6f}"), Decimal(f"{lon:.6f}"))
+            where = demo_data.VENUES[rng.choice(spec.venues)]
+            venue, address, step_free = where.name, where.address, where.step_free
+            coords = (Decimal(f"{where.latitude:.6f}"), Decimal(f"{where.longitude:.6f}"))
 
         roll = rng.random()
         status = (
@@ -457,7 +451,7 @@ class _Demo:
         db.session.add(activity)
         self.made.activities += 1
 
-    def notice(self, spec: demo_data.NoticeSpec, org: Organisation) -> Activity:
+    def notice(self, spec: NoticeSpec, org: Organisation) -> Activity:
         """A school's own notice about school matters, published, on one day a few weeks ahead."""
         day = self.season.start + timedelta(weeks=spec.weeks_ahead)
         created = self.days_ago(3, 10)
@@ -625,62 +619,41 @@ class _Demo:
         return save_flyer_bytes(make_flyer_pdf(activity, org, municipality, self.rng))
 
 
-def _latin1(text: str) -> str:
-    """The text in the PDF core fonts' character set."""
-    replacements = {"–": "-", "—": "-", "’": "'", "“": '"', "”": '"', "…": "...", "\u00a0": " "}
-    for old, new in replacements.items():
-        text = text.replace(old, new)
-    return text.encode("latin-1", "replace").decode("latin-1")
-
-
-def describe_schedule(schedule: Schedule) -> str:
-    """'Tirsdager kl. 17:00–18:15' or 'Lørdag 5. desember kl. 11:00–14:00', in bokmål."""
-    start = schedule.dtstart
-    end = start + timedelta(minutes=schedule.duration_minutes)
-    hours = f"kl. {start:%H:%M}–{end:%H:%M}"
-    if schedule.rrule:
-        every = (
-            "Annenhver " + demo_data.WEEKDAYS[start.weekday()]
-            if "INTERVAL=2" in schedule.rrule
-            else demo_data.WEEKDAYS_PLURAL[start.weekday()].capitalize()
-        )
-        return f"{every} {hours}, fra {start.day}. {demo_data.MONTHS[start.month - 1]}"
-    when = f"{demo_data.WEEKDAYS[start.weekday()].capitalize()} {start.day}. {demo_data.MONTHS[start.month - 1]}"
-    if end.date() != start.date():
-        return f"{when} kl. {start:%H:%M} til {demo_data.WEEKDAYS[end.weekday()]} kl. {end:%H:%M}"
-    return f"{when} {hours}"
-
-
 def make_flyer_pdf(
     activity: Activity, org: Organisation, municipality: Municipality, rng: random.Random
 ) -> bytes:
     """A one-page A4 flyer: title band, the practical details and a line about the organiser."""
     colours = ((0, 92, 153), (0, 122, 94), (153, 51, 102), (204, 85, 0), (80, 60, 160))
     red, green, blue = rng.choice(colours)
+    with force_locale("nb"):  # the flyer's other texts are bokmål, whoever loads the demo
+        when = describe_schedule(activity.schedules[0])
     pdf = FPDF(format="A4")
+    pdf.core_fonts_encoding = "windows-1252"  # the character set pdf_safe() keeps the text in
     pdf.set_auto_page_break(False)
-    pdf.set_title(_latin1(activity.title))
-    pdf.set_author(_latin1(org.name))
+    pdf.set_title(pdf_safe(activity.title))
+    pdf.set_author(pdf_safe(org.name))
     pdf.add_page()
     pdf.set_fill_color(red, green, blue)
     pdf.rect(0, 0, 210, 70, style="F")
     pdf.set_text_color(255, 255, 255)
     pdf.set_font("Helvetica", "B", 30)
     pdf.set_xy(15, 16)
-    pdf.multi_cell(180, 13, _latin1(activity.title), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(
+        180, 13, pdf_safe(activity.title), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
     pdf.set_font("Helvetica", "", 15)
     pdf.set_x(15)
-    pdf.multi_cell(180, 8, _latin1(org.name), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(180, 8, pdf_safe(org.name), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     pdf.set_text_color(20, 20, 20)
     pdf.set_xy(15, 85)
     pdf.set_font("Helvetica", "", 16)
     pdf.multi_cell(
-        180, 8, _latin1(activity.summary), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        180, 8, pdf_safe(activity.summary), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
     )
     pdf.ln(6)
     details = [
-        ("Når", describe_schedule(activity.schedules[0])),
+        ("Når", when),
         ("Hvor", f"{activity.venue}, {activity.address}"),
         ("Alder", f"{activity.age_min}–{activity.age_max} år"),
         (
@@ -694,14 +667,14 @@ def make_flyer_pdf(
     for label, value in details:
         pdf.set_x(15)
         pdf.set_font("Helvetica", "B", 14)
-        pdf.cell(35, 9, _latin1(label))
+        pdf.cell(35, 9, pdf_safe(label))
         pdf.set_font("Helvetica", "", 14)
-        pdf.multi_cell(145, 9, _latin1(value), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(145, 9, pdf_safe(value), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(8)
     pdf.set_x(15)
     pdf.set_font("Helvetica", "", 12)
     body = activity.description.split("\n\n")[0]
-    pdf.multi_cell(180, 6, _latin1(body), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(180, 6, pdf_safe(body), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     pdf.set_fill_color(red, green, blue)
     pdf.rect(0, 272, 210, 25, style="F")
@@ -710,7 +683,7 @@ def make_flyer_pdf(
     pdf.set_xy(15, 278)
     footer = f"{org.name} · {org.email or ''} · Finn flere aktiviteter i {municipality.name} i Aktivitetskatalogen"
     pdf.multi_cell(
-        180, 5, _latin1(footer.replace("·", "-")), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        180, 5, pdf_safe(footer.replace("·", "-")), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
     )
     return bytes(pdf.output())
 
@@ -719,7 +692,7 @@ def make_flyer_pdf(
 
 
 def _refuse_if_present() -> None:
-    slugs = [row[0] for row in _MUNICIPALITIES]
+    slugs = [spec.slug for spec in demo_data.MUNICIPALITIES]
     found = db.session.scalar(select(Municipality.slug).where(Municipality.slug.in_(slugs)))
     if found:
         raise DemoError(
@@ -754,30 +727,17 @@ def _accounts(demo: _Demo, municipalities: dict[str, Municipality]) -> None:
             org.verified_by_id = admins[org.municipality.slug].id
 
 
-# Three demo schools with their own channel policies (the README shows their files).
-DEMO_POLICIES = {
-    "Gulskogen skole": {
-        "order": ["backpack", "facebook"],
-        "backpack_weekly_quota": 3,
-        "blackout_weeks": ["2026-W51", "2026-W52", "2026-W53"],
-    },
-    "Marienlyst skole": {"facebook_enabled": False, "municipal_in_messaging": True},
-    # A second school taking the culture school's offers in the messaging app, so that the
-    # demo's messaging export has something at a 1–10 school too.
-    "Fjell skole": {"municipal_in_messaging": True},
-}
-
-
-def _policies(demo: _Demo, drammen: Municipality) -> None:
-    """Drammen's municipal default channel policy and the two demo schools' overrides."""
+def _policies(demo: _Demo, municipality: Municipality, policies: dict[str, dict]) -> None:
+    """The municipal default channel policy and the demo schools' own policies (the README shows
+    their files)."""
     from directory.policy.channel_policy import default_settings
     from directory.schools.models import ChannelPolicy
 
-    db.session.add(ChannelPolicy(municipality_id=drammen.id, settings=default_settings()))
-    for name, settings in DEMO_POLICIES.items():
+    db.session.add(ChannelPolicy(municipality_id=municipality.id, settings=default_settings()))
+    for name, settings in policies.items():
         school = demo.schools[name]
         db.session.add(
-            ChannelPolicy(municipality_id=drammen.id, school_id=school.id, settings=settings)
+            ChannelPolicy(municipality_id=municipality.id, school_id=school.id, settings=settings)
         )
 
 
@@ -1009,12 +969,12 @@ def load_demo(*, seed: int = SEED, now: datetime | None = None) -> DemoSummary:
     """Add the demo data to the session (flushed, not committed). Raises DemoError."""
     _refuse_if_present()
     demo = _Demo(random.Random(seed), now or oslo_now(), _categories())
-    municipalities = {}
-    for slug, name, number, schools, orgs, places, count in _MUNICIPALITIES:
-        municipalities[slug] = demo.municipality(slug, name, number, schools, orgs, places, count)
+    municipalities = {spec.slug: demo.municipality(spec) for spec in demo_data.MUNICIPALITIES}
     _accounts(demo, municipalities)
     db.session.flush()
-    _policies(demo, municipalities["drammen"])
+    for spec in demo_data.MUNICIPALITIES:
+        if spec.policies:
+            _policies(demo, municipalities[spec.slug], spec.policies)
     db.session.flush()
     requests = _requests(demo, seed)
     drammen = municipalities["drammen"]

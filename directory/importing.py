@@ -1,8 +1,10 @@
 """Importing activities from a CSV file: parse, validate every row, then write all or nothing.
 
-The `import-activities` command calls import_activities() and prints its report. Messages are in
-bokmål because the person running the import reads them; every row error carries the physical
-line of the CSV file where the row starts (the header is line 1).
+The `import-activities` command calls import_activities() and prints its report. Messages are
+bokmål templates in `_()`; every row error carries the physical line of the CSV file where the
+row starts (the header is line 1). A row's activity values are checked by the organiser's web
+form's own fields, and its organisation's name by the organisation form's, so a file cannot hold
+what the forms refuse; like the form, a new activity cannot take a hidden category.
 """
 
 from __future__ import annotations
@@ -13,19 +15,21 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from dateutil.rrule import rrulestr
+from flask_babel import gettext as _
 from sqlalchemy import select
 
+from directory.activities.forms import FACEBOOK_HOSTS, ActivityForm
 from directory.activities.models import Activity, Category, Schedule
 from directory.activities.schedule import validate_rrule
 from directory.audit.operations import record
 from directory.csvimport import (
     CsvRow,
+    FormRules,
     ImportAborted,
     ParsedFile,
     RowError,
     check_columns,
     count_plan,
-    int_in_range,
     is_web_url,
     parse_bool,
     quoted,
@@ -35,8 +39,10 @@ from directory.csvimport import (
 )
 from directory.csvimport import ImportReport as BaseImportReport
 from directory.extensions import db
-from directory.organisations.models import ORGANISATION_KINDS, Organisation
+from directory.organisations.forms import OrganisationForm
+from directory.organisations.models import Organisation
 from directory.policy.orgnumber import is_valid_org_number, normalise_org_number
+from directory.policy.routing import ORGANISATION_KINDS
 from directory.schools.models import Municipality
 from directory.text import unique_slug
 from directory.timeutil import OSLO, utcnow
@@ -72,36 +78,23 @@ REQUIRED_COLUMNS = (
     "starts_at",
 )
 
-AGE_LIMITS = (0, 25)
-MAX_PRICE_NOK = 100_000
 MAX_DURATION = timedelta(days=31)
 DEFAULT_DURATION_MINUTES = 60
 ALLOWED_FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
-TEXT_LIMITS = {
-    "organisation_name": 150,
-    "title": 150,
-    "summary": 300,
-    "description": 20_000,
-    "venue": 150,
-    "address": 200,
-    "facebook_post_url": 500,
-    "registration_url": 500,
-}
+# The columns the organiser's activity form also takes, checked by its own fields (same names).
+ACTIVITY_RULES = FormRules(
+    ActivityForm,
+    {
+        name: name
+        for name in (
+            "title", "summary", "description", "age_min", "age_max", "price_nok", "venue",
+            "address", "facebook_post_url", "registration_url",
+        )
+    },
+)  # fmt: skip
+ORGANISATION_RULES = FormRules(OrganisationForm, {"organisation_name": "name"})
+TEXT_LIMITS = {**ORGANISATION_RULES.max_lengths, **ACTIVITY_RULES.max_lengths}
 
-# The activity fields a row sets, each from the column of the same name (category apart).
-ACTIVITY_FIELDS = (
-    "title",
-    "summary",
-    "description",
-    "category_id",
-    "age_min",
-    "age_max",
-    "price_nok",
-    "venue",
-    "address",
-    "facebook_post_url",
-    "registration_url",
-)
 _RULE_SHAPE = re.compile(r"^[A-Z]+=[^;=\s]+(?:;[A-Z]+=[^;=\s]+)*$")
 
 
@@ -118,6 +111,7 @@ class ActivityRow:
     dtstart: datetime  # naive Europe/Oslo wall time
     duration_minutes: int | None  # None when the file has no ends_at column
     rrule: str | None  # None when the file has no rrule column
+    hidden_category: str = ""  # the category as the file names it, when it is hidden
 
     @property
     def key(self) -> tuple[str, str, datetime]:
@@ -140,7 +134,7 @@ def parse_csv(data: bytes) -> ParsedFile:
     parsed = read_csv(data, example_column="rrule")
     _check_header(parsed)
     if not parsed.rows and not parsed.errors:
-        raise ImportAborted("Filen har bare en overskriftsrad og ingen aktiviteter.")
+        raise ImportAborted(_("Filen har bare en overskriftsrad og ingen aktiviteter."))
     return parsed
 
 
@@ -149,15 +143,20 @@ def _check_header(parsed: ParsedFile) -> None:
     known = [c for c in columns if c in COLUMNS]
     if not known:
         raise ImportAborted(
-            "Filen ser ikke ut til å være en CSV-fil med aktiviteter: første linje må være en "
-            "overskriftsrad med kolonnenavn som " + ", ".join(REQUIRED_COLUMNS) + "."
+            _(
+                "Filen ser ikke ut til å være en CSV-fil med aktiviteter: første linje må være en "
+                "overskriftsrad med kolonnenavn som %(columns)s.",
+                columns=", ".join(REQUIRED_COLUMNS),
+            )
         )
     check_columns(parsed, REQUIRED_COLUMNS)
     for name in columns:
         if name and name not in COLUMNS:
-            parsed.warnings.append(f"advarsel: ukjent kolonne «{name}» blir ignorert")
+            parsed.warnings.append(
+                _("advarsel: ukjent kolonne «%(column)s» blir ignorert", column=name)
+            )
         elif not name:
-            parsed.warnings.append("advarsel: en kolonne uten navn blir ignorert")
+            parsed.warnings.append(_("advarsel: en kolonne uten navn blir ignorert"))
 
 
 # --- checking values ------------------------------------------------------------------------
@@ -197,59 +196,156 @@ def normalise_rrule(value: str, dtstart: datetime) -> tuple[str, str | None]:
     if not text:
         return "", None
     if len(text) > 300 or not _RULE_SHAPE.match(text):
-        return text, f"rrule «{value.strip()[:80]}» er ikke en RRULE-verdi (f.eks. FREQ=WEEKLY)"
+        return text, _(
+            "rrule «%(value)s» er ikke en RRULE-verdi (f.eks. FREQ=WEEKLY)",
+            value=value.strip()[:80],
+        )
     parts = [p.split("=", 1) for p in text.split(";")]
     keys = [k for k, _ in parts]
     if len(keys) != len(set(keys)):
-        return text, "rrule har samme del flere ganger"
+        return text, _("rrule har samme del flere ganger")
     values = dict(parts)
     if values.get("FREQ") not in ALLOWED_FREQUENCIES:
-        return text, "rrule må ha FREQ=DAILY, WEEKLY, MONTHLY eller YEARLY"
+        return text, _("rrule må ha FREQ=DAILY, WEEKLY, MONTHLY eller YEARLY")
     if "UNTIL" in values:
         until = values["UNTIL"]
         if re.fullmatch(r"\d{8}", until):
             try:
                 day = datetime.strptime(until, "%Y%m%d").date()
             except ValueError:
-                return text, f"rrule har en ugyldig UNTIL-dato: {until}"
+                return text, _("rrule har en ugyldig UNTIL-dato: %(until)s", until=until)
             end_of_day = datetime.combine(day, time(23, 59, 59), tzinfo=OSLO).astimezone(UTC)
             values["UNTIL"] = end_of_day.strftime("%Y%m%dT%H%M%SZ")
         elif not re.fullmatch(r"\d{8}T\d{6}Z", until):
-            return text, (
+            return text, _(
                 "UNTIL i rrule må være i UTC (slutte på Z, f.eks. 20261218T225959Z) "
                 "eller være en dato (f.eks. 20261218)"
             )
         text = ";".join(f"{k}={values[k]}" for k in keys)
     problem = validate_rrule(text)
     if problem:
-        return text, f"ugyldig rrule ({problem})"
+        return text, _("ugyldig rrule (%(problem)s)", problem=problem)
     try:
         first = rrulestr(text, dtstart=dtstart.replace(tzinfo=OSLO))[0]
     except IndexError:
         first = None
     except ValueError as exc:
-        return text, f"ugyldig rrule ({exc})"
+        return text, _("ugyldig rrule (%(problem)s)", problem=str(exc))
     if first is None:
-        return text, "rrule gir ingen datoer fra og med starts_at (er UNTIL eller COUNT feil?)"
+        return text, _("rrule gir ingen datoer fra og med starts_at (er UNTIL eller COUNT feil?)")
     return text, None
 
 
 @dataclass
 class _Lookups:
-    """What rows are checked against: the categories by slug and by bokmål name."""
+    """What rows are checked against: the categories by slug and by bokmål name, and the slugs of
+    those offered for new activities (the hidden ones are not)."""
 
     categories: dict[str, Category]
-    category_names: list[str]
+    offered: list[str]
 
 
 def _load_lookups() -> _Lookups:
     categories: dict[str, Category] = {}
-    names = []
+    offered = []
     for category in db.session.scalars(select(Category).order_by(Category.name_nb)):
         categories[category.slug.casefold()] = category
         categories[category.name_nb.strip().casefold()] = category
-        names.append(category.slug)
-    return _Lookups(categories, names)
+        if not category.hidden:
+            offered.append(category.slug)
+    return _Lookups(categories, offered)
+
+
+def _form_problems(v: dict[str, str], refused: dict[str, list[str]]) -> list[str]:
+    """The import's words for the values the web forms refuse."""
+    errors = []
+    for name in ("age_min", "age_max"):
+        if name in refused:
+            low, high = ACTIVITY_RULES.ranges[name]
+            errors.append(
+                _(
+                    "%(column)s %(value)s må være et heltall fra %(low)s til %(high)s",
+                    column=name,
+                    value=quoted(v[name]),
+                    low=low,
+                    high=high,
+                )
+            )
+    if "price_nok" in refused:
+        low, high = ACTIVITY_RULES.ranges["price_nok"]
+        errors.append(
+            _(
+                "price_nok %(value)s må være et helt antall kroner fra %(low)s til %(high)s "
+                "(0 er gratis)",
+                value=quoted(v["price_nok"]),
+                low=low,
+                high=high,
+            )
+        )
+    for name in ("facebook_post_url", "registration_url"):
+        if not v[name] or len(v[name]) > TEXT_LIMITS[name]:
+            continue  # empty, or already too long
+        if name in refused or not is_web_url(v[name]):
+            if name == "facebook_post_url":
+                message = _(
+                    "%(column)s %(value)s må være en adresse som begynner med http:// eller "
+                    "https://, til et innlegg på Facebook (%(hosts)s)",
+                    column=name,
+                    value=quoted(v[name]),
+                    hosts=", ".join(FACEBOOK_HOSTS),
+                )
+            else:
+                message = _(
+                    "%(column)s %(value)s må være en adresse som begynner med http:// eller "
+                    "https://",
+                    column=name,
+                    value=quoted(v[name]),
+                )
+            errors.append(message)
+    worded = {"age_min", "age_max", "price_nok", "facebook_post_url", "registration_url"}
+    for name, messages in refused.items():
+        # A text too long is already named; anything else the form refuses gets its words.
+        if name not in worded and len(v[name]) <= TEXT_LIMITS.get(name, len(v[name])):
+            errors.append(
+                _(
+                    "%(column)s %(value)s: %(problem)s",
+                    column=name,
+                    value=quoted(v[name]),
+                    problem=messages[0],
+                )
+            )
+    return errors
+
+
+def _parse_time(v: dict[str, str], name: str, example: str, errors: list[str]) -> datetime | None:
+    """The column's time as naive Oslo wall time, or None (with the problem added to errors)."""
+    if not v[name]:
+        return None
+    value = parse_local_datetime(v[name])
+    if value is None:
+        errors.append(
+            _(
+                "%(column)s %(value)s er ikke en gyldig tid i ISO 8601 (f.eks. %(example)s)",
+                column=name,
+                value=quoted(v[name]),
+                example=example,
+            )
+        )
+    elif not 2000 <= value.year <= 2100:
+        errors.append(
+            _("%(column)s %(value)s har et urimelig årstall", column=name, value=quoted(v[name]))
+        )
+        return None
+    elif not exists_in_oslo(value):
+        errors.append(
+            _(
+                "%(column)s %(value)s finnes ikke i norsk tid (sommertid)",
+                column=name,
+                value=quoted(v[name]),
+            )
+        )
+        return None
+    return value
 
 
 def validate_row(
@@ -257,78 +353,62 @@ def validate_row(
 ) -> tuple[ActivityRow | None, list[RowError]]:
     """Check one row; the validated values, or None and every problem found."""
     v, errors = row_values(row, COLUMNS, REQUIRED_COLUMNS, TEXT_LIMITS)
+    activity = ACTIVITY_RULES.check(v)
+    organisation = ORGANISATION_RULES.check(v)
 
     org_number = normalise_org_number(v["organisation_number"])
     if v["organisation_number"] and not is_valid_org_number(org_number):
         errors.append(
-            f"organisation_number {quoted(v['organisation_number'])} er ikke et gyldig "
-            "organisasjonsnummer (ni sifre med riktig kontrollsiffer)"
+            _(
+                "organisation_number %(value)s er ikke et gyldig organisasjonsnummer (ni sifre "
+                "med riktig kontrollsiffer)",
+                value=quoted(v["organisation_number"]),
+            )
         )
     kind = v["organisation_kind"].lower()
     if kind and kind not in ORGANISATION_KINDS:
         errors.append(
-            f"organisation_kind {quoted(v['organisation_kind'])} må være en av "
-            + ", ".join(ORGANISATION_KINDS)
+            _(
+                "organisation_kind %(value)s må være en av %(kinds)s",
+                value=quoted(v["organisation_kind"]),
+                kinds=", ".join(ORGANISATION_KINDS),
+            )
         )
     verified = parse_bool(v["organisation_verified"])
     if verified is None:
         errors.append(
-            f"organisation_verified {quoted(v['organisation_verified'])} må være ja/nei, "
-            "true/false, yes/no, 1/0 eller tom"
+            _(
+                "organisation_verified %(value)s må være ja/nei, true/false, yes/no, 1/0 eller tom",
+                value=quoted(v["organisation_verified"]),
+            )
         )
 
-    ages = {}
-    for name in ("age_min", "age_max"):
-        if v[name]:
-            ages[name] = int_in_range(v[name], *AGE_LIMITS)
-            if ages[name] is None:
-                errors.append(f"{name} {quoted(v[name])} må være et heltall fra 0 til 25")
-    if ages.get("age_min") is not None and ages.get("age_max") is not None:
-        if ages["age_min"] > ages["age_max"]:
-            errors.append(
-                f"age_min ({ages['age_min']}) kan ikke være større enn age_max ({ages['age_max']})"
+    errors.extend(_form_problems(v, {**organisation.refused, **activity.refused}))
+    age_min, age_max = activity.data.get("age_min"), activity.data.get("age_max")
+    if age_min is not None and age_max is not None and age_min > age_max:
+        errors.append(
+            _(
+                "age_min (%(age_min)s) kan ikke være større enn age_max (%(age_max)s)",
+                age_min=age_min,
+                age_max=age_max,
             )
-
-    price = 0
-    if v["price_nok"]:
-        price = int_in_range(v["price_nok"], 0, MAX_PRICE_NOK)
-        if price is None:
-            errors.append(
-                f"price_nok {quoted(v['price_nok'])} må være et helt antall kroner fra 0 "
-                f"til {MAX_PRICE_NOK} (0 er gratis)"
-            )
+        )
+    price = activity.data.get("price_nok") or 0
 
     category = None
     if v["category"]:
         category = lookups.categories.get(v["category"].casefold())
         if category is None:
-            known = ", ".join(lookups.category_names) or "ingen kategorier finnes ennå"
-            errors.append(f"ukjent kategori {quoted(v['category'])}; kjente kategorier: {known}")
+            errors.append(
+                _(
+                    "ukjent kategori %(value)s; kjente kategorier: %(known)s",
+                    value=quoted(v["category"]),
+                    known=", ".join(lookups.offered) or _("ingen kategorier finnes ennå"),
+                )
+            )
 
-    starts_at = ends_at = None
-    if v["starts_at"]:
-        starts_at = parse_local_datetime(v["starts_at"])
-        if starts_at is None:
-            errors.append(
-                f"starts_at {quoted(v['starts_at'])} er ikke en gyldig tid i ISO 8601 "
-                "(f.eks. 2026-09-01T17:00)"
-            )
-        elif not 2000 <= starts_at.year <= 2100:
-            errors.append(f"starts_at {quoted(v['starts_at'])} har et urimelig årstall")
-            starts_at = None
-        elif not exists_in_oslo(starts_at):
-            errors.append(f"starts_at {quoted(v['starts_at'])} finnes ikke i norsk tid (sommertid)")
-            starts_at = None
-    if v["ends_at"]:
-        ends_at = parse_local_datetime(v["ends_at"])
-        if ends_at is None:
-            errors.append(
-                f"ends_at {quoted(v['ends_at'])} er ikke en gyldig tid i ISO 8601 "
-                "(f.eks. 2026-09-01T18:30)"
-            )
-        elif not exists_in_oslo(ends_at):
-            errors.append(f"ends_at {quoted(v['ends_at'])} finnes ikke i norsk tid (sommertid)")
-            ends_at = None
+    starts_at = _parse_time(v, "starts_at", "2026-09-01T17:00", errors)
+    ends_at = _parse_time(v, "ends_at", "2026-09-01T18:30", errors)
     duration = None
     if "ends_at" in columns:
         duration = DEFAULT_DURATION_MINUTES
@@ -337,9 +417,11 @@ def validate_row(
             tzinfo=OSLO
         ).astimezone(UTC)
         if elapsed < timedelta(minutes=1):
-            errors.append("ends_at må være etter starts_at")
+            errors.append(_("ends_at må være etter starts_at"))
         elif elapsed > MAX_DURATION:
-            errors.append("ends_at er mer enn 31 dager etter starts_at")
+            errors.append(
+                _("ends_at er mer enn %(days)s dager etter starts_at", days=MAX_DURATION.days)
+            )
         else:
             duration = int(elapsed.total_seconds() // 60)
 
@@ -351,20 +433,10 @@ def validate_row(
             if problem:
                 errors.append(problem)
 
-    for name in ("facebook_post_url", "registration_url"):
-        if v[name] and not is_web_url(v[name]):
-            errors.append(
-                f"{name} {quoted(v[name])} må være en adresse som begynner med http:// eller https://"
-            )
-
     if errors:
         return None, [RowError(row.line, message) for message in errors]
 
-    fields: dict[str, Any] = {
-        "title": v["title"],
-        "age_min": ages["age_min"],
-        "age_max": ages["age_max"],
-    }
+    fields: dict[str, Any] = {"title": v["title"], "age_min": age_min, "age_max": age_max}
     for name in ("summary", "description", "venue", "address"):
         if name in columns:
             fields[name] = v[name]
@@ -387,6 +459,7 @@ def validate_row(
             dtstart=starts_at,
             duration_minutes=duration,
             rrule=rrule,
+            hidden_category=v["category"] if category is not None and category.hidden else "",
         ),
         [],
     )
@@ -443,8 +516,11 @@ def _plan(
             errors.append(
                 RowError(
                     row.line,
-                    f"samme aktivitet (organisasjon, tittel og første start) som på linje "
-                    f"{seen[row.key]}",
+                    _(
+                        "samme aktivitet (organisasjon, tittel og første start) som på linje "
+                        "%(line)s",
+                        line=seen[row.key],
+                    ),
                 )
             )
             continue
@@ -456,20 +532,34 @@ def _plan(
                 errors.append(
                     RowError(
                         row.line,
-                        f"organisation_kind «{row.org_kind}» er ikke den samme som for "
-                        f"organisasjonsnummeret på linje {first.line} («{first.org_kind}»)",
+                        _(
+                            "organisation_kind «%(kind)s» er ikke den samme som for "
+                            "organisasjonsnummeret på linje %(line)s («%(first_kind)s»)",
+                            kind=row.org_kind,
+                            line=first.line,
+                            first_kind=first.org_kind,
+                        ),
                     )
                 )
-            plan.creates.append(row)
+            _create(plan, row, errors)
             continue
         if org.rejected:
             warnings.append(
-                f"advarsel: linje {row.line}: organisasjonen {org.name} er avvist av kommunen; "
-                "aktiviteten vises ikke offentlig"
+                _(
+                    "advarsel: linje %(line)s: organisasjonen %(name)s er avvist av kommunen; "
+                    "aktiviteten vises ikke offentlig",
+                    line=row.line,
+                    name=org.name,
+                )
             )
         activity = existing.get(row.key)
         if activity is None:
-            plan.creates.append(row)
+            _create(plan, row, errors)
+            continue
+        if row.hidden_category and activity.category_id != row.fields["category_id"]:
+            # Like the form: an activity keeps a category that was hidden since, but cannot
+            # move to one.
+            errors.append(_hidden_category_error(row))
             continue
         schedule = next(s for s in activity.schedules if s.dtstart == row.dtstart)
         changes = {
@@ -486,6 +576,24 @@ def _plan(
         else:
             plan.unchanged += 1
     return plan, errors
+
+
+def _create(plan: _Plan, row: ActivityRow, errors: list[RowError]) -> None:
+    """Plan a new activity, unless its category is hidden (the form offers no hidden one)."""
+    if row.hidden_category:
+        errors.append(_hidden_category_error(row))
+    else:
+        plan.creates.append(row)
+
+
+def _hidden_category_error(row: ActivityRow) -> RowError:
+    return RowError(
+        row.line,
+        _(
+            "kategorien %(value)s er skjult og tilbys ikke lenger; velg en annen kategori",
+            value=quoted(row.hidden_category),
+        ),
+    )
 
 
 def _apply(plan: _Plan, municipality: Municipality) -> dict[str, Organisation]:

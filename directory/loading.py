@@ -14,6 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from directory.accounts.models import User
 from directory.activities.models import Activity, Category
 from directory.approvals.models import DistributionRequest
 from directory.extensions import db
@@ -105,3 +106,8 @@ def owned(model: type[T], object_id: int, **owner: int) -> T:
     if row is None or any(getattr(row, name) != value for name, value in owner.items()):
         abort(404)
     return row
+
+
+def account(user_id: int) -> User:
+    """The user account with this id, or 404 (who may administer it is the view's check)."""
+    return db.get_or_404(User, user_id)

@@ -54,14 +54,6 @@ class Sender(Protocol):
     def send(self, message: Message) -> None: ...
 
 
-class LogSender:
-    """The default: writes each message to the log instead of sending it."""
-
-    def send(self, message: Message) -> None:
-        """Log the message."""
-        log.info("e-mail to %s: %s\n%s", ", ".join(message.to), message.subject, message.body)
-
-
 class MailSender:
     """The default: delivers through directory.mail (SMTP, or the log without MAIL_SERVER)."""
 

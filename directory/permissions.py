@@ -161,13 +161,6 @@ def can_review_requests(user, school: School) -> bool:
     return school_role(user, school) in ("admin", "staff")
 
 
-def can_view_request(user, distribution_request: DistributionRequest) -> bool:
-    """The organiser's members and the school's staff see a request."""
-    return can_edit_activity(user, distribution_request.activity) or can_review_requests(
-        user, distribution_request.school
-    )
-
-
 def can_withdraw_request(user, distribution_request: DistributionRequest) -> bool:
     """Only the organiser's members withdraw its requests."""
     return can_edit_activity(user, distribution_request.activity)

@@ -60,19 +60,6 @@ class BoundedIntegerConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
-def page_links(page: int, pages: int, radius: int = 2) -> list[int | None]:
-    """Page numbers to link: the first, the last and those near the current; None is a gap."""
-    shown = {1, pages, *range(max(1, page - radius), min(pages, page + radius) + 1)}
-    links: list[int | None] = []
-    previous = 0
-    for number in sorted(shown):
-        if number - previous > 1:
-            links.append(None)
-        links.append(number)
-        previous = number
-    return links
-
-
 def refuse_nul_characters():
     """Refuse a NUL character anywhere in the path, query string or form with a 400.
 

@@ -32,7 +32,7 @@ from directory.activities.models import Activity, Category, Schedule
 from directory.extensions import db, limiter
 from directory.organisations.models import Membership, Organisation
 from directory.schools.models import Municipality, School, SchoolGradeCount, SchoolStaff
-from directory.search.service import clear_index
+from directory.search.service import get_backend
 from directory.search.whoosh_backend import WhooshBackend
 from directory.text import slugify
 from directory.timeutil import oslo_now, utcnow
@@ -63,7 +63,7 @@ def base_config(tmp_path_factory, **overrides) -> dict:
     }
     config.update(overrides)
     # Every test app starts with an empty, working search index (as after `flask reindex`).
-    WhooshBackend(config["SEARCH_INDEX_DIR"]).clear()
+    WhooshBackend(config["SEARCH_INDEX_DIR"]).rebuild(())
     return config
 
 
@@ -137,6 +137,13 @@ def app(_app):
         limiter.reset()
         yield _app
         db.session.remove()
+
+
+def clear_index(app=None) -> None:
+    """Empty the search index (the Whoosh one: the database backend keeps none of its own)."""
+    backend = get_backend(app)
+    if isinstance(backend, WhooshBackend):
+        backend.rebuild(())
 
 
 def empty_database() -> None:

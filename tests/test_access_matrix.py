@@ -362,6 +362,15 @@ def matrix_category(hidden: bool = False) -> int:
 CATEGORY_FORM = {"name_nb": "Friluft", "name_nn": "Friluft", "name_en": "Outdoor life"}
 
 
+def category_form(w: World) -> dict:
+    """The rename form of the matrix's category, carrying its stored names' fingerprint."""
+    from directory.activities.models import Category
+    from directory.admin.operations import category_fingerprint
+
+    category = db.session.get(Category, matrix_category())
+    return {**CATEGORY_FORM, "version": category_fingerprint(category)}
+
+
 NEW_PASSWORD = "et nytt og langt passord"
 PASSWORD_RESET_TOKEN = "passordlenke-" + "p" * 30
 
@@ -552,15 +561,15 @@ CASES: tuple[Case, ...] = (
     Case("approvals.reach_schools", "POST", lambda w: f"/activities/{w.offer_b.id}/reach", B_MEMBERS, data=lambda w: {"week": upcoming_weeks()[2], "schools": w.school.slug, "grades": f"{w.school.slug}:3"}),
     Case("approvals.list_activity_requests", "GET", lambda w: f"/activities/{w.offer_b.id}/requests", B_MEMBERS),
     Case("approvals.list_organisation_requests", "GET", lambda w: f"/organisations/{w.org_b.slug}/requests", B_MEMBERS),
-    Case("approvals.withdraw_request", "POST", lambda w: f"/requests/{w.pending.id}/withdraw", B_MEMBERS),
+    Case("approvals.withdraw_request", "POST", lambda w: f"/requests/{w.pending.id}/withdraw", B_MEMBERS, data=lambda w: {"version": w.pending.version}),
     # requests: the school reviews them
     Case("approvals.list_school_requests", "GET", lambda w: f"/schools/{w.school.slug}/requests", SCHOOL_STAFF),
     Case("approvals.review_request", "GET", lambda w: f"/schools/{w.school.slug}/requests/{w.pending.id}", SCHOOL_STAFF),
     Case("approvals.review_request", "GET", lambda w: f"/schools/{w.school.slug}/requests/{w.elsewhere.id}", OTHER_SCHOOLS_REQUEST, label="other-school"),
-    Case("approvals.approve_request", "POST", lambda w: f"/schools/{w.school.slug}/requests/{w.pending.id}/approve", SCHOOL_STAFF),
-    Case("approvals.approve_request", "POST", lambda w: f"/schools/{w.school.slug}/requests/{w.elsewhere.id}/approve", OTHER_SCHOOLS_REQUEST, label="other-school"),
-    Case("approvals.reject_request", "POST", lambda w: f"/schools/{w.school.slug}/requests/{w.pending.id}/reject", SCHOOL_STAFF, data=lambda w: {"reason": "Vi har foreldremøte den uken."}),
-    Case("approvals.reject_request", "POST", lambda w: f"/schools/{w.school.slug}/requests/{w.elsewhere.id}/reject", OTHER_SCHOOLS_REQUEST, data=lambda w: {"reason": "Nei."}, label="other-school"),
+    Case("approvals.approve_request", "POST", lambda w: f"/schools/{w.school.slug}/requests/{w.pending.id}/approve", SCHOOL_STAFF, data=lambda w: {"version": w.pending.version}),
+    Case("approvals.approve_request", "POST", lambda w: f"/schools/{w.school.slug}/requests/{w.elsewhere.id}/approve", OTHER_SCHOOLS_REQUEST, data=lambda w: {"version": w.elsewhere.version}, label="other-school"),
+    Case("approvals.reject_request", "POST", lambda w: f"/schools/{w.school.slug}/requests/{w.pending.id}/reject", SCHOOL_STAFF, data=lambda w: {"reason": "Vi har foreldremøte den uken.", "version": w.pending.version}),
+    Case("approvals.reject_request", "POST", lambda w: f"/schools/{w.school.slug}/requests/{w.elsewhere.id}/reject", OTHER_SCHOOLS_REQUEST, data=lambda w: {"reason": "Nei.", "version": w.elsewhere.version}, label="other-school"),
     Case("approvals.approve_requests", "POST", lambda w: f"/schools/{w.school.slug}/requests/bulk-approve", SCHOOL_STAFF, data=lambda w: {"requests": [str(w.pending.id)]}),
     Case("approvals.approve_requests", "POST", lambda w: f"/schools/{w.school.slug}/requests/bulk-approve", OTHER_SCHOOLS_REQUEST, data=lambda w: {"requests": [str(w.elsewhere.id)]}, label="other-school"),
     # exports: the school's approved announcements, per week and channel
@@ -652,7 +661,7 @@ CASES: tuple[Case, ...] = (
     Case("admin.list_categories", "GET", lambda w: "/admin/categories", ANY_ADMIN),
     Case("admin.new_category", "POST", lambda w: "/admin/categories/new", ANY_ADMIN, data=lambda w: CATEGORY_FORM),
     Case("admin.edit_category", "GET", lambda w: f"/admin/categories/{matrix_category()}/edit", ANY_ADMIN),
-    Case("admin.edit_category", "POST", lambda w: f"/admin/categories/{matrix_category()}/edit", ANY_ADMIN, data=lambda w: CATEGORY_FORM),
+    Case("admin.edit_category", "POST", lambda w: f"/admin/categories/{matrix_category()}/edit", ANY_ADMIN, data=category_form),
     Case("admin.hide_category", "POST", lambda w: f"/admin/categories/{matrix_category()}/hide", ANY_ADMIN),
     Case("admin.show_category", "POST", lambda w: f"/admin/categories/{matrix_category(hidden=True)}/show", ANY_ADMIN),
     # the statements: public

@@ -7,6 +7,7 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import event
 
 from directory.activities.schedule import build_rrule, format_local_list
@@ -276,3 +277,21 @@ def test_a_past_activity_page_still_works_without_upcoming_dates(client, make_ac
     assert response.status_code == 200
     assert "Ingen kommende datoer." in response.get_data(as_text=True)
     assert "startDate" not in json_ld(response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize(
+    ("hours", "expected"),
+    [
+        (24, "Lørdag 8. mai 2027 kl. 10:00 til søndag kl. 10:00."),
+        (24 * 9, "Lørdag 8. mai 2027 kl. 10:00 til 17. mai kl. 10:00."),
+    ],
+    ids=["overnight", "over-a-week"],
+)
+def test_an_event_past_midnight_says_the_day_it_ends(app, hours, expected):
+    """A camp ending the next day is not '10:00–10:00' on the day it starts."""
+    from directory.activities.display import describe_schedule
+    from directory.activities.models import Schedule
+
+    with app.test_request_context("/"), time_machine.travel(datetime(2026, 12, 4, 12), tick=False):
+        schedule = Schedule(dtstart=datetime(2027, 5, 8, 10), duration_minutes=hours * 60, rrule="")
+        assert describe_schedule(schedule) == expected

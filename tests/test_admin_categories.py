@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from directory.activities.models import Activity, Category
+from directory.admin.operations import category_fingerprint
 from directory.audit.models import AuditEvent
+from directory.errors import STALE_MESSAGE
 from directory.extensions import db
 from tests.conftest import quick_user, sign_in
 
@@ -60,17 +62,39 @@ def test_bad_names_are_refused_and_nothing_is_stored(client, admin, make_categor
     assert db.session.scalar(select(func.count(Category.id))) == before
 
 
+RENAME = {"name_nb": "Musikk og sang", "name_nn": "Musikk og song", "name_en": "Music"}
+
+
 def test_renaming_keeps_the_slug_and_audits_before_and_after(client, admin, make_category):
     category = make_category(slug="musikk", name_nb="Musikk", name_nn="Musikk", name_en="Music")
+    page = client.get(f"/admin/categories/{category.id}/edit").get_data(as_text=True)
+    version = category_fingerprint(category)
+    assert f'name="version" type="hidden" value="{version}"' in page
     response = client.post(
-        f"/admin/categories/{category.id}/edit",
-        data={"name_nb": "Musikk og sang", "name_nn": "Musikk og song", "name_en": "Music"},
+        f"/admin/categories/{category.id}/edit", data={**RENAME, "version": version}
     )
     assert response.status_code == 302
     renamed = _category("musikk")
     assert (renamed.name_nb, renamed.name_nn) == ("Musikk og sang", "Musikk og song")
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "category.rename"))
     assert event.data["before"]["nb"] == "Musikk" and event.data["after"]["nb"] == "Musikk og sang"
+
+
+@pytest.mark.parametrize("renamed_meanwhile", [True, False], ids=["old", "missing"])
+def test_a_rename_over_a_newer_one_or_without_a_version_is_refused_with_409(
+    client, admin, make_category, renamed_meanwhile
+):
+    category = make_category(slug="musikk", name_nb="Musikk", name_nn="Musikk", name_en="Music")
+    data = dict(RENAME)
+    if renamed_meanwhile:
+        data["version"] = category_fingerprint(category)
+        category.name_en = "Music and song"  # another admin's rename, saved first
+        db.session.commit()
+    response = client.post(f"/admin/categories/{category.id}/edit", data=data)
+    assert response.status_code == 409
+    assert str(STALE_MESSAGE) in response.get_data(as_text=True)
+    assert _category("musikk").name_nb == "Musikk"
+    assert db.session.scalar(select(AuditEvent.id)) is None
 
 
 def test_an_unknown_category_is_404(client, admin):

@@ -179,7 +179,19 @@ def test_a_stale_edit_is_refused_with_409_and_stores_nothing(client, signed_in_a
         data=school_form(name="Mitt navn", slug=None, version=stale),
     )
     assert response.status_code == 409
-    assert "Noen andre har endret skolen" in response.get_data(as_text=True)
+    body = response.get_data(as_text=True)
+    assert "Noen andre har endret dette mens du hadde siden åpen." in body
+    assert 'value="Mitt navn"' in body  # what they typed is still there to copy
+    assert _school("fjell-skole").name == "Fjell skole"
+
+
+def test_an_edit_without_a_version_counts_as_stale(client, signed_in_admin, make_school):
+    school = make_school(slug="fjell-skole", name="Fjell skole")
+    response = client.post(
+        f"/admin/schools/{school.slug}/edit", data=school_form(name="Mitt navn", slug=None)
+    )
+    assert response.status_code == 409
+    assert "Noen andre har endret dette" in response.get_data(as_text=True)
     assert _school("fjell-skole").name == "Fjell skole"
 
 

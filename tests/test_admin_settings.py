@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from directory.admin.operations import municipality_fingerprint
 from directory.audit.models import AuditEvent
+from directory.errors import STALE_MESSAGE
 from directory.extensions import db
 from directory.schools.models import Municipality
 from tests.conftest import quick_user, sign_in
@@ -73,12 +74,24 @@ def test_bad_input_is_refused_and_nothing_is_stored(
     assert db.session.scalar(select(AuditEvent.id)) is None
 
 
-def test_a_stale_form_is_refused_with_409(client, admin, municipality):
+def test_a_stale_form_is_refused_with_409_and_the_page(client, admin, municipality):
     stale = municipality_fingerprint(municipality)
     municipality.messaging_label = "Transponder"
     db.session.commit()
     response = client.post("/admin/settings", data=_form(municipality, version=stale))
     assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert str(STALE_MESSAGE) in page and "Last inn den nyeste versjonen" in page
+    assert 'value="personvern@drammen.kommune.no"' in page  # what the admin typed is kept
+    assert _reload(municipality).contact_email is None
+
+
+def test_a_form_without_a_version_is_refused_with_409(client, admin, municipality):
+    data = _form(municipality)
+    del data["version"]
+    response = client.post("/admin/settings", data=data)
+    assert response.status_code == 409
+    assert str(STALE_MESSAGE) in response.get_data(as_text=True)
     assert _reload(municipality).contact_email is None
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from sqlalchemy import event
 
 from directory.extensions import db
@@ -93,13 +94,18 @@ def test_list_has_the_documented_shape(client, make_activity, make_category, mak
     }
 
 
-def test_next_start_carries_the_oslo_offset_of_its_season(client, make_activity):
-    make_activity(schedule={"dtstart": next_weekday_at(1, 17), "rrule": "FREQ=WEEKLY"})
-    item = client.get("/api/v1/activities").get_json()["items"][0]
+@pytest.mark.parametrize(
+    ("today", "offset"),
+    [(datetime(2026, 1, 12, 9, tzinfo=OSLO), 1), (datetime(2026, 6, 15, 9, tzinfo=OSLO), 2)],
+    ids=["winter", "summer"],
+)
+def test_next_start_carries_the_oslo_offset_of_its_season(client, make_activity, today, offset):
+    with time_machine.travel(today, tick=False):
+        make_activity(schedule={"dtstart": next_weekday_at(1, 17), "rrule": "FREQ=WEEKLY"})
+        item = client.get("/api/v1/activities").get_json()["items"][0]
     start = datetime.fromisoformat(item["next_start"])
-    assert start.utcoffset() in (timedelta(hours=1), timedelta(hours=2))
+    assert start.utcoffset() == timedelta(hours=offset)
     assert (start.hour, start.minute) == (17, 0)
-    assert start.utcoffset() == start.replace(tzinfo=None).replace(tzinfo=OSLO).utcoffset()
 
 
 def test_list_is_soonest_first_and_leaves_out_what_has_ended(client, make_activity):

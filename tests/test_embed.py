@@ -100,8 +100,15 @@ def test_embed_shows_at_most_twenty_and_links_to_all(client, make_activity, monk
     ]
 
 
-def test_embed_default_limit_is_twenty():
-    assert views.EMBED_LIMIT == 20
+def test_embed_shows_twenty_even_when_more_are_asked_for(client, make_activity):
+    monday = next_weekday_at(0, 17)
+    for n in range(21):
+        make_activity(
+            title=f"Aktivitet {n:02}", schedule={"dtstart": monday + timedelta(minutes=n)}
+        )
+    page = client.get("/embed?per_page=50").get_data(as_text=True)
+    assert items(page) == [f"Aktivitet {n:02}" for n in range(20)]
+    assert "Se alle (21)" in page
 
 
 def test_embed_marks_cancelled_and_unverified(client, make_activity, make_organisation):

@@ -13,7 +13,7 @@ from icalendar import Calendar
 from directory.activities.models import Activity
 from directory.activities.schedule import build_rrule
 from directory.extensions import db
-from directory.feeds import views
+from directory.feeds import links, views
 from directory.organisations.models import Organisation
 from directory.search.query import parse_search_args
 from directory.timeutil import utcnow
@@ -199,7 +199,7 @@ def test_feeds_set_no_cookie(client, week):
 
 def test_feed_urls_for_a_search_include_a_webcal_subscription(app):
     with app.test_request_context("/activities?age=9&free=1&page=3&sort=newest"):
-        urls = views.feed_urls(parse_search_args(request.args))
+        urls = links.feed_urls(parse_search_args(request.args))
     assert urls.calendar == "http://localhost/calendar.ics?age=9&free=1"
     assert urls.webcal == "webcal://localhost/calendar.ics?age=9&free=1"
     assert urls.atom == "http://localhost/feed.atom?age=9&free=1"

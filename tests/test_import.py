@@ -330,6 +330,85 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_written(run_impo
     assert table_counts() == before
 
 
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"age_max": "26"}, "age_max «26» må være et heltall fra 0 til 25"),
+        ({"price_nok": "100001"}, "price_nok «100001» må være et helt antall kroner fra 0 til"),
+        ({"title": "T" * 151}, "title er lengre enn 150 tegn"),
+        ({"organisation_name": "O" * 151}, "organisation_name er lengre enn 150 tegn"),
+        (
+            # The web form takes only a post on Facebook here; so does the import.
+            {"facebook_post_url": "https://example.com/posts/1"},
+            "facebook_post_url «https://example.com/posts/1» må være en adresse som begynner "
+            "med http:// eller https://, til et innlegg på Facebook (facebook.com, fb.com, fb.me)",
+        ),
+    ],
+    ids=["age", "price", "title", "organisation-name", "facebook-post"],
+)
+def test_a_value_the_web_form_refuses_is_refused(run_import, values, message):
+    before = table_counts()
+    result = run_import(csv_bytes([row(**values)]))
+    assert result.exit_code == 1
+    assert f"linje 2: {message}" in result.stderr
+    assert table_counts() == before
+
+
+def test_the_web_forms_limits_themselves_are_accepted(run_import):
+    result = run_import(
+        csv_bytes(
+            [
+                row(
+                    title="T" * 150,
+                    age_min="0",
+                    age_max="25",
+                    price_nok="100000",
+                    facebook_post_url="https://fb.me/assidenif",
+                )
+            ]
+        )
+    )
+    assert result.exit_code == 0, result.output
+    imported = activity("T" * 150)
+    assert (imported.age_min, imported.age_max, imported.price_nok) == (0, 25, 100_000)
+
+
+def test_a_hidden_category_is_refused_for_a_new_activity(run_import, make_category):
+    make_category(slug="sjakk", name_nb="Sjakk", hidden=True)
+    before = table_counts()
+    result = run_import(csv_bytes([row(category="Sjakk")]))
+    assert result.exit_code == 1
+    assert (
+        "linje 2: kategorien «Sjakk» er skjult og tilbys ikke lenger; velg en annen kategori"
+    ) in result.stderr
+    assert table_counts() == before
+
+
+def test_an_unknown_category_names_only_those_on_offer(run_import, make_category):
+    make_category(slug="sjakk", name_nb="Sjakk", hidden=True)
+    result = run_import(csv_bytes([row(category="Rugby")]))
+    assert result.exit_code == 1
+    assert "linje 2: ukjent kategori «Rugby»; kjente kategorier: idrett, musikk\n" in (
+        result.stderr
+    )
+
+
+def test_an_activity_keeps_a_category_that_was_hidden_since(run_import):
+    assert run_import(csv_bytes(GOOD_ROWS)).exit_code == 0
+    football = activity("Fotballtrening for 2016-kullet")
+    football.category.hidden = True
+    db.session.commit()
+
+    # As in the web form: the activity keeps its category, but none may move to it.
+    again = run_import(csv_bytes(GOOD_ROWS))
+    assert again.exit_code == 0, again.output
+    assert "0 nye, 0 endret, 3 uendret" in again.output
+    moved = run_import(csv_bytes([GOOD_ROWS[0], GOOD_ROWS[1] | {"category": "idrett"}]))
+    assert moved.exit_code == 1
+    assert "linje 3: kategorien «idrett» er skjult" in moved.stderr
+    assert activity("Barnekoret").category.slug == "musikk"
+
+
 def test_an_unquoted_delimiter_in_a_value_is_caught(run_import):
     data = csv_bytes([row()], delimiter=";").decode()
     # A spreadsheet would quote the RRULE; without quotes its ';' splits the row.

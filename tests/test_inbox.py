@@ -73,6 +73,12 @@ def status_of(req_id: int) -> str:
     return db.session.get(DistributionRequest, req_id).status
 
 
+def version_of(req_id: int) -> int:
+    """The stored version: what the review page opened now carries."""
+    db.session.expire_all()
+    return db.session.get(DistributionRequest, req_id).version
+
+
 def audit_count(action: str, req_id: int | None = None) -> int:
     query = select(func.count(AuditEvent.id)).where(AuditEvent.action == action)
     if req_id is not None:
@@ -211,11 +217,15 @@ def test_a_stale_or_repeated_approval_does_not_approve_twice(client, world):
     # The same button pressed again from the old page: the version no longer matches.
     again = client.post(url, data={"version": seen_version})
     assert again.status_code == 409
-    assert "endret mens du hadde siden åpen" in again.get_data(as_text=True)
-    # Without the version, the state check refuses it.
+    assert "Noen andre har endret dette mens du hadde siden åpen" in again.get_data(as_text=True)
+    # Without a version the page is just as stale.
     bare = client.post(url)
     assert bare.status_code == 409
-    assert "Bare ventende forespørsler kan godkjennes" in bare.get_data(as_text=True)
+    assert "Noen andre har endret dette mens du hadde siden åpen" in bare.get_data(as_text=True)
+    # From a page opened after the approval, the state check refuses it.
+    fresh = client.post(url, data={"version": version_of(req.id)})
+    assert fresh.status_code == 409
+    assert "Bare ventende forespørsler kan godkjennes" in fresh.get_data(as_text=True)
     assert audit_count("request.approve", req.id) == 1
 
 
@@ -247,18 +257,42 @@ def test_rejecting_needs_a_reason_the_organiser_sees(client, world):
     assert "Vi har allerede sendt ut mye denne uken." in own
 
 
+def test_a_stale_rejection_shows_the_page_again_with_the_reason_and_the_new_version(client, world):
+    activity = world.activities[0]
+    req = send(world, activity, world.x)
+    seen_version = req.version
+    update_activity(activity, ActivityData(fields={"price_nok": 350}), actor=world.organiser)
+    db.session.commit()
+    sign_in(client, world.staff_x)
+    response = client.post(
+        f"/schools/x-skole/requests/{req.id}/reject",
+        data={"reason": "Feil uke for oss.", "version": seen_version},
+    )
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "Noen andre har endret dette mens du hadde siden åpen" in html
+    assert "Feil uke for oss.</textarea>" in html  # the reviewer's reason is kept
+    assert f'name="version" value="{version_of(req.id)}"' in html  # sending again will do
+    assert status_of(req.id) == "pending"
+    assert audit_count("request.reject") == 0
+
+
 def test_an_approved_request_can_still_be_rejected_but_a_rejected_one_not_approved(client, world):
     req = send(world, world.activities[0], world.x)
     approve_request(req, actor=world.staff_x)
     db.session.commit()
     sign_in(client, world.staff_x)
     response = client.post(
-        f"/schools/x-skole/requests/{req.id}/reject", data={"reason": "Feil uke for oss."}
+        f"/schools/x-skole/requests/{req.id}/reject",
+        data={"reason": "Feil uke for oss.", "version": version_of(req.id)},
     )
     assert response.status_code == 302
     assert status_of(req.id) == "rejected"
-    response = client.post(f"/schools/x-skole/requests/{req.id}/approve")
+    response = client.post(
+        f"/schools/x-skole/requests/{req.id}/approve", data={"version": version_of(req.id)}
+    )
     assert response.status_code == 409
+    assert "Bare ventende forespørsler kan godkjennes" in response.get_data(as_text=True)
     assert status_of(req.id) == "rejected"
 
 
@@ -289,7 +323,9 @@ def test_approving_in_a_blackout_week_is_refused_with_the_reason(client, world):
     review = client.get(f"/schools/x-skole/requests/{req.id}").get_data(as_text=True)
     assert "er stengt for ranselpost" in review
     assert "kan ikke godkjennes nå" in review
-    response = client.post(f"/schools/x-skole/requests/{req.id}/approve")
+    response = client.post(
+        f"/schools/x-skole/requests/{req.id}/approve", data={"version": req.version}
+    )
     assert response.status_code == 409
     assert "er stengt for ranselpost ved skolen" in response.get_data(as_text=True)
     assert status_of(req.id) == "pending"
@@ -405,8 +441,10 @@ def test_an_edit_after_approval_sends_it_back_with_the_change_shown(client, worl
     assert "«Sjakk for nybegynnere» → «Sjakk for alle»" in review
     assert "«0» → «200»" in review
     assert 'data-action="request.reopen"' in review
-    # Approving the changed offer works as before.
-    response = client.post(f"/schools/x-skole/requests/{req.id}/approve")
+    # Approving the changed offer, from the page that shows the change, works as before.
+    response = client.post(
+        f"/schools/x-skole/requests/{req.id}/approve", data={"version": version_of(req.id)}
+    )
     assert response.status_code == 302
     assert status_of(req.id) == "approved"
 
@@ -501,7 +539,11 @@ def test_with_csrf_on_the_filters_need_no_token_and_the_buttons_carry_one(
     review = client.get(f"/schools/x-skole/requests/{other.id}").get_data(as_text=True)
     response = client.post(
         f"/schools/x-skole/requests/{other.id}/reject",
-        data={"reason": "Passer ikke nå.", "csrf_token": csrf_token_from(review)},
+        data={
+            "reason": "Passer ikke nå.",
+            "csrf_token": csrf_token_from(review),
+            "version": other.version,
+        },
     )
     assert response.status_code == 302
     assert status_of(other.id) == "rejected"
@@ -515,7 +557,9 @@ def test_an_unpublished_offer_cannot_be_approved(client, world):
     sign_in(client, world.staff_x)
     review = client.get(f"/schools/x-skole/requests/{req.id}").get_data(as_text=True)
     assert "Aktiviteten er ikke offentlig nå" in review
-    response = client.post(f"/schools/x-skole/requests/{req.id}/approve")
+    response = client.post(
+        f"/schools/x-skole/requests/{req.id}/approve", data={"version": version_of(req.id)}
+    )
     assert response.status_code == 409
     assert "ikke publisert lenger" in response.get_data(as_text=True)
     assert status_of(req.id) == "pending"

@@ -105,3 +105,11 @@ def test_password_is_stored_as_argon2id(make_user):
     user = make_user()
     assert user.password_hash.startswith("$argon2id$")
     assert PASSWORD not in user.password_hash
+
+
+def test_successful_logins_do_not_count_against_the_throttle(client, make_user):
+    make_user("kari@example.org")
+    for _attempt in range(6):
+        assert login(client, "kari@example.org").status_code == 302
+        client.post("/logout")
+    assert login(client, "kari@example.org", "feil").status_code == 401

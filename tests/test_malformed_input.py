@@ -2,9 +2,10 @@
 
 Every route in the URL map is called with unknown, huge and junk path parameters and junk query
 strings; every POST route is sent empty, huge, wrongly typed, control-character and NUL-byte
-bodies, duplicate keys and uploads of the wrong kind. Each answer must be a 4xx with a message a
-person can read (or the form shown again with its errors, where that is the design), and a refused
-request must leave every stored row exactly as it was.
+bodies, duplicate keys and uploads of the wrong kind. Each answer is the one status stated here for
+that input: a refusal with a message a person can read (or the form shown again with its errors,
+where that is the design), or the route's usual answer where the junk is valid input after all; a
+refused request must leave every stored row exactly as it was.
 
 PostgreSQL refuses NUL characters in text and SQLite integers past 64 bits; both used to surface
 as 500s, so run this file on both databases.
@@ -14,17 +15,19 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 import pytest
+from flask import current_app
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 from directory.accounts.tokens import hash_token
@@ -35,6 +38,7 @@ from directory.approvals.models import DistributionRequest
 from directory.extensions import db, limiter
 from directory.organisations.models import Invitation, Membership
 from directory.schools.models import Municipality, School, SchoolStaff
+from directory.search.query import MAX_PAGE, MAX_PER_PAGE
 from directory.timeutil import utcnow
 from tests.conftest import (
     PASSWORD,
@@ -318,14 +322,15 @@ def send(client, path: str, method: str = "GET", **kwargs):
         return Crashed(exc)
 
 
-def check(response, label: str, problems: list[str]) -> None:
-    """Collect what is wrong with one answer, so a test reports every failure at once."""
+def check(response, label: str, problems: list[str], expected: int) -> None:
+    """Collect what is wrong with one answer (another status than `expected`, a refusal without
+    a message), so a test reports every failure at once."""
     status = response.status_code
     response.close()
     if isinstance(response, Crashed):
         problems.append(f"{label}: 500 ({type(response.exc).__name__}: {response.exc!s:.120})")
-    elif status >= 500:
-        problems.append(f"{label}: {status}")
+    elif status != expected:
+        problems.append(f"{label}: {status}, not {expected}")
     elif status >= 400 and not has_clear_message(response):
         problems.append(f"{label}: {status} without a message")
 
@@ -343,27 +348,51 @@ def junk_for(rule, argument: str) -> tuple[str, ...]:
     return JUNK_STRINGS
 
 
+def asks_to_sign_in(client, path: str, method: str) -> bool:
+    """Whether the route sends an anonymous visitor to the login page (before loading)."""
+    with client.open(path, method=method) as response:
+        return response.status_code == 302 and response.location.startswith("/login")
+
+
+def routes(adapter, path: str, method: str) -> bool:
+    """Whether the (URL-encoded) path matches a rule at all: a junk id may not."""
+    try:
+        adapter.match(unquote(path, errors="replace"), method=method)
+    except NotFound:
+        return False
+    return True
+
+
 def test_junk_and_unknown_path_parameters_are_404_with_a_message(app, world):
+    """Signed in, a junk or unknown value is a 404; a NUL anywhere is a 400 before routing
+    looks at it. An anonymous visitor is sent to sign in first where the page needs it (so an
+    unknown id tells nothing), when the path routes at all."""
     problems: list[str] = []
     clients = {who: client_as(app, world, who) for who in ("owner", "admin", "staff", "anonymous")}
+    adapter = app.url_map.bind("localhost")
     before = snapshot()
     for rule in rules_with_arguments(app):
+        valid = {a: valid_path_value(world, a, rule.rule) for a in rule.arguments}
+        methods = sorted((rule.methods or set()) & {"GET", "POST"})
+        sign_in_first = {
+            m: asks_to_sign_in(clients["anonymous"], build_path(rule, valid), m) for m in methods
+        }
         for argument in rule.arguments:
             for junk in junk_for(rule, argument):
-                values = {a: valid_path_value(world, a, rule.rule) for a in rule.arguments}
-                values[argument] = junk
-                path = build_path(rule, values)
-                for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+                path = build_path(rule, {**valid, argument: junk})
+                for method in methods:
                     label = f"{method} {rule.rule} {argument}={junk[:30]!r}"
-                    signed_in = clients[actor_for(path)]
-                    response = send(signed_in, path, method)
-                    check(response, label, problems)
-                    # A NUL anywhere is refused before routing looks at it.
-                    expected = (400, 404) if "%00" in junk else (404,)
-                    if response.status_code not in expected:
-                        problems.append(f"{label}: {response.status_code}, not {expected}")
+                    nul = "%00" in junk
+                    response = send(clients[actor_for(path)], path, method)
+                    check(response, label, problems, 400 if nul else 404)
+                    if nul:
+                        expected = 400
+                    elif sign_in_first[method] and routes(adapter, path, method):
+                        expected = 302
+                    else:
+                        expected = 404
                     anonymous = send(clients["anonymous"], path, method)
-                    check(anonymous, label + " (anonymous)", problems)
+                    check(anonymous, label + " (anonymous)", problems, expected)
     assert snapshot() == before
     assert not problems, "\n".join(problems)
 
@@ -399,7 +428,42 @@ def get_rules(app):
     return [rule for rule in app.url_map.iter_rules() if "GET" in (rule.methods or set())]
 
 
-def test_junk_query_strings_never_break_a_page(app, world):
+# The pages that read a parameter of JUNK_QUERIES. The search pages share one query parser.
+SEARCH_PAGES = {"/", "/activities", "/api/v1/activities", "/calendar.ics", "/feed.atom", "/embed"}
+MUNICIPALITY_PAGES = {  # the municipality chooses whose list or statement is shown
+    "/organisations",
+    "/om/kanaler",
+    "/personvern",
+    "/tilgjengelighet",
+    "/api/v1/organisations",
+    "/api/v1/schools",
+}
+REQUEST_LISTS = {"/organisations/<slug>/requests", "/schools/<slug>/requests"}
+
+
+def query_answer(rule: str, name: str, value: str, plain: int) -> int:
+    """The answer to one junk parameter of JUNK_QUERIES on a page that answers `plain` without
+    it: a page ignores the parameters it does not read."""
+    if "\x00" in name + value:
+        return 400  # refused before any page looks at it
+    if rule in SEARCH_PAGES:
+        if name in ("page", "per_page"):
+            return 400  # every page and per_page of JUNK_QUERIES is out of range
+        if name == "municipality":
+            slug = len(value) <= 100 and all(
+                c.isascii() and (c.isalnum() or c == "-") for c in value
+            )
+            return 404 if slug else 400  # an unknown municipality, or no slug at all
+    if rule in MUNICIPALITY_PAGES and name == "municipality":
+        return 404
+    if rule in REQUEST_LISTS and name in ("page", "status"):
+        return 400
+    if rule == "/admin/organisations" and name == "status":
+        return 400
+    return plain
+
+
+def test_junk_query_strings_get_the_answer_of_the_page_that_reads_them(app, world):
     """Signed in, so that the pages behind a login read their parameters too."""
     problems: list[str] = []
     clients = {who: client_as(app, world, who) for who in ("owner", "admin", "staff")}
@@ -407,11 +471,15 @@ def test_junk_query_strings_never_break_a_page(app, world):
     for rule in get_rules(app):
         values = {a: valid_path_value(world, a, rule.rule) for a in rule.arguments}
         path = build_path(rule, values)
+        who = actor_for(path)
+        answer = send(clients[who], path)
+        plain = answer.status_code
+        answer.close()
         for query in JUNK_QUERIES:
             url = f"{path}?{urlencode(query)}"
-            who = actor_for(path)
-            response = send(clients[who], url)
-            check(response, f"GET {url[:80]!r} as {who}", problems)
+            ((name, value),) = query.items()
+            expected = query_answer(rule.rule, name, value, plain)
+            check(send(clients[who], url), f"GET {url[:80]!r} as {who}", problems, expected)
     assert snapshot() == before
     assert not problems, "\n".join(problems)
 
@@ -467,14 +535,34 @@ def test_an_absurd_page_number_is_a_clear_400(client, world):
         max_size=4,
     )
 )
-def test_the_api_never_fails_on_any_parameters(client, world, params):
+def test_the_api_answers_any_parameters_as_documented(client, world, params):
     response = client.get("/api/v1/activities?" + urlencode(params))
-    assert response.status_code in (200, 400, 404), (params, response.status_code)
+    assert response.status_code == api_answer(params), (params, response.status_code)
     body = response.get_json()
     if response.status_code == 200:
         assert "items" in body
     else:
         assert body["error"].strip()
+
+
+def api_answer(params: dict[str, str]) -> int:
+    """The documented answer of /api/v1/activities: 400 for a NUL, a page outside 1..MAX_PAGE,
+    a per_page outside 1..MAX_PER_PAGE or a municipality that is no slug; 404 for an unknown
+    municipality; else 200. Values are read stripped; other parameters are ignored."""
+    if any("\x00" in name + value for name, value in params.items()):
+        return 400
+    values = {name: value.strip() for name, value in params.items()}
+    for name, high in (("page", MAX_PAGE), ("per_page", MAX_PER_PAGE)):
+        raw = values.get(name, "")
+        if raw and not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= high):
+            return 400
+    slug = values.get("municipality", "")
+    if not slug:
+        return 200
+    if len(slug) > 100 or not all(c.isascii() and (c.isalnum() or c == "-") for c in slug):
+        return 400
+    known = db.session.scalar(select(Municipality.id).where(Municipality.slug == slug.lower()))
+    return 200 if known is not None else 404
 
 
 # --- bodies of every POST route ----------------------------------------------------------------
@@ -520,13 +608,51 @@ def current(obj):
 
 @dataclass(frozen=True)
 class PostRoute:
-    """How to call one POST route with a body that would be accepted."""
+    """How to call one POST route with a body that would be accepted, and its answers to the
+    malformed bodies of junk_bodies() (a NUL anywhere is a 400 on every route)."""
 
     who: str
     path: Callable[[World], str]
     valid: Callable[[World], dict[str, str]]
+    # The answer to a malformed body: the route's refusal, or for a button its usual answer.
+    refused: int
+    # Bodies with another answer, by label: junk that is valid input after all.
+    odd: Mapping[str, int] = field(default_factory=dict)
     # A public form a signed-in user may send too (and then sees a different form).
     also_signed_in: bool = False
+    # The signed-in user's answer to a malformed body, when it differs from `refused`.
+    signed_in: int | None = None
+
+    def answer(self, label: str, who: str) -> int:
+        """The one right answer to the body labelled `label` from `who`."""
+        if label in NUL_BODIES or label.startswith("NUL in "):
+            return 400  # refused before any form reads it
+        if who != self.who and self.signed_in is not None:
+            return self.signed_in
+        return self.odd.get(label, self.refused)
+
+
+# Labels of junk_bodies() that carry a NUL somewhere.
+NUL_BODIES = frozenset({"all NUL", "valid + NUL everywhere", "valid + NUL key", "duplicate keys"})
+# The valid body with its numbers made huge: unchanged where the body has no number fields.
+NUMBERS = ("valid, numbers past 32 bits", "valid, numbers of 30 digits")
+# Bodies whose text any free-text field takes (a name, a reason).
+ANY_TEXT = (
+    "all 'abc'",
+    "all -1",
+    "all 10**30",
+    "all NaN",
+    "all 1e309",
+    "all control characters",
+    "valid + control everywhere",
+)
+# Bodies that are a valid new password in both fields.
+PASSWORDS = ("all 10**30", "all control characters", "valid + control everywhere")
+
+
+def answers(labels: tuple[str, ...], status: int) -> dict[str, int]:
+    """The same answer for several bodies."""
+    return dict.fromkeys(labels, status)
 
 
 def _policy_school(w: World) -> str:
@@ -673,46 +799,69 @@ _POLICY_FORM = {
 
 POST_ROUTES: dict[str, PostRoute] = {
     "schools.edit_policy": PostRoute(
-        "admin", lambda w: f"/schools/{_policy_school(w)}/policy", lambda w: dict(_POLICY_FORM)
+        "admin",
+        lambda w: f"/schools/{_policy_school(w)}/policy",
+        lambda w: dict(_POLICY_FORM),
+        refused=409,
     ),
     "schools.edit_default_policy": PostRoute(
-        "admin", lambda w: "/admin/policy", lambda w: dict(_POLICY_FORM)
+        "admin", lambda w: "/admin/policy", lambda w: dict(_POLICY_FORM), refused=409
     ),
     "schools.import_school_policy": PostRoute(
-        "admin", lambda w: f"/schools/{_policy_school(w)}/policy/import", lambda w: {}
+        "admin",
+        lambda w: f"/schools/{_policy_school(w)}/policy/import",
+        lambda w: {},
+        refused=400,  # no policy file
     ),
     "schools.import_default_policy": PostRoute(
-        "admin", lambda w: "/admin/policy/import", lambda w: {}
+        "admin", lambda w: "/admin/policy/import", lambda w: {}, refused=400
     ),
     "accounts.login": PostRoute(
         "anonymous",
         lambda w: "/login",
         lambda w: {"email": w.owner.email, "password": PASSWORD},
         also_signed_in=True,
+        refused=401,
+        odd=answers(NUMBERS, 302),
     ),
-    "accounts.logout": PostRoute("owner", lambda w: "/logout", lambda w: {}),
+    "accounts.logout": PostRoute("owner", lambda w: "/logout", lambda w: {}, refused=302),
     # two-step login: the second step (without the password step's marker), one's own settings
     "accounts.login_two_step": PostRoute(
-        "anonymous", lambda w: "/login/two-step", lambda w: {"code": "123456"}, also_signed_in=True
+        "anonymous",
+        lambda w: "/login/two-step",
+        lambda w: {"code": "123456"},
+        also_signed_in=True,
+        refused=302,  # no password step before it: back to the login page
     ),
     "accounts.start_two_step": PostRoute(
-        "owner", lambda w: "/account/two-step/enrol/start", lambda w: {}
+        "owner", lambda w: "/account/two-step/enrol/start", lambda w: {}, refused=302
     ),
     "accounts.enrol_two_step": PostRoute(
-        "owner", lambda w: "/account/two-step/enrol", lambda w: {"code": "123456"}
+        "owner",
+        lambda w: "/account/two-step/enrol",
+        lambda w: {"code": "123456"},
+        refused=200,  # no secret made yet: the page offers to make one, whatever is sent
     ),
     "accounts.regenerate_recovery_codes": PostRoute(
         "admin",
         lambda w: "/account/two-step/recovery-codes",
         lambda w: {"password": PASSWORD, "code": ""},
+        refused=422,
+        odd=answers(NUMBERS, 200),
     ),
     "accounts.disable_two_step": PostRoute(
-        "owner", lambda w: "/account/two-step/disable", lambda w: {"password": PASSWORD, "code": ""}
+        "owner",
+        lambda w: "/account/two-step/disable",
+        lambda w: {"password": PASSWORD, "code": ""},
+        refused=302,  # the owner has no second step on: back to the settings, whatever is sent
     ),
     # the municipal admin's account administration (the school's staff member)
     **{
         f"admin.{action}": PostRoute(
-            "admin", (lambda a: lambda w: f"/admin/accounts/{w.staff.id}/{a}")(path), lambda w: {}
+            "admin",
+            (lambda a: lambda w: f"/admin/accounts/{w.staff.id}/{a}")(path),
+            lambda w: {},
+            refused=302,
         )
         for action, path in (
             ("deactivate", "deactivate"),
@@ -728,12 +877,16 @@ POST_ROUTES: dict[str, PostRoute] = {
             "password": "et-nytt-langt-passord",
             "password_confirm": "et-nytt-langt-passord",
         },
+        refused=422,
+        odd=answers(NUMBERS, 302),
     ),
     "accounts.request_password_reset": PostRoute(
         "anonymous",
         lambda w: "/account/password/reset",
         lambda w: {"email": w.owner.email},
         also_signed_in=True,
+        refused=422,
+        odd=answers(NUMBERS, 200),
     ),
     "accounts.reset_password": PostRoute(
         "anonymous",
@@ -743,6 +896,8 @@ POST_ROUTES: dict[str, PostRoute] = {
             "password_confirm": "et-nytt-langt-passord",
         },
         also_signed_in=True,
+        refused=422,
+        odd=answers((*NUMBERS, *PASSWORDS), 302),
     ),
     "accounts.register": PostRoute(
         "anonymous",
@@ -761,14 +916,16 @@ POST_ROUTES: dict[str, PostRoute] = {
             "phone": "",
         },
         also_signed_in=True,
+        refused=422,
     ),
     "activities.new_activity": PostRoute(
-        "owner", lambda w: f"/organisations/{w.org.slug}/activities/new", activity_form
+        "owner", lambda w: f"/organisations/{w.org.slug}/activities/new", activity_form, refused=400
     ),
     "activities.edit_activity": PostRoute(
         "owner",
         lambda w: f"/activities/{w.published.id}/edit",
         lambda w: {**activity_form(w), "version": str(current(w.published).version)},
+        refused=409,
     ),
     **{
         f"activities.{action}_activity": PostRoute(
@@ -779,19 +936,22 @@ POST_ROUTES: dict[str, PostRoute] = {
                 )
             )(action),
             lambda w: {"note": "Merknad", "return_to": "detail"},
+            refused=409,  # no version, so stale whatever else is sent
         )
         for action in ("publish", "unpublish", "cancel", "archive")
     },
     "activities.copy_activity": PostRoute(
-        "owner", lambda w: f"/activities/{w.published.id}/copy", lambda w: {}
+        "owner", lambda w: f"/activities/{w.published.id}/copy", lambda w: {}, refused=302
     ),
     "admin.verify": PostRoute(
-        "admin", lambda w: f"/admin/organisations/{w.org.id}/verify", lambda w: {}
+        "admin", lambda w: f"/admin/organisations/{w.org.id}/verify", lambda w: {}, refused=302
     ),
     "admin.reject": PostRoute(
         "admin",
         lambda w: f"/admin/organisations/{w.org.id}/reject",
         lambda w: {"reason": "Ukjent organisasjon"},
+        refused=422,
+        odd=answers((*NUMBERS, *ANY_TEXT), 302),
     ),
     "organisations.edit_organisation": PostRoute(
         "owner",
@@ -806,26 +966,33 @@ POST_ROUTES: dict[str, PostRoute] = {
             "org_number": "",
             "version": str(current(w.org).version),
         },
+        refused=409,
     ),
     "organisations.invite_member": PostRoute(
         "owner",
         lambda w: f"/organisations/{w.org.slug}/members/invite",
         lambda w: {"email": "ny@example.org", "role": "editor"},
+        refused=422,
+        odd=answers(NUMBERS, 302),
     ),
     "organisations.change_member_role": PostRoute(
         "owner",
         lambda w: f"/organisations/{w.org.slug}/members/{w.colleague_membership_id}/role",
         lambda w: {"role": "owner"},
+        refused=422,
+        odd=answers(NUMBERS, 302),
     ),
     "organisations.remove_member": PostRoute(
         "owner",
         lambda w: f"/organisations/{w.org.slug}/members/{w.colleague_membership_id}/remove",
         lambda w: {},
+        refused=302,
     ),
     "organisations.revoke_invitation": PostRoute(
         "owner",
         lambda w: f"/organisations/{w.org.slug}/invitations/{w.invitation_id}/revoke",
         lambda w: {},
+        refused=302,
     ),
     # requests: the organiser (B's editor) sends and withdraws, the school's staff review
     "approvals.reach_schools": PostRoute(
@@ -836,21 +1003,26 @@ POST_ROUTES: dict[str, PostRoute] = {
             "schools": "fjell-skole",
             "grades": "fjell-skole:3",
         },
+        refused=400,
+        odd=answers(NUMBERS, 302),
     ),
     "approvals.withdraw_request": PostRoute(
         "stranger",
         lambda w: f"/requests/{w.pending.id}/withdraw",
         lambda w: {"version": str(current(w.pending).version), "return_to": "activity"},
+        refused=409,  # every junk body carries a missing or malformed version
     ),
     "approvals.approve_request": PostRoute(
         "staff",
         lambda w: f"/schools/fjell-skole/requests/{w.pending.id}/approve",
         lambda w: {"version": str(current(w.pending).version)},
+        refused=409,  # every junk body carries a missing or malformed version
     ),
     "approvals.reject_request": PostRoute(
         "staff",
         lambda w: f"/schools/fjell-skole/requests/{w.pending.id}/reject",
         lambda w: {"reason": "Ikke denne uken", "version": str(current(w.pending).version)},
+        refused=409,  # every junk body carries a missing or malformed version
     ),
     "approvals.approve_requests": PostRoute(
         "staff",
@@ -860,11 +1032,13 @@ POST_ROUTES: dict[str, PostRoute] = {
             "return_week": upcoming_weeks()[1],
             "return_channel": "backpack_post",
         },
+        refused=400,
     ),
     "exports.download": PostRoute(
         "staff",
         lambda w: f"/schools/fjell-skole/exports/{upcoming_weeks()[1]}/backpack_post.pdf",
         lambda w: {},
+        refused=200,  # a button: the file, whatever else is sent
     ),
     "organisations.accept_invitation": PostRoute(
         "anonymous",
@@ -875,25 +1049,36 @@ POST_ROUTES: dict[str, PostRoute] = {
             "password_repeat": "et-langt-passord",
         },
         also_signed_in=True,
+        refused=422,
+        odd=answers((*NUMBERS, "valid + control everywhere"), 302),
+        signed_in=302,
     ),
     # school staff: the municipal admin manages the school's staff; the invitee accepts
     "schools.invite_staff_member": PostRoute(
         "admin",
         lambda w: "/schools/fjell-skole/staff/invite",
         lambda w: {"email": "ny.laerer@example.org", "role": "staff"},
+        refused=422,
+        odd=answers(NUMBERS, 302),
     ),
     "schools.change_staff_member_role": PostRoute(
         "admin",
         lambda w: f"/schools/fjell-skole/staff/{_staff_row_id(w)}/role",
         lambda w: {"role": "admin"},
+        refused=422,
+        odd=answers(NUMBERS, 302),
     ),
     "schools.remove_staff_member": PostRoute(
-        "admin", lambda w: f"/schools/fjell-skole/staff/{_staff_row_id(w)}/remove", lambda w: {}
+        "admin",
+        lambda w: f"/schools/fjell-skole/staff/{_staff_row_id(w)}/remove",
+        lambda w: {},
+        refused=302,
     ),
     "schools.revoke_staff_invitation": PostRoute(
         "admin",
         lambda w: f"/schools/fjell-skole/invitations/{_school_invitation_id(w)}/revoke",
         lambda w: {},
+        refused=302,
     ),
     "schools.accept_staff_invitation": PostRoute(
         "anonymous",
@@ -904,32 +1089,61 @@ POST_ROUTES: dict[str, PostRoute] = {
             "password_repeat": "et-langt-passord",
         },
         also_signed_in=True,
+        refused=422,
+        odd=answers((*NUMBERS, "valid + control everywhere"), 302),
+        signed_in=403,
     ),
     # the municipal admin's school register, settings and (shared) categories
     "schools.new_school": PostRoute(
-        "admin", lambda w: "/admin/schools/new", lambda w: _school_form(w, slug="ny-skole")
+        "admin",
+        lambda w: "/admin/schools/new",
+        lambda w: _school_form(w, slug="ny-skole"),
+        refused=422,
     ),
     "schools.edit_school": PostRoute(
-        "admin", lambda w: f"/admin/schools/{_policy_school(w)}/edit", lambda w: _school_form(w)
+        "admin",
+        lambda w: f"/admin/schools/{_policy_school(w)}/edit",
+        lambda w: _school_form(w),
+        refused=409,
+        odd=answers(NUMBERS, 422),
     ),
     "schools.deactivate_school": PostRoute(
-        "admin", lambda w: f"/admin/schools/{_policy_school(w)}/deactivate", lambda w: {}
+        "admin",
+        lambda w: f"/admin/schools/{_policy_school(w)}/deactivate",
+        lambda w: {},
+        refused=302,
     ),
     "schools.reactivate_school": PostRoute(
-        "admin", lambda w: f"/admin/schools/{_policy_school(w)}/reactivate", lambda w: {}
+        "admin",
+        lambda w: f"/admin/schools/{_policy_school(w)}/reactivate",
+        lambda w: {},
+        refused=302,
     ),
-    "admin.edit_settings": PostRoute("admin", lambda w: "/admin/settings", lambda w: _settings(w)),
+    "admin.edit_settings": PostRoute(
+        "admin",
+        lambda w: "/admin/settings",
+        lambda w: _settings(w),
+        refused=409,
+        odd=answers(NUMBERS, 422),
+    ),
     "admin.new_category": PostRoute(
-        "admin", lambda w: "/admin/categories/new", lambda w: dict(_CATEGORY_FORM)
+        "admin",
+        lambda w: "/admin/categories/new",
+        lambda w: dict(_CATEGORY_FORM),
+        refused=422,
+        odd=answers((*NUMBERS, *ANY_TEXT), 302),
     ),
     "admin.edit_category": PostRoute(
-        "admin", lambda w: f"/admin/categories/{_category(w)}/edit", lambda w: dict(_CATEGORY_FORM)
+        "admin",
+        lambda w: f"/admin/categories/{_category(w)}/edit",
+        lambda w: dict(_CATEGORY_FORM),
+        refused=409,
     ),
     "admin.hide_category": PostRoute(
-        "admin", lambda w: f"/admin/categories/{_category(w)}/hide", lambda w: {}
+        "admin", lambda w: f"/admin/categories/{_category(w)}/hide", lambda w: {}, refused=302
     ),
     "admin.show_category": PostRoute(
-        "admin", lambda w: f"/admin/categories/{_category(w)}/show", lambda w: {}
+        "admin", lambda w: f"/admin/categories/{_category(w)}/show", lambda w: {}, refused=302
     ),
 }
 
@@ -1001,8 +1215,11 @@ def junk_bodies(valid: dict[str, str]) -> list[tuple[str, object, dict]]:
     return bodies
 
 
-def post_and_check(app, w: World, endpoint: str, who: str, label: str, data, extra, problems):
-    """One POST from a fresh client; a refused one must not have changed anything."""
+def post_and_check(
+    app, w: World, endpoint: str, who: str, label: str, data, extra, problems, *, expected: int
+):
+    """One POST from a fresh client, answered `expected`; a refused one must not have changed
+    anything."""
     route = POST_ROUTES[endpoint]
     limiter.reset()  # the login and registration limits would turn later bodies into 429s
     client = client_as(app, w, who)
@@ -1011,7 +1228,7 @@ def post_and_check(app, w: World, endpoint: str, who: str, label: str, data, ext
     response = send(client, path, "POST", data=data, **extra)
     after = snapshot()
     full_label = f"POST {path[:60]} as {who} [{label}]"
-    check(response, full_label, problems)
+    check(response, full_label, problems, expected)
     if 400 <= response.status_code < 500 and after != before:
         changed = [t for t in before if before[t] != after[t]]
         problems.append(f"{full_label}: refused with {response.status_code} but changed {changed}")
@@ -1028,13 +1245,16 @@ SENDERS = [(endpoint, route.who) for endpoint, route in sorted(POST_ROUTES.items
 
 
 @pytest.mark.parametrize(("endpoint", "who"), SENDERS)
-def test_malformed_bodies_get_a_4xx_and_change_nothing(app, quiet_search, world, endpoint, who):
+def test_malformed_bodies_get_their_answer_and_a_refusal_changes_nothing(
+    app, quiet_search, world, endpoint, who
+):
     problems: list[str] = []
     route = POST_ROUTES[endpoint]
     for index in range(len(junk_bodies(route.valid(world)))):
         # Built afresh each time: an accepted request moves the version an edit form carries.
         label, data, extra = junk_bodies(route.valid(world))[index]
-        post_and_check(app, world, endpoint, who, label, data, extra, problems)
+        expected = route.answer(label, who)
+        post_and_check(app, world, endpoint, who, label, data, extra, problems, expected=expected)
     assert not problems, "\n".join(problems)
 
 
@@ -1106,13 +1326,34 @@ def test_a_body_over_the_size_limit_is_a_413_with_a_message(app, world):
 def test_any_text_in_the_organisation_form_is_stored_cleanly_or_refused(
     app, quiet_search, world, fields
 ):
-    """Whatever text arrives, the answer is a save or the form with its errors, never a 500."""
+    """Whatever text arrives, the page follows the form's verdict: a save, or the form with its
+    errors (422); a NUL is refused (400) before the form reads it."""
     problems: list[str] = []
     data = {**POST_ROUTES["organisations.edit_organisation"].valid(world), **fields}
+    expected = organisation_form_answer(world, data)
     post_and_check(
-        app, world, "organisations.edit_organisation", "owner", repr(fields), data, {}, problems
+        app,
+        world,
+        "organisations.edit_organisation",
+        "owner",
+        repr(fields),
+        data,
+        {},
+        problems,
+        expected=expected,
     )
     assert not problems, "\n".join(problems)
+
+
+def organisation_form_answer(w: World, data: dict[str, str]) -> int:
+    """The organisation page's answer to `data`: 400 for a NUL, else the form's own verdict."""
+    from directory.organisations.forms import OrganisationForm
+
+    if any("\x00" in value for value in data.values()):
+        return 400
+    organisation = current(w.org)
+    with current_app.test_request_context(method="POST", data=data):
+        return 302 if OrganisationForm(organisation=organisation).validate() else 422
 
 
 # --- regressions: the fixes these tests led to ---------------------------------------------------

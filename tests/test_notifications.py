@@ -19,7 +19,7 @@ from directory.approvals.operations import (
     withdraw_request,
 )
 from directory.extensions import db
-from directory.notifications import LogSender, Message
+from directory.notifications import Message
 from directory.schools.routing import iso_week
 from directory.timeutil import oslo_now
 
@@ -230,7 +230,3 @@ def test_a_line_break_in_a_title_never_reaches_the_subject(sent, world):
     ask(world)
     db.session.commit()
     assert "\n" not in sent[0].subject and "\r" not in sent[0].subject
-
-
-def test_the_log_sender_needs_no_configuration():
-    LogSender().send(Message(to=("a@example.org",), subject="Emne", body="Tekst"))

@@ -179,7 +179,7 @@ def test_a_stale_version_is_refused_with_409_and_nothing_changes(
     )
     body = response.get_data(as_text=True)
     assert response.status_code == 409
-    assert "Noen andre har endret organisasjonen" in body
+    assert "Noen andre har endret dette mens du hadde siden åpen." in body
     assert 'value="Mitt nye navn"' in body  # what they typed is still there to copy
     db.session.refresh(org)
     assert org.name == "Bueklubben"
@@ -193,7 +193,11 @@ def test_a_missing_version_counts_as_stale(client, make_user, make_organisation,
     login_as(editor)
     data = edit_form(org, name="Nytt navn")
     del data["version"]
-    assert client.post(f"/organisations/{org.slug}/edit", data=data).status_code == 409
+    response = client.post(f"/organisations/{org.slug}/edit", data=data)
+    assert response.status_code == 409
+    assert "Noen andre har endret dette mens du hadde siden åpen." in response.get_data(
+        as_text=True
+    )
     db.session.refresh(org)
     assert org.name == "Bueklubben"
 

@@ -199,3 +199,8 @@ def test_links_use_the_public_address_whatever_the_host_header(
     [message] = smtp_server.messages
     assert "https://aktiviteter.fjordby.example/account/password/reset/" in mail_text(message)
     assert "evil.example" not in mail_text(message)
+
+
+def test_the_reset_form_is_rate_limited_per_address(client, kari, smtp_server):
+    statuses = [ask_for_link(client, f"person{n}@example.org")[0].status_code for n in range(11)]
+    assert statuses == [200] * 10 + [429]

@@ -125,3 +125,11 @@ def test_a_refused_change_says_why_and_changes_nothing(client, kari, login_as, d
 def test_the_dashboard_links_to_the_change_password_page(client, kari, login_as):
     login_as(kari)
     assert 'href="/account/password"' in client.get("/account").get_data(as_text=True)
+
+
+def test_guessing_the_current_password_is_throttled(client, kari, login_as):
+    login_as(kari)
+    statuses = [change(client, current="feil-passord-123").status_code for _ in range(6)]
+    assert statuses == [422] * 5 + [429]
+    db.session.expire_all()
+    assert login(client.application.test_client(), kari, PASSWORD).status_code == 302

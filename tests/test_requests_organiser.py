@@ -334,11 +334,10 @@ def test_the_form_and_the_withdraw_button_need_their_csrf_token(make_app):
 
         listing = client.get(f"/activities/{activity.id}/requests").get_data(True)
         token = csrf_token_from(listing)
-        assert client.post(f"/requests/{req.id}/withdraw").status_code == 400
-        assert (
-            client.post(f"/requests/{req.id}/withdraw", data={"csrf_token": token}).status_code
-            == 302
-        )
+        withdraw, version = f"/requests/{req.id}/withdraw", req.version
+        assert client.post(withdraw, data={"version": version}).status_code == 400
+        response = client.post(withdraw, data={"csrf_token": token, "version": version})
+        assert response.status_code == 302
         db.session.refresh(req)
         assert req.status == "withdrawn"
         db.session.remove()
@@ -375,7 +374,9 @@ def test_withdrawing_a_pending_request(client, login_as, world):
 def test_withdrawing_from_the_organisation_list_goes_back_there(client, login_as, world):
     req = _request_for(world, "fjell")
     login_as(world["member"])
-    response = client.post(f"/requests/{req.id}/withdraw", data={"return_to": "organisation"})
+    response = client.post(
+        f"/requests/{req.id}/withdraw", data={"version": req.version, "return_to": "organisation"}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/organisations/klubben/requests"
 
@@ -385,7 +386,8 @@ def test_an_approved_request_can_still_be_withdrawn(client, login_as, world):
     approve_request(req, actor=world["staff"]["fjell"])
     db.session.commit()
     login_as(world["member"])
-    assert client.post(f"/requests/{req.id}/withdraw").status_code == 302
+    response = client.post(f"/requests/{req.id}/withdraw", data={"version": req.version})
+    assert response.status_code == 302
     db.session.refresh(req)
     assert req.status == "withdrawn"
 
@@ -401,7 +403,7 @@ def test_a_finished_request_cannot_be_withdrawn(client, login_as, world, final):
     login_as(world["member"])
     listing = client.get(f"/activities/{world['football'].id}/requests").get_data(True)
     assert f'action="/requests/{req.id}/withdraw"' not in listing
-    response = client.post(f"/requests/{req.id}/withdraw")
+    response = client.post(f"/requests/{req.id}/withdraw", data={"version": req.version})
     assert response.status_code == 409
     assert "Bare ventende eller godkjente forespørsler kan trekkes tilbake" in response.get_data(
         True
@@ -419,7 +421,7 @@ def test_a_stale_withdraw_button_is_409(client, login_as, world):
     db.session.commit()
     response = client.post(f"/requests/{req.id}/withdraw", data={"version": version})
     assert response.status_code == 409
-    assert "Last inn siden på nytt" in response.get_data(True)
+    assert "Noen andre har endret dette mens du hadde siden åpen" in response.get_data(True)
     db.session.refresh(req)
     assert req.status == "approved"
 
@@ -427,7 +429,9 @@ def test_a_stale_withdraw_button_is_409(client, login_as, world):
 def test_a_bad_return_to_is_400(client, login_as, world):
     req = _request_for(world, "fjell")
     login_as(world["member"])
-    response = client.post(f"/requests/{req.id}/withdraw", data={"return_to": "//evil.example"})
+    response = client.post(
+        f"/requests/{req.id}/withdraw", data={"version": req.version, "return_to": "//evil.example"}
+    )
     assert response.status_code == 400
     db.session.refresh(req)
     assert req.status == "pending"

@@ -348,3 +348,15 @@ def test_a_school_admin_made_while_signed_in_must_enrol_before_going_on(
     db.session.add(SchoolStaff(user_id=member.id, school=make_school(), role="admin"))
     db.session.commit()
     assert client.get("/account").headers["Location"].startswith("/account/two-step/enrol")
+
+
+def test_wrong_passwords_to_turn_the_second_step_off_are_throttled(client, member, frozen):
+    enrol_two_step(member)
+    login(client, member)
+    statuses = [
+        client.post("/account/two-step/disable", data={"password": "feil-passord"}).status_code
+        for _ in range(6)
+    ]
+    assert statuses == [422] * 5 + [429]
+    db.session.refresh(member)
+    assert member.totp_enabled_at is not None

@@ -18,8 +18,9 @@ from directory.activities.models import Activity
 from directory.activities.uploads import (
     STORED_NAME,
     UploadError,
+    prepare_image,
     save_flyer_bytes,
-    save_image_bytes,
+    store,
 )
 from directory.extensions import db
 from tests.test_activities_manage import edit_data, field_errors, form_data
@@ -96,7 +97,7 @@ def test_jpeg_comes_back_without_exif_and_turned_the_right_way(app):
     original = jpeg_with_gps()
     with Image.open(io.BytesIO(original)) as before:
         assert before.getexif().get_ifd(ExifTags.IFD.GPSInfo)  # the test file has a position
-    name = save_image_bytes(original)
+    name = store(prepare_image(original))
     assert STORED_NAME.fullmatch(name) and name.endswith(".jpg")
     with Image.open(stored(app, name)) as after:
         assert len(after.getexif()) == 0
@@ -106,25 +107,25 @@ def test_jpeg_comes_back_without_exif_and_turned_the_right_way(app):
 
 
 def test_anything_after_the_picture_data_is_dropped(app):
-    name = save_image_bytes(image_bytes("PNG") + b"<script>alert(1)</script>")
+    name = store(prepare_image(image_bytes("PNG") + b"<script>alert(1)</script>"))
     assert b"<script>" not in stored(app, name).read_bytes()
 
 
 def test_a_png_named_jpg_is_taken_by_its_content(app):
-    name = save_image_bytes(image_bytes("PNG"))
+    name = store(prepare_image(image_bytes("PNG")))
     assert name.endswith(".png")
     with Image.open(stored(app, name)) as image:
         assert image.format == "PNG"
 
 
 def test_webp_is_accepted_and_stored_as_jpeg(app):
-    name = save_image_bytes(image_bytes("WEBP"))
+    name = store(prepare_image(image_bytes("WEBP")))
     with Image.open(stored(app, name)) as image:
         assert image.format == "JPEG"
 
 
 def test_big_images_are_scaled_to_1600_pixels(app):
-    name = save_image_bytes(image_bytes("PNG", size=(3200, 1000), mode="L"))
+    name = store(prepare_image(image_bytes("PNG", size=(3200, 1000), mode="L")))
     with Image.open(stored(app, name)) as image:
         assert image.size == (1600, 500)
 
@@ -143,7 +144,7 @@ def test_big_images_are_scaled_to_1600_pixels(app):
 def test_what_is_not_a_usable_image_is_refused(app, data):
     before = stored_files(app)
     with pytest.raises(UploadError) as refused:
-        save_image_bytes(data)
+        store(prepare_image(data))
     assert "bilde" in refused.value.message.lower()
     assert stored_files(app) == before
 
@@ -159,14 +160,14 @@ def test_what_is_not_a_usable_image_is_refused(app, data):
 )
 def test_huge_dimensions_are_refused(app, data):
     with pytest.raises(UploadError) as refused:
-        save_image_bytes(data)
+        store(prepare_image(data))
     assert "megapiksler" in refused.value.message
 
 
 def test_an_image_over_the_size_limit_is_refused(app, monkeypatch):
     monkeypatch.setitem(app.config, "IMAGE_MAX_BYTES", 1000)
     with pytest.raises(UploadError) as refused:
-        save_image_bytes(jpeg_with_gps(size=(400, 400)) + b"\0" * 1000)
+        store(prepare_image(jpeg_with_gps(size=(400, 400)) + b"\0" * 1000))
     assert "for stort" in refused.value.message
 
 
@@ -370,7 +371,7 @@ def test_a_new_activity_whose_save_fails_leaves_no_file(app, client, member_org,
 
 
 def test_media_of_a_public_activity_is_served_inline(app, client, make_activity):
-    image = save_image_bytes(image_bytes("PNG"))
+    image = store(prepare_image(image_bytes("PNG")))
     flyer = save_flyer_bytes(pdf_bytes())
     make_activity(image_filename=image, image_alt="x", flyer_filename=flyer)
     with client.get(f"/media/{image}") as response:
@@ -403,7 +404,7 @@ def test_media_404s_for_unknown_and_malformed_names(app, client, name):
 
 
 def test_a_stored_file_that_belongs_to_no_activity_is_404(client, app):
-    name = save_image_bytes(image_bytes("PNG"))
+    name = store(prepare_image(image_bytes("PNG")))
     assert stored(app, name).exists()
     assert client.get(f"/media/{name}").status_code == 404
 
@@ -413,7 +414,7 @@ def test_files_of_a_draft_are_hidden_from_anonymous_users_but_not_from_members(
 ):
     member = make_user()
     organisation = make_organisation(members=[member])
-    image = save_image_bytes(image_bytes("PNG"))
+    image = store(prepare_image(image_bytes("PNG")))
     flyer = save_flyer_bytes(pdf_bytes())
     make_activity(
         organisation=organisation,
@@ -432,5 +433,5 @@ def test_files_of_a_draft_are_hidden_from_anonymous_users_but_not_from_members(
 
 def test_save_functions_refuse_in_norwegian_outside_a_request(app):
     with pytest.raises(UploadError) as refused:
-        save_image_bytes(b"tekst")
+        store(prepare_image(b"tekst"))
     assert re.search(r"[æøå]|ikke", refused.value.message)

@@ -14,14 +14,16 @@ from datetime import timedelta
 from enum import Enum
 from typing import Any
 
-from flask import current_app, flash, request, url_for
-from flask_babel import gettext as _
+from flask import current_app, request, url_for
 from flask_login import current_user
 from sqlalchemy import delete, select
 
 from directory.accounts.models import User
+from directory.accounts.sessions import sign_in
 from directory.accounts.tokens import hash_token, new_token, plausible_token
+from directory.errors import DomainError
 from directory.extensions import db
+from directory.pipeline import run_in_transaction
 from directory.timeutil import utcnow
 from directory.web import abort_with
 
@@ -114,23 +116,13 @@ def mail_language(email: str) -> str:
     return locale or current_language()
 
 
-def revoke_from_page(invitation: Any, revoke: Callable[..., Any], used_message: str) -> None:
-    """The revoke button's steps: check its form (400), refuse an invitation already used (409,
-    `used_message`), then `revoke(invitation, actor=current_user)`, commit and say so."""
-    from directory.organisations.forms import ConfirmForm
-
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort_with(400, _("Skjemaet var ugyldig. Last inn siden på nytt og prøv igjen."))
-    if invitation.accepted_at is not None:
-        abort_with(409, used_message)
-    email = invitation.email
-    revoke(invitation, actor=current_user)
-    db.session.commit()
-    flash(
-        _("Invitasjonen til %(email)s er trukket tilbake. Lenken virker ikke lenger.", email=email),
-        "success",
-    )
+def _in_transaction(act: Callable[[], Any]) -> Any:
+    """`act` committed once; what the rules refuse is answered with its status and message, as
+    the request pipeline does."""
+    try:
+        return run_in_transaction(act)
+    except DomainError as error:
+        abort_with(error.status, error.message)
 
 
 def accept_invitation_page(
@@ -146,17 +138,15 @@ def accept_invitation_page(
     Signed in: a button (`render("confirm", form=...)`). Not signed in: a login link when the
     invited address has an account (`render("login", login_url=...)`), else the form that creates
     one and signs it in (`render("register", status, form=...)`). Accepting calls
-    `accept(user)`, commits, and answers `accepted(user, new_account)`.
+    `accept(user)` in one transaction, and answers `accepted(user, new_account)`.
     """
     from directory.accounts.operations import register_account
-    from directory.accounts.views import sign_in
     from directory.organisations.forms import ConfirmForm, InvitationAccountForm
 
     if current_user.is_authenticated:
         form = ConfirmForm()
         if form.validate_on_submit():
-            accept(current_user)
-            db.session.commit()
+            _in_transaction(lambda: accept(current_user))
             return accepted(current_user, False)
         return render("confirm", form=form)
 
@@ -165,16 +155,19 @@ def accept_invitation_page(
         return render("login", login_url=url_for("accounts.login", next=request.path))
     form = InvitationAccountForm(email=invitation.email)
     if form.validate_on_submit():
-        user = register_account(
-            {
-                "email": invitation.email,
-                "name": form.name.data,
-                "password": form.password.data,
-                "municipality_id": municipality_id,
-            }
-        )
-        accept(user)
-        sign_in(user)
-        db.session.commit()
-        return accepted(user, True)
+
+        def create_account_and_accept() -> User:
+            user = register_account(
+                {
+                    "email": invitation.email,
+                    "name": form.name.data,
+                    "password": form.password.data,
+                    "municipality_id": municipality_id,
+                }
+            )
+            accept(user)
+            sign_in(user)
+            return user
+
+        return accepted(_in_transaction(create_account_and_accept), True)
     return render("register", 422 if form.is_submitted() else 200, form=form)

@@ -39,7 +39,22 @@ def describe_schedule(schedule: ScheduleLike) -> str:
     """One schedule in words, e.g. 'Hver tirsdag kl. 17:00–18:30, fra 3. november til 15. desember'."""
     start = schedule.dtstart
     end = start + timedelta(minutes=schedule.duration_minutes)
-    times = _("kl. %(start)s–%(end)s", start=_clock(start), end=_clock(end))
+    if end.date() == start.date():
+        times = _("kl. %(start)s–%(end)s", start=_clock(start), end=_clock(end))
+    elif (end.date() - start.date()).days < 7:  # overnight: a camp, a trip
+        times = _(
+            "kl. %(start)s til %(weekday)s kl. %(end)s",
+            start=_clock(start),
+            weekday=format_date(end.date(), "EEEE"),
+            end=_clock(end),
+        )
+    else:
+        times = _(
+            "kl. %(start)s til %(day)s kl. %(end)s",
+            start=_clock(start),
+            day=_day(end.date(), end.year != start.year),
+            end=_clock(end),
+        )
     weekday = format_date(start.date(), "EEEE")
     summary = summarise_rule(schedule)
     this_year = oslo_now().year

@@ -49,6 +49,7 @@ from directory.activities.uploads import (
     read_image_upload,
 )
 from directory.pipeline import VersionedForm
+from directory.policy.limits import AGE_RANGE, PRICE_RANGE
 from directory.timeutil import oslo_now
 
 REPEAT_CHOICES = [
@@ -200,25 +201,25 @@ class ActivityForm(VersionedForm):
         _l("Alder fra"),
         validators=[
             InputRequired(_l("Skriv inn laveste alder.")),
-            _Range(0, 25, message=_l("Alderen må være mellom 0 og 25 år.")),
+            _Range(*AGE_RANGE, message=_l("Alderen må være mellom 0 og 25 år.")),
         ],
         invalid_value_message=_l("Skriv alderen som et helt tall."),
-        render_kw={"min": 0, "max": 25, "inputmode": "numeric"},
+        render_kw={"min": AGE_RANGE[0], "max": AGE_RANGE[1], "inputmode": "numeric"},
     )
     age_max = IntegerField(
         _l("Alder til"),
         validators=[
             InputRequired(_l("Skriv inn høyeste alder.")),
-            _Range(0, 25, message=_l("Alderen må være mellom 0 og 25 år.")),
+            _Range(*AGE_RANGE, message=_l("Alderen må være mellom 0 og 25 år.")),
         ],
         invalid_value_message=_l("Skriv alderen som et helt tall."),
-        render_kw={"min": 0, "max": 25, "inputmode": "numeric"},
+        render_kw={"min": AGE_RANGE[0], "max": AGE_RANGE[1], "inputmode": "numeric"},
     )
     price_nok = IntegerField(
         _l("Pris i kroner"),
         validators=[
             Optional(),
-            _Range(0, 100000, message=_l("Prisen må være mellom 0 og 100 000 kroner.")),
+            _Range(*PRICE_RANGE, message=_l("Prisen må være mellom 0 og 100 000 kroner.")),
         ],
         invalid_value_message=_l("Skriv prisen som et helt antall kroner, uten «kr»."),
         default=0,

@@ -12,12 +12,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from directory.dbtypes import UTCDateTime
 from directory.extensions import db
+from directory.policy.activity_states import PUBLIC_STATES
 from directory.timeutil import utcnow
 
 if TYPE_CHECKING:
     from directory.organisations.models import Organisation
-
-ACTIVITY_STATES = ("draft", "published", "cancelled", "archived")
 
 
 class Category(db.Model):
@@ -101,7 +100,7 @@ class Activity(db.Model):
     @property
     def is_public(self) -> bool:
         """Whether anyone may see the activity: published or cancelled, by a non-rejected org."""
-        return self.status in ("published", "cancelled") and not self.organisation.rejected
+        return self.status in PUBLIC_STATES and not self.organisation.rejected
 
     @property
     def tag_list(self) -> list[str]:

@@ -136,15 +136,6 @@ def next_start(schedules: Iterable[ScheduleLike], *, after: datetime | None = No
     return min(starts) if starts else None
 
 
-def first_start(schedules: Iterable[ScheduleLike]) -> datetime | None:
-    """The earliest DTSTART or RDATE of all schedules, as an aware Oslo datetime."""
-    starts = []
-    for s in schedules:
-        starts.append(s.dtstart)
-        starts.extend(parse_local_list(s.rdates))
-    return min(starts).replace(tzinfo=OSLO) if starts else None
-
-
 UNTIL_UTC_FORMAT = "%Y%m%dT%H%M%SZ"
 
 

@@ -150,11 +150,6 @@ def store(prepared: PreparedFile) -> str:
     return name
 
 
-def save_image_bytes(data: bytes) -> str:
-    """Check, clean and store image bytes; the stored file's name. Raises UploadError."""
-    return store(prepare_image(data))
-
-
 def save_flyer_bytes(data: bytes) -> str:
     """Check and store PDF flyer bytes; the stored file's name. Raises UploadError."""
     return store(prepare_flyer(data))

@@ -3,35 +3,25 @@ accounts, deactivating and reactivating them, and resetting their second step.""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from directory import loading
 from directory.accounts.administration import (
     deactivate_account,
     reactivate_account,
     staff_accounts,
 )
-from directory.accounts.models import User
 from directory.accounts.two_factor import reset_two_step, two_step_enabled, two_step_required
-from directory.admin.views import bp
-from directory.extensions import db
+from directory.admin.blueprint import bp
 from directory.organisations.forms import ConfirmForm
 from directory.permissions import can_administer_account, can_deactivate_account
+from directory.pipeline import Handler, route
 from directory.web import abort_with
-
-
-def _load_account(user_id: int) -> User:
-    """The account, or 404 when it holds no school role in the admin's municipality."""
-    account = db.session.get(User, user_id)
-    if account is None or not can_administer_account(current_user, account):
-        abort(404)
-    return account
-
-
-def _confirmed() -> None:
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
 
 
 @bp.route("/accounts")
@@ -48,46 +38,70 @@ def list_accounts():
     )
 
 
-@bp.route("/accounts/<int:user_id>/deactivate", methods=["POST"])
-def deactivate(user_id: int):
+class _OneAccount(Handler):
+    """A button on one staff account of the admin's municipality, never the admin's own."""
+
+    form_class = ConfirmForm
+    # Why the admin's own account is refused (403): each button says it its own way.
+    own_account_message: ClassVar[str]
+
+    def load(self, user_id: int) -> None:
+        self.account = loading.account(user_id)
+
+    def check(self) -> None:
+        # An account without a school role in the admin's municipality does not exist here.
+        if not can_administer_account(current_user, self.account):
+            abort(404)
+        if not can_deactivate_account(current_user, self.account):
+            abort_with(403, str(self.own_account_message))
+
+    def done(self, result: object):
+        return redirect(url_for("admin.list_accounts"))
+
+
+@route(bp, "/accounts/<int:user_id>/deactivate", "deactivate")
+class DeactivateAccount(_OneAccount):
     """Deactivate an account: its sessions end at once and it cannot log in."""
-    account = _load_account(user_id)
-    if not can_deactivate_account(current_user, account):
-        abort_with(403, _("Du kan ikke deaktivere din egen konto."))
-    _confirmed()
-    deactivate_account(account, actor=current_user)
-    db.session.commit()
-    flash(_("%(name)s er deaktivert og logget ut.", name=account.name), "success")
-    return redirect(url_for("admin.list_accounts"))
+
+    own_account_message = _l("Du kan ikke deaktivere din egen konto.")
+
+    def act(self, form: ConfirmForm) -> bool:
+        return deactivate_account(self.account, actor=current_user)
+
+    def done(self, result: bool):
+        flash(_("%(name)s er deaktivert og logget ut.", name=self.account.name), "success")
+        return super().done(result)
 
 
-@bp.route("/accounts/<int:user_id>/reactivate", methods=["POST"])
-def reactivate(user_id: int):
+@route(bp, "/accounts/<int:user_id>/reactivate", "reactivate")
+class ReactivateAccount(_OneAccount):
     """Let a deactivated account log in again."""
-    account = _load_account(user_id)
-    if not can_deactivate_account(current_user, account):
-        abort_with(403, _("Du kan ikke endre din egen konto her."))
-    _confirmed()
-    reactivate_account(account, actor=current_user)
-    db.session.commit()
-    flash(_("%(name)s kan logge inn igjen.", name=account.name), "success")
-    return redirect(url_for("admin.list_accounts"))
+
+    own_account_message = _l("Du kan ikke endre din egen konto her.")
+
+    def act(self, form: ConfirmForm) -> bool:
+        return reactivate_account(self.account, actor=current_user)
+
+    def done(self, result: bool):
+        flash(_("%(name)s kan logge inn igjen.", name=self.account.name), "success")
+        return super().done(result)
 
 
-@bp.route("/accounts/<int:user_id>/reset-two-step", methods=["POST"])
-def reset_account_two_step(user_id: int):
+@route(bp, "/accounts/<int:user_id>/reset-two-step", "reset_account_two_step")
+class ResetAccountTwoStep(_OneAccount):
     """Clear the account's second step and end its sessions (a lost phone, say)."""
-    account = _load_account(user_id)
-    if not can_deactivate_account(current_user, account):
-        abort_with(403, _("Du kan ikke tilbakestille din egen totrinnsinnlogging her."))
-    _confirmed()
-    reset_two_step(account, actor=current_user)
-    db.session.commit()
-    flash(
-        _(
-            "Totrinnsinnloggingen til %(name)s er tilbakestilt, og kontoen er logget ut.",
-            name=account.name,
-        ),
-        "success",
-    )
-    return redirect(url_for("admin.list_accounts"))
+
+    own_account_message = _l("Du kan ikke tilbakestille din egen totrinnsinnlogging her.")
+
+    def act(self, form: ConfirmForm) -> None:
+        reset_two_step(self.account, actor=current_user)
+
+    def done(self, result: None):
+        flash(
+            _(
+                "Totrinnsinnloggingen til %(name)s er tilbakestilt, og kontoen er logget ut.",
+                name=self.account.name,
+            ),
+            "success",
+        )
+        return super().done(result)

@@ -2,7 +2,7 @@
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import WeekInput
 
@@ -15,6 +15,7 @@ from directory.organisations.forms import (
     required_text_field,
     strip,
 )
+from directory.pipeline import VersionedForm
 
 REJECTION_REASON_MAX = 500
 
@@ -70,9 +71,10 @@ class StatisticsFilterForm(Form):
         return WeekRange(self.start.data or None, self.end.data or None)
 
 
-class MunicipalitySettingsForm(Form):
+class MunicipalitySettingsForm(VersionedForm):
     """The municipality's name, its messaging app's label, its number and its contact address
-    (which the privacy and accessibility statements name)."""
+    (which the privacy and accessibility statements name); its version is a digest of the
+    stored settings (`municipality_fingerprint`)."""
 
     name = required_text_field(
         _l("Kommunens navn"),
@@ -88,8 +90,6 @@ class MunicipalitySettingsForm(Form):
     )
     org_number = org_number_field(_l("Organisasjonsnummer"))
     contact_email = organisation_email_field(_l("E-post for personvern og tilgjengelighet"))
-    # A digest of the stored settings when the admin opened the form; a mismatch is a 409.
-    version = HiddenField()
 
 
 CATEGORY_NAME_MAX = 80
@@ -104,8 +104,11 @@ def _category_name(label) -> StringField:
     )
 
 
-class CategoryForm(Form):
-    """A category's name in bokmål, nynorsk and English; the slug is made from bokmål once."""
+class CategoryForm(VersionedForm):
+    """A category's name in bokmål, nynorsk and English; the slug is made from bokmål once.
+
+    A rename carries a digest of the stored names (`category_fingerprint`); a new category has
+    nothing to be stale against."""
 
     name_nb = _category_name(_l("Navn på bokmål"))
     name_nn = _category_name(_l("Navn på nynorsk"))

@@ -151,6 +151,13 @@ def _category_names(category: Category) -> dict[str, str]:
     return {"nb": category.name_nb, "nn": category.name_nn, "en": category.name_en}
 
 
+def category_fingerprint(category: Category) -> str:
+    """A short digest of the stored names (the category has no version column); a rename form
+    that carries another one is stale."""
+    payload = json.dumps(_category_names(category), sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
 def all_categories() -> list[Category]:
     """Every category, the hidden ones too, by bokmål name."""
     return list(db.session.scalars(select(Category).order_by(Category.name_nb, Category.id)))

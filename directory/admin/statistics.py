@@ -23,24 +23,19 @@ from directory.approvals.display import channel_label, week_label
 from directory.approvals.models import DistributionRequest
 from directory.extensions import db
 from directory.organisations.forms import KIND_LABELS
-from directory.organisations.models import ORGANISATION_KINDS, Organisation
+from directory.organisations.models import Organisation
 from directory.policy.request_states import (
-    APPROVED,
-    EXPORTED,
-    PENDING,
-    REJECTED,
+    DECIDED_STATES,
+    LIFECYCLE_ORDER,
+    QUOTA_STATES,
     REQUESTABLE_CHANNELS,
     STATE_NAMES,
-    WITHDRAWN,
 )
+from directory.policy.routing import ORGANISATION_KINDS
 from directory.schools.models import Municipality, School
 
-# A school said yes to approved and exported requests, no to rejected ones; pending and withdrawn
-# requests were never decided.
-YES_STATES = (APPROVED, EXPORTED)
-DECIDED_STATES = (*YES_STATES, REJECTED)
-# The columns of the tables: from the request's start to its end.
-STATUS_ORDER = (PENDING, APPROVED, EXPORTED, REJECTED, WITHDRAWN)
+# The states a school said yes to (approved, exported) are the ones that hold a quota place;
+# DECIDED_STATES adds the no (rejected). The tables show the states in LIFECYCLE_ORDER.
 
 
 @dataclass(frozen=True)
@@ -71,7 +66,7 @@ class Row:
     @property
     def approval_rate(self) -> float | None:
         """Approved (or exported) among those decided, or None when none was decided."""
-        return approval_rate(self.count(*YES_STATES), self.count(*DECIDED_STATES))
+        return approval_rate(self.count(*QUOTA_STATES), self.count(*DECIDED_STATES))
 
 
 @dataclass(frozen=True)
@@ -93,7 +88,7 @@ class RequestStatistics:
     @property
     def approved(self) -> int:
         """Requests the schools said yes to (approved or already exported)."""
-        return self.by_status.count(*YES_STATES)
+        return self.by_status.count(*QUOTA_STATES)
 
     @property
     def decided(self) -> int:
@@ -227,4 +222,4 @@ def _channel_text(channel: str, messaging_label: str) -> str:
 
 def status_columns() -> list[tuple[str, str]]:
     """The statuses in the order the page shows them, with their names."""
-    return [(state, _(STATE_NAMES[state])) for state in STATUS_ORDER]
+    return [(state, _(STATE_NAMES[state])) for state in LIFECYCLE_ORDER]

@@ -1,13 +1,17 @@
-"""The municipal admin's pages: verifying organisations, the audit log, request statistics."""
+"""The municipal admin's pages: verifying organisations, the audit log, request statistics, the
+municipality's settings and the shared categories."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from typing import Any, ClassVar
+
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from directory.activities.models import Category
+from directory import loading
 from directory.admin.audit_log import describe_events
+from directory.admin.blueprint import bp
 from directory.admin.forms import (
     CategoryForm,
     MunicipalitySettingsForm,
@@ -17,6 +21,7 @@ from directory.admin.forms import (
 from directory.admin.operations import (
     MUNICIPALITY_FIELDS,
     all_categories,
+    category_fingerprint,
     create_category,
     municipality_fingerprint,
     municipality_organisations,
@@ -33,37 +38,17 @@ from directory.admin.statistics import (
     request_statistics,
     status_columns,
 )
-from directory.extensions import db, login_manager
+from directory.errors import DomainError, Stale
 from directory.organisations.forms import ConfirmForm
-from directory.organisations.models import VERIFICATION_STATES, Organisation
+from directory.organisations.models import VERIFICATION_STATES
 from directory.permissions import (
-    can_administer_municipality,
     can_edit_municipality_settings,
     can_manage_categories,
     can_verify_organisation,
     can_view_statistics,
 )
+from directory.pipeline import Handler, route
 from directory.web import abort_with
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-@bp.before_request
-def require_municipal_admin():
-    """Every admin page needs a signed-in municipal admin: others get the login page or 403."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not can_administer_municipality(current_user):
-        abort(403)
-    return None
-
-
-def _load_organisation(org_id: int) -> Organisation:
-    """The organisation, or 404 also when it belongs to another municipality (no hint it exists)."""
-    organisation = db.session.get(Organisation, org_id)
-    if organisation is None or organisation.municipality_id != current_user.admin_municipality_id:
-        abort(404)
-    return organisation
 
 
 @bp.route("/organisations")
@@ -81,33 +66,50 @@ def list_organisations():
     )
 
 
-@bp.route("/organisations/<int:org_id>/verify", methods=["POST"])
-def verify(org_id: int):
-    """Verify an organisation of the admin's municipality."""
-    organisation = _load_organisation(org_id)
-    if not can_verify_organisation(current_user, organisation):
-        abort(404)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    verify_organisation(organisation, actor=current_user)
-    db.session.commit()
-    flash(_("%(name)s er verifisert.", name=organisation.name), "success")
-    return redirect(url_for("admin.list_organisations"))
+class _OneOrganisation(Handler):
+    """An action on one organisation of the admin's own municipality."""
 
+    def load(self, org_id: int) -> None:
+        self.organisation = loading.organisation_by_id(org_id)
 
-@bp.route("/organisations/<int:org_id>/reject", methods=["POST"])
-def reject(org_id: int):
-    """Reject an organisation of the admin's municipality, with a reason."""
-    organisation = _load_organisation(org_id)
-    if not can_verify_organisation(current_user, organisation):
-        abort(404)
-    form = RejectForm()
-    if form.validate_on_submit():
-        reject_organisation(organisation, {"reason": form.reason.data}, actor=current_user)
-        db.session.commit()
-        flash(_("%(name)s er avvist.", name=organisation.name), "success")
+    def check(self) -> None:
+        # Another municipality's organisation does not exist here: no hint that it does.
+        if not can_verify_organisation(current_user, self.organisation):
+            abort(404)
+
+    def done(self, result: None):
         return redirect(url_for("admin.list_organisations"))
-    return render_template("admin/reject.html", organisation=organisation, form=form), 422
+
+
+@route(bp, "/organisations/<int:org_id>/verify", "verify")
+class VerifyOrganisation(_OneOrganisation):
+    """Verify an organisation of the admin's municipality."""
+
+    form_class = ConfirmForm
+
+    def act(self, form: ConfirmForm) -> None:
+        verify_organisation(self.organisation, actor=current_user)
+
+    def done(self, result: None):
+        flash(_("%(name)s er verifisert.", name=self.organisation.name), "success")
+        return super().done(result)
+
+
+@route(bp, "/organisations/<int:org_id>/reject", "reject")
+class RejectOrganisation(_OneOrganisation):
+    """Reject an organisation of the admin's municipality, with a reason."""
+
+    form_class = RejectForm
+
+    def invalid(self, form: RejectForm):
+        return render_template("admin/reject.html", organisation=self.organisation, form=form), 422
+
+    def act(self, form: RejectForm) -> None:
+        reject_organisation(self.organisation, {"reason": form.reason.data}, actor=current_user)
+
+    def done(self, result: None):
+        flash(_("%(name)s er avvist.", name=self.organisation.name), "success")
+        return super().done(result)
 
 
 @bp.route("/audit")
@@ -141,34 +143,58 @@ def statistics():
     ), (200 if valid else 400)
 
 
-@bp.route("/settings", methods=["GET", "POST"])
-def edit_settings():
+@route(bp, "/settings", "edit_settings")
+class EditSettings(Handler):
     """The municipality's name, messaging label, number and contact e-mail (for the
-    statements); a save over someone else's newer one is refused with 409."""
-    municipality = current_user.admin_municipality
-    if not can_edit_municipality_settings(current_user, municipality.id):
-        abort(403)
-    submitted = request.method == "POST"
-    form = MunicipalitySettingsForm(obj=None if submitted else municipality)
-    current = municipality_fingerprint(municipality)
-    page = {"form": form, "municipality": municipality, "conflict": None}
-    if not submitted:
-        form.version.data = current
-    elif form.version.data != current:
-        page["conflict"] = _(
-            "Noen andre har endret innstillingene mens du redigerte, så endringene dine er ikke "
-            "lagret. Last inn siden på nytt for å se den nyeste versjonen."
-        )
-        return render_template("admin/settings.html", **page), 409
-    if form.validate_on_submit():
+    statements); a save over someone else's newer one is refused with 409 and the page."""
+
+    methods = ["GET", "POST"]
+
+    def load(self) -> None:
+        self.municipality = current_user.admin_municipality
+
+    def check(self) -> None:
+        if not can_edit_municipality_settings(current_user, self.municipality.id):
+            abort(403)
+
+    def make_form(self) -> MunicipalitySettingsForm:
+        return MunicipalitySettingsForm(obj=self.municipality if request.method == "GET" else None)
+
+    def current_version(self) -> str:
+        return municipality_fingerprint(self.municipality)
+
+    def show(self, form: MunicipalitySettingsForm, status: int = 200, conflict: str | None = None):
+        return render_template(
+            "admin/settings.html", form=form, municipality=self.municipality, conflict=conflict
+        ), status
+
+    def invalid(self, form: MunicipalitySettingsForm):
+        return self.show(form, 422)
+
+    def refused(self, error: DomainError, form: MunicipalitySettingsForm):
+        # The page again, with what was typed, the message and a link to the newest version.
+        if isinstance(error, Stale):
+            return self.show(form, error.status, conflict=error.message)
+        return super().refused(error, form)
+
+    def act(self, form: MunicipalitySettingsForm) -> bool:
         data = {name: getattr(form, name).data for name in MUNICIPALITY_FIELDS}
-        if update_municipality(municipality, data, actor=current_user):
-            db.session.commit()
+        return update_municipality(self.municipality, data, actor=current_user)
+
+    def done(self, changed: bool):
+        if changed:
             flash(_("Innstillingene er lagret."), "success")
         else:
             flash(_("Ingenting er endret."), "info")
         return redirect(url_for("admin.edit_settings"))
-    return render_template("admin/settings.html", **page), 422 if submitted else 200
+
+
+# --- categories (shared by every municipality in the database) --------------------------------
+
+
+def _names(form: CategoryForm) -> dict[str, Any]:
+    return {"name_nb": form.name_nb.data, "name_nn": form.name_nn.data,
+            "name_en": form.name_en.data}  # fmt: skip
 
 
 def _categories_page(form: CategoryForm, status: int = 200):
@@ -181,16 +207,6 @@ def _categories_page(form: CategoryForm, status: int = 200):
     ), status
 
 
-def _load_category(category_id: int) -> Category:
-    """The category, or 404; categories are shared, so every municipal admin manages them."""
-    category = db.session.get(Category, category_id)
-    if category is None:
-        abort(404)
-    if not can_manage_categories(current_user):
-        abort(403)
-    return category
-
-
 @bp.route("/categories")
 def list_categories():
     """Every category (shared by the municipalities), hidden ones marked, and a form for a new one."""
@@ -199,75 +215,110 @@ def list_categories():
     return _categories_page(CategoryForm(formdata=None))
 
 
-@bp.route("/categories/new", methods=["POST"])
-def new_category():
-    """Add a category named in bokmål, nynorsk and English."""
-    if not can_manage_categories(current_user):
-        abort(403)
-    form = CategoryForm()
-    if form.validate_on_submit():
-        category = create_category(
-            {"name_nb": form.name_nb.data, "name_nn": form.name_nn.data,
-             "name_en": form.name_en.data},
-            actor=current_user,
-        )  # fmt: skip
-        db.session.commit()
-        flash(_("Kategorien %(name)s er lagt til.", name=category.name_nb), "success")
+class _Categories(Handler):
+    """Categories are shared, so every municipal admin manages them."""
+
+    def check(self) -> None:
+        if not can_manage_categories(current_user):
+            abort(403)
+
+    def done(self, result: Any):
         return redirect(url_for("admin.list_categories"))
-    return _categories_page(form, 422)
 
 
-@bp.route("/categories/<int:category_id>/edit", methods=["GET", "POST"])
-def edit_category(category_id: int):
+@route(bp, "/categories/new", "new_category")
+class NewCategory(_Categories):
+    """Add a category named in bokmål, nynorsk and English."""
+
+    form_class = CategoryForm
+
+    def current_version(self) -> None:
+        return None  # a new category: nothing to be stale against
+
+    def invalid(self, form: CategoryForm):
+        return _categories_page(form, 422)
+
+    def act(self, form: CategoryForm):
+        return create_category(_names(form), actor=current_user)
+
+    def done(self, category):
+        flash(_("Kategorien %(name)s er lagt til.", name=category.name_nb), "success")
+        return super().done(category)
+
+
+class _OneCategory(_Categories):
+    """An action on one category (404 when unknown)."""
+
+    def load(self, category_id: int) -> None:
+        self.category = loading.category(category_id)
+
+
+@route(bp, "/categories/<int:category_id>/edit", "edit_category")
+class EditCategory(_OneCategory):
     """Rename a category in the three languages; its slug (in links) stays."""
-    category = _load_category(category_id)
-    submitted = request.method == "POST"
-    form = CategoryForm(obj=None if submitted else category, category=category)
-    if form.validate_on_submit():
-        data = {"name_nb": form.name_nb.data, "name_nn": form.name_nn.data,
-                "name_en": form.name_en.data}  # fmt: skip
-        if rename_category(category, data, actor=current_user):
-            db.session.commit()
+
+    methods = ["GET", "POST"]
+
+    def make_form(self) -> CategoryForm:
+        obj = self.category if request.method == "GET" else None
+        return CategoryForm(obj=obj, category=self.category)
+
+    def current_version(self) -> str:
+        return category_fingerprint(self.category)
+
+    def show(self, form: CategoryForm, status: int = 200):
+        return render_template(
+            "admin/category_edit.html", form=form, category=self.category
+        ), status
+
+    def invalid(self, form: CategoryForm):
+        return self.show(form, 422)
+
+    def act(self, form: CategoryForm) -> bool:
+        return rename_category(self.category, _names(form), actor=current_user)
+
+    def done(self, changed: bool):
+        if changed:
             flash(_("Kategorien er endret."), "success")
         else:
             flash(_("Ingenting er endret."), "info")
-        return redirect(url_for("admin.list_categories"))
-    return render_template(
-        "admin/category_edit.html", form=form, category=category
-    ), 422 if submitted else 200
+        return super().done(changed)
 
 
-def _set_category_hidden(category_id: int, hidden: bool):
-    category = _load_category(category_id)
-    if not ConfirmForm().validate_on_submit():
-        abort_with(400, _("Skjemaet var ugyldig. Last inn siden på nytt og prøv igjen."))
-    changed = set_category_hidden(category, hidden, actor=current_user)
-    db.session.commit()
-    if changed and hidden:
-        flash(
-            _(
-                "%(name)s er skjult. Aktiviteter som har kategorien, beholder den, men den "
-                "kan ikke velges på nytt og vises ikke i filtrene.",
-                name=category.name_nb,
-            ),
-            "success",
-        )
-    elif changed:
-        flash(_("%(name)s vises igjen.", name=category.name_nb), "success")
-    return redirect(url_for("admin.list_categories"))
+class _SetCategoryHidden(_OneCategory):
+    """Hide a category from new choices, the filters and the API, or offer it again."""
+
+    form_class = ConfirmForm
+    hidden: ClassVar[bool]
+
+    def act(self, form: ConfirmForm) -> bool:
+        return set_category_hidden(self.category, self.hidden, actor=current_user)
+
+    def done(self, changed: bool):
+        name = self.category.name_nb
+        if changed and self.hidden:
+            flash(
+                _(
+                    "%(name)s er skjult. Aktiviteter som har kategorien, beholder den, men den "
+                    "kan ikke velges på nytt og vises ikke i filtrene.",
+                    name=name,
+                ),
+                "success",
+            )
+        elif changed:
+            flash(_("%(name)s vises igjen.", name=name), "success")
+        return super().done(changed)
 
 
-@bp.route("/categories/<int:category_id>/hide", methods=["POST"])
-def hide_category(category_id: int):
+@route(bp, "/categories/<int:category_id>/hide", "hide_category")
+class HideCategory(_SetCategoryHidden):
     """Hide a category from new choices, the filters and the API."""
-    return _set_category_hidden(category_id, True)
+
+    hidden = True
 
 
-@bp.route("/categories/<int:category_id>/show", methods=["POST"])
-def show_category(category_id: int):
+@route(bp, "/categories/<int:category_id>/show", "show_category")
+class ShowCategory(_SetCategoryHidden):
     """Offer a hidden category again."""
-    return _set_category_hidden(category_id, False)
 
-
-# The account administration pages register on this blueprint.
-from directory.admin import account_views  # noqa: E402, F401
+    hidden = False

@@ -1,17 +1,18 @@
 """Showing routing decisions: ISO weeks as people pick them, channel names in words.
 
 Shared by the organiser's "Nå ut via skolene" page, the API and the `route` command, so the
-three read weeks the same way and agree on every decision.
+three read weeks the same way and agree on every decision; and the request lists' status links.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
 
+from directory.policy.request_states import STATE_NAMES, STATES
 from directory.schools.routing import iso_week
 from directory.timeutil import oslo_now
 
@@ -138,3 +139,15 @@ def grades_text(grades: Iterable[int]) -> str:
     else:
         joined = _("%(first)s og %(last)s", first=", ".join(parts[:-1]), last=parts[-1])
     return _("%(grades)s trinn", grades=joined)
+
+
+def status_tabs(counts: dict[str, int], link: Callable[[str], str]) -> list[dict]:
+    """A request list's status links: each state and "alle", with its count and its URL."""
+    tabs = [
+        {"state": state, "label": _(STATE_NAMES[state]), "count": counts[state], "url": link(state)}
+        for state in STATES
+    ]
+    tabs.append(
+        {"state": "all", "label": _("alle"), "count": sum(counts.values()), "url": link("all")}
+    )
+    return tabs

@@ -8,19 +8,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     HiddenField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
-from wtforms.widgets import HiddenInput
 
 from directory.approvals.display import parse_week, upcoming_weeks, week_error
 from directory.approvals.operations import SchoolChoice
 from directory.forms import Form
 from directory.organisations.forms import strip
+from directory.pipeline import VersionedForm
 from directory.policy.request_states import (
     MAX_REASON_LENGTH,
     REQUESTABLE_CHANNELS,
@@ -130,10 +129,9 @@ class RequestSchoolsForm(Form):
         ]
 
 
-class WithdrawRequestForm(Form):
+class WithdrawRequestForm(VersionedForm):
     """The organiser's withdraw button: the request's version, and which list to go back to."""
 
-    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
     return_to = HiddenField(validators=[Optional(), AnyOf(["activity", "organisation"])])
 
 
@@ -219,16 +217,13 @@ class InboxFilterForm(RequestListFilterForm):
         field.data = week
 
 
-class ApproveRequestForm(Form):
+class ApproveRequestForm(VersionedForm):
     """The approve button on a request: the version the reviewer saw."""
 
-    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
-
-class RejectRequestForm(Form):
+class RejectRequestForm(VersionedForm):
     """Rejecting a request: a reason the organiser sees, and the version the reviewer saw."""
 
-    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
     reason = TextAreaField(
         _l("Begrunnelse til arrangøren"),
         filters=[strip],

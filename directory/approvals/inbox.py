@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
@@ -21,7 +22,7 @@ from directory.approvals.display import change_labels
 from directory.approvals.models import DistributionRequest
 from directory.audit.models import AuditEvent
 from directory.extensions import db
-from directory.policy.request_states import QUOTA_STATES, STATES
+from directory.policy.request_states import PENDING, QUOTA_STATES, STATES
 from directory.schools.models import School
 from directory.schools.routing import iso_week
 
@@ -45,53 +46,32 @@ def _filtered(
     return query
 
 
-@dataclass(frozen=True)
-class InboxPage:
-    """One page of a request list (the school's inbox, the organisation's requests)."""
-
-    requests: list[DistributionRequest]
-    total: int
-    page: int
-    pages: int
-
-
-def page_of(
-    query: Select,
-    order_by: Sequence[Any],
-    page: int = 1,
-    per_page: int | None = None,
-    options: Sequence[Any] = (),
-) -> InboxPage:
-    """One page of the requests `query` selects, in `order_by` order, with `options` loaded.
-
-    A page past the end gives the last page rather than nothing.
+def paginate(query: Select, page: int = 1) -> Pagination:
+    """One page of the requests `query` selects, in its order and with its loader options
+    (Flask-SQLAlchemy's pagination). A page past the end gives the last page rather than nothing.
     """
-    per_page = per_page or PER_PAGE
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max((total + per_page - 1) // per_page, 1)
-    page = min(page, pages)
-    rows = db.session.scalars(
-        query.options(*options).order_by(*order_by).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return InboxPage(list(rows), total, page, pages)
+
+    def page_at(number: int) -> Pagination:
+        return db.paginate(
+            query, page=number, per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False
+        )
+
+    pager = page_at(page)
+    if pager.page > pager.pages > 0:
+        pager = page_at(pager.pages)
+    return pager
 
 
 def inbox_page(
-    school: School,
-    states: Sequence[str],
-    week: str | None,
-    channel: str | None,
-    page: int = 1,
-    per_page: int | None = None,
-) -> InboxPage:
+    school: School, states: Sequence[str], week: str | None, channel: str | None, page: int = 1
+) -> Pagination:
     """The school's requests in `states`, earliest week first and oldest first within a week
     (the order they were sent, which is also the order bulk approval takes them in)."""
-    return page_of(
-        _filtered(school, states, week, channel),
-        (DistributionRequest.week, DistributionRequest.created_at, DistributionRequest.id),
+    return paginate(
+        _filtered(school, states, week, channel)
+        .options(selectinload(DistributionRequest.activity).selectinload(Activity.organisation))
+        .order_by(DistributionRequest.week, DistributionRequest.created_at, DistributionRequest.id),
         page,
-        per_page,
-        (selectinload(DistributionRequest.activity).selectinload(Activity.organisation),),
     )
 
 
@@ -118,7 +98,7 @@ def pending_counts(schools: Iterable[School]) -> dict[int, int]:
         return {}
     counted = db.session.execute(
         select(DistributionRequest.school_id, func.count())
-        .where(DistributionRequest.school_id.in_(ids), DistributionRequest.status == "pending")
+        .where(DistributionRequest.school_id.in_(ids), DistributionRequest.status == PENDING)
         .group_by(DistributionRequest.school_id)
     ).all()
     counts = dict.fromkeys(ids, 0)

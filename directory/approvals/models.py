@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from directory.dbtypes import UTCDateTime
 from directory.extensions import db
-from directory.policy.request_states import QUOTA_STATES, STATES
+from directory.policy.request_states import PENDING, QUOTA_STATES, STATES
 from directory.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ class DistributionRequest(db.Model):
     rule: Mapped[str] = mapped_column(String(30))
     reasons: Mapped[list] = mapped_column(JSON, default=list)
     grades: Mapped[list] = mapped_column(JSON, default=list)
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=PENDING, index=True)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

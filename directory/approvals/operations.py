@@ -18,11 +18,16 @@ from sqlalchemy import select, update
 from directory.activities.models import Activity
 from directory.approvals.models import DistributionRequest
 from directory.audit.operations import record
+from directory.errors import DomainError
 from directory.extensions import db
 from directory.notifications import notify
+from directory.policy import audience
 from directory.policy.request_states import (
-    OPEN_STATES,
+    APPROVED,
+    PENDING,
+    REOPENABLE_STATES,
     STATE_NAMES,
+    blocks_new_request,
     is_requestable,
     rejection_reason_problem,
     transition,
@@ -33,12 +38,12 @@ from directory.schools.routing import decide_for, iso_week, reason_text
 from directory.timeutil import utcnow
 
 
-class RequestError(Exception):
-    """An act on a request cannot be done; the message, in the user's language, says why."""
+class RequestError(DomainError):
+    """An act on a request cannot be done; the message, in the user's language, says why, and
+    `reasons` the routing rule's current reasons where those are why."""
 
-    def __init__(self, message: str, reasons: Sequence[str] = ()):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, reasons: Sequence[str] = (), status: int | None = None):
+        super().__init__(message, status)
         self.reasons = list(reasons)
 
 
@@ -51,8 +56,8 @@ class SchoolChoice:
 
 
 def fitting_grades(activity: Activity, school: School) -> list[int]:
-    """The school's grades whose ages (g+5 and g+6) overlap the activity's age range."""
-    return [g for g in school.grades if g + 5 <= activity.age_max and g + 6 >= activity.age_min]
+    """The school's grades whose pupils' ages meet the activity's age range."""
+    return audience.fitting_grades(school.grades, activity.age_min, activity.age_max)
 
 
 def _refusal(act: str, state: str) -> str:
@@ -86,22 +91,17 @@ def _audit(action: str, req: DistributionRequest, actor: Any, **data: Any) -> No
     )
 
 
-def _reasons(decision: Decision) -> list[str]:
-    """The decision's reasons as stored with a request: the bokmål sentences."""
-    return [reason.text for reason in decision.reasons]
-
-
 def open_request(activity: Activity, school: School, week: str) -> DistributionRequest | None:
-    """The request for this activity, school and week that is still open (pending, approved or
-    exported), if any."""
-    return db.session.scalar(
+    """The earlier request for this activity, school and week that stops a new one (pending,
+    approved or exported), if any."""
+    earlier = db.session.scalars(
         select(DistributionRequest).where(
             DistributionRequest.activity_id == activity.id,
             DistributionRequest.school_id == school.id,
             DistributionRequest.week == week,
-            DistributionRequest.status.in_(OPEN_STATES),
         )
     )
+    return next((req for req in earlier if blocks_new_request(req.status)), None)
 
 
 def request_problem(
@@ -162,9 +162,9 @@ def create_requests(
             week=week,
             channel=decision.channel,
             rule=decision.rule,
-            reasons=_reasons(decision),
+            reasons=decision.reason_texts,
             grades=grades,
-            status="pending",
+            status=PENDING,
             requested_by_id=getattr(actor, "id", None),
         )
         db.session.add(req)
@@ -210,7 +210,7 @@ def approve_request(req: DistributionRequest, *, actor) -> None:
         raise RequestError(_refusal("approve", req.status))
     _lock_school(req.school)
     db.session.refresh(req)  # another reviewer may have acted while we waited for the lock
-    if req.status != "pending":
+    if req.status != PENDING:
         raise RequestError(_refusal("approve", req.status))
     if not req.activity.is_public:
         raise RequestError(_("Aktiviteten er ikke publisert lenger, så den kan ikke godkjennes."))
@@ -278,7 +278,7 @@ def reopen_requests(
     requests = db.session.scalars(
         select(DistributionRequest).where(
             DistributionRequest.activity_id == activity.id,
-            DistributionRequest.status.in_(("pending", "approved")),
+            DistributionRequest.status.in_(REOPENABLE_STATES),
         )
     ).all()
     now = utcnow()
@@ -286,7 +286,7 @@ def reopen_requests(
         before = _move(req, "reopen")
         req.changed_at = now
         req.changes = sorted(set(req.changes or []) | set(fields))
-        if before == "approved":
+        if before == APPROVED:
             req.reviewed_by_id = None
             req.reviewed_at = None
         db.session.flush()

@@ -15,30 +15,39 @@ from sqlalchemy.orm import selectinload
 from directory.activities.models import Activity
 from directory.approvals.models import DistributionRequest
 from directory.audit.operations import record
-from directory.exports.documents import (
-    CHANNEL_FORMATS,
+from directory.errors import DomainError
+from directory.exports.formats import CHANNEL_FORMATS, build_file, overview_file
+from directory.exports.formats.shared import (
     Batch,
     ExportFile,
     Links,
     build_batch,
-    build_file,
     merge_by_activity,
-    overview_file,
-    title_sort_key,
 )
 from directory.extensions import db
-from directory.policy.request_states import APPROVED, EXPORTED, REQUESTABLE_CHANNELS, transition
+from directory.policy.request_states import (
+    APPROVED,
+    EXPORTED,
+    QUOTA_STATES,
+    REQUESTABLE_CHANNELS,
+    transition,
+)
 from directory.schools.models import School
+from directory.search.documents import title_sort_key
 from directory.timeutil import utcnow
 
 # Exported requests stay in their week's file: exporting again gives the same file.
-EXPORTABLE_STATES = (APPROVED, EXPORTED)
+EXPORTABLE_STATES = QUOTA_STATES
 # Parents get what the organiser has written in bokmål; the interface language is the staff's.
 EXPORT_LOCALE = "nb"
 
 
-class NothingToExport(Exception):
-    """The school has no approved request to export for that week and channel."""
+class NothingToExport(DomainError):
+    """The school has no approved request to export for that week and channel (a 409; the
+    caller words the message, which names the week)."""
+
+    def __init__(self, message: str = "Nothing to export.") -> None:
+        super().__init__(message)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     redirect,
     render_template,
@@ -19,10 +18,9 @@ from flask import (
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from directory.activities.models import Activity
+from directory import loading
 from directory.approvals.display import (
     channel_label,
     grades_text,
@@ -30,17 +28,17 @@ from directory.approvals.display import (
     week_error,
     week_label,
 )
-from directory.exports.documents import (
-    CHANNEL_FORMATS,
-    ExportFile,
-    copy_plan,
-    facebook_text,
-    message_text,
-    overview_note,
-)
+from directory.errors import DomainError
+from directory.exports.formats import CHANNEL_FORMATS
+from directory.exports.formats.backpack import copy_plan
+from directory.exports.formats.facebook import facebook_text
+from directory.exports.formats.messaging import message_text
+from directory.exports.formats.overview import overview_note
+from directory.exports.formats.shared import ExportFile
 from directory.exports.forms import ExportForm
 from directory.exports.operations import (
     EXPORT_LOCALE,
+    ExportResult,
     NothingToExport,
     build_overview,
     channel_batch,
@@ -49,13 +47,12 @@ from directory.exports.operations import (
     overview_batch,
     weeks_with_requests,
 )
-from directory.extensions import db
 from directory.permissions import can_review_requests
+from directory.pipeline import Handler, route
 from directory.policy.request_states import REQUESTABLE_CHANNELS
 from directory.policy.routing import CHANNELS
 from directory.schools.models import School
 from directory.schools.routing import iso_week
-from directory.schools.views import load_school
 from directory.web import abort_with
 
 bp = Blueprint("exports", __name__)
@@ -66,9 +63,9 @@ _CHANNEL = "any(" + ", ".join(CHANNELS) + ")"
 _FORMAT = "any(" + ", ".join(sorted({f for fs in CHANNEL_FORMATS.values() for f in fs})) + ")"
 
 
-def _load_school(slug: str) -> School:
-    """The school whose exports the user downloads: its own staff only."""
-    return load_school(
+def _school(slug: str) -> School:
+    """The school whose exports the user sees: its own staff only (see `loading.school`)."""
+    return loading.school(
         slug,
         can_review_requests,
         selectinload(School.grade_counts),
@@ -114,7 +111,7 @@ def _attachment(export_file: ExportFile) -> Response:
 @login_required
 def index(slug: str):
     """The week's approved requests per channel, with links to each export and the overview."""
-    school = _load_school(slug)
+    school = _school(slug)
     raw = request.args.get("week", "")
     week = _week(raw, 400) if raw.strip() else iso_week()
     counts = channel_counts(school, week)
@@ -143,7 +140,7 @@ def index(slug: str):
 @login_required
 def preview(slug: str, week: str, channel: str):
     """What the channel's export of the week holds; for Facebook, the page to work through."""
-    school = _load_school(slug)
+    school = _school(slug)
     week = _week(week)
     channel = _channel(channel)
     batch, selection = channel_batch(school, week, channel, base_url=_base_url())
@@ -180,37 +177,48 @@ def _export_texts(batch, channel: str) -> dict:
         return texts
 
 
-@bp.route(f"/schools/<slug>/exports/<week>/<{_CHANNEL}:channel>.<{_FORMAT}:fmt>", methods=["POST"])
-@login_required
-def download(slug: str, week: str, channel: str, fmt: str):
+@route(bp, f"/schools/<slug>/exports/<week>/<{_CHANNEL}:channel>.<{_FORMAT}:fmt>", "download")
+class Download(Handler):
     """Download the channel's file of the week, marking its approved requests exported.
 
     With nothing approved the answer is 409 and a message, never an empty file.
     """
-    school = _load_school(slug)
-    week = _week(week)
-    channel = _channel(channel)
-    if fmt not in CHANNEL_FORMATS[channel]:
-        abort_with(404, _("Denne kanalen eksporteres ikke i det formatet."))
-    form = ExportForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        result = export_requests(
-            school, week, channel, fmt, actor=current_user, base_url=_base_url()
+
+    form_class = ExportForm
+
+    def load(self, slug: str, week: str, channel: str, fmt: str) -> None:
+        # The school's own staff only: the loader answers 404 or 403 (see `loading.school`).
+        self.school = _school(slug)
+        self.week = _week(week)
+        self.channel = _channel(channel)
+        if fmt not in CHANNEL_FORMATS[self.channel]:
+            abort_with(404, _("Denne kanalen eksporteres ikke i det formatet."))
+        self.fmt = fmt
+
+    def act(self, form: ExportForm) -> ExportResult:
+        return export_requests(
+            self.school,
+            self.week,
+            self.channel,
+            self.fmt,
+            actor=current_user,
+            base_url=_base_url(),
         )
-    except NothingToExport:
-        db.session.rollback()
-        abort_with(409, _nothing_message(week))
-    db.session.commit()
-    return _attachment(result.file)
+
+    def refused(self, error: DomainError, form: ExportForm):
+        if isinstance(error, NothingToExport):
+            abort_with(409, _nothing_message(self.week))
+        return super().refused(error, form)
+
+    def done(self, result: ExportResult) -> Response:
+        return _attachment(result.file)
 
 
 @bp.route("/schools/<slug>/overview/<week>")
 @login_required
 def overview(slug: str, week: str):
     """The week's overview of every approved offer at the school: a page to print or share."""
-    school = _load_school(slug)
+    school = _school(slug)
     week = _week(week)
     batch = overview_batch(school, week, base_url=_base_url())
     with force_locale(EXPORT_LOCALE):
@@ -229,7 +237,7 @@ def overview(slug: str, week: str):
 @login_required
 def overview_pdf(slug: str, week: str):
     """The week's overview as a PDF (changes nothing); 409 when nothing is approved."""
-    school = _load_school(slug)
+    school = _school(slug)
     week = _week(week)
     try:
         export_file = build_overview(school, week, base_url=_base_url())
@@ -241,11 +249,5 @@ def overview_pdf(slug: str, week: str):
 @bp.route("/a/<int:activity_id>")
 def short_link(activity_id: int):
     """The short link in messages and on flyers: a permanent redirect to a public activity."""
-    activity = db.session.scalar(
-        select(Activity)
-        .where(Activity.id == activity_id)
-        .options(selectinload(Activity.organisation))
-    )
-    if activity is None or not activity.is_public:
-        abort(404)
+    activity = loading.public_activity(activity_id)
     return redirect(url_for("activities.show_activity", activity_id=activity.id), code=301)

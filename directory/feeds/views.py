@@ -15,7 +15,6 @@ from datetime import UTC, datetime, time, timedelta
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     g,
     render_template,
@@ -24,9 +23,9 @@ from flask import (
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 from werkzeug.http import is_resource_modified
 
+from directory import loading
 from directory.activities.models import Activity
 from directory.calendar import activity_calendar, ics_filename
 from directory.extensions import db
@@ -148,21 +147,6 @@ def _conditional(
     return response
 
 
-def _load_public_activity(activity_id: int) -> Activity:
-    activity = db.session.scalar(
-        select(Activity)
-        .where(Activity.id == activity_id)
-        .options(
-            selectinload(Activity.schedules),
-            selectinload(Activity.organisation),
-            selectinload(Activity.category),
-        )
-    )
-    if activity is None or not activity.is_public:
-        abort(404)  # drafts stay unknown, even to their own organisation, in a public file
-    return activity
-
-
 def _ics(activities: list[Activity], *, name: str, feed: bool) -> bytes:
     return activity_calendar(
         activities,
@@ -181,7 +165,7 @@ def _ics(activities: list[Activity], *, name: str, feed: bool) -> bytes:
 @bp.route("/activities/<int:activity_id>.ics")
 def activity_ics(activity_id: int):
     """One public activity as an iCalendar file, one event per schedule."""
-    activity = _load_public_activity(activity_id)
+    activity = loading.public_activity(activity_id)
     filename = ics_filename(activity.title)
     return _conditional(
         _fingerprint("activity.ics", [activity]),

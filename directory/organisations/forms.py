@@ -7,7 +7,7 @@ import re
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
@@ -21,7 +21,9 @@ from wtforms.validators import (
 from directory.accounts.operations import normalise_email
 from directory.accounts.passwords import NewPassword
 from directory.forms import Form
+from directory.pipeline import VersionedForm
 from directory.policy.orgnumber import is_valid_org_number, normalise_org_number
+from directory.policy.routing import ORGANISATION_KINDS
 
 KIND_LABELS = {
     "volunteer": _l("Frivillig lag/forening"),
@@ -126,7 +128,7 @@ def password_fields(*, email_field=None, name_field=None, email=None, name=None)
 def kind_choices() -> list[SelectChoice]:
     """The organisation kinds with a placeholder first."""
     return [SelectChoice("", _l("Velg type"))] + [
-        SelectChoice(value, label) for value, label in KIND_LABELS.items()
+        SelectChoice(kind, KIND_LABELS[kind]) for kind in ORGANISATION_KINDS
     ]
 
 
@@ -230,7 +232,7 @@ def phone_field(label, **render_kw) -> StringField:
     )
 
 
-class OrganisationForm(Form):
+class OrganisationForm(VersionedForm):
     """The organisation's public page: name, description and contact details."""
 
     name = required_text_field(
@@ -264,8 +266,6 @@ class OrganisationForm(Form):
     email = organisation_email_field(_l("E-post til organisasjonen"))
     phone = phone_field(_l("Telefon"), autocomplete="tel")
     org_number = org_number_field(_l("Organisasjonsnummer"))
-    # The version the user started editing; a mismatch means someone else saved in between.
-    version = HiddenField()
 
     def __init__(self, *args, organisation=None, **kwargs):
         self.organisation = organisation

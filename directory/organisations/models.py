@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from directory.activities.models import Activity
     from directory.schools.models import Municipality, School
 
-ORGANISATION_KINDS = ("volunteer", "municipal", "school", "commercial")
 VERIFICATION_STATES = ("pending", "verified", "rejected")
 MEMBER_ROLES = ("owner", "editor")
 

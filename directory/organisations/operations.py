@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 
@@ -12,14 +13,15 @@ from directory.accounts.invitations import InvitationState
 from directory.accounts.models import User
 from directory.activities.models import Activity
 from directory.audit.operations import apply_changes, record
+from directory.errors import DomainError
 from directory.extensions import db
 from directory.organisations.models import Invitation, Membership, Organisation
+from directory.policy.activity_states import PUBLIC_STATES
 from directory.policy.orgnumber import normalise_org_number
 from directory.schools.models import Municipality
 from directory.text import unique_slug
 from directory.timeutil import utcnow
 
-PUBLIC_STATES = ("published", "cancelled")
 # The fields an edit may change, in the order the audit event lists them.
 EDITABLE_FIELDS = (
     "name",
@@ -32,8 +34,8 @@ EDITABLE_FIELDS = (
 )
 
 
-class LastOwnerError(Exception):
-    """The change would leave the organisation without an owner."""
+class LastOwnerError(DomainError):
+    """The change would leave the organisation without an owner (409)."""
 
 
 def org_number_taken(municipality_id: int, number: str, *, exclude_id: int | None = None) -> bool:
@@ -258,7 +260,12 @@ def remove_member(membership: Membership, data: dict[str, Any] | None = None, *,
     """Remove a member; refuses (LastOwnerError) to remove the last owner."""
     organisation = membership.organisation
     if membership.role == "owner" and _owner_count(organisation.id) <= 1:
-        raise LastOwnerError
+        raise LastOwnerError(
+            _(
+                "Organisasjonen må ha minst én eier. Gjør en annen til eier før du fjerner "
+                "den siste."
+            )
+        )
     record(
         "membership.remove",
         membership,
@@ -282,7 +289,7 @@ def change_member_role(membership: Membership, data: dict[str, Any], *, actor: U
     if new_role == membership.role:
         return
     if membership.role == "owner" and _owner_count(organisation.id) <= 1:
-        raise LastOwnerError
+        raise LastOwnerError(_("Organisasjonen må ha minst én eier. Gjør en annen til eier først."))
     before = membership.role
     membership.role = new_role
     db.session.flush()

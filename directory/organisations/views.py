@@ -16,12 +16,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from directory import loading
 from directory.accounts.invitations import (
     accept_invitation_page,
     mail_invitation,
     mail_language,
-    revoke_from_page,
 )
+from directory.errors import DomainError, Stale
 from directory.extensions import db
 from directory.organisations.forms import (
     KIND_LABELS,
@@ -35,7 +36,6 @@ from directory.organisations.forms import (
 from directory.organisations.models import Invitation, Membership, Organisation
 from directory.organisations.operations import (
     EDITABLE_FIELDS,
-    LastOwnerError,
     accept_invitation,
     change_member_role,
     find_invitation,
@@ -54,6 +54,7 @@ from directory.permissions import (
     can_view_members,
     can_view_organisation,
 )
+from directory.pipeline import INVALID_MESSAGE, Handler, route
 from directory.schools.models import Municipality
 from directory.web import abort_with
 
@@ -81,19 +82,6 @@ def verification_label(state: str) -> str:
     return str(VERIFICATION_LABELS.get(state, state))
 
 
-def _load(slug: str) -> Organisation:
-    """The organisation with this slug, or 404."""
-    organisation = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
-    if organisation is None:
-        abort(404)
-    return organisation
-
-
-def _require(allowed: bool) -> None:
-    if not allowed:
-        abort(403)
-
-
 @bp.route("/organisations")
 def list_organisations():
     """Non-rejected organisations with at least one public activity."""
@@ -113,7 +101,7 @@ def list_organisations():
 @bp.route("/organisations/<slug>")
 def show_organisation(slug: str):
     """One organisation's page; a rejected one only for its members and its municipal admin."""
-    organisation = _load(slug)
+    organisation = loading.organisation(slug)
     if not can_view_organisation(current_user, organisation):
         abort(404)  # a rejected organisation is gone as far as the public knows
     return render_template(
@@ -125,33 +113,52 @@ def show_organisation(slug: str):
     )
 
 
-@bp.route("/organisations/<slug>/edit", methods=["GET", "POST"])
-@login_required
-def edit_organisation(slug: str):
+@route(bp, "/organisations/<slug>/edit", "edit_organisation")
+class EditOrganisation(Handler):
     """Edit the organisation's page, refusing to overwrite someone else's newer save."""
-    organisation = _load(slug)
-    _require(can_edit_organisation(current_user, organisation))
-    # On POST the submitted form is the whole new state: nothing is filled in from the stored
-    # row, so a missing version counts as stale instead of silently passing.
-    submitted = request.method == "POST"
-    form = OrganisationForm(obj=None if submitted else organisation, organisation=organisation)
-    if not submitted:
-        form.version.data = str(organisation.version)
-    if submitted and form.version.data != str(organisation.version):
-        message = _(
-            "Noen andre har endret organisasjonen mens du redigerte, så endringene dine er ikke "
-            "lagret. Last inn siden på nytt for å se den nyeste versjonen."
-        )
+
+    methods = ["GET", "POST"]
+
+    def load(self, slug: str) -> None:
+        self.organisation = loading.organisation(slug)
+
+    def check(self) -> None:
+        if not can_edit_organisation(current_user, self.organisation):
+            abort(403)
+
+    def make_form(self) -> OrganisationForm:
+        # On POST the submitted form is the whole new state: nothing is filled in from the row.
+        stored = None if request.method == "POST" else self.organisation
+        return OrganisationForm(obj=stored, organisation=self.organisation)
+
+    def current_version(self) -> int:
+        return self.organisation.version
+
+    def show(self, form: OrganisationForm, status: int = 200, conflict: str | None = None):
         return render_template(
-            "organisations/edit.html", form=form, organisation=organisation, conflict=message
-        ), 409
-    if form.validate_on_submit():
-        reset = update_organisation(
-            organisation,
+            "organisations/edit.html",
+            form=form,
+            organisation=self.organisation,
+            conflict=conflict,
+        ), status
+
+    def invalid(self, form: OrganisationForm):
+        return self.show(form, 422)
+
+    def refused(self, error: DomainError, form: OrganisationForm):
+        # The page again, with what was typed (to copy) and a link to the newest version.
+        if isinstance(error, Stale):
+            return self.show(form, error.status, conflict=error.message)
+        return super().refused(error, form)
+
+    def act(self, form: OrganisationForm) -> bool:
+        return update_organisation(
+            self.organisation,
             {name: getattr(form, name).data for name in EDITABLE_FIELDS},
             actor=current_user,
         )
-        db.session.commit()
+
+    def done(self, reset: bool):
         flash(_("Endringene er lagret."), "success")
         if reset:
             flash(
@@ -161,11 +168,7 @@ def edit_organisation(slug: str):
                 ),
                 "info",
             )
-        return redirect(url_for("organisations.show_organisation", slug=organisation.slug))
-    status = 422 if form.is_submitted() else 200
-    return render_template(
-        "organisations/edit.html", form=form, organisation=organisation, conflict=None
-    ), status
+        return redirect(url_for("organisations.show_organisation", slug=self.organisation.slug))
 
 
 def _mail_invitation(invitation: Invitation, organisation: Organisation, url: str) -> bool:
@@ -210,23 +213,47 @@ def _members_page(organisation: Organisation, invite_form: InviteForm, status: i
 @login_required
 def list_members(slug: str):
     """Who belongs to the organisation, open invitations, and (for owners) the invite form."""
-    organisation = _load(slug)
-    _require(can_view_members(current_user, organisation))
+    organisation = loading.organisation(slug)
+    if not can_view_members(current_user, organisation):
+        abort(403)
     return _members_page(organisation, InviteForm(formdata=None))
 
 
-@bp.route("/organisations/<slug>/members/invite", methods=["POST"], endpoint="invite_member")
-@login_required
-def invite_member_view(slug: str):
+class _MembersAction(Handler):
+    """A form of the members page; its owners act (others get 403), then back to the page."""
+
+    def load(self, slug: str) -> None:
+        self.organisation = loading.organisation(slug)
+
+    def check(self) -> None:
+        if not can_manage_members(current_user, self.organisation):
+            abort(403)
+
+    def back(self):
+        return redirect(url_for("organisations.list_members", slug=self.organisation.slug))
+
+
+@route(bp, "/organisations/<slug>/members/invite", "invite_member")
+class InviteMember(_MembersAction):
     """Create an invitation and show its one-time link to the owner who made it."""
-    organisation = _load(slug)
-    _require(can_manage_members(current_user, organisation))
-    form = InviteForm(organisation=organisation)
-    if form.validate_on_submit():
-        invitation, token = invite_member(
-            organisation, {"email": form.email.data, "role": form.role.data}, actor=current_user
+
+    def make_form(self) -> InviteForm:
+        return InviteForm(organisation=self.organisation)
+
+    def invalid(self, form: InviteForm):
+        return _members_page(self.organisation, form, 422)
+
+    def act(self, form: InviteForm) -> tuple[Invitation, str]:
+        return invite_member(
+            self.organisation,
+            {"email": form.email.data, "role": form.role.data},
+            actor=current_user,
         )
-        db.session.commit()
+
+    def done(self, result: tuple[Invitation, str]):
+        # The mail goes after the commit: the link must work when it arrives.
+        invitation, token = result
+        organisation = self.organisation
         url, mailed = mail_invitation(
             "organisations.accept_invitation",
             token,
@@ -254,118 +281,107 @@ def invite_member_view(slug: str):
                 ),
                 "error",
             )
-        return redirect(url_for("organisations.list_members", slug=organisation.slug))
-    return _members_page(organisation, form, 422)
+        return self.back()
 
 
-def _load_of(model, organisation: Organisation, object_id: int):
-    """A membership or invitation of this organisation, or 404 (another organisation's ids are
-    unknown here)."""
-    obj = db.session.get(model, object_id)
-    if obj is None or obj.organisation_id != organisation.id:
-        abort(404)
-    return obj
+class _MembershipAction(_MembersAction):
+    """A button on one member's row; another organisation's membership ids are unknown (404)."""
+
+    def load(self, slug: str, membership_id: int) -> None:
+        super().load(slug)
+        self.membership = loading.owned(
+            Membership, membership_id, organisation_id=self.organisation.id
+        )
 
 
-def _load_membership(organisation: Organisation, membership_id: int) -> Membership:
-    """A membership of this organisation, or 404."""
-    return _load_of(Membership, organisation, membership_id)
+@route(bp, "/organisations/<slug>/members/<int:membership_id>/remove", "remove_member")
+class RemoveMember(_MembershipAction):
+    """An owner removes a member, or a member leaves; never the last owner (409)."""
 
+    form_class = ConfirmForm
 
-@bp.route(
-    "/organisations/<slug>/members/<int:membership_id>/remove",
-    methods=["POST"],
-    endpoint="remove_member",
-)
-@login_required
-def remove_member_view(slug: str, membership_id: int):
-    """An owner removes a member, or a member leaves; never the last owner."""
-    organisation = _load(slug)
-    membership = _load_membership(organisation, membership_id)
-    _require(can_remove_member(current_user, membership))
-    form = ConfirmForm()
-    if not form.validate_on_submit():
+    def check(self) -> None:
+        if not can_remove_member(current_user, self.membership):
+            abort(403)
+
+    def invalid(self, form: ConfirmForm):
         abort(400)
-    leaving = membership.user_id == current_user.id
-    name = membership.user.name
-    try:
-        remove_member(membership, actor=current_user)
-    except LastOwnerError:
-        db.session.rollback()
-        abort_with(
-            409,
-            _(
-                "Organisasjonen må ha minst én eier. Gjør en annen til eier før du fjerner "
-                "den siste."
-            ),
-        )
-    db.session.commit()
-    if leaving:
-        flash(_("Du er ikke lenger medlem av %(name)s.", name=organisation.name), "success")
-        return redirect(url_for("accounts.dashboard"))
-    flash(_("%(name)s er fjernet fra organisasjonen.", name=name), "success")
-    return redirect(url_for("organisations.list_members", slug=organisation.slug))
+
+    def act(self, form: ConfirmForm) -> None:
+        self.leaving = self.membership.user_id == current_user.id
+        self.name = self.membership.user.name
+        remove_member(self.membership, actor=current_user)
+
+    def done(self, result: None):
+        if self.leaving:
+            flash(
+                _("Du er ikke lenger medlem av %(name)s.", name=self.organisation.name), "success"
+            )
+            return redirect(url_for("accounts.dashboard"))
+        flash(_("%(name)s er fjernet fra organisasjonen.", name=self.name), "success")
+        return self.back()
 
 
-@bp.route(
-    "/organisations/<slug>/members/<int:membership_id>/role",
-    methods=["POST"],
-    endpoint="change_member_role",
-)
-@login_required
-def change_member_role_view(slug: str, membership_id: int):
-    """An owner makes a member owner or editor; the last owner stays owner."""
-    organisation = _load(slug)
-    membership = _load_membership(organisation, membership_id)
-    _require(can_manage_members(current_user, organisation))
-    form = RoleForm()
-    if not form.validate_on_submit():
+@route(bp, "/organisations/<slug>/members/<int:membership_id>/role", "change_member_role")
+class ChangeMemberRole(_MembershipAction):
+    """An owner makes a member owner or editor; the last owner stays owner (409)."""
+
+    form_class = RoleForm
+
+    def invalid(self, form: RoleForm):
         abort_with(422, _("Velg eier eller redaktør."))
-    try:
-        change_member_role(membership, {"role": form.role.data}, actor=current_user)
-    except LastOwnerError:
-        db.session.rollback()
-        abort_with(
-            409,
-            _("Organisasjonen må ha minst én eier. Gjør en annen til eier først."),
+
+    def act(self, form: RoleForm) -> None:
+        change_member_role(self.membership, {"role": form.role.data}, actor=current_user)
+
+    def done(self, result: None):
+        flash(
+            _(
+                "%(name)s er nå %(role)s.",
+                name=self.membership.user.name,
+                role=role_label(self.membership.role).lower(),
+            ),
+            "success",
         )
-    db.session.commit()
-    flash(
-        _(
-            "%(name)s er nå %(role)s.",
-            name=membership.user.name,
-            role=role_label(membership.role).lower(),
-        ),
-        "success",
-    )
-    return redirect(url_for("organisations.list_members", slug=organisation.slug))
+        return self.back()
 
 
-def _load_invitation(organisation: Organisation, invitation_id: int) -> Invitation:
-    """An invitation of this organisation, or 404."""
-    return _load_of(Invitation, organisation, invitation_id)
-
-
-@bp.route(
-    "/organisations/<slug>/invitations/<int:invitation_id>/revoke",
-    methods=["POST"],
-    endpoint="revoke_invitation",
-)
-@login_required
-def revoke_invitation_view(slug: str, invitation_id: int):
+@route(bp, "/organisations/<slug>/invitations/<int:invitation_id>/revoke", "revoke_invitation")
+class RevokeInvitation(_MembersAction):
     """An owner takes back an invitation nobody has accepted; its link stops working."""
-    organisation = _load(slug)
-    invitation = _load_invitation(organisation, invitation_id)
-    _require(can_manage_members(current_user, organisation))
-    revoke_from_page(
-        invitation,
-        revoke_invitation,
-        _(
-            "Invitasjonen er allerede brukt, så den kan ikke trekkes tilbake. Fjern "
-            "medlemmet i stedet hvis det trengs."
-        ),
-    )
-    return redirect(url_for("organisations.list_members", slug=organisation.slug))
+
+    form_class = ConfirmForm
+
+    def load(self, slug: str, invitation_id: int) -> None:
+        super().load(slug)
+        self.invitation = loading.owned(
+            Invitation, invitation_id, organisation_id=self.organisation.id
+        )
+
+    def invalid(self, form: ConfirmForm):
+        abort_with(400, str(INVALID_MESSAGE))
+
+    def act(self, form: ConfirmForm) -> str:
+        if self.invitation.accepted_at is not None:
+            raise DomainError(
+                _(
+                    "Invitasjonen er allerede brukt, så den kan ikke trekkes tilbake. Fjern "
+                    "medlemmet i stedet hvis det trengs."
+                )
+            )
+        email = self.invitation.email
+        revoke_invitation(self.invitation, actor=current_user)
+        return email
+
+    def done(self, email: str):
+        flash(
+            _(
+                "Invitasjonen til %(email)s er trukket tilbake. Lenken virker ikke lenger.",
+                email=email,
+            ),
+            "success",
+        )
+        return self.back()
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"], endpoint="accept_invitation")

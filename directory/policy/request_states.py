@@ -30,12 +30,22 @@ TRANSITIONS: dict[str, dict[str, str]] = {
 }
 ACTS = tuple(TRANSITIONS)
 FINAL_STATES = frozenset({REJECTED, WITHDRAWN, EXPORTED})
-# States whose requests hold a place in the school's weekly backpack-post quota: those the school
-# has said yes to. Pending requests compete for the places; approving one re-checks the quota.
+# The states the school has said yes to. Their requests hold a place in the school's weekly
+# backpack-post quota (pending requests compete for the places; approving one re-checks the
+# quota), go into the week's export (exporting again gives the same file) and count as approved
+# in the statistics.
 QUOTA_STATES = (APPROVED, EXPORTED)
+# The states the school has decided: yes (QUOTA_STATES) or no. Pending and withdrawn requests
+# were never decided.
+DECIDED_STATES = (*QUOTA_STATES, REJECTED)
 # States that count as "already asked" for an activity, school and week: a new request waits
 # until the earlier one is rejected or withdrawn.
 OPEN_STATES = (PENDING, APPROVED, EXPORTED)
+# The states whose decision is not settled yet: an edit of the activity sends them back to review,
+# and the review page checks the rule again for them.
+REOPENABLE_STATES = tuple(TRANSITIONS["reopen"])
+# The states in the order a request lives through them, for tables: from the start to the ends.
+LIFECYCLE_ORDER = (PENDING, APPROVED, EXPORTED, REJECTED, WITHDRAWN)
 # Only channels that a school carries can be requested; the page says why the others cannot.
 REQUESTABLE_CHANNELS = ("school_messaging", "facebook_share", "backpack_post")
 MAX_REASON_LENGTH = 1000
@@ -88,6 +98,12 @@ def allowed_acts(current: str) -> list[str]:
     return [act for act in ACTS if current in TRANSITIONS[act]]
 
 
+def blocks_new_request(state: str) -> bool:
+    """Whether an earlier request in `state` stops a new one for the same activity, school and
+    week: a pending, approved or exported one does, a rejected or withdrawn one does not."""
+    return state in OPEN_STATES
+
+
 def is_requestable(channel: str) -> bool:
     """Whether a routing decision for this channel can become a request to the school."""
     return channel in REQUESTABLE_CHANNELS
@@ -101,8 +117,3 @@ def rejection_reason_problem(reason: str | None) -> str | None:
     if len(text) > MAX_REASON_LENGTH:
         return N_("Begrunnelsen kan være på høyst %(max)s tegn.")
     return None
-
-
-def quota_left(quota: int, used_by_others: int) -> int:
-    """How many backpack-post places of the week are still free for one more approval."""
-    return max(quota - used_by_others, 0)

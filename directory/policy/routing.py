@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from directory.policy.audience import ages_meet, grades_ages
+
 CHANNELS = ("school_messaging", "facebook_share", "backpack_post", "directory_only", "not_eligible")
 RULES = (
     "school-own", "audience", "commercial", "unverified", "messaging-reserved", "facebook",
     "backpack", "fallback",
 )  # fmt: skip
-ORGANISATION_KINDS = ("volunteer", "municipal", "school", "commercial")
+VOLUNTEER, MUNICIPAL, SCHOOL, COMMERCIAL = "volunteer", "municipal", "school", "commercial"
+ORGANISATION_KINDS = (VOLUNTEER, MUNICIPAL, SCHOOL, COMMERCIAL)
 REORDERABLE = ("facebook", "backpack")
 DEFAULT_BACKPACK_QUOTA = 2
 MAX_BACKPACK_QUOTA = 20
@@ -56,13 +59,13 @@ class SchoolInfo:
 
     @property
     def age_min(self) -> int:
-        """The youngest pupils' age: grade g covers ages g+5 and g+6."""
-        return self.grade_min + 5
+        """The youngest pupils' age."""
+        return grades_ages(self.grade_min, self.grade_max)[0]
 
     @property
     def age_max(self) -> int:
         """The oldest pupils' age."""
-        return self.grade_max + 6
+        return grades_ages(self.grade_min, self.grade_max)[1]
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,7 @@ def decide(offer: Offer, school: SchoolInfo, policy: Policy, week_usage: WeekUsa
     label = school.messaging_label
 
     # 1. school-own
-    own = offer.organisation_kind == "school" and offer.school_slug == school.slug
+    own = offer.organisation_kind == SCHOOL and offer.school_slug == school.slug
     if own and (offer.school_business or offer.urgent):
         reasons.append(Reason("school-own", N_(
             "Avsenderen er skolen selv, og meldingen gjelder skolen, så den går i %(label)s."),
@@ -163,7 +166,7 @@ def decide(offer: Offer, school: SchoolInfo, policy: Policy, week_usage: WeekUsa
         "school_age_min": school.age_min,
         "school_age_max": school.age_max,
     }
-    if offer.age_max < school.age_min or offer.age_min > school.age_max:
+    if not ages_meet(offer.age_min, offer.age_max, school.age_min, school.age_max):
         reasons.append(Reason("audience", N_(
             "Tilbudet er for %(age_min)s–%(age_max)s år, men skolen har %(grade_min)s.–%(grade_max)s. "
             "trinn (%(school_age_min)s–%(school_age_max)s år)."),
@@ -181,7 +184,7 @@ def decide(offer: Offer, school: SchoolInfo, policy: Policy, week_usage: WeekUsa
     )
 
     # 3. commercial
-    if offer.organisation_kind == "commercial":
+    if offer.organisation_kind == COMMERCIAL:
         reasons.append(
             Reason(
                 "commercial",
@@ -200,12 +203,12 @@ def decide(offer: Offer, school: SchoolInfo, policy: Policy, week_usage: WeekUsa
     reasons.append(Reason("unverified", N_("Organisasjonen er verifisert av kommunen.")))
 
     # 5. messaging-reserved
-    if offer.organisation_kind == "municipal" and policy.municipal_in_messaging:
+    if offer.organisation_kind == MUNICIPAL and policy.municipal_in_messaging:
         reasons.append(Reason("messaging-reserved", N_(
             "Skolen tillater kommunale tilbud i %(label)s, og dette er et kommunalt tilbud."),
             {"label": label}))  # fmt: skip
         return settle("school_messaging", "messaging-reserved")
-    if offer.organisation_kind == "municipal":
+    if offer.organisation_kind == MUNICIPAL:
         reasons.append(Reason("messaging-reserved", N_(
             "%(label)s er forbeholdt skolesaker; skolen tar ikke kommunale fritidstilbud der."),
             {"label": label}))  # fmt: skip

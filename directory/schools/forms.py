@@ -9,7 +9,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -33,7 +32,9 @@ from directory.organisations.forms import (
     required_text_field,
     strip,
 )
+from directory.pipeline import VersionedForm
 from directory.policy.channel_policy import WEEK
+from directory.policy.limits import GRADE_RANGE
 from directory.policy.orgnumber import is_valid_org_number, normalise_org_number
 from directory.policy.routing import MAX_BACKPACK_QUOTA
 
@@ -60,7 +61,7 @@ def parse_weeks(text: str) -> list[str]:
     return sorted(set(weeks))
 
 
-class PolicyForm(Form):
+class PolicyForm(VersionedForm):
     """The channel settings. For a school every setting may also be 'as the municipality'."""
 
     order = SelectField(_l("Rekkefølge etter meldingsappen"))
@@ -76,7 +77,6 @@ class PolicyForm(Form):
     blackout_inherit = BooleanField(_l("Bruk kommunens stengte uker"))
     blackout_weeks = TextAreaField(_l("Uker uten ranselpost og deling"))
     municipal_in_messaging = SelectField(_l("Kommunale tilbud i meldingsappen"))
-    version = HiddenField()
 
     def __init__(self, *args: Any, override: bool, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -150,7 +150,6 @@ class PolicyImportForm(Form):
 
 # --- the municipal admin's school form ----------------------------------------------------------
 
-GRADE_RANGE = (1, 10)
 MAX_CLASSES, MAX_PUPILS = 50, 2000
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -192,7 +191,7 @@ def _grade_fields(form_class: type) -> type:
 
 
 @_grade_fields
-class SchoolForm(Form):
+class SchoolForm(VersionedForm):
     """A school as the municipal admin describes it: grades, channels and aggregate counts only.
 
     The slug is chosen at creation only (it is in links and exports that people keep); a blank
@@ -275,8 +274,6 @@ class SchoolForm(Form):
         render_kw={"inputmode": "url"},
     )
     accepts_backpack_post = BooleanField(_l("Skolen tar imot ranselpost"))
-    # A fingerprint of the stored school when the editor opened it; see school_fingerprint().
-    version = HiddenField()
 
     def __init__(self, *args: Any, school=None, municipality_id: int, **kwargs: Any):
         self.school = school

@@ -8,6 +8,10 @@ nothing the second time. Columns left out of the file leave those values as they
 
 Only aggregate numbers are stored (classes and pupils per grade): a column that looks like it
 holds people (names, birth dates, national identity numbers) refuses the whole file.
+
+A row's values are checked by the municipal admin's school form's own fields (directory.csvimport
+.FormRules); the import is stricter only where a file needs it (a Facebook page must be written
+with https://, a coordinate as a plain decimal number). Messages are bokmål templates in `_()`.
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from directory.audit.operations import record
 from directory.csvimport import (
     CsvRow,
+    FormRules,
     ImportAborted,
     ImportReport,
     ParsedFile,
@@ -38,7 +44,7 @@ from directory.csvimport import (
 )
 from directory.extensions import db
 from directory.policy.orgnumber import is_valid_org_number, normalise_org_number
-from directory.schools.forms import GRADE_RANGE, MAX_CLASSES, MAX_PUPILS, SLUG_PATTERN
+from directory.schools.forms import MAX_CLASSES, MAX_PUPILS, SLUG_PATTERN, SchoolForm
 from directory.schools.models import Municipality, School
 from directory.schools.operations import RESERVED_SCHOOL_SLUGS, create_school, update_school
 from directory.text import slugify
@@ -58,8 +64,19 @@ COLUMNS = (
     "grade_counts",
 )
 REQUIRED_COLUMNS = ("name", "grade_min", "grade_max")
-TEXT_LIMITS = {"name": 120, "slug": 80, "area": 120, "address": 200, "facebook_page_url": 500}
-FACEBOOK_HOSTS = ("facebook.com", "fb.com")
+# The columns the school form also takes, checked by its own fields (same names).
+SCHOOL_RULES = FormRules(
+    SchoolForm,
+    {
+        name: name
+        for name in (
+            "name", "slug", "org_number", "grade_min", "grade_max", "area", "address",
+            "latitude", "longitude", "facebook_page_url",
+        )
+    },
+)  # fmt: skip
+# An organisation number has its own message, whatever its length.
+TEXT_LIMITS = {k: n for k, n in SCHOOL_RULES.max_lengths.items() if k != "org_number"}
 
 # Parts of a column name that point at a person rather than a school. Long words match inside
 # a name (elevnavn, foresatt_epost); short ones only as a whole word (ssn, not "business").
@@ -119,19 +136,26 @@ def _check_header(parsed: ParsedFile) -> None:
     if people:
         names = ", ".join(f"«{c}»" for c in people)
         raise ImportAborted(
-            f"Kolonnen(e) {names} ser ut til å handle om personer. Katalogen lagrer ingen "
-            "opplysninger om elever eller foresatte, bare antall klasser og elever per trinn "
-            "(kolonnen grade_counts). Fjern kolonnen(e) og prøv igjen."
+            _(
+                "Kolonnen(e) %(names)s ser ut til å handle om personer. Katalogen lagrer ingen "
+                "opplysninger om elever eller foresatte, bare antall klasser og elever per trinn "
+                "(kolonnen grade_counts). Fjern kolonnen(e) og prøv igjen.",
+                names=names,
+            )
         )
     unknown = [c for c in parsed.columns if c not in COLUMNS]
     if unknown:
-        names = ", ".join(f"«{c}»" if c else "(uten navn)" for c in unknown)
+        names = ", ".join(f"«{c}»" if c else _("(uten navn)") for c in unknown)
         raise ImportAborted(
-            f"Ukjent kolonne: {names}. Kjente kolonner: " + ", ".join(COLUMNS) + "."
+            _(
+                "Ukjent kolonne: %(names)s. Kjente kolonner: %(known)s.",
+                names=names,
+                known=", ".join(COLUMNS),
+            )
         )
     check_columns(parsed, REQUIRED_COLUMNS)
     if ("latitude" in parsed.columns) != ("longitude" in parsed.columns):
-        raise ImportAborted("Kolonnene latitude og longitude må stå i filen sammen.")
+        raise ImportAborted(_("Kolonnene latitude og longitude må stå i filen sammen."))
 
 
 def parse_school_csv(data: bytes) -> ParsedFile:
@@ -139,29 +163,16 @@ def parse_school_csv(data: bytes) -> ParsedFile:
     parsed = read_csv(data, example_column="grade_counts")
     _check_header(parsed)
     if not parsed.rows and not parsed.errors:
-        raise ImportAborted("Filen har bare en overskriftsrad og ingen skoler.")
+        raise ImportAborted(_("Filen har bare en overskriftsrad og ingen skoler."))
     return parsed
 
 
 # --- one row ------------------------------------------------------------------------------
 
 
-def _coordinate(text: str, limit: int) -> float | None:
-    """A decimal degree within ±limit (a decimal comma is fine), else None."""
-    if not _NUMBER.match(text):
-        return None
-    value = float(text.replace(",", "."))
-    return value if -limit <= value <= limit else None
-
-
-def _facebook_page(value: str) -> bool:
-    if not is_web_url(value):
-        return False
-    parts = urlsplit(value)
-    host = (parts.hostname or "").lower()
-    return parts.scheme == "https" and any(
-        host == h or host.endswith("." + h) for h in FACEBOOK_HOSTS
-    )
+def _https_address(value: str) -> bool:
+    """Whether the value is written out as an https:// address (the form's host rule apart)."""
+    return is_web_url(value) and urlsplit(value).scheme == "https"
 
 
 def parse_grade_counts(
@@ -177,82 +188,147 @@ def parse_grade_counts(
         numbers = [int_in_range(p, 0, 100_000) for p in pieces] if len(pieces) == 3 else []
         if len(numbers) != 3 or None in numbers:
             problems.append(
-                f"grade_counts {quoted(part)} må være trinn:klasser:elever, f.eks. 1:2:48"
+                _(
+                    "grade_counts %(value)s må være trinn:klasser:elever, f.eks. 1:2:48",
+                    value=quoted(part),
+                )
             )
             continue
         grade, classes, pupils = numbers
         if grade in counts:
-            problems.append(f"grade_counts har {grade}. trinn flere ganger")
+            problems.append(_("grade_counts har %(grade)s. trinn flere ganger", grade=grade))
         elif (
             grade_min is not None and grade_max is not None and not grade_min <= grade <= grade_max
         ):
             problems.append(
-                f"grade_counts har {grade}. trinn, men skolen har {grade_min}.–{grade_max}. trinn"
+                _(
+                    "grade_counts har %(grade)s. trinn, men skolen har %(low)s.–%(high)s. trinn",
+                    grade=grade,
+                    low=grade_min,
+                    high=grade_max,
+                )
             )
         elif not 1 <= classes <= MAX_CLASSES:
-            problems.append(f"grade_counts: {grade}. trinn må ha fra 1 til {MAX_CLASSES} klasser")
+            problems.append(
+                _(
+                    "grade_counts: %(grade)s. trinn må ha fra 1 til %(max)s klasser",
+                    grade=grade,
+                    max=MAX_CLASSES,
+                )
+            )
         elif pupils > MAX_PUPILS:
-            problems.append(f"grade_counts: {grade}. trinn kan ha høyst {MAX_PUPILS} elever")
+            problems.append(
+                _(
+                    "grade_counts: %(grade)s. trinn kan ha høyst %(max)s elever",
+                    grade=grade,
+                    max=MAX_PUPILS,
+                )
+            )
         else:
             counts[grade] = (classes, pupils)
     return counts, problems
 
 
+def _form_problems(v: dict[str, str], refused: dict[str, list[str]]) -> list[str]:
+    """The import's words for the values the school form refuses, and for those the import
+    itself is stricter about."""
+    errors = []
+    for name in ("grade_min", "grade_max"):
+        if name in refused:
+            low, high = SCHOOL_RULES.ranges[name]
+            errors.append(
+                _(
+                    "%(column)s %(value)s må være et trinn fra %(low)s til %(high)s",
+                    column=name,
+                    value=quoted(v[name]),
+                    low=low,
+                    high=high,
+                )
+            )
+    for name in ("latitude", "longitude"):
+        if v[name] and (name in refused or not _NUMBER.match(v[name])):
+            low, high = SCHOOL_RULES.ranges[name]
+            errors.append(
+                _(
+                    "%(column)s %(value)s må være et desimaltall fra %(low)s til %(high)s",
+                    column=name,
+                    value=quoted(v[name]),
+                    low=low,
+                    high=high,
+                )
+            )
+    page = v["facebook_page_url"]
+    if page and len(page) <= TEXT_LIMITS["facebook_page_url"]:
+        if "facebook_page_url" in refused or not _https_address(page):
+            errors.append(
+                _(
+                    "facebook_page_url %(value)s må være adressen til en Facebook-side som "
+                    "begynner med https:// (f.eks. https://www.facebook.com/skolen)",
+                    value=quoted(page),
+                )
+            )
+    worded = {"grade_min", "grade_max", "latitude", "longitude", "facebook_page_url", "org_number"}
+    for name, messages in refused.items():
+        # A text too long is already named; anything else the form refuses gets its words.
+        if name not in worded and len(v[name]) <= TEXT_LIMITS.get(name, len(v[name])):
+            errors.append(
+                _(
+                    "%(column)s %(value)s: %(problem)s",
+                    column=name,
+                    value=quoted(v[name]),
+                    problem=messages[0],
+                )
+            )
+    return errors
+
+
 def validate_row(row: CsvRow, columns: set[str]) -> tuple[SchoolRow | None, list[RowError]]:
     """Check one row; the validated values, or None and every problem found."""
     v, errors = row_values(row, COLUMNS, REQUIRED_COLUMNS, TEXT_LIMITS)
+    form = SCHOOL_RULES.check(v)
 
     slug = v["slug"].lower()
     if slug and not SLUG_PATTERN.match(slug):
         errors.append(
-            f"slug {quoted(v['slug'])} kan bare ha små bokstaver a–z, sifre og bindestrek "
-            "(f.eks. fjell-skole)"
+            _(
+                "slug %(value)s kan bare ha små bokstaver a–z, sifre og bindestrek "
+                "(f.eks. fjell-skole)",
+                value=quoted(v["slug"]),
+            )
         )
     org_number = normalise_org_number(v["org_number"]) or None
-    if org_number and not is_valid_org_number(org_number):
+    if org_number and ("org_number" in form.refused or not is_valid_org_number(org_number)):
         errors.append(
-            f"org_number {quoted(v['org_number'])} er ikke et gyldig organisasjonsnummer "
-            "(ni sifre med riktig kontrollsiffer)"
+            _(
+                "org_number %(value)s er ikke et gyldig organisasjonsnummer "
+                "(ni sifre med riktig kontrollsiffer)",
+                value=quoted(v["org_number"]),
+            )
         )
 
-    grades: dict[str, int | None] = {}
-    for name in ("grade_min", "grade_max"):
-        if v[name]:
-            grades[name] = int_in_range(v[name], *GRADE_RANGE)
-            if grades[name] is None:
-                errors.append(
-                    f"{name} {quoted(v[name])} må være et trinn fra {GRADE_RANGE[0]} "
-                    f"til {GRADE_RANGE[1]}"
-                )
-    low, high = grades.get("grade_min"), grades.get("grade_max")
+    errors.extend(_form_problems(v, form.refused))
+    low, high = form.data.get("grade_min"), form.data.get("grade_max")
     if low is not None and high is not None and low > high:
-        errors.append(f"grade_min ({low}) kan ikke være større enn grade_max ({high})")
-        low = high = None
-
-    coordinates: dict[str, float | None] = {}
-    for name, limit in (("latitude", 90), ("longitude", 180)):
-        if v[name]:
-            coordinates[name] = _coordinate(v[name], limit)
-            if coordinates[name] is None:
-                errors.append(
-                    f"{name} {quoted(v[name])} må være et desimaltall fra -{limit} til {limit}"
-                )
-    if bool(v["latitude"]) != bool(v["longitude"]):
-        errors.append("latitude og longitude må fylles ut begge eller ingen av dem")
-
-    if v["facebook_page_url"] and not _facebook_page(v["facebook_page_url"]):
         errors.append(
-            f"facebook_page_url {quoted(v['facebook_page_url'])} må være adressen til en "
-            "Facebook-side som begynner med https:// (f.eks. https://www.facebook.com/skolen)"
+            _(
+                "grade_min (%(low)s) kan ikke være større enn grade_max (%(high)s)",
+                low=low,
+                high=high,
+            )
         )
+        low = high = None
+    if bool(v["latitude"]) != bool(v["longitude"]):
+        errors.append(_("latitude og longitude må fylles ut begge eller ingen av dem"))
 
     backpack = None
     if "accepts_backpack_post" in columns:
         backpack = parse_bool(v["accepts_backpack_post"]) if v["accepts_backpack_post"] else None
         if backpack is None:
             errors.append(
-                f"accepts_backpack_post {quoted(v['accepts_backpack_post'])} må være ja/nei, "
-                "true/false, yes/no eller 1/0"
+                _(
+                    "accepts_backpack_post %(value)s må være ja/nei, true/false, yes/no eller 1/0",
+                    value=quoted(v["accepts_backpack_post"]),
+                )
             )
 
     counts = None
@@ -270,8 +346,9 @@ def validate_row(row: CsvRow, columns: set[str]) -> tuple[SchoolRow | None, list
     if "org_number" in columns:
         fields["org_number"] = org_number
     if "latitude" in columns:
-        fields["latitude"] = coordinates.get("latitude")
-        fields["longitude"] = coordinates.get("longitude")
+        for name in ("latitude", "longitude"):
+            value = form.data.get(name)
+            fields[name] = float(value) if value is not None else None
     if "facebook_page_url" in columns:
         fields["facebook_page_url"] = v["facebook_page_url"] or None
     if backpack is not None:
@@ -328,14 +405,23 @@ def _plan(
             errors.append(
                 RowError(
                     row.line,
-                    f"org_number {row.org_number} hører til {school.name} (slug «{school.slug}»), "
-                    f"ikke til slug «{row.slug}»",
+                    _(
+                        "org_number %(number)s hører til %(school)s (slug «%(slug)s»), ikke til "
+                        "slug «%(given)s»",
+                        number=row.org_number,
+                        school=school.name,
+                        slug=school.slug,
+                        given=row.slug,
+                    ),
                 )
             )
             continue
         if school is None and row.slug in RESERVED_SCHOOL_SLUGS:
             errors.append(
-                RowError(row.line, f"slug «{row.slug}» er reservert; gi skolen en annen slug")
+                RowError(
+                    row.line,
+                    _("slug «%(slug)s» er reservert; gi skolen en annen slug", slug=row.slug),
+                )
             )
             continue
         if school is None:
@@ -344,8 +430,13 @@ def _plan(
                 errors.append(
                     RowError(
                         row.line,
-                        f"slug «{row.slug}» er tatt av {school.name} i en annen kommune "
-                        f"({school.municipality.name}); gi skolen en annen slug",
+                        _(
+                            "slug «%(slug)s» er tatt av %(school)s i en annen kommune "
+                            "(%(municipality)s); gi skolen en annen slug",
+                            slug=row.slug,
+                            school=school.name,
+                            municipality=school.municipality.name,
+                        ),
                     )
                 )
                 continue
@@ -357,7 +448,10 @@ def _plan(
             errors.append(
                 RowError(
                     row.line,
-                    f"samme skole (samme slug eller org_number) som på linje {repeated}",
+                    _(
+                        "samme skole (samme slug eller org_number) som på linje %(line)s",
+                        line=repeated,
+                    ),
                 )
             )
             continue
@@ -368,8 +462,12 @@ def _plan(
             continue
         if not school.active:
             warnings.append(
-                f"advarsel: linje {row.line}: {school.name} er deaktivert; importen endrer den, "
-                "men aktiverer den ikke"
+                _(
+                    "advarsel: linje %(line)s: %(school)s er deaktivert; importen endrer den, "
+                    "men aktiverer den ikke",
+                    line=row.line,
+                    school=school.name,
+                )
             )
         changes = _changes(school, row)
         if changes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from directory.accounts import invitations
@@ -15,6 +16,7 @@ from directory.accounts.invitations import InvitationState
 from directory.accounts.models import User
 from directory.accounts.operations import normalise_email
 from directory.audit.operations import record
+from directory.errors import DomainError
 from directory.extensions import db
 from directory.schools.models import School, SchoolInvitation, SchoolStaff
 from directory.timeutil import utcnow
@@ -22,8 +24,16 @@ from directory.timeutil import utcnow
 ROLES = ("admin", "staff")
 
 
-class LastAdminError(Exception):
-    """The change would leave the school without an admin, and nobody allowed that."""
+class LastAdminError(DomainError):
+    """The change would leave the school without an admin, and nobody allowed that (409)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "Skolen må ha minst én skoleadministrator. Gjør en annen til skoleadministrator "
+                "først, eller be kommunen om hjelp."
+            )
+        )
 
 
 def _iso(value) -> str | None:

@@ -1,32 +1,35 @@
 """A school's staff: who works there, open invitations, and accepting an invitation.
 
-The routes join the schools blueprint (endpoints `schools.*`). Every page follows the same
-order: load the school (404/403, as the policy pages), load the row of this school (404),
-validate the form, act, commit once, then send mail, then redirect.
+The routes join the schools blueprint (endpoints `schools.*`). Every form runs through the
+request pipeline: load the school (404/403, as the policy pages) and the row of this school
+(404), validate the form, act, commit once, then send mail, then redirect.
 """
 
 from __future__ import annotations
 
 from functools import partial
 
-from flask import abort, flash, redirect, render_template, session, url_for
+from flask import flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from directory import loading
 from directory.accounts.invitations import (
     INVITATION_LIFETIME,
     InvitationState,
     accept_invitation_page,
     mail_invitation,
     mail_language,
-    revoke_from_page,
 )
 from directory.accounts.models import User
 from directory.accounts.operations import normalise_email
 from directory.accounts.two_factor import needs_enrolment
-from directory.extensions import db
+from directory.errors import DomainError
 from directory.mail import send_email
+from directory.organisations.forms import ConfirmForm
 from directory.permissions import can_manage_school_staff, is_admin_of_municipality
+from directory.pipeline import INVALID_MESSAGE, Handler, route
+from directory.schools.blueprint import bp
 from directory.schools.models import School, SchoolInvitation, SchoolStaff
 from directory.schools.staff import (
     LastAdminError,
@@ -42,11 +45,11 @@ from directory.schools.staff import (
 )
 from directory.schools.staff_forms import (
     STAFF_ROLE_LABELS,
+    LastAdminConfirmation,
     StaffInviteForm,
     StaffRemoveForm,
     StaffRoleForm,
 )
-from directory.schools.views import bp, load_school
 from directory.web import abort_with
 
 # The link of an invitation whose e-mail could not be sent waits here, in the inviter's own
@@ -59,17 +62,6 @@ def staff_role_label(role: str) -> str:
     """A school staff role in words: 'Skoleadministrator', 'Ansatt'."""
     label = STAFF_ROLE_LABELS.get(role)
     return str(label) if label is not None else role
-
-
-@bp.app_template_global("can_manage_staff")
-def can_manage_staff(school: School) -> bool:
-    """Whether the signed-in user may open the school's staff page (for links to it)."""
-    return can_manage_school_staff(current_user, school)
-
-
-def _load_school(slug: str) -> School:
-    """The school whose staff the page manages: its admins and its municipality's admin."""
-    return load_school(slug, can_manage_school_staff)
 
 
 def _staff_url(school: School) -> str:
@@ -98,154 +90,186 @@ def _staff_page(school: School, invite_form: StaffInviteForm, status: int = 200)
 @login_required
 def list_staff(slug: str):
     """The school's staff and open invitations, with the forms to manage them."""
-    school = _load_school(slug)
+    school = loading.school(slug, can_manage_school_staff)
     return _staff_page(school, StaffInviteForm(formdata=None, school=school))
 
 
-@bp.route("/schools/<slug>/staff/invite", methods=["POST"])
-@login_required
-def invite_staff_member(slug: str):
+class _StaffAction(Handler):
+    """A form of the staff page, for the school's admins and its municipality's admin (the
+    school's 404/403 as the policy pages); then back to the page."""
+
+    def load(self, slug: str) -> None:
+        self.school = loading.school(slug, can_manage_school_staff)
+
+    def back(self):
+        return redirect(_staff_url(self.school))
+
+
+@route(bp, "/schools/<slug>/staff/invite", "invite_staff_member")
+class InviteStaffMember(_StaffAction):
     """Create an invitation, commit it, then e-mail the link; show it when the mail failed."""
-    school = _load_school(slug)
-    form = StaffInviteForm(school=school)
-    if not form.validate_on_submit():
-        return _staff_page(school, form, 422)
-    invitation, token = invite_staff(
-        school, {"email": form.email.data, "role": form.role.data}, actor=current_user
-    )
-    db.session.commit()
-    language = mail_language(invitation.email)
-    url, sent = mail_invitation(
-        "schools.accept_staff_invitation",
-        token,
-        lambda url: send_email(
-            invitation.email,
-            "school_invitation",
-            locale=language,
-            school=school,
-            municipality=school.municipality,
-            role=invitation.role,
-            inviter=current_user.name,
-            url=url,
-            expires_at=invitation.expires_at,
-            lifetime_days=INVITATION_LIFETIME.days,
-        ),
-        # The link opens the invitation in the mail's language.
-        lang=language if language != "nb" else None,
-    )
-    if sent:
-        flash(_("Invitasjonen er sendt til %(email)s.", email=invitation.email), "success")
-    else:
-        session[_UNSENT_INVITATION_KEY] = {
-            "school_id": school.id,
-            "email": invitation.email,
-            "url": url,
-        }
-    return redirect(_staff_url(school))
 
+    def make_form(self) -> StaffInviteForm:
+        return StaffInviteForm(school=self.school)
 
-def _load_row(model, school: School, row_id: int):
-    """A staff row or invitation of this school, or 404 (another school's ids are unknown here)."""
-    row = db.session.get(model, row_id)
-    if row is None or row.school_id != school.id:
-        abort(404)
-    return row
+    def invalid(self, form: StaffInviteForm):
+        return _staff_page(self.school, form, 422)
 
-
-def _allow_no_admin(school: School, form) -> bool:
-    """Only the municipal admin may leave a school without an admin, and only on purpose."""
-    return bool(form.confirm_no_admin.data) and is_admin_of_municipality(
-        current_user, school.municipality_id
-    )
-
-
-def _last_admin_refusal(school: School):
-    if is_admin_of_municipality(current_user, school.municipality_id):
-        message = _(
-            "Dette er skolens eneste skoleadministrator. Kryss av for at skolen skal stå uten "
-            "skoleadministrator, eller gjør en annen til skoleadministrator først."
+    def act(self, form: StaffInviteForm) -> tuple[SchoolInvitation, str]:
+        return invite_staff(
+            self.school, {"email": form.email.data, "role": form.role.data}, actor=current_user
         )
-    else:
-        message = _(
-            "Skolen må ha minst én skoleadministrator. Gjør en annen til skoleadministrator "
-            "først, eller be kommunen om hjelp."
+
+    def done(self, result: tuple[SchoolInvitation, str]):
+        # The mail goes after the commit: the link must work when it arrives.
+        invitation, token = result
+        school = self.school
+        language = mail_language(invitation.email)
+        url, sent = mail_invitation(
+            "schools.accept_staff_invitation",
+            token,
+            lambda url: send_email(
+                invitation.email,
+                "school_invitation",
+                locale=language,
+                school=school,
+                municipality=school.municipality,
+                role=invitation.role,
+                inviter=current_user.name,
+                url=url,
+                expires_at=invitation.expires_at,
+                lifetime_days=INVITATION_LIFETIME.days,
+            ),
+            # The link opens the invitation in the mail's language.
+            lang=language if language != "nb" else None,
         )
-    abort_with(409, message)
+        if sent:
+            flash(_("Invitasjonen er sendt til %(email)s.", email=invitation.email), "success")
+        else:
+            session[_UNSENT_INVITATION_KEY] = {
+                "school_id": school.id,
+                "email": invitation.email,
+                "url": url,
+            }
+        return self.back()
 
 
-@bp.route("/schools/<slug>/staff/<int:staff_id>/role", methods=["POST"])
-@login_required
-def change_staff_member_role(slug: str, staff_id: int):
+class _StaffRowAction(_StaffAction):
+    """A button on one staff member's row; another school's rows are unknown here (404)."""
+
+    def load(self, slug: str, staff_id: int) -> None:
+        super().load(slug)
+        self.row = loading.owned(SchoolStaff, staff_id, school_id=self.school.id)
+
+    def allow_no_admin(self, form: LastAdminConfirmation) -> bool:
+        """Only the municipal admin may leave a school without an admin, and only on purpose."""
+        return bool(form.confirm_no_admin.data) and is_admin_of_municipality(
+            current_user, self.school.municipality_id
+        )
+
+    def refused(self, error: DomainError, form: LastAdminConfirmation):
+        if isinstance(error, LastAdminError) and is_admin_of_municipality(
+            current_user, self.school.municipality_id
+        ):
+            # The municipal admin may go on: they are told how.
+            abort_with(
+                error.status,
+                _(
+                    "Dette er skolens eneste skoleadministrator. Kryss av for at skolen skal stå "
+                    "uten skoleadministrator, eller gjør en annen til skoleadministrator først."
+                ),
+            )
+        return super().refused(error, form)
+
+
+@route(bp, "/schools/<slug>/staff/<int:staff_id>/role", "change_staff_member_role")
+class ChangeStaffMemberRole(_StaffRowAction):
     """Make a staff member admin or staff; the last admin stays unless the municipality says."""
-    school = _load_school(slug)
-    row = _load_row(SchoolStaff, school, staff_id)
-    form = StaffRoleForm()
-    if not form.validate_on_submit():
+
+    form_class = StaffRoleForm
+
+    def invalid(self, form: StaffRoleForm):
         abort_with(422, _("Velg skoleadministrator eller ansatt."))
-    try:
-        changed = change_staff_role(
-            row,
-            {"role": form.role.data, "allow_no_admin": _allow_no_admin(school, form)},
+
+    def act(self, form: StaffRoleForm) -> bool:
+        return change_staff_role(
+            self.row,
+            {"role": form.role.data, "allow_no_admin": self.allow_no_admin(form)},
             actor=current_user,
         )
-    except LastAdminError:
-        db.session.rollback()
-        _last_admin_refusal(school)
-    db.session.commit()
-    if changed:
+
+    def done(self, changed: bool):
+        if changed:
+            flash(
+                _(
+                    "%(name)s er nå %(role)s.",
+                    name=self.row.user.name,
+                    role=staff_role_label(self.row.role).lower(),
+                ),
+                "success",
+            )
+        return self.back()
+
+
+@route(bp, "/schools/<slug>/staff/<int:staff_id>/remove", "remove_staff_member")
+class RemoveStaffMember(_StaffRowAction):
+    """Take someone off the school's staff; their account stays."""
+
+    form_class = StaffRemoveForm
+
+    def invalid(self, form: StaffRemoveForm):
+        abort_with(400, str(INVALID_MESSAGE))
+
+    def act(self, form: StaffRemoveForm) -> None:
+        self.name, self.leaving = self.row.user.name, self.row.user_id == current_user.id
+        remove_staff(self.row, {"allow_no_admin": self.allow_no_admin(form)}, actor=current_user)
+
+    def done(self, result: None):
+        school = self.school
+        if self.leaving and not is_admin_of_municipality(current_user, school.municipality_id):
+            flash(_("Du er ikke lenger ansatt ved %(school)s.", school=school.name), "success")
+            return redirect(url_for("accounts.dashboard"))
+        flash(
+            _("%(name)s er fjernet fra %(school)s.", name=self.name, school=school.name),
+            "success",
+        )
+        return self.back()
+
+
+@route(bp, "/schools/<slug>/invitations/<int:invitation_id>/revoke", "revoke_staff_invitation")
+class RevokeStaffInvitation(_StaffAction):
+    """Take back an invitation nobody has accepted; its link stops working."""
+
+    form_class = ConfirmForm
+
+    def load(self, slug: str, invitation_id: int) -> None:
+        super().load(slug)
+        self.invitation = loading.owned(SchoolInvitation, invitation_id, school_id=self.school.id)
+
+    def invalid(self, form: ConfirmForm):
+        abort_with(400, str(INVALID_MESSAGE))
+
+    def act(self, form: ConfirmForm) -> str:
+        if self.invitation.accepted_at is not None:
+            raise DomainError(
+                _(
+                    "Invitasjonen er allerede brukt, så den kan ikke trekkes tilbake. Fjern "
+                    "den ansatte i stedet hvis det trengs."
+                )
+            )
+        email = self.invitation.email
+        revoke_staff_invitation(self.invitation, actor=current_user)
+        return email
+
+    def done(self, email: str):
         flash(
             _(
-                "%(name)s er nå %(role)s.",
-                name=row.user.name,
-                role=staff_role_label(row.role).lower(),
+                "Invitasjonen til %(email)s er trukket tilbake. Lenken virker ikke lenger.",
+                email=email,
             ),
             "success",
         )
-    return redirect(_staff_url(school))
-
-
-@bp.route("/schools/<slug>/staff/<int:staff_id>/remove", methods=["POST"])
-@login_required
-def remove_staff_member(slug: str, staff_id: int):
-    """Take someone off the school's staff; their account stays."""
-    school = _load_school(slug)
-    row = _load_row(SchoolStaff, school, staff_id)
-    form = StaffRemoveForm()
-    if not form.validate_on_submit():
-        abort_with(400, _("Skjemaet var ugyldig. Last inn siden på nytt og prøv igjen."))
-    name, leaving = row.user.name, row.user_id == current_user.id
-    try:
-        remove_staff(row, {"allow_no_admin": _allow_no_admin(school, form)}, actor=current_user)
-    except LastAdminError:
-        db.session.rollback()
-        _last_admin_refusal(school)
-    db.session.commit()
-    if leaving and not is_admin_of_municipality(current_user, school.municipality_id):
-        flash(_("Du er ikke lenger ansatt ved %(school)s.", school=school.name), "success")
-        return redirect(url_for("accounts.dashboard"))
-    flash(_("%(name)s er fjernet fra %(school)s.", name=name, school=school.name), "success")
-    return redirect(_staff_url(school))
-
-
-@bp.route(
-    "/schools/<slug>/invitations/<int:invitation_id>/revoke",
-    methods=["POST"],
-    endpoint="revoke_staff_invitation",
-)
-@login_required
-def revoke_staff_invitation_view(slug: str, invitation_id: int):
-    """Take back an invitation nobody has accepted; its link stops working."""
-    school = _load_school(slug)
-    invitation = _load_row(SchoolInvitation, school, invitation_id)
-    revoke_from_page(
-        invitation,
-        revoke_staff_invitation,
-        _(
-            "Invitasjonen er allerede brukt, så den kan ikke trekkes tilbake. Fjern "
-            "den ansatte i stedet hvis det trengs."
-        ),
-    )
-    return redirect(_staff_url(school))
+        return self.back()
 
 
 # --- accepting -----------------------------------------------------------------------------

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from directory import loading
+from directory.errors import DomainError, Stale
 from directory.extensions import db
 from directory.organisations.forms import ConfirmForm
 from directory.permissions import (
@@ -18,16 +19,18 @@ from directory.permissions import (
     can_edit_default_policy,
     can_edit_school,
     can_edit_school_policy,
+    can_manage_school_staff,
     can_view_school_policy,
     is_admin_of_municipality,
-    school_role,
 )
+from directory.pipeline import INVALID_MESSAGE, Handler, route
 from directory.policy.channel_policy import (
     FIXED,
     PolicyError,
     effective_policy,
     policy_to_dict,
 )
+from directory.schools.blueprint import bp
 from directory.schools.forms import PolicyForm, PolicyImportForm, SchoolForm
 from directory.schools.models import Municipality, School
 from directory.schools.operations import (
@@ -43,32 +46,7 @@ from directory.schools.policy_files import MAX_FILE_BYTES, PolicyFileError, expo
 from directory.schools.routing import default_settings_for
 from directory.web import abort_with
 
-bp = Blueprint("schools", __name__)
-
 FORMAT_TYPES = {"toml": "application/toml", "json": "application/json"}
-
-
-def load_school(slug: str, allowed: Callable[[Any, School], bool], *options) -> School:
-    """The school at `slug` for a page that `allowed(user, school)` guards.
-
-    404 when unknown, and to an admin of another municipality (who must not learn which schools
-    exist elsewhere); 403 for anyone else the check refuses. `options` are loader options.
-    """
-    school = db.session.scalar(select(School).where(School.slug == slug).options(*options))
-    if school is None:
-        abort(404)
-    if current_user.admin_municipality_id not in (None, school.municipality_id) and not (
-        school_role(current_user, school)
-    ):
-        abort(404)
-    if not allowed(current_user, school):
-        abort(403)
-    return school
-
-
-def _load_school(slug: str) -> School:
-    """The school whose channel policy the page shows."""
-    return load_school(slug, can_view_school_policy)
 
 
 def _admin_municipality() -> Municipality:
@@ -102,6 +80,8 @@ def _context(school: School | None, municipality: Municipality) -> dict[str, Any
         "row": row,
         "fixed_rules": _fixed_rules(),
         "max_kb": MAX_FILE_BYTES // 1024,
+        # A school's page links to its staff page for those who manage the staff.
+        "can_manage_staff": school is not None and can_manage_school_staff(current_user, school),
     }
 
 
@@ -112,41 +92,166 @@ def _current_settings(school: School | None, municipality: Municipality) -> dict
     return {} if school is not None else default_settings_for(municipality.id)
 
 
-def _policy_page(school: School | None, municipality: Municipality, can_edit: bool):
-    """Show and save the policy form; stale versions get 409 and nothing is stored."""
-    submitted = request.method == "POST"
-    if submitted and not can_edit:
-        abort(403)
-    form = PolicyForm(override=school is not None)
+def _policy_version(school: School | None, municipality: Municipality) -> int:
+    """The stored policy's version column; 0 while nothing is stored."""
     row = stored_policy(school, municipality.id)
-    current_version = str(row.version) if row is not None else "0"
-    if not submitted:
-        form.fill(_current_settings(school, municipality))
-        form.version.data = current_version
-    template = "schools/policy.html"
-    context = _context(school, municipality)
-    page = {"form": form, "import_form": PolicyImportForm(), "can_edit": can_edit, **context}
-    if submitted and form.version.data != current_version:
-        page["conflict"] = _(
-            "Noen andre har endret retningslinjene mens du redigerte, så endringene dine er ikke "
-            "lagret. Last inn siden på nytt for å se den nyeste versjonen."
+    return row.version if row is not None else 0
+
+
+def _policy_form(school: School | None, municipality: Municipality) -> PolicyForm:
+    """The policy form as stored, with its version (for the page next to a refused upload)."""
+    form = PolicyForm(formdata=None, override=school is not None)
+    form.fill(_current_settings(school, municipality))
+    form.show_version(_policy_version(school, municipality))
+    return form
+
+
+def _policy_page(
+    school: School | None,
+    municipality: Municipality,
+    *,
+    form: PolicyForm,
+    import_form: PolicyImportForm,
+    can_edit: bool,
+    status: int = 200,
+    conflict: str | None = None,
+):
+    return render_template(
+        "schools/policy.html",
+        form=form,
+        import_form=import_form,
+        can_edit=can_edit,
+        conflict=conflict,
+        **_context(school, municipality),
+    ), status
+
+
+class _SettingsRefused(DomainError):
+    """A setting the policy rules refuse: shown next to its field, nothing stored (422)."""
+
+    def __init__(self, error: PolicyError):
+        message = _(error.template) % error.params if error.params else _(error.template)
+        super().__init__(message, 422)
+        self.field = error.field
+
+
+class _FileRefused(DomainError):
+    """An uploaded policy file that cannot be imported: shown at the upload field (400)."""
+
+    def __init__(self, error: PolicyFileError):
+        super().__init__(error.text, 400)
+
+
+class _PolicyPage(Handler):
+    """Show and save a policy form; a stale version gets 409 and nothing is stored.
+
+    Subclasses load `school` (None for the municipal default), `municipality` and `can_edit`.
+    """
+
+    methods = ["GET", "POST"]
+    school: School | None
+    municipality: Municipality
+    can_edit: bool
+
+    def check(self) -> None:
+        # Those who may only read see the page, but their save is refused.
+        if request.method == "POST" and not self.can_edit:
+            abort(403)
+
+    def make_form(self) -> PolicyForm:
+        return PolicyForm(override=self.school is not None)
+
+    def current_version(self) -> int:
+        return _policy_version(self.school, self.municipality)
+
+    def show(self, form: PolicyForm, status: int = 200, conflict: str | None = None):
+        if request.method == "GET":
+            form.fill(_current_settings(self.school, self.municipality))
+        return _policy_page(
+            self.school,
+            self.municipality,
+            form=form,
+            import_form=PolicyImportForm(),
+            can_edit=self.can_edit,
+            status=status,
+            conflict=conflict,
         )
-        return render_template(template, **page), 409
-    if form.validate_on_submit():
+
+    def invalid(self, form: PolicyForm):
+        return self.show(form, 422)
+
+    def refused(self, error: DomainError, form: PolicyForm):
+        if isinstance(error, Stale):
+            return self.show(form, error.status, conflict=error.message)
+        if isinstance(error, _SettingsRefused):
+            field = getattr(form, error.field, None)
+            (field.errors if field is not None else form.form_errors).append(error.message)
+            return self.show(form, error.status)
+        return super().refused(error, form)
+
+    def act(self, form: PolicyForm) -> None:
         try:
             update_policy(
-                school, form.settings(), actor=current_user, municipality_id=municipality.id
+                self.school,
+                form.settings(),
+                actor=current_user,
+                municipality_id=self.municipality.id,
             )
         except PolicyError as exc:
-            db.session.rollback()
-            field = getattr(form, exc.field, None)
-            message = _(exc.template) % exc.params if exc.params else _(exc.template)
-            (field.errors if field is not None else form.form_errors).append(message)
-        else:
-            db.session.commit()
-            flash(_("Retningslinjene er lagret."), "success")
-            return redirect(request.path)
-    return render_template(template, **page), 422 if submitted else 200
+            raise _SettingsRefused(exc) from exc
+
+    def done(self, result: None):
+        flash(_("Retningslinjene er lagret."), "success")
+        return redirect(request.path)
+
+
+class _PolicyImport(Handler):
+    """Replace a policy with an uploaded file, or show why it was refused (400).
+
+    Subclasses load `school` (None for the municipal default) and `municipality`, and say
+    where to go back to.
+    """
+
+    form_class = PolicyImportForm
+    school: School | None
+    municipality: Municipality
+
+    def back(self) -> str:
+        raise NotImplementedError
+
+    def invalid(self, form: PolicyImportForm):
+        return _policy_page(
+            self.school,
+            self.municipality,
+            form=_policy_form(self.school, self.municipality),
+            import_form=form,
+            can_edit=True,
+            status=400,
+        )
+
+    def refused(self, error: DomainError, form: PolicyImportForm):
+        if isinstance(error, _FileRefused):
+            form.policy_file.errors = [error.message]
+            return self.invalid(form)
+        return super().refused(error, form)
+
+    def act(self, form: PolicyImportForm) -> None:
+        upload = form.policy_file.data
+        data = upload.stream.read(MAX_FILE_BYTES + 1)
+        try:
+            import_policy(
+                self.school,
+                data,
+                upload.filename,
+                actor=current_user,
+                municipality_id=self.municipality.id,
+            )
+        except PolicyFileError as exc:
+            raise _FileRefused(exc) from exc
+
+    def done(self, result: None):
+        flash(_("Retningslinjene er importert fra filen."), "success")
+        return redirect(self.back())
 
 
 def _download(school: School | None, municipality: Municipality, fmt: str):
@@ -168,52 +273,24 @@ def _download(school: School | None, municipality: Municipality, fmt: str):
     )
 
 
-def _import(school: School | None, municipality: Municipality, back: str):
-    """Replace the policy with an uploaded file, or show why it was refused (400)."""
-    form = PolicyImportForm()
-    error = None
-    if form.validate_on_submit():
-        upload = form.policy_file.data
-        data = upload.stream.read(MAX_FILE_BYTES + 1)
-        try:
-            import_policy(
-                school, data, upload.filename, actor=current_user, municipality_id=municipality.id
-            )
-        except PolicyFileError as exc:
-            db.session.rollback()
-            error = exc.text
-        else:
-            db.session.commit()
-            flash(_("Retningslinjene er importert fra filen."), "success")
-            return redirect(back)
-    if error:
-        form.policy_file.errors = [error]
-    policy_form = PolicyForm(override=school is not None)
-    policy_form.fill(_current_settings(school, municipality))
-    row = stored_policy(school, municipality.id)
-    policy_form.version.data = str(row.version) if row is not None else "0"
-    page = {
-        "form": policy_form,
-        "import_form": form,
-        "can_edit": True,
-        **_context(school, municipality),
-    }
-    return render_template("schools/policy.html", **page), 400
+# --- a school's policy -----------------------------------------------------------------------
 
 
-@bp.route("/schools/<slug>/policy", methods=["GET", "POST"])
-@login_required
-def edit_policy(slug: str):
+@route(bp, "/schools/<slug>/policy", "edit_policy")
+class EditSchoolPolicy(_PolicyPage):
     """A school's channel policy: its admins and the municipal admin edit, its staff read."""
-    school = _load_school(slug)
-    return _policy_page(school, school.municipality, can_edit_school_policy(current_user, school))
+
+    def load(self, slug: str) -> None:
+        self.school = loading.school(slug, can_view_school_policy)
+        self.municipality = self.school.municipality
+        self.can_edit = can_edit_school_policy(current_user, self.school)
 
 
 @bp.route("/schools/<slug>/policy.toml")
 @login_required
 def export_school_toml(slug: str):
     """Download the school's override (only the settings it changed) as TOML."""
-    school = _load_school(slug)
+    school = loading.school(slug, can_view_school_policy)
     return _download(school, school.municipality, "toml")
 
 
@@ -221,26 +298,38 @@ def export_school_toml(slug: str):
 @login_required
 def export_school_json(slug: str):
     """Download the school's override (only the settings it changed) as JSON."""
-    school = _load_school(slug)
+    school = loading.school(slug, can_view_school_policy)
     return _download(school, school.municipality, "json")
 
 
-@bp.route("/schools/<slug>/policy/import", methods=["POST"])
-@login_required
-def import_school_policy(slug: str):
+@route(bp, "/schools/<slug>/policy/import", "import_school_policy")
+class ImportSchoolPolicy(_PolicyImport):
     """Replace the school's override with an uploaded file."""
-    school = _load_school(slug)
-    if not can_edit_school_policy(current_user, school):
-        abort(403)
-    return _import(school, school.municipality, url_for("schools.edit_policy", slug=slug))
+
+    def load(self, slug: str) -> None:
+        self.school = loading.school(slug, can_view_school_policy)
+        self.municipality = self.school.municipality
+
+    def check(self) -> None:
+        if not can_edit_school_policy(current_user, self.school):
+            abort(403)
+
+    def back(self) -> str:
+        return url_for("schools.edit_policy", slug=self.school.slug)
 
 
-@bp.route("/admin/policy", methods=["GET", "POST"])
-@login_required
-def edit_default_policy():
+# --- the municipal default -------------------------------------------------------------------
+
+
+@route(bp, "/admin/policy", "edit_default_policy")
+class EditDefaultPolicy(_PolicyPage):
     """The municipal admin edits the default policy of their municipality."""
-    municipality = _admin_municipality()
-    return _policy_page(None, municipality, True)
+
+    school = None
+    can_edit = True
+
+    def load(self) -> None:
+        self.municipality = _admin_municipality()
 
 
 @bp.route("/admin/policy.toml")
@@ -257,12 +346,17 @@ def export_default_json():
     return _download(None, _admin_municipality(), "json")
 
 
-@bp.route("/admin/policy/import", methods=["POST"])
-@login_required
-def import_default_policy():
+@route(bp, "/admin/policy/import", "import_default_policy")
+class ImportDefaultPolicy(_PolicyImport):
     """Replace the municipal default with an uploaded file."""
-    municipality = _admin_municipality()
-    return _import(None, municipality, url_for("schools.edit_default_policy"))
+
+    school = None
+
+    def load(self) -> None:
+        self.municipality = _admin_municipality()
+
+    def back(self) -> str:
+        return url_for("schools.edit_default_policy")
 
 
 @bp.route("/admin/schools")
@@ -292,99 +386,151 @@ def list_schools():
 # --- the municipal admin's school register -----------------------------------------------------
 
 
-def _school_form_page(form: SchoolForm, school: School | None, status: int, conflict=None):
+def _school_form_page(
+    form: SchoolForm,
+    school: School | None,
+    municipality: Municipality,
+    status: int,
+    conflict: str | None = None,
+):
     return render_template(
         "schools/edit.html",
         form=form,
         school=school,
-        municipality=school.municipality if school is not None else _admin_municipality(),
+        municipality=municipality,
         grades=form.shown_grades(),
         conflict=conflict,
     ), status
 
 
-@bp.route("/admin/schools/new", methods=["GET", "POST"])
-@login_required
-def new_school():
+@route(bp, "/admin/schools/new", "new_school")
+class NewSchool(Handler):
     """The municipal admin adds a school to their municipality."""
-    municipality = _admin_municipality()
-    if not can_create_school(current_user, municipality.id):
-        abort(403)
-    form = SchoolForm(municipality_id=municipality.id)
-    if request.method == "GET":
-        form.grade_min.data, form.grade_max.data = 1, 7
-        form.accepts_backpack_post.data = True
-    if form.validate_on_submit():
-        school = create_school(municipality, form.school_data(), actor=current_user)
-        db.session.commit()
+
+    methods = ["GET", "POST"]
+
+    def load(self) -> None:
+        self.municipality = _admin_municipality()
+
+    def check(self) -> None:
+        if not can_create_school(current_user, self.municipality.id):
+            abort(403)
+
+    def make_form(self) -> SchoolForm:
+        return SchoolForm(municipality_id=self.municipality.id)
+
+    def current_version(self) -> None:
+        return None  # a new school: nothing to be stale against
+
+    def show(self, form: SchoolForm, status: int = 200):
+        if request.method == "GET":
+            form.grade_min.data, form.grade_max.data = 1, 7
+            form.accepts_backpack_post.data = True
+        return _school_form_page(form, None, self.municipality, status)
+
+    def invalid(self, form: SchoolForm):
+        return self.show(form, 422)
+
+    def act(self, form: SchoolForm) -> School:
+        return create_school(self.municipality, form.school_data(), actor=current_user)
+
+    def done(self, school: School):
         flash(_("%(name)s er lagt til.", name=school.name), "success")
         return redirect(url_for("schools.list_schools"))
-    return _school_form_page(form, None, 422 if form.is_submitted() else 200)
 
 
-@bp.route("/admin/schools/<slug>/edit", methods=["GET", "POST"])
-@login_required
-def edit_school(slug: str):
-    """The municipal admin edits a school, refusing to overwrite someone else's newer save."""
-    school = load_school(slug, can_edit_school, selectinload(School.grade_counts))
-    submitted = request.method == "POST"
-    form = SchoolForm(
-        obj=None if submitted else school, school=school, municipality_id=school.municipality_id
-    )
-    current = school_fingerprint(school)
-    if not submitted:
-        form.version.data = current
-        form.fill_counts({c.grade: (c.classes, c.pupils) for c in school.grade_counts})
-    elif form.version.data != current:
-        message = _(
-            "Noen andre har endret skolen mens du redigerte, så endringene dine er ikke lagret. "
-            "Last inn siden på nytt for å se den nyeste versjonen."
-        )
-        return _school_form_page(form, school, 409, conflict=message)
-    if form.validate_on_submit():
-        if update_school(school, form.school_data(), actor=current_user):
-            db.session.commit()
+@route(bp, "/admin/schools/<slug>/edit", "edit_school")
+class EditSchool(Handler):
+    """The municipal admin edits a school, refusing to overwrite someone else's newer save.
+
+    A school has no version column: its version is a fingerprint of what the form edits.
+    """
+
+    methods = ["GET", "POST"]
+
+    def load(self, slug: str) -> None:
+        self.school = loading.school(slug, can_edit_school, selectinload(School.grade_counts))
+
+    def make_form(self) -> SchoolForm:
+        school = self.school
+        stored = None if request.method == "POST" else school
+        return SchoolForm(obj=stored, school=school, municipality_id=school.municipality_id)
+
+    def current_version(self) -> str:
+        return school_fingerprint(self.school)
+
+    def show(self, form: SchoolForm, status: int = 200, conflict: str | None = None):
+        if request.method == "GET":
+            form.fill_counts({c.grade: (c.classes, c.pupils) for c in self.school.grade_counts})
+        return _school_form_page(form, self.school, self.school.municipality, status, conflict)
+
+    def invalid(self, form: SchoolForm):
+        return self.show(form, 422)
+
+    def refused(self, error: DomainError, form: SchoolForm):
+        # The page again, with what was typed (to copy) and a link to the newest version.
+        if isinstance(error, Stale):
+            return self.show(form, error.status, conflict=error.message)
+        return super().refused(error, form)
+
+    def act(self, form: SchoolForm) -> bool:
+        return update_school(self.school, form.school_data(), actor=current_user)
+
+    def done(self, changed: bool):
+        if changed:
             flash(_("Endringene er lagret."), "success")
         else:
             flash(_("Ingenting er endret."), "info")
         return redirect(url_for("schools.list_schools"))
-    return _school_form_page(form, school, 422 if submitted else 200)
 
 
-def _set_active(slug: str, active: bool):
-    school = load_school(slug, can_edit_school)
-    if not ConfirmForm().validate_on_submit():
-        abort_with(400, _("Skjemaet var ugyldig. Last inn siden på nytt og prøv igjen."))
-    changed = set_school_active(school, active, actor=current_user)
-    db.session.commit()
-    if not changed:
-        message = (
-            _("%(name)s er allerede aktiv.") if active else _("%(name)s er allerede deaktivert.")
-        )
-        flash(message % {"name": school.name}, "info")
-    elif active:
-        flash(_("%(name)s er aktiv igjen og kan få forespørsler.", name=school.name), "success")
-    else:
-        flash(
-            _(
-                "%(name)s er deaktivert. Skolen får ingen nye forespørsler og vises ikke lenger "
-                "i søket eller API-et; det som er sendt og eksportert, er tatt vare på.",
-                name=school.name,
-            ),
-            "success",
-        )
-    return redirect(url_for("schools.list_schools"))
+class _SetActive(Handler):
+    """Deactivate or reactivate a school (a button on the school list)."""
+
+    form_class = ConfirmForm
+    active: ClassVar[bool]
+
+    def load(self, slug: str) -> None:
+        self.school = loading.school(slug, can_edit_school)
+
+    def invalid(self, form: ConfirmForm):
+        abort_with(400, str(INVALID_MESSAGE))
+
+    def act(self, form: ConfirmForm) -> bool:
+        return set_school_active(self.school, self.active, actor=current_user)
+
+    def done(self, changed: bool):
+        name = self.school.name
+        if not changed:
+            message = (
+                _("%(name)s er allerede aktiv.")
+                if self.active
+                else _("%(name)s er allerede deaktivert.")
+            )
+            flash(message % {"name": name}, "info")
+        elif self.active:
+            flash(_("%(name)s er aktiv igjen og kan få forespørsler.", name=name), "success")
+        else:
+            flash(
+                _(
+                    "%(name)s er deaktivert. Skolen får ingen nye forespørsler og vises ikke "
+                    "lenger i søket eller API-et; det som er sendt og eksportert, er tatt vare på.",
+                    name=name,
+                ),
+                "success",
+            )
+        return redirect(url_for("schools.list_schools"))
 
 
-@bp.route("/admin/schools/<slug>/deactivate", methods=["POST"])
-@login_required
-def deactivate_school(slug: str):
+@route(bp, "/admin/schools/<slug>/deactivate", "deactivate_school")
+class DeactivateSchool(_SetActive):
     """Take a school out of routing, search and the API; it is never deleted."""
-    return _set_active(slug, False)
+
+    active = False
 
 
-@bp.route("/admin/schools/<slug>/reactivate", methods=["POST"])
-@login_required
-def reactivate_school(slug: str):
+@route(bp, "/admin/schools/<slug>/reactivate", "reactivate_school")
+class ReactivateSchool(_SetActive):
     """Bring a deactivated school back."""
-    return _set_active(slug, True)
+
+    active = True

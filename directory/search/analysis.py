@@ -11,12 +11,12 @@ overrides where Snowball splits an activity word from its own forms ("kurs" -> "
 "kurset" -> "kurs"; "dans" -> "dan"), and compound-aware: a compound of known parts is stemmed
 as its first part plus the stem of the rest, so "svømmekurset" and "svømmekurs" agree.
 
-Four analyzers are used, built by the functions at the bottom:
+Three analyzers are used, built by the functions at the bottom:
 - index_analyzer(): words -> lowercase -> decompound -> stop words -> stems (title, body)
-- query_analyzer(): the same without decompounding
-- the folded pair: the same after folding æ->ae, ø->o, å->a and removing accents, so that
-  "svommekurs" finds "Svømmekurs"
+- index_analyzer(folded=True): the same after folding æ->ae, ø->o, å->a and removing accents,
+  so that "svommekurs" finds "Svømmekurs"
 - spelling_analyzer(): unstemmed lowercase words and compound parts, for "did you mean".
+A search's own words go through stem() and fold() one by one (the Whoosh backend's parse_text).
 """
 
 from __future__ import annotations
@@ -28,9 +28,6 @@ from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
 from whoosh.lang import stemmer_for_language, stopwords_for_language
 
 WORD_PATTERN = r"\w+"
-
-# Interface languages whose text is analysed as Norwegian; whoosh.lang knows only "no".
-LANGUAGE_ALIASES = {"nb": "no", "nn": "no", "no": "no"}
 
 # Activity words a compound may start with. Longer heads are tried first.
 HEADS = frozenset(
@@ -102,11 +99,6 @@ def fold(text: str) -> str:
     text = text.translate(_FOLD_MAP)
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def language_code(locale: str | None) -> str:
-    """The whoosh.lang code for an interface language: nb and nn both map to "no"."""
-    return LANGUAGE_ALIASES.get((locale or "no").split("_")[0].lower(), "no")
 
 
 class _Lexicon:
@@ -260,14 +252,6 @@ def index_analyzer(*, folded: bool = False):
     if folded:
         chain = chain | FoldFilter()
     return chain | DecompoundFilter(folded) | NorwegianStemFilter(folded)
-
-
-def query_analyzer(*, folded: bool = False):
-    """The index analyzer without decompounding (the index holds the parts)."""
-    chain = RegexTokenizer(WORD_PATTERN) | LowercaseFilter()
-    if folded:
-        chain = chain | FoldFilter()
-    return chain | NorwegianStemFilter(folded)
 
 
 def spelling_analyzer():

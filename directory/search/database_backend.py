@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, and_, func, literal, or_, select
 from directory.activities.models import Activity, Category, Schedule
 from directory.extensions import db
 from directory.organisations.models import Organisation
+from directory.policy.audience import grade_ages, grades_ages
 from directory.schools.models import Municipality
 from directory.search.analysis import analyse, compound_parts, fold, index_analyzer, stem
 from directory.search.base import ActivityDocument, SearchResult
@@ -104,10 +105,11 @@ class DatabaseBackend:
         if query.age is not None:
             conditions += [Activity.age_min <= query.age, Activity.age_max >= query.age]
         if query.grade is not None:
-            conditions += [Activity.age_min <= query.grade + 6, Activity.age_max >= query.grade + 5]
+            low, high = grade_ages(query.grade)
+            conditions += [Activity.age_min <= high, Activity.age_max >= low]
         if query.school_grades is not None:
-            low, high = query.school_grades
-            conditions += [Activity.age_min <= high + 6, Activity.age_max >= low + 5]
+            low, high = grades_ages(*query.school_grades)
+            conditions += [Activity.age_min <= high, Activity.age_max >= low]
         if query.categories:
             conditions.append(Category.slug.in_(query.categories))
         if query.free:

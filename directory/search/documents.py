@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session, selectinload
 from directory.activities.models import Activity, Category, Schedule
 from directory.activities.schedule import Occurrence, ScheduleLike, activity_occurrences
 from directory.organisations.models import Organisation
+from directory.policy.activity_states import PUBLIC_STATES
 from directory.schools.models import Municipality
 from directory.search.base import ActivityDocument
 from directory.timeutil import OSLO, utcnow
 
-PUBLIC_STATES = ("published", "cancelled")
 HORIZON_DAYS = 400  # occurrences further ahead are not indexed (reindex nightly)
 UPCOMING_LIMIT = 16  # (start, end) pairs kept for ordering by the real next start
 AFTER_SCHOOL = (time(13, 0), time(18, 0))  # Mon-Fri, start in [13:00, 18:00)

@@ -6,10 +6,12 @@ parameters and parse them here, so a filter means the same thing everywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
+
+from directory.policy.limits import AGE_RANGE
 
 WEEKDAY_NAMES = {
     # ISO weekday numbers, Norwegian and English short names.
@@ -27,7 +29,6 @@ MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
 MAX_PAGE = 10_000
 MAX_TEXT = 200
-AGE_RANGE = (0, 25)
 GRADE_RANGE = (1, 13)
 
 
@@ -73,10 +74,6 @@ class SearchQuery:
              self.weekdays, self.times, self.free, self.accessible, self.school,
              self.organisation, self.municipality, self.date_from, self.date_to)
         )  # fmt: skip
-
-    def with_page(self, page: int) -> SearchQuery:
-        """The same query on another page."""
-        return replace(self, page=page)
 
 
 def _one(args, name: str) -> str:

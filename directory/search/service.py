@@ -383,11 +383,6 @@ def catch_up_backlog() -> int:
         written += write_activities((), include_backlog=True)
 
 
-def backlog_size() -> int:
-    """How many activities wait in the backlog."""
-    return db.session.scalar(select(func.count()).select_from(SearchBacklog)) or 0
-
-
 def public_activity_count() -> int:
     """How many activities are public (what a rebuild indexes)."""
     return (
@@ -445,10 +440,3 @@ def repair_index() -> IndexDiff:
     if not diff.clean:
         write_activities(diff.missing + diff.extra + diff.stale, include_backlog=False)
     return diff
-
-
-def clear_index(app: Flask | None = None) -> None:
-    """Replace the index with an empty one (tests; a new installation before `reindex`)."""
-    backend = get_backend(app)
-    if isinstance(backend, WhooshBackend):
-        backend.clear()

@@ -48,6 +48,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.query import Every, Or, Query, Term, TermRange
 
+from directory.policy.audience import grade_ages, grades_ages
 from directory.search.analysis import (
     compound_parts,
     fold,
@@ -560,10 +561,6 @@ class WhooshBackend:
         finally:
             rebuilding.release()
 
-    def clear(self) -> None:
-        """Replace the index with an empty one."""
-        self.rebuild(())
-
     def _write_pointer(self, name: str) -> None:
         temporary = self.directory / f"{POINTER_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
         temporary.write_text(name + "\n", encoding="ascii")
@@ -626,10 +623,11 @@ class WhooshBackend:
         if query.age is not None:
             groups.append([Term("ages", str(query.age))])
         if query.grade is not None:
-            groups.append([Term("ages", str(query.grade + 5)), Term("ages", str(query.grade + 6))])
+            low, high = grade_ages(query.grade)
+            groups.append([Term("ages", str(age)) for age in range(low, high + 1)])
         if query.school_grades is not None:
-            low, high = query.school_grades
-            groups.append([Term("ages", str(age)) for age in range(low + 5, high + 7)])
+            low, high = grades_ages(*query.school_grades)
+            groups.append([Term("ages", str(age)) for age in range(low, high + 1)])
         if query.categories:
             groups.append([Term("category", c) for c in query.categories])
         if query.weekdays:

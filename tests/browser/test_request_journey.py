@@ -28,7 +28,7 @@ from directory.approvals.display import upcoming_weeks, week_label, week_monday
 from directory.approvals.models import DistributionRequest
 from directory.approvals.operations import fitting_grades, request_problem
 from directory.demo import DEMO_ACCOUNTS
-from directory.exports.documents import pdf_safe
+from directory.exports.formats.pdf import pdf_safe
 from directory.extensions import db
 from directory.policy.request_states import QUOTA_STATES
 from directory.schools.models import School

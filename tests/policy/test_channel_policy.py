@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,13 +16,25 @@ from directory.policy.channel_policy import (
     parse_settings,
     policy_to_dict,
 )
-from directory.policy.routing import Policy
+from directory.policy.routing import Offer, SchoolInfo, WeekUsage, decide
+
+SCHOOL = SchoolInfo("fjell-skole", 1, 7, has_facebook_page=True, accepts_backpack_post=True)
+CLUB = Offer("volunteer", True, 8, 12, has_facebook_post=True, has_flyer=True)
+CULTURE_SCHOOL = Offer("municipal", True, 8, 12, has_flyer=True)
 
 
-def test_default_is_the_drammen_answer():
+def test_the_default_is_the_drammen_answer():
+    """Facebook first, then two flyers a week; municipal offers stay out of the messaging app."""
     policy = effective_policy(default_settings(), None)
-    assert policy == Policy(order=("facebook", "backpack"), backpack_weekly_quota=2)
-    assert not policy.municipal_in_messaging
+    assert decide(CLUB, SCHOOL, policy, WeekUsage("2026-W48", 0)).channel == "facebook_share"
+    flyer_only = replace(CLUB, has_facebook_post=False)
+    assert decide(flyer_only, SCHOOL, policy, WeekUsage("2026-W48", 1)).channel == "backpack_post"
+    assert decide(flyer_only, SCHOOL, policy, WeekUsage("2026-W48", 2)).channel == (
+        "directory_only"
+    )
+    assert decide(CULTURE_SCHOOL, SCHOOL, policy, WeekUsage("2026-W48", 0)).channel == (
+        "backpack_post"
+    )
 
 
 def test_override_changes_only_what_it_names():
@@ -52,6 +66,11 @@ def test_loosening_a_fixed_rule_is_refused_with_a_reason(key):
         ({"backpack_weekly_quota": True}, "backpack_weekly_quota"),
         ({"blackout_weeks": ["2026-52"]}, "blackout_weeks"),
         ({"blackout_weeks": ["2026-W54"]}, "blackout_weeks"),
+        ({"blackout_weeks": ["2026-W00"]}, "blackout_weeks"),
+        (
+            {"blackout_weeks": [f"{2020 + n // 52}-W{n % 52 + 1:02d}" for n in range(61)]},
+            "blackout_weeks",
+        ),
         ({"blackout_weeks": "2026-W52"}, "blackout_weeks"),
         ({"facebook_enabled": "yes"}, "facebook_enabled"),
         ({"sms_enabled": True}, "sms_enabled"),
@@ -63,12 +82,40 @@ def test_malformed_settings_name_the_field(data, field):
     assert raised.value.field == field
 
 
+def test_the_limits_themselves_are_accepted():
+    weeks = [f"{2020 + n // 52}-W{n % 52 + 1:02d}" for n in range(60)]
+    settings = parse_settings(
+        {"backpack_weekly_quota": 20, "blackout_weeks": [*weeks[:-2], "2026-W01", "2026-W53"]},
+        complete=False,
+    )
+    assert settings["backpack_weekly_quota"] == 20
+    assert {"2026-W01", "2026-W53"} <= settings["blackout_weeks"]
+    assert parse_settings({"backpack_weekly_quota": 0}, complete=False) == {
+        "backpack_weekly_quota": 0
+    }
+
+
 def test_a_default_must_be_complete():
     data = default_settings()
     del data["backpack_enabled"]
     with pytest.raises(PolicyError) as raised:
         parse_settings(data, complete=True)
     assert raised.value.field == "backpack_enabled"
+
+
+def test_the_first_missing_setting_is_named():
+    data = default_settings()
+    del data["municipal_in_messaging"], data["order"]
+    with pytest.raises(PolicyError) as raised:
+        parse_settings(data, complete=True)
+    assert raised.value.field == "order"
+
+
+def test_an_incomplete_municipal_default_is_refused_even_with_an_override():
+    data = default_settings()
+    del data["backpack_weekly_quota"]
+    with pytest.raises(PolicyError):
+        effective_policy(data, {"backpack_weekly_quota": 3})
 
 
 def test_not_a_mapping():

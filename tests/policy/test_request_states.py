@@ -9,20 +9,22 @@ from hypothesis import strategies as st
 from directory.policy.request_states import (
     ACTS,
     APPROVED,
+    DECIDED_STATES,
     EXPORTED,
     FINAL_STATES,
+    LIFECYCLE_ORDER,
     MAX_REASON_LENGTH,
-    OPEN_STATES,
     PENDING,
     QUOTA_STATES,
     REJECTED,
+    REOPENABLE_STATES,
     REQUESTABLE_CHANNELS,
     STATE_NAMES,
     STATES,
     WITHDRAWN,
     allowed_acts,
+    blocks_new_request,
     is_requestable,
-    quota_left,
     rejection_reason_problem,
     transition,
 )
@@ -46,8 +48,19 @@ def test_final_states_allow_no_act(state, act):
     assert allowed_acts(state) == []
 
 
-def test_final_states_are_rejected_withdrawn_and_exported():
-    assert FINAL_STATES == {REJECTED, WITHDRAWN, EXPORTED}
+@pytest.mark.parametrize("state", [REJECTED, WITHDRAWN, EXPORTED])
+def test_a_rejected_withdrawn_or_exported_request_is_settled(state):
+    assert allowed_acts(state) == []
+    assert all(transition(state, act).refusal for act in ACTS)
+
+
+def test_the_final_states_are_those_no_act_leaves():
+    assert {state for state in STATES if not allowed_acts(state)} == FINAL_STATES
+
+
+@pytest.mark.parametrize("state", [PENDING, APPROVED])
+def test_a_pending_or_approved_request_can_still_be_withdrawn_rejected_or_reopened(state):
+    assert {"withdraw", "reject", "reopen"} <= set(allowed_acts(state))
 
 
 @given(state=any_state, act=any_act)
@@ -129,13 +142,32 @@ def test_an_unknown_act_is_a_programming_error():
         transition(PENDING, "delete")
 
 
-def test_every_state_has_a_name_and_the_state_groups_are_states():
+def test_every_state_has_a_name_and_a_column():
     assert set(STATE_NAMES) == set(STATES)
     assert all(STATE_NAMES[state].strip() for state in STATES)
-    assert set(QUOTA_STATES) == {APPROVED, EXPORTED}
-    assert PENDING not in QUOTA_STATES
-    assert set(OPEN_STATES) <= set(STATES)
-    assert not set(OPEN_STATES) & {REJECTED, WITHDRAWN}
+    assert sorted(LIFECYCLE_ORDER) == sorted(STATES)
+
+
+@pytest.mark.parametrize(
+    ("state", "blocks"),
+    [(PENDING, True), (APPROVED, True), (EXPORTED, True), (REJECTED, False), (WITHDRAWN, False)],
+)
+def test_an_earlier_request_blocks_a_new_one_until_it_is_rejected_or_withdrawn(state, blocks):
+    """Same activity, school and week: an exported request went out, so asking again is no."""
+    assert blocks_new_request(state) is blocks
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_only_what_the_school_said_yes_to_holds_a_quota_place(state):
+    """A yes (approved, or already exported) takes a place; a no, or no answer yet, does not."""
+    said_yes = transition(state, "export").allowed or state == EXPORTED
+    assert (state in QUOTA_STATES) is said_yes
+    assert (state in DECIDED_STATES) is (said_yes or state == REJECTED)
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_an_edit_sends_back_to_review_exactly_what_can_be_reopened(state):
+    assert (state in REOPENABLE_STATES) is transition(state, "reopen").allowed
 
 
 @pytest.mark.parametrize("reason", [None, "", "   ", "\n\t "])
@@ -144,8 +176,8 @@ def test_rejecting_needs_a_reason(reason):
 
 
 def test_a_too_long_reason_is_refused_and_the_limit_itself_is_accepted():
-    assert rejection_reason_problem("x" * (MAX_REASON_LENGTH + 1))
-    assert rejection_reason_problem("x" * MAX_REASON_LENGTH) is None
+    assert rejection_reason_problem("x" * 1001)
+    assert rejection_reason_problem("x" * 1000) is None
     # Surrounding spaces do not count against the limit.
     assert rejection_reason_problem("  " + "x" * MAX_REASON_LENGTH + "  ") is None
 
@@ -171,10 +203,3 @@ def test_requestable_channels_are_routing_channels():
     assert not is_requestable("directory_only")
     assert not is_requestable("not_eligible")
     assert not is_requestable("")
-
-
-@given(quota=st.integers(0, 20), used=st.integers(0, 40))
-def test_quota_left_is_never_negative_and_never_above_the_quota(quota, used):
-    left = quota_left(quota, used)
-    assert 0 <= left <= quota
-    assert left == (quota - used if used <= quota else 0)

@@ -8,6 +8,7 @@ import pytest
 
 from directory.policy.routing import (
     CHANNELS,
+    ORGANISATION_KINDS,
     RULES,
     Offer,
     Policy,
@@ -73,6 +74,20 @@ CASES = [
     ("ages touching the edge: 13-15 at a 1-7 school (ages 6-13)",
      Offer("volunteer", True, 13, 15, has_flyer=True), BARNESKOLE, DEFAULT, WEEK,
      "backpack_post", "backpack"),
+    ("ages ending at the youngest pupils' age: 3-6 at a 1-7 school (ages 6-13)",
+     Offer("volunteer", True, 3, 6, has_flyer=True), BARNESKOLE, DEFAULT, WEEK,
+     "backpack_post", "backpack"),
+    ("ages ending a year before: 2-5 at a 1-7 school (ages 6-13)",
+     Offer("volunteer", True, 2, 5, has_flyer=True), BARNESKOLE, DEFAULT, WEEK,
+     "not_eligible", "audience"),
+    ("backpack post switched off by the policy, the school takes it", CLUB_WITH_FLYER, BARNESKOLE,
+     Policy(backpack_enabled=False), WEEK, "directory_only", "fallback"),
+    ("the school's own leisure offer goes the ordinary way",
+     Offer("school", True, 8, 12, has_flyer=True, school_slug="fjell-skole"), BARNESKOLE,
+     ALLOWS_MUNICIPAL, WEEK, "backpack_post", "backpack"),
+    ("backpack post switched on, the school does not take it", CLUB_WITH_FLYER,
+     replace(BARNESKOLE, accepts_backpack_post=False), DEFAULT, WEEK, "directory_only",
+     "fallback"),
 ]  # fmt: skip
 
 
@@ -105,6 +120,49 @@ def test_reasons_name_the_deciding_fact():
     assert "Uke 48 er stengt for ranselpost ved skolen." in blackout.reason_texts
 
 
+def test_a_plain_offer_is_neither_urgent_nor_school_business():
+    decision = decide(CLUB_WITH_FLYER, BARNESKOLE, DEFAULT, WeekUsage("2026-W48"))
+    assert decision.reason_texts[0] == "Avsenderen er ikke skolen selv."
+    # A new week has no flyers in it yet.
+    assert decision.reason_texts[-1] == (
+        "Tilbudet har en trykkbar flyer, og skolen har plass til ranselpost i uke 48 "
+        "(0 av 2 brukt)."
+    )
+
+
+def test_the_messaging_reason_tells_municipal_offers_from_the_others():
+    municipal = decide(CULTURE_SCHOOL, BARNESKOLE, DEFAULT, WEEK)
+    assert (
+        "Vigilo er forbeholdt skolesaker; skolen tar ikke kommunale fritidstilbud der."
+        in municipal.reason_texts
+    )
+    club = decide(CLUB_WITH_FLYER, BARNESKOLE, ALLOWS_MUNICIPAL, WEEK)
+    assert (
+        "Vigilo er forbeholdt skolesaker; fritidstilbud fra lag og foreninger sendes aldri der."
+        in club.reason_texts
+    )
+
+
+# Where a verified organisation's offer with a post and a flyer goes, by the organisation's kind,
+# at a school that allows municipal offers in the messaging app.
+ROUTE_BY_KIND = {
+    "volunteer": "facebook_share",
+    "municipal": "school_messaging",
+    "school": "facebook_share",  # another school's, or not school business
+    "commercial": "directory_only",
+}
+
+
+@pytest.mark.parametrize("kind", ORGANISATION_KINDS)
+def test_every_kind_of_organisation_has_its_route(kind):
+    offer = Offer(kind, True, 8, 12, has_facebook_post=True, has_flyer=True)
+    assert decide(offer, BARNESKOLE, ALLOWS_MUNICIPAL, WEEK).channel == ROUTE_BY_KIND[kind]
+
+
+def test_the_kinds_with_a_route_are_the_kinds_an_organisation_can_have():
+    assert set(ROUTE_BY_KIND) == set(ORGANISATION_KINDS)
+
+
 def test_every_considered_rule_gives_one_reason_in_rule_order():
     decision = decide(CLUB, BARNESKOLE, DEFAULT, WEEK)
     assert [r.rule for r in decision.reasons] == list(RULES)
@@ -117,15 +175,32 @@ def test_messaging_label_comes_from_the_municipality():
     assert "Transponder" in decision.reasons[0].text
 
 
-def test_channels_and_rules_are_the_documented_ones():
-    assert CHANNELS == (
-        "school_messaging",
-        "facebook_share",
-        "backpack_post",
-        "directory_only",
-        "not_eligible",
+def test_every_channel_and_every_rule_settles_some_case():
+    decisions = [decide(*case[1:5]) for case in CASES]
+    assert {d.channel for d in decisions} == set(CHANNELS)
+    assert {d.rule for d in decisions} == set(RULES)
+
+
+@pytest.mark.parametrize(
+    ("policy", "school"),
+    [
+        (Policy(backpack_enabled=False), BARNESKOLE),
+        (DEFAULT, replace(BARNESKOLE, accepts_backpack_post=False)),
+    ],
+    ids=["policy-off", "school-off"],
+)
+def test_backpack_post_needs_both_the_policy_and_the_school(policy, school):
+    decision = decide(CLUB_WITH_FLYER, school, policy, WEEK)
+    assert decision.channel == "directory_only"
+    assert "Skolen tar ikke imot ranselpost." in decision.reason_texts
+
+
+def test_the_audience_reason_gives_the_ages_at_the_lower_edge():
+    fits = decide(Offer("volunteer", True, 3, 6), BARNESKOLE, DEFAULT, WEEK)
+    assert fits.reasons[1].text == (
+        "Tilbudet for 3–6 år passer for elever på skolen (1.–7. trinn)."
     )
-    assert RULES == (
-        "school-own", "audience", "commercial", "unverified", "messaging-reserved", "facebook",
-        "backpack", "fallback",
-    )  # fmt: skip
+    below = decide(Offer("volunteer", True, 2, 5), BARNESKOLE, DEFAULT, WEEK)
+    assert below.reason_texts[-1] == (
+        "Tilbudet er for 2–5 år, men skolen har 1.–7. trinn (6–13 år)."
+    )

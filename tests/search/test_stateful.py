@@ -24,9 +24,9 @@ from directory.activities.models import Activity, Category, Schedule
 from directory.extensions import db
 from directory.organisations.models import Organisation
 from directory.schools.models import Municipality
-from directory.search.service import check_index, clear_index
+from directory.search.service import check_index
 from directory.timeutil import utcnow
-from tests.conftest import empty_database
+from tests.conftest import clear_index, empty_database
 from tests.search.conftest import local_days_ahead
 
 WORDS = ["Fotballtrening", "Svømmekurs", "Barnekoret", "Sjakk", "Klatring", "Dans"]

@@ -1,0 +1,37 @@
+"""The Facebook share channel: a page to work through, with a suggested text for each post to
+share on the school's Facebook page."""
+
+from __future__ import annotations
+
+from flask import render_template
+from flask_babel import gettext as _
+
+from directory.exports.formats.shared import Batch, Offer
+
+
+def facebook_text(offer: Offer) -> str:
+    """A suggested text to go with the shared post."""
+    when = offer.next_time or (offer.schedule[0] if offer.schedule else "")
+    parts = [
+        _(
+            "Tips til foresatte på %(grades)s: %(title)s med %(organiser)s.",
+            grades=offer.grades_text or offer.ages,
+            title=offer.title,
+            organiser=offer.organiser,
+        )
+    ]
+    if when:
+        parts.append(_("Neste gang: %(when)s.", when=when))
+    parts.append(_("Pris: %(price)s.", price=offer.price))
+    parts.append(_("Les mer: %(url)s", url=offer.short_url))
+    return " ".join(parts)
+
+
+def facebook_share_html(batch: Batch) -> bytes:
+    """A page to work through, one request after the other: what to share, with which text."""
+    html = render_template(
+        "exports/facebook_share.html",
+        batch=batch,
+        items=[(offer, facebook_text(offer)) for offer in batch.offers],
+    )
+    return html.encode("utf-8")
