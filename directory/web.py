@@ -112,6 +112,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = lambda v, f="medium": format_date(v, f) if v else ""
     app.jinja_env.filters["time"] = lambda v, f="short": format_time(v, f) if v else ""
     app.jinja_env.filters["datetime"] = lambda v, f="medium": format_datetime(v, f) if v else ""
+    from directory.labels import FILTERS  # the labels live with the forms, which need this module
+
+    app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
 
 

@@ -24,10 +24,8 @@ from directory.accounts.invitations import (
 )
 from directory.errors import DomainError, Stale
 from directory.extensions import db
+from directory.labels import role_label
 from directory.organisations.forms import (
-    KIND_LABELS,
-    ROLE_LABELS,
-    VERIFICATION_LABELS,
     ConfirmForm,
     InviteForm,
     OrganisationForm,
@@ -62,24 +60,6 @@ bp = Blueprint("organisations", __name__)
 
 # Where the one-time invitation link waits, in the inviter's own session, until shown once.
 _NEW_INVITATION_KEY = "new_invitation"
-
-
-@bp.app_template_filter("kind_label")
-def kind_label(kind: str) -> str:
-    """The bokmål name of an organisation kind."""
-    return str(KIND_LABELS.get(kind, kind))
-
-
-@bp.app_template_filter("role_label")
-def role_label(role: str) -> str:
-    """The bokmål name of a member role."""
-    return str(ROLE_LABELS.get(role, role))
-
-
-@bp.app_template_filter("verification_label")
-def verification_label(state: str) -> str:
-    """The bokmål name of a verification state."""
-    return str(VERIFICATION_LABELS.get(state, state))
 
 
 @bp.route("/organisations")

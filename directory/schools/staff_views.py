@@ -25,6 +25,7 @@ from directory.accounts.models import User
 from directory.accounts.operations import normalise_email
 from directory.accounts.two_factor import needs_enrolment
 from directory.errors import DomainError
+from directory.labels import staff_role_label
 from directory.mail import send_email
 from directory.organisations.forms import ConfirmForm
 from directory.permissions import can_manage_school_staff, is_admin_of_municipality
@@ -44,7 +45,6 @@ from directory.schools.staff import (
     staff_of,
 )
 from directory.schools.staff_forms import (
-    STAFF_ROLE_LABELS,
     LastAdminConfirmation,
     StaffInviteForm,
     StaffRemoveForm,
@@ -55,13 +55,6 @@ from directory.web import abort_with
 # The link of an invitation whose e-mail could not be sent waits here, in the inviter's own
 # session, until the staff page shows it once.
 _UNSENT_INVITATION_KEY = "unsent_school_invitation"
-
-
-@bp.app_template_filter("staff_role_label")
-def staff_role_label(role: str) -> str:
-    """A school staff role in words: 'Skoleadministrator', 'Ansatt'."""
-    label = STAFF_ROLE_LABELS.get(role)
-    return str(label) if label is not None else role
 
 
 def _staff_url(school: School) -> str:
