@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
-from flask import current_app, request, url_for
+from flask import current_app, flash, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import delete, select
 
@@ -23,7 +24,7 @@ from directory.accounts.sessions import sign_in
 from directory.accounts.tokens import hash_token, new_token, plausible_token
 from directory.errors import DomainError
 from directory.extensions import db
-from directory.pipeline import run_in_transaction
+from directory.pipeline import INVALID_MESSAGE, run_in_transaction
 from directory.timeutil import utcnow
 from directory.web import abort_with
 
@@ -114,6 +115,39 @@ def mail_language(email: str) -> str:
 
     locale = db.session.scalar(select(User.locale).where(User.email == email))
     return locale or current_language()
+
+
+class RevokeSteps:
+    """A Handler mixin for the button that takes back an invitation nobody has accepted: its
+    link stops working. The handler loads `invitation`, and gives `revoke()`, `back()` and
+    `used_message` (why a used invitation cannot be taken back, and what to do instead)."""
+
+    invitation: Any
+    used_message: ClassVar[Any]
+
+    def revoke(self) -> None:
+        """Revoke `self.invitation` through the domain's operation (audited)."""
+        raise NotImplementedError
+
+    def invalid(self, form):
+        abort_with(400, str(INVALID_MESSAGE))
+
+    def act(self, form) -> str:
+        if self.invitation.accepted_at is not None:
+            raise DomainError(str(self.used_message))
+        email = self.invitation.email
+        self.revoke()
+        return email
+
+    def done(self, email: str):
+        flash(
+            _(
+                "Invitasjonen til %(email)s er trukket tilbake. Lenken virker ikke lenger.",
+                email=email,
+            ),
+            "success",
+        )
+        return self.back()
 
 
 def _in_transaction(act: Callable[[], Any]) -> Any:

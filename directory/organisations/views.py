@@ -13,11 +13,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from directory import loading
 from directory.accounts.invitations import (
+    RevokeSteps,
     accept_invitation_page,
     mail_invitation,
     mail_language,
@@ -52,7 +54,7 @@ from directory.permissions import (
     can_view_members,
     can_view_organisation,
 )
-from directory.pipeline import INVALID_MESSAGE, Handler, route
+from directory.pipeline import Handler, route
 from directory.schools.models import Municipality
 from directory.web import abort_with
 
@@ -327,10 +329,14 @@ class ChangeMemberRole(_MembershipAction):
 
 
 @route(bp, "/organisations/<slug>/invitations/<int:invitation_id>/revoke", "revoke_invitation")
-class RevokeInvitation(_MembersAction):
+class RevokeInvitation(RevokeSteps, _MembersAction):
     """An owner takes back an invitation nobody has accepted; its link stops working."""
 
     form_class = ConfirmForm
+    used_message = _l(
+        "Invitasjonen er allerede brukt, så den kan ikke trekkes tilbake. Fjern medlemmet i "
+        "stedet hvis det trengs."
+    )
 
     def load(self, slug: str, invitation_id: int) -> None:
         super().load(slug)
@@ -338,30 +344,8 @@ class RevokeInvitation(_MembersAction):
             Invitation, invitation_id, organisation_id=self.organisation.id
         )
 
-    def invalid(self, form: ConfirmForm):
-        abort_with(400, str(INVALID_MESSAGE))
-
-    def act(self, form: ConfirmForm) -> str:
-        if self.invitation.accepted_at is not None:
-            raise DomainError(
-                _(
-                    "Invitasjonen er allerede brukt, så den kan ikke trekkes tilbake. Fjern "
-                    "medlemmet i stedet hvis det trengs."
-                )
-            )
-        email = self.invitation.email
+    def revoke(self) -> None:
         revoke_invitation(self.invitation, actor=current_user)
-        return email
-
-    def done(self, email: str):
-        flash(
-            _(
-                "Invitasjonen til %(email)s er trukket tilbake. Lenken virker ikke lenger.",
-                email=email,
-            ),
-            "success",
-        )
-        return self.back()
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"], endpoint="accept_invitation")

@@ -11,12 +11,14 @@ from functools import partial
 
 from flask import flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from directory import loading
 from directory.accounts.invitations import (
     INVITATION_LIFETIME,
     InvitationState,
+    RevokeSteps,
     accept_invitation_page,
     mail_invitation,
     mail_language,
@@ -230,39 +232,21 @@ class RemoveStaffMember(_StaffRowAction):
 
 
 @route(bp, "/schools/<slug>/invitations/<int:invitation_id>/revoke", "revoke_staff_invitation")
-class RevokeStaffInvitation(_StaffAction):
+class RevokeStaffInvitation(RevokeSteps, _StaffAction):
     """Take back an invitation nobody has accepted; its link stops working."""
 
     form_class = ConfirmForm
+    used_message = _l(
+        "Invitasjonen er allerede brukt, så den kan ikke trekkes tilbake. Fjern den ansatte i "
+        "stedet hvis det trengs."
+    )
 
     def load(self, slug: str, invitation_id: int) -> None:
         super().load(slug)
         self.invitation = loading.owned(SchoolInvitation, invitation_id, school_id=self.school.id)
 
-    def invalid(self, form: ConfirmForm):
-        abort_with(400, str(INVALID_MESSAGE))
-
-    def act(self, form: ConfirmForm) -> str:
-        if self.invitation.accepted_at is not None:
-            raise DomainError(
-                _(
-                    "Invitasjonen er allerede brukt, så den kan ikke trekkes tilbake. Fjern "
-                    "den ansatte i stedet hvis det trengs."
-                )
-            )
-        email = self.invitation.email
+    def revoke(self) -> None:
         revoke_staff_invitation(self.invitation, actor=current_user)
-        return email
-
-    def done(self, email: str):
-        flash(
-            _(
-                "Invitasjonen til %(email)s er trukket tilbake. Lenken virker ikke lenger.",
-                email=email,
-            ),
-            "success",
-        )
-        return self.back()
 
 
 # --- accepting -----------------------------------------------------------------------------
