@@ -351,6 +351,27 @@ def quoted(value: str) -> str:
     return f"«{value[:60]}…»" if len(value) > 60 else f"«{value}»"
 
 
+def other_refusals(
+    refused: dict[str, list[str]],
+    values: dict[str, str],
+    *,
+    worded: set[str],
+    limits: dict[str, int],
+) -> list[str]:
+    """The form's messages for the columns the importer has not worded itself already (`worded`,
+    and texts over their length, which `row_values` names), each with its column and value."""
+    return [
+        _(
+            "%(column)s %(value)s: %(problem)s",
+            column=name,
+            value=quoted(values[name]),
+            problem=messages[0],
+        )
+        for name, messages in refused.items()
+        if name not in worded and len(values[name]) <= limits.get(name, len(values[name]))
+    ]
+
+
 def int_in_range(text: str, low: int, high: int) -> int | None:
     """The whole number in text when it lies in [low, high], else None."""
     value = text.strip()

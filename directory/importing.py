@@ -31,6 +31,7 @@ from directory.csvimport import (
     check_columns,
     count_plan,
     is_web_url,
+    other_refusals,
     parse_bool,
     quoted,
     read_csv,
@@ -303,17 +304,7 @@ def _form_problems(v: dict[str, str], refused: dict[str, list[str]]) -> list[str
                 )
             errors.append(message)
     worded = {"age_min", "age_max", "price_nok", "facebook_post_url", "registration_url"}
-    for name, messages in refused.items():
-        # A text too long is already named; anything else the form refuses gets its words.
-        if name not in worded and len(v[name]) <= TEXT_LIMITS.get(name, len(v[name])):
-            errors.append(
-                _(
-                    "%(column)s %(value)s: %(problem)s",
-                    column=name,
-                    value=quoted(v[name]),
-                    problem=messages[0],
-                )
-            )
+    errors += other_refusals(refused, v, worded=worded, limits=TEXT_LIMITS)
     return errors
 
 

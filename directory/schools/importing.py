@@ -36,6 +36,7 @@ from directory.csvimport import (
     count_plan,
     int_in_range,
     is_web_url,
+    other_refusals,
     parse_bool,
     quoted,
     read_csv,
@@ -268,17 +269,7 @@ def _form_problems(v: dict[str, str], refused: dict[str, list[str]]) -> list[str
                 )
             )
     worded = {"grade_min", "grade_max", "latitude", "longitude", "facebook_page_url", "org_number"}
-    for name, messages in refused.items():
-        # A text too long is already named; anything else the form refuses gets its words.
-        if name not in worded and len(v[name]) <= TEXT_LIMITS.get(name, len(v[name])):
-            errors.append(
-                _(
-                    "%(column)s %(value)s: %(problem)s",
-                    column=name,
-                    value=quoted(v[name]),
-                    problem=messages[0],
-                )
-            )
+    errors += other_refusals(refused, v, worded=worded, limits=TEXT_LIMITS)
     return errors
 
 
