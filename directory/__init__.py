@@ -45,9 +45,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Defaults in code, then instance/config.py, then the environment, then test_config."""
-    from directory.config import Defaults
+    from directory.config import PROFILES
 
-    app.config.from_object(Defaults)
+    profile = (test_config or {}).get("PROFILE") or os.environ.get("DIRECTORY_PROFILE", "default")
+    if profile not in PROFILES:
+        raise RuntimeError(f"DIRECTORY_PROFILE={profile!r}: choose one of {', '.join(PROFILES)}")
+    app.config.from_object(PROFILES[profile])
     if test_config is None:
         os.makedirs(app.instance_path, exist_ok=True)
         app.config.from_pyfile("config.py", silent=True)

@@ -69,3 +69,19 @@ class Defaults:
     # sender is a dotted path to a class with send(message); the default writes to the log.
     NOTIFICATIONS_ENABLED = False
     NOTIFICATION_SENDER = "directory.notifications:MailSender"
+
+
+class Production(Defaults):
+    """A site served over HTTPS behind the nginx of deploy/ (DIRECTORY_PROFILE=production).
+
+    What differs from a local installation belongs here, so that the deploy files only name
+    the profile and the site's own values (PUBLIC_BASE_URL, the database, the secret key).
+    """
+
+    PREFERRED_URL_SCHEME = "https"
+    SESSION_COOKIE_SECURE = True
+    # The __Host- prefix: the browser keeps the cookie only if Secure, for "/", without Domain.
+    SESSION_COOKIE_NAME = "__Host-directory_session"
+
+
+PROFILES = {"default": Defaults, "production": Production}
