@@ -49,6 +49,7 @@ from whoosh.index import LockError
 from whoosh.query import Every, Or, Query, Term, TermRange
 
 from directory.policy.audience import grade_ages, grades_ages
+from directory.policy.limits import AGE_RANGE
 from directory.search.analysis import (
     compound_parts,
     fold,
@@ -59,7 +60,7 @@ from directory.search.analysis import (
 )
 from directory.search.base import ActivityDocument, SearchResult, SearchUnavailable
 from directory.search.documents import title_sort_key
-from directory.search.query import AGE_RANGE, TIMES_OF_DAY, SearchQuery
+from directory.search.query import TIMES_OF_DAY, SearchQuery
 
 log = logging.getLogger(__name__)
 

@@ -109,6 +109,7 @@ def test_the_first_missing_setting_is_named():
     with pytest.raises(PolicyError) as raised:
         parse_settings(data, complete=True)
     assert raised.value.field == "order"
+    assert raised.value.text == "Innstillingen «order» mangler."
 
 
 def test_an_incomplete_municipal_default_is_refused_even_with_an_override():

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from directory.policy.passwords import (
-    PASSWORD_MAX,
-    PASSWORD_MIN,
-    PasswordProblem,
-    check_password,
-    fold,
-)
+from directory.policy.passwords import PasswordProblem, check_password, fold
 
 COMMON = frozenset({"qwertyuiop", "passord123"})
 
@@ -22,10 +16,10 @@ def problem(password: str, **account) -> PasswordProblem | None:
 @pytest.mark.parametrize(
     ("password", "expected"),
     [
-        ("a" * (PASSWORD_MIN - 1), PasswordProblem.TOO_SHORT),
-        ("a" * PASSWORD_MIN, None),
-        ("a" * PASSWORD_MAX, None),
-        ("a" * (PASSWORD_MAX + 1), PasswordProblem.TOO_LONG),
+        ("a" * 9, PasswordProblem.TOO_SHORT),
+        ("a" * 10, None),
+        ("a" * 200, None),
+        ("a" * 201, PasswordProblem.TOO_LONG),
         ("æøå" * 4, None),  # twelve characters, whatever their bytes
         ("ﬃ" * 4, None),  # each ligature counts as the three letters it stands for
     ],
