@@ -49,9 +49,13 @@ run: install
 test: install
 	$(BIN)/pytest
 
+# ruff's rules include its S rules (bandit's security checks, see pyproject.toml); pip-audit
+# looks up the installed packages' known vulnerabilities and needs the network: unreachable, it
+# says so and lint passes (tools/audit_dependencies.py). Not part of `make test`.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python tools/audit_dependencies.py
 
 # Debian's Chromium for the browser tests (needs root; CI runs it).
 browser-deps:

@@ -22,8 +22,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     _configure(app, test_config)
+    _trust_proxy(app)
 
-    from directory import cli, i18n, models, pipeline, security, web  # noqa: F401 - models: tables
+    from directory import cli, i18n, models, pipeline, security, urls, web  # noqa: F401 - models: tables
+    from directory.accounts import sessions as browser_sessions
     from directory.extensions import babel, csrf, db, limiter, login_manager, migrate
     from directory.i18n import select_locale
 
@@ -36,8 +38,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     security.init_app(app)
     web.init_app(app)
+    urls.init_app(app)
     pipeline.init_app(app)
     i18n.init_app(app)
+    browser_sessions.init_app(app)
     _register_blueprints(app)
     cli.init_app(app)
     return app
@@ -73,6 +77,17 @@ def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     for key, sub in (("UPLOAD_FOLDER", "uploads"), ("SEARCH_INDEX_DIR", "search-index")):
         if not app.config.get(key):
             app.config[key] = str(Path(app.instance_path) / sub)
+
+
+def _trust_proxy(app: Flask) -> None:
+    """Take the client's address, scheme and host from PROXY_FIX_HOPS proxies in front."""
+    hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only the last `hops` X-Forwarded-For entries are trusted: anything before them is
+        # what the client itself sent.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def normalise_database_url(url: str) -> str:

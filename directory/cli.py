@@ -370,6 +370,7 @@ def check_index() -> None:
     """Compare the search index with the database; exit 1 and list the difference if they differ."""
     from directory.search.base import SearchUnavailable
     from directory.search.service import check_index as compare
+    from directory.search.service import pending_count
 
     try:
         diff = compare()
@@ -387,6 +388,12 @@ def check_index() -> None:
             click.echo(f"{label} ({len(ids)}):")
             for activity_id in ids:
                 click.echo(f"  {activity_id}  {diff.titles.get(activity_id, '(slettet)')}")
+    pending = pending_count()
+    if pending:
+        click.echo(
+            f"{pending} aktiviteter venter i køen; «flask --app directory reindex --pending» "
+            "skriver dem."
+        )
     click.echo("Kjør «flask --app directory reindex» for å bygge indeksen på nytt.")
     raise click.exceptions.Exit(1)
 

@@ -14,6 +14,13 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024  # whole request; per-file limits are stricter
     IMAGE_MAX_BYTES = 5 * 1024 * 1024
+    # What re-encoding an uploaded image may cost a worker, estimated from the image's header
+    # before any pixel is decoded (README, "Uploads"; bench/image_cap.py measures it): the
+    # memory, which makes the pixel cap of each kind of image (17.5 megapixels for a PNG,
+    # 5.8 for a WebP, ...), and a pixel cap for every image, which bounds the time (well under
+    # 1 s). Pillow's own guard refuses twice the default pixel cap whatever is set here.
+    IMAGE_MAX_DECODE_BYTES = 100 * 1024 * 1024
+    IMAGE_MAX_PIXELS = 50_000_000
     FLYER_MAX_BYTES = 8 * 1024 * 1024
     UPLOAD_FOLDER: str | None = None  # instance/uploads unless set
 
@@ -22,12 +29,33 @@ class Defaults:
     SESSION_COOKIE_NAME = "directory_session"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     SESSION_LIFETIME_HOURS = 12
+    # A school staff or municipal admin session also ends after this long unused (None: only
+    # the lifetime above). Organisers have the lifetime alone.
+    SESSION_IDLE_MINUTES: int | None = 120
 
+    # memory:// counts in each process on its own: right for `make run`, wrong for several
+    # workers or hosts, which need a store they share (redis://127.0.0.1:6379/0; see README).
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # With the store unreachable, the limited pages are answered unlimited (and the error
+    # logged) rather than with a 500; failed logins are then counted in each worker instead.
+    RATELIMIT_SWALLOW_ERRORS = True
+    # Failed logins per account: the e-mail tried (with or without an account), from any address.
     LOGIN_RATE_LIMIT = "5 per minute;20 per hour"
-    # Wrong codes at the login's second step, per address and per account.
+    # Failed logins per client address over all accounts: generous, so that a school or office
+    # behind one address is not shut out by one person's guesses (the per-account limit is the
+    # strict one).
+    LOGIN_ADDRESS_RATE_LIMIT = "30 per minute;200 per hour"
+    # Wrong codes at the login's second step, per account (per address: LOGIN_ADDRESS_RATE_LIMIT).
     TWO_STEP_RATE_LIMIT = "5 per minute;20 per hour"
+    # Registrations per client address, and per e-mail address (each one sends an e-mail).
+    REGISTER_RATE_LIMIT = "10 per hour"
+    REGISTER_EMAIL_RATE_LIMIT = "3 per hour"
+    # Per client address, far above what a person clicks: only a loop meets them (429 with
+    # Retry-After). The API as a whole; the search pages; the calendars, Atom feed and widget.
+    API_RATE_LIMIT = "300 per minute"
+    SEARCH_RATE_LIMIT = "240 per minute"
+    FEED_RATE_LIMIT = "120 per minute"
     # How long the second step waits after the right password before the login starts over.
     TWO_STEP_PENDING_SECONDS = 300
     # Password-reset requests: per client address, and per e-mail address asked for.
@@ -46,14 +74,29 @@ class Defaults:
 
     # "whoosh" (default) or "database" (SQL only, as in degraded mode).
     SEARCH_BACKEND = "whoosh"
-    # Follow every commit into the index; switch off for bulk loads and rebuild afterwards.
+    # Write every commit's changes to the index right after it; switch off for bulk loads (the
+    # changes still queue in search_backlog) and run `flask reindex` afterwards.
     SEARCH_SYNC = True
+    # /healthz says "search": "behind" (503) once a queued change has waited this long.
+    SEARCH_BACKLOG_MAX_AGE_SECONDS = 300
     # Seconds a search-index writer waits for the lock before giving up.
     SEARCH_WRITER_TIMEOUT = 5.0
     SEARCH_INDEX_DIR: str | None = None
 
+    # /healthz says "disk": "low" (503) when the instance, upload, search-index or SQLite
+    # database folder has less free space than this.
+    DISK_MIN_FREE_BYTES = 512 * 1024 * 1024
+
     PREFERRED_URL_SCHEME = "http"
-    PUBLIC_BASE_URL: str | None = None  # used in exports and feeds when set
+    # The site's address (scheme and host, e.g. https://aktiviteter.kommune.no): every absolute
+    # link, iCalendar UID and QR code is built on it when set, never on the request's Host.
+    PUBLIC_BASE_URL: str | None = None
+    # The Host names the site answers to; any other gets a 400 (Flask's setting, completed by
+    # directory.urls). None answers any: `make run` serves 127.0.0.1 and localhost alone.
+    TRUSTED_HOSTS: list[str] | None = None
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed
+    # (werkzeug's ProxyFix). 0: none, the headers are ignored, as anyone can send them.
+    PROXY_FIX_HOPS = 0
 
     # Outgoing e-mail (invitations, password resets, notifications). Without MAIL_SERVER the
     # messages are written to the log. MAIL_USE_TLS asks the server for STARTTLS.
@@ -79,6 +122,12 @@ class Production(Defaults):
     """
 
     PREFERRED_URL_SCHEME = "https"
+    # PUBLIC_BASE_URL's host, added at start-up, and any other names listed here (e.g.
+    # DIRECTORY_TRUSTED_HOSTS='["www.aktiviteter.kommune.no"]'); with neither, localhost only.
+    TRUSTED_HOSTS: list[str] | None = []
+    # Exactly one: the nginx of deploy/nginx.conf, on the same machine. request.remote_addr
+    # (rate limits, logs) is then the client nginx saw, never an address the client made up.
+    PROXY_FIX_HOPS = 1
     SESSION_COOKIE_SECURE = True
     # The __Host- prefix: the browser keeps the cookie only if Secure, for "/", without Domain.
     SESSION_COOKIE_NAME = "__Host-directory_session"

@@ -1,7 +1,13 @@
 """Flask extensions, created without an app and attached in create_app()."""
 
+import argparse
+import os
+import shlex
 import sqlite3
+import sys
+from collections.abc import Mapping, Sequence
 
+from flask import Flask
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -32,12 +38,80 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# pool_pre_ping: a pooled connection is tested (SELECT 1) before each use and replaced when the
+# server dropped it, so the first request after a PostgreSQL restart is answered, not a 500.
+# As an engine default, SQLALCHEMY_ENGINE_OPTIONS in the configuration adds to it.
+db = SQLAlchemy(model_class=Base, engine_options={"pool_pre_ping": True})
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address)
+
+
+def configured_workers(
+    environ: Mapping[str, str] | None = None, argv: Sequence[str] | None = None
+) -> int:
+    """How many worker processes gunicorn was told to run, read as gunicorn reads it: its
+    command line, then GUNICORN_CMD_ARGS, then WEB_CONCURRENCY; 1 when nothing says.
+
+    A worker count set only in a gunicorn config file is not seen here: deploy/ passes it as
+    WEB_CONCURRENCY for that reason.
+    """
+    environ = os.environ if environ is None else environ
+    argv = sys.argv if argv is None else argv
+    sources = []
+    if argv and _is_gunicorn(argv[0]):
+        sources.append(list(argv[1:]))
+    if environ.get("GUNICORN_CMD_ARGS"):
+        sources.append(shlex.split(environ["GUNICORN_CMD_ARGS"]))
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False, exit_on_error=False)
+    parser.add_argument("-w", "--workers", type=str)
+    for args in sources:
+        try:
+            workers = parser.parse_known_args(args)[0].workers
+        except argparse.ArgumentError:
+            continue  # gunicorn itself refuses such a command line
+        if workers is not None:
+            return _positive(workers)
+    return _positive(environ.get("WEB_CONCURRENCY", "1"))
+
+
+def _is_gunicorn(program: str) -> bool:
+    name = os.path.basename(program)
+    return name.startswith("gunicorn") or program.endswith(os.path.join("gunicorn", "__main__.py"))
+
+
+def _positive(value: str) -> int:
+    try:
+        return max(int(value), 1)
+    except ValueError:
+        return 1
+
+
+def storage_warning(storage_uri: str, workers: int) -> str | None:
+    """The warning for limits kept apart in each of several workers, or None when they are not."""
+    if workers <= 1 or not storage_uri.startswith("memory://"):
+        return None
+    return (
+        f"Rate limits are kept in memory while {workers} workers run: each worker counts on its "
+        f"own, so every limit lets {workers} times as much through. Set "
+        "DIRECTORY_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 (a store all workers share)."
+    )
+
+
+class DirectoryLimiter(Limiter):
+    """Flask-Limiter that says so in the log when its memory store is split between workers."""
+
+    def init_app(self, app: Flask) -> None:
+        super().init_app(app)
+        warning = storage_warning(
+            app.config.get("RATELIMIT_STORAGE_URI") or "memory://", configured_workers()
+        )
+        if warning:
+            app.logger.warning(warning)
+
+
+limiter = DirectoryLimiter(key_func=get_remote_address)
 
 
 @event.listens_for(Engine, "connect")

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any
-from urllib.parse import urlsplit
 
-from flask import current_app, render_template, request, url_for
+from flask import current_app, render_template, request
 from flask_babel import force_locale
+
+from directory.urls import absolute_url, request_is_local
 
 log = logging.getLogger("directory.mail")
 
@@ -37,25 +38,19 @@ class NoPublicAddress(MailError):
     """PUBLIC_BASE_URL is not set and the request came to another host than this machine."""
 
 
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-
-
 def public_link(endpoint: str, **values: Any) -> str:
-    """An absolute link to a page, for an e-mail.
+    """An absolute link to a page, for an e-mail (built by directory.urls.absolute_url).
 
     It is built on PUBLIC_BASE_URL. Without that setting, only a request to this machine itself
     (`make run`, tests) may lend its address: any other Host header is the client's word, and a
     password-reset or invitation link built on it would carry its token to whatever host an
     attacker named. Then NoPublicAddress is raised and nothing is to be sent.
     """
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if base:
-        return base.rstrip("/") + url_for(endpoint, **values)
-    if urlsplit(request.host_url).hostname in LOOPBACK_HOSTS:
-        return url_for(endpoint, _external=True, **values)
-    raise NoPublicAddress(
-        "PUBLIC_BASE_URL is not set: no link is e-mailed for a request to " + request.host
-    )
+    if not current_app.config.get("PUBLIC_BASE_URL") and not request_is_local():
+        raise NoPublicAddress(
+            "PUBLIC_BASE_URL is not set: no link is e-mailed for a request to " + request.host
+        )
+    return absolute_url(endpoint, **values)
 
 
 @dataclass(frozen=True)

@@ -19,15 +19,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from flask import Blueprint, Flask, abort, current_app, request
+from flask import Blueprint, Flask, abort, current_app, g, request
 from flask.views import View
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields import HiddenField
 
 from directory.errors import STALE_MESSAGE, DomainError, Stale
-from directory.extensions import db
+from directory.extensions import db, login_manager
 from directory.forms import Form
 from directory.web import abort_with
 
@@ -174,8 +176,15 @@ def route(bp: Blueprint, rule: str, endpoint: str, **options: Any):
 
 
 def init_app(app: Flask) -> None:
-    """Whatever escapes a view: a concurrent edit is a 409, any error leaves a clean session."""
-    from directory.web import error_response
+    """Whatever escapes a view: a concurrent edit is a 409, an unreachable database or a full
+    disk a 503 with Retry-After, any other error a 500; every one leaves a clean session."""
+    from directory.web import (
+        error_response,
+        is_database_fault,
+        is_disk_full,
+        safe_error_response,
+        service_unavailable,
+    )
 
     @app.errorhandler(StaleDataError)
     def handle_stale(exc: StaleDataError):
@@ -187,7 +196,34 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         return error_response(409, exc.message)
 
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(PoolTimeoutError)
+    def handle_database_fault(exc: Exception):
+        if not is_database_fault(exc):
+            raise exc  # a bug (a constraint, a bad statement): the 500 below
+        _roll_back_after_fault()
+        # The user cannot be loaded from the database now: the page (and the security headers
+        # after it) see a visitor, which Flask-Login keeps as the request's user in g.
+        g._login_user = login_manager.anonymous_user()
+        app.logger.error("Database unavailable, answered 503: %s", exc, exc_info=exc)
+        return service_unavailable()
+
+    @app.errorhandler(OSError)
+    def handle_disk_full(exc: OSError):
+        if not is_disk_full(exc):
+            raise exc
+        _roll_back_after_fault()
+        app.logger.error("Disk full, answered 503: %s", exc, exc_info=exc)
+        return service_unavailable()
+
     @app.errorhandler(500)
     def handle_500(exc):
+        _roll_back_after_fault()
+        return safe_error_response(500)
+
+
+def _roll_back_after_fault() -> None:
+    try:
         db.session.rollback()
-        return error_response(500)
+    except Exception:  # the connection is gone with whatever it had not committed
+        current_app.logger.warning("Rollback after a fault failed", exc_info=True)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, jsonify, make_response, render_template, request
+import errno
+
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask_babel import format_date, format_datetime, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -40,6 +45,51 @@ def error_response(status: int, message: str | None = None):
     if wants_json():
         return jsonify(error=text), status
     return render_template("errors/error.html", status=status, message=text), status
+
+
+def safe_error_response(status: int, message: str | None = None):
+    """`error_response` for a fault: when even the page fails (the template's header asks for
+    the user, say), a plain page without the template rather than the server's bare 500."""
+    try:
+        return make_response(error_response(status, message))
+    except Exception:
+        current_app.logger.exception("The %s page could not be rendered", status)
+        text = message or str(ERROR_MESSAGES.get(status, ERROR_MESSAGES[500]))
+        if wants_json():
+            return make_response(jsonify(error=text), status)
+        body = f'<!doctype html><html lang="nb"><meta charset="utf-8"><title>{status}</title>'
+        return make_response(f"{body}<h1>{escape(text)}</h1></html>", status)
+
+
+# --- faults outside the app: the database or the disk -----------------------------------------
+
+# What a client is told to wait after a fault: a PostgreSQL restart takes seconds, a full disk
+# someone's action; a minute spares the server a retry storm either way.
+RETRY_AFTER_SECONDS = 60
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def is_database_fault(exc: BaseException) -> bool:
+    """Whether the database could not answer: unreachable, restarting, connection lost, locked
+    or out of space (SQLite's SQLITE_FULL and PostgreSQL's disk_full are OperationalErrors),
+    or no pooled connection free in time. A bad statement or a broken constraint is not."""
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether the error is a full disk or an exhausted quota."""
+    return isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS
+
+
+def service_unavailable():
+    """The 503 answer to a fault that passes, with Retry-After, rendered without the database:
+    the page shows the visitor as logged out when the user could not be loaded."""
+    response = safe_error_response(503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"  # never cached in place of the real page
+    return response
 
 
 # Ids are INTEGER columns: 32-bit on PostgreSQL, which refuses to compare a larger parameter.

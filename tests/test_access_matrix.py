@@ -21,7 +21,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from directory.accounts.models import PasswordReset, User
+from directory.accounts.models import PasswordReset, PendingRegistration, User
 from directory.accounts.tokens import hash_token
 from directory.activities.models import Activity
 from directory.activities.uploads import upload_folder
@@ -389,6 +389,29 @@ def _password_reset_link(w: World) -> str:
     return f"/account/password/reset/{PASSWORD_RESET_TOKEN}"
 
 
+REGISTRATION_TOKEN = "registreringslenke-" + "r" * 30
+
+
+def _registration_link(w: World) -> str:
+    """An open registration link for a new address (REGISTRATION_TOKEN), made on first use."""
+    token_hash = hash_token(REGISTRATION_TOKEN)
+    query = select(PendingRegistration.id).where(PendingRegistration.token_hash == token_hash)
+    if db.session.scalar(query) is None:
+        db.session.add(
+            PendingRegistration(
+                token_hash=token_hash,
+                email="ny.eier@example.org",
+                name="Ny Eier",
+                password_hash="x",
+                municipality_id=w.municipality.id,
+                organisation={"name": "Lag fra lenken", "kind": "volunteer"},
+                expires_at=utcnow() + timedelta(hours=24),
+            )
+        )
+        db.session.commit()
+    return f"/register/confirm/{REGISTRATION_TOKEN}"
+
+
 # --- the table ---------------------------------------------------------------------------------
 
 
@@ -477,6 +500,9 @@ CASES: tuple[Case, ...] = (
     ),
     Case("accounts.logout", "POST", lambda w: "/logout", EVERYONE, changes=False),
     Case("accounts.register", "POST", lambda w: "/register", EVERYONE, data=registration_form),
+    # the e-mailed link that completes a registration (the link is the key)
+    Case("accounts.confirm_registration", "GET", _registration_link, EVERYONE),
+    Case("accounts.confirm_registration", "POST", _registration_link, EVERYONE, data=lambda w: {}),  # its GET is the page with the button
     # activities: the organiser's pages
     Case("activities.list_manage", "GET", lambda w: f"/organisations/{_a(w)}/activities", A_MEMBERS),
     Case("activities.new_activity", "GET", lambda w: f"/organisations/{_a(w)}/activities/new", A_MEMBERS),

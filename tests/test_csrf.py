@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from directory.accounts.models import User
+from directory.accounts.models import PendingRegistration
 from directory.accounts.operations import create_user
 from directory.activities.models import Activity, Schedule
 from directory.extensions import db, limiter
@@ -102,7 +102,9 @@ ACTIONS = {
         "form": lambda w: "/register",
         "post": lambda w: "/register",
         "data": _registration,
-        "done": lambda client, w: _count(Organisation) == 2 and _count(User) == 2,
+        # A new address is sent a link: nothing but the pending registration exists until then.
+        "status": 200,
+        "done": lambda client, w: _count(PendingRegistration) == 1,
     },
     "publish": {
         "login": True,
@@ -151,7 +153,7 @@ def test_the_same_post_with_the_forms_token_works(csrf_app, world, name):
 
     response = client.post(action["post"](world), data=data)
 
-    assert response.status_code == 302, response.get_data(as_text=True)[:800]
+    assert response.status_code == action.get("status", 302), response.get_data(as_text=True)[:800]
     assert action["done"](client, world)
 
 

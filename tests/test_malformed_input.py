@@ -751,6 +751,31 @@ def _password_reset_link(w: World) -> str:
     return f"/account/password/reset/{RESET_TOKEN}"
 
 
+REGISTRATION_TOKEN = "registreringslenke-" + "r" * 30
+
+
+def _registration_link(w: World) -> str:
+    """An open registration link for a new address (REGISTRATION_TOKEN), made on first use."""
+    from directory.accounts.models import PendingRegistration
+
+    token_hash = hash_token(REGISTRATION_TOKEN)
+    query = select(PendingRegistration.id).where(PendingRegistration.token_hash == token_hash)
+    if db.session.scalar(query) is None:
+        db.session.add(
+            PendingRegistration(
+                token_hash=token_hash,
+                email="ny.eier@example.org",
+                name="Ny Eier",
+                password_hash="x",
+                municipality_id=w.municipality.id,
+                organisation={"name": "Lag fra lenken", "kind": "volunteer"},
+                expires_at=utcnow() + timedelta(hours=24),
+            )
+        )
+        db.session.commit()
+    return f"/register/confirm/{REGISTRATION_TOKEN}"
+
+
 SCHOOL_INVITATION_TOKEN = "skoleinvitasjon-" + "s" * 32
 
 
@@ -917,6 +942,13 @@ POST_ROUTES: dict[str, PostRoute] = {
         },
         also_signed_in=True,
         refused=422,
+    ),
+    "accounts.confirm_registration": PostRoute(
+        "anonymous",
+        lambda w: _registration_link(w),
+        lambda w: {},
+        also_signed_in=True,
+        refused=302,  # a button: the registration completes, whatever else is sent
     ),
     "activities.new_activity": PostRoute(
         "owner", lambda w: f"/organisations/{w.org.slug}/activities/new", activity_form, refused=400

@@ -417,7 +417,7 @@ def test_a_draft_is_a_conforming_404(client, world, conforms):
 def test_health_conforms_up_and_down(app, client, world, conforms):
     up = client.get("/healthz")
     assert up.status_code == 200
-    assert conforms(up) == {"status": "ok", "database": "ok", "search": "ok"}
+    assert conforms(up) == {"status": "ok", "database": "ok", "search": "ok", "disk": "ok"}
 
     get_backend().close()
     shutil.rmtree(app.config["SEARCH_INDEX_DIR"])

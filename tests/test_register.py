@@ -1,16 +1,26 @@
-"""Registering an account and an organisation in one flow."""
+"""Registering an account and an organisation in one flow.
+
+The form answers alike whether or not the e-mail has an account (issue #11, finding 5): a new
+address gets a link that completes the registration, the owner of an existing account an e-mail
+that says so. Nothing exists until the link is followed.
+"""
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select
+from datetime import UTC, datetime, timedelta
 
-from directory.accounts.models import User
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from directory.accounts.models import PendingRegistration, User
 from directory.audit.models import AuditEvent
 from directory.extensions import db
 from directory.organisations.models import Membership, Organisation
+from tests.conftest import login, mail_link, mail_text
 
 PASSWORD = "et-langt-passord-123"
+START = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 
 
 def form(place, **overrides) -> dict:
@@ -32,6 +42,32 @@ def form(place, **overrides) -> dict:
     return data
 
 
+def register(client, data):
+    """Post the form; the mail goes once the response is closed, as a server does."""
+    response = client.post("/register", data=data)
+    body = response.get_data(as_text=True)
+    response.close()
+    return response, body
+
+
+def confirmation_link(inbox, email: str = "kari@example.org") -> str:
+    [message] = inbox.to(email)
+    return mail_link(message, "/register/confirm/")
+
+
+def register_and_confirm(client, inbox, data):
+    """Register, follow the e-mailed link and press its button; the button's response."""
+    response, _body = register(client, data)
+    assert response.status_code == 200
+    link = confirmation_link(inbox, data["email"].strip().lower())
+    assert client.get(link).status_code == 200
+    return client.post(link)
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
 def test_the_form_offers_the_four_kinds_and_preselects_the_only_municipality(client, municipality):
     body = client.get("/register").get_data(as_text=True)
     for label in (
@@ -44,20 +80,35 @@ def test_the_form_offers_the_four_kinds_and_preselects_the_only_municipality(cli
     assert f'<option selected value="{municipality.id}">Drammen</option>' in body
 
 
-def test_registration_creates_a_pending_organisation_owned_by_a_logged_in_user(
-    client, municipality
+def test_registration_is_completed_from_the_e_mailed_link_as_a_signed_in_owner(
+    client, municipality, smtp_server
 ):
-    response = client.post(
-        "/register",
-        data=form(
-            municipality,
-            org_number="NO 921 234 554 MVA",
-            website_url="www.assiden.no",
-            contact_email="post@assiden.no",
-            phone="+47 912 34 567",
-            email=" Kari@Example.org ",
-        ),
+    data = form(
+        municipality,
+        org_number="NO 921 234 554 MVA",
+        website_url="www.assiden.no",
+        contact_email="post@assiden.no",
+        phone="+47 912 34 567",
+        email=" Kari@Example.org ",
     )
+    response, body = register(client, data)
+    assert response.status_code == 200
+    assert "Vi har sendt en e-post til kari@example.org" in body
+    # Nothing exists until the link is followed: no account to log in to, no organisation.
+    assert count(User) == 0 and count(Organisation) == 0
+    assert login(client, "kari@example.org", PASSWORD).status_code == 401
+
+    [message] = smtp_server.messages
+    assert message["To"] == "kari@example.org"
+    assert "Bekreft registreringen" in message["Subject"]
+    assert "24 timer" in mail_text(message)
+    # Nothing typed into the form reaches a stranger's inbox through us.
+    assert "Åssiden" not in mail_text(message) and "Kari Nordmann" not in mail_text(message)
+    link = mail_link(message, "/register/confirm/")
+    page = client.get(link)
+    assert page.status_code == 200
+    assert "Åssiden IF" in page.get_data(as_text=True)
+    response = client.post(link)
     assert response.status_code == 302
     assert response.headers["Location"] == "/organisations/assiden-if"
 
@@ -89,8 +140,8 @@ def test_registration_creates_a_pending_organisation_owned_by_a_logged_in_user(
     assert "Åssiden IF" in dashboard.get_data(as_text=True)
 
 
-def test_registration_starts_a_real_server_side_session(app, client, municipality):
-    client.post("/register", data=form(municipality))
+def test_registration_starts_a_real_server_side_session(app, client, municipality, smtp_server):
+    register_and_confirm(client, smtp_server, form(municipality))
     cookie = client.get_cookie("directory_session").value
     client.post("/logout")
     thief = app.test_client()
@@ -170,16 +221,82 @@ def test_a_missing_form_is_refused_field_by_field(client, municipality, make_mun
         assert message in body
 
 
-def test_an_email_already_registered_is_refused_next_to_the_email_field(
-    client, municipality, make_user
-):
+def test_a_new_and_an_existing_e_mail_get_the_same_answer(client, municipality, make_user):
     make_user("kari@example.org")
-    response = client.post("/register", data=form(municipality, email="KARI@example.org"))
-    body = response.get_data(as_text=True)
-    assert response.status_code == 422
-    assert 'id="email-err"' in body
-    assert "Det finnes allerede en konto med denne e-postadressen." in body
-    assert db.session.scalar(select(Organisation)) is None
+    existing, existing_body = register(client, form(municipality, email="KARI@example.org"))
+    new, new_body = register(client, form(municipality, email="nina@example.org"))
+    assert existing.status_code == new.status_code == 200
+    assert existing.headers.get("Location") is None and new.headers.get("Location") is None
+    assert "Det finnes allerede en konto" not in existing_body
+    assert existing_body.replace("kari@example.org", "X") == new_body.replace(
+        "nina@example.org", "X"
+    )
+    # Nothing was made for the existing address: no organisation, no second account, no link.
+    assert count(Organisation) == 0 and count(User) == 1
+    assert db.session.scalars(select(PendingRegistration.email)).all() == ["nina@example.org"]
+
+
+def test_the_owner_of_an_existing_account_is_told_by_e_mail_in_their_language(
+    client, municipality, make_user, smtp_server
+):
+    kari = make_user("kari@example.org", name="Kari Nordmann")
+    kari.locale = "nn"
+    db.session.commit()
+    register(client, form(municipality, email="kari@example.org"))
+    [message] = smtp_server.messages
+    assert message["To"] == "kari@example.org"
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert '<html lang="nn">' in html
+    text = mail_text(message)
+    assert "Kari Nordmann" in text  # the account's own name, not the form's
+    login_link = mail_link(message, "/login")
+    assert login_link == "/login?next=/register&lang=nn"
+    assert mail_link(message, "/account/password/reset")
+    assert "/register/confirm/" not in text
+    assert count(Organisation) == 0 and count(PendingRegistration) == 0
+
+
+def test_a_deactivated_account_gets_no_e_mail_and_the_same_answer(
+    client, municipality, make_user, smtp_server
+):
+    kari = make_user("kari@example.org")
+    kari.active = False
+    db.session.commit()
+    response, _body = register(client, form(municipality))
+    assert response.status_code == 200
+    assert smtp_server.messages == []
+
+
+def test_the_link_works_once_and_for_24_hours(client, municipality, smtp_server):
+    with time_machine.travel(START, tick=False):
+        register(client, form(municipality))
+        register(client, form(municipality, email="nina@example.org", org_name="Nina IL"))
+        link = confirmation_link(smtp_server)
+        late = confirmation_link(smtp_server, "nina@example.org")
+    with time_machine.travel(START + timedelta(hours=23, minutes=59), tick=False):
+        assert client.post(link).status_code == 302
+        again = client.get(link)
+        assert again.status_code == 410
+        assert "allerede fullført" in again.get_data(as_text=True)
+        assert client.post(link).status_code == 410
+    with time_machine.travel(START + timedelta(hours=24), tick=False):
+        expired = client.post(late)
+        assert expired.status_code == 410
+        assert "utløpt" in expired.get_data(as_text=True)
+    assert count(User) == 1 and count(Organisation) == 1
+    assert client.get("/register/confirm/finnes-ikke").status_code == 404
+
+
+def test_the_same_address_is_sent_three_links_an_hour_at_most(client, municipality):
+    statuses = [
+        client.post(
+            "/register",
+            data=form(municipality, email="kari@example.org"),
+            environ_base={"REMOTE_ADDR": f"198.51.100.{n}"},
+        ).status_code
+        for n in range(1, 5)
+    ]
+    assert statuses == [200, 200, 200, 429]
 
 
 def test_an_org_number_is_registered_once_per_municipality(
@@ -189,19 +306,31 @@ def test_an_org_number_is_registered_once_per_municipality(
     response = client.post("/register", data=form(municipality, org_number="921 234 554"))
     assert response.status_code == 422
     assert "allerede registrert i kommunen" in response.get_data(as_text=True)
-    assert db.session.scalar(select(User)) is None
+    assert count(PendingRegistration) == 0
 
     # Another municipality may have an organisation with the same number.
     lier = make_municipality(name="Lier")
     response = client.post(
         "/register", data=form(municipality, municipality=str(lier.id), org_number="921234554")
     )
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert count(PendingRegistration) == 1
 
 
-def test_same_name_gets_a_free_slug(client, municipality, make_organisation):
+def test_an_org_number_taken_before_the_link_is_followed_is_refused_then(
+    client, municipality, make_organisation, smtp_server
+):
+    register(client, form(municipality, org_number="921234554"))
+    make_organisation(org_number="921234554")
+    response = client.post(confirmation_link(smtp_server))
+    assert response.status_code == 409
+    assert "allerede registrert i kommunen" in response.get_data(as_text=True)
+    assert count(User) == 0
+
+
+def test_same_name_gets_a_free_slug(client, municipality, make_organisation, smtp_server):
     make_organisation(slug="assiden-if", name="Åssiden IF")
-    response = client.post("/register", data=form(municipality))
+    response = register_and_confirm(client, smtp_server, form(municipality))
     assert response.headers["Location"] == "/organisations/assiden-if-2"
 
 
@@ -256,16 +385,31 @@ def test_registration_needs_a_csrf_token(make_app):
         assert db.session.scalar(select(User)) is None
 
 
-def test_a_registration_racing_another_for_the_same_e_mail_is_a_409(
-    client, municipality, make_user, monkeypatch
+def test_a_link_for_an_address_that_got_an_account_meanwhile_makes_nothing(
+    client, municipality, make_user, smtp_server
 ):
-    # The other registration lands between the form's check and our insert.
-    from directory.accounts.forms import RegistrationForm
-
+    # Two registrations (or an invitation) for one address: the first link followed wins.
+    register(client, form(municipality))
     make_user("kari@example.org")
-    monkeypatch.setattr(RegistrationForm, "validate_email", lambda form, field: None)
-    response = client.post("/register", data=form(municipality))
+    response = client.post(confirmation_link(smtp_server))
+    assert response.status_code == 409
+    body = response.get_data(as_text=True)
+    assert "Det finnes allerede en konto med denne e-postadressen. Logg inn i stedet." in body
+    assert count(Organisation) == 0 and count(User) == 1
+    assert client.get("/account").status_code == 302  # nobody was signed in
+
+
+def test_a_registration_racing_another_at_the_insert_is_a_409(
+    client, municipality, make_user, smtp_server, monkeypatch
+):
+    # The other account lands between the link's check and our insert.
+    from directory.accounts import operations
+
+    register(client, form(municipality))
+    make_user("kari@example.org")
+    monkeypatch.setattr(operations, "email_taken", lambda email: False)
+    response = client.post(confirmation_link(smtp_server))
     assert response.status_code == 409
     assert "Noen registrerte det samme akkurat nå. Prøv igjen." in response.get_data(as_text=True)
-    assert db.session.scalar(select(Organisation)) is None
-    assert client.get("/account").status_code == 302  # nobody was signed in
+    assert count(Organisation) == 0
+    assert client.get("/account").status_code == 302

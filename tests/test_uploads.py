@@ -3,15 +3,24 @@ and served only when they belong to an activity the visitor may see."""
 
 from __future__ import annotations
 
+import builtins
+import errno
+import functools
 import io
+import itertools
+import os
 import re
 import struct
+import time
 import zlib
 from pathlib import Path
 
 import pytest
 from fpdf import FPDF
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageFile
+from pypdf import PdfReader, PdfWriter
+from pypdf.actions import JavaScript
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, TextStringObject
 from sqlalchemy import select, update
 
 from directory.activities.models import Activity
@@ -153,10 +162,10 @@ def test_what_is_not_a_usable_image_is_refused(app, data):
     "data",
     [
         png_header_only(100_000, 100_000),  # Pillow's own bomb error
-        png_header_only(10_000, 10_000),  # Pillow's bomb warning, an error here
-        image_bytes("PNG", size=(8000, 6000), mode="1"),  # a real 48-megapixel image
+        png_header_only(10_000, 10_000),  # over Pillow's warning limit and our cap
+        image_bytes("PNG", size=(8000, 6400), mode="1"),  # a real image of 51 megapixels
     ],
-    ids=["bomb-error", "bomb-warning", "48-megapixels"],
+    ids=["bomb-error", "bomb-warning", "51-megapixels"],
 )
 def test_huge_dimensions_are_refused(app, data):
     with pytest.raises(UploadError) as refused:
@@ -435,3 +444,382 @@ def test_save_functions_refuse_in_norwegian_outside_a_request(app):
     with pytest.raises(UploadError) as refused:
         store(prepare_image(b"tekst"))
     assert re.search(r"[æøå]|ikke", refused.value.message)
+
+
+# --- issue #11, finding 6: what an upload may cost, and what a flyer may carry ----------------
+
+
+@functools.cache
+def small_png_of_many_pixels(width: int = 7300, height: int = 5450) -> bytes:
+    """A PNG of about 40 megapixels in about 150 KB: one colour with a stripe every 64 rows.
+
+    Written row by row through zlib, so that making it costs neither the memory nor the time
+    that decoding it would.
+    """
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    plain = b"\x00" + bytes(width * 3)
+    stripe = b"\x00" + (bytes(range(256)) * (width * 3 // 256 + 1))[: width * 3]
+    packer = zlib.compressobj(9)
+    rows = [packer.compress(stripe if row % 64 == 0 else plain) for row in range(height)]
+    rows.append(packer.flush())
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", b"".join(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_a_small_png_of_40_megapixels_is_refused_quickly_with_a_message(
+    app, client, member_org, monkeypatch
+):
+    """154 KB that decode to 40 megapixels cost a worker 10.8 s and 633 MB: the size in the
+    file's header is enough to say no, before any pixel is decoded."""
+    data = small_png_of_many_pixels()
+    assert len(data) < 200_000
+    before = stored_files(app)
+    decoded = []
+    real_load = ImageFile.ImageFile.load
+    monkeypatch.setattr(
+        ImageFile.ImageFile, "load", lambda image: decoded.append(image.size) or real_load(image)
+    )
+    started = time.perf_counter()
+    response = post_new(
+        client, member_org, image=(io.BytesIO(data), "plakat.png"), image_alt="En plakat"
+    )
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 400
+    message = field_errors(response.get_data(as_text=True), "image")
+    assert "for mange piksler" in message and "megapiksler" in message
+    assert (7300, 5450) not in decoded
+    assert elapsed < 1.0
+    assert db.session.scalars(select(Activity)).first() is None
+    assert stored_files(app) == before
+
+
+def test_the_pixel_cap_is_the_configured_one(app, monkeypatch):
+    monkeypatch.setitem(app.config, "IMAGE_MAX_PIXELS", 1200 * 1000)
+    store(prepare_image(image_bytes("PNG", size=(1200, 1000), mode="L")))
+    with pytest.raises(UploadError) as refused:
+        prepare_image(image_bytes("PNG", size=(1201, 1000), mode="L"))
+    assert "høyst 1,2 megapiksler" in refused.value.message
+
+
+def phone_photo(fmt: str, size=(5712, 4284)) -> bytes:
+    """A photo as a phone writes it: 24 megapixels; as MPO with a second, small picture."""
+    out = io.BytesIO()
+    photo = Image.new("RGB", size, (90, 140, 60))
+    if fmt == "MPO":
+        photo.save(out, "MPO", save_all=True, append_images=[Image.new("RGB", (320, 240))])
+    else:
+        photo.save(out, fmt)
+    return out.getvalue()
+
+
+def test_the_cap_follows_what_decoding_costs_a_phone_photo_fits_a_webp_as_large_does_not(
+    app, monkeypatch
+):
+    """A 24-megapixel JPEG decodes at a quarter of its pixels, a WebP of half as many in full,
+    and in copies: the first costs a worker some 45 MB, the second over 200 MB."""
+    for fmt in ("JPEG", "MPO"):
+        data = phone_photo(fmt)
+        with Image.open(io.BytesIO(data)) as original:
+            assert original.format == fmt
+        name = store(prepare_image(data))
+        with Image.open(stored(app, name)) as image:
+            assert (image.format, image.size) == ("JPEG", (1600, 1200))
+    decoded = []
+    real_load = ImageFile.ImageFile.load
+    monkeypatch.setattr(
+        ImageFile.ImageFile, "load", lambda image: decoded.append(image.size) or real_load(image)
+    )
+    with pytest.raises(UploadError) as refused:
+        prepare_image(image_bytes("WEBP", size=(4032, 3024)))
+    assert "høyst 5,8 megapiksler" in refused.value.message
+    assert decoded == []
+
+
+def test_the_memory_budget_is_the_configured_one(app, monkeypatch):
+    # A plain RGB PNG costs 6 bytes a pixel: 1.2 megapixels in 7.2 MB.
+    monkeypatch.setitem(app.config, "IMAGE_MAX_DECODE_BYTES", 7_200_000)
+    store(prepare_image(image_bytes("PNG", size=(1200, 1000))))
+    with pytest.raises(UploadError) as refused:
+        prepare_image(image_bytes("PNG", size=(1200, 1001)))
+    assert "høyst 1,2 megapiksler" in refused.value.message
+
+
+def clean_pdf_writer() -> PdfWriter:
+    return PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes())))
+
+
+def written(writer: PdfWriter) -> bytes:
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def action(kind: str, **entries) -> DictionaryObject:
+    """A PDF action dictionary: /S kind, and the entries given (names without the slash)."""
+    return DictionaryObject(
+        {NameObject("/S"): NameObject(kind)}
+        | {NameObject(f"/{key}"): value for key, value in entries.items()}
+    )
+
+
+def pdf_with_open_action(act: DictionaryObject) -> bytes:
+    """A one-page flyer that runs `act` when it is opened."""
+    writer = clean_pdf_writer()
+    writer._root_object[NameObject("/OpenAction")] = writer._add_object(act)
+    return written(writer)
+
+
+def pdf_with_link(act: DictionaryObject) -> bytes:
+    """A one-page flyer with a link area that runs `act` when clicked."""
+    writer = clean_pdf_writer()
+    link = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Annot"),
+            NameObject("/Subtype"): NameObject("/Link"),
+            NameObject("/Rect"): ArrayObject([NumberObject(n) for n in (0, 0, 200, 200)]),
+            NameObject("/A"): act,
+        }
+    )
+    writer.pages[0][NameObject("/Annots")] = ArrayObject([writer._add_object(link)])
+    return written(writer)
+
+
+def pdf_with_document_javascript() -> bytes:
+    writer = clean_pdf_writer()
+    writer.add_open_action(JavaScript("app.alert('Hei');"))
+    return written(writer)
+
+
+def pdf_with_embedded_file() -> bytes:
+    writer = clean_pdf_writer()
+    writer.add_attachment("invitasjon.exe", b"MZ not really a program")
+    return written(writer)
+
+
+def pdf_with_xfa_form() -> bytes:
+    writer = clean_pdf_writer()
+    form = DictionaryObject(
+        {
+            NameObject("/Fields"): ArrayObject(),
+            NameObject("/XFA"): TextStringObject("<xdp:xdp/>"),
+        }
+    )
+    writer._root_object[NameObject("/AcroForm")] = writer._add_object(form)
+    return written(writer)
+
+
+def pdf_with_javascript_in_an_object_stream() -> bytes:
+    """JavaScript run on opening, in a compressed object stream with its names spelled with
+    #-escapes (/J#61vaScript is /JavaScript): no byte of the file says "JavaScript" or "/JS"."""
+    objects = [
+        b"<< /Type /Catalog /Pages 3 0 R /OpenAction 5 0 R >>",
+        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 3 0 R /MediaBox [0 0 595 842] >>",
+        b"<< /S /J#61vaScript /J#53 (app.alert\\(1\\)) >>",
+    ]
+    offsets, body = [], b""
+    for number, obj in enumerate(objects, start=2):
+        offsets.append(b"%d %d" % (number, len(body)))
+        body += obj + b"\n"
+    index = b" ".join(offsets) + b"\n"
+    packed = zlib.compress(index + body)
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    object_stream_at = len(out)
+    out += b"1 0 obj\n<< /Type /ObjStm /N 4 /First %d /Filter /FlateDecode /Length %d >>\n" % (
+        len(index),
+        len(packed),
+    )
+    out += b"stream\n" + packed + b"\nendstream\nendobj\n"
+    xref_at = len(out)
+    entries = (
+        [struct.pack(">BIH", 0, 0, 65535), struct.pack(">BIH", 1, object_stream_at, 0)]
+        + [struct.pack(">BIH", 2, 1, n) for n in range(len(objects))]
+        + [struct.pack(">BIH", 1, xref_at, 0)]
+    )
+    xref = b"".join(entries)
+    out += b"6 0 obj\n<< /Type /XRef /Size 7 /W [1 4 2] /Root 2 0 R /Length %d >>\n" % len(xref)
+    out += b"stream\n" + xref + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref_at
+    data = bytes(out)
+    assert b"JavaScript" not in data and b"/JS" not in data
+    return data
+
+
+RISKY_FLYERS = {
+    "javascript-on-open": lambda: pdf_with_open_action(
+        action("/JavaScript", JS=TextStringObject("app.alert(1)"))
+    ),
+    "document-javascript": pdf_with_document_javascript,
+    "javascript-link": lambda: pdf_with_link(
+        action("/JavaScript", JS=TextStringObject("app.launchURL('http://evil.example')"))
+    ),
+    "javascript-in-object-stream": pdf_with_javascript_in_an_object_stream,
+    "launch-action": lambda: pdf_with_open_action(action("/Launch", F=TextStringObject("cmd.exe"))),
+    "launch-link": lambda: pdf_with_link(action("/Launch", F=TextStringObject("cmd.exe"))),
+    "embedded-file": pdf_with_embedded_file,
+    "xfa-form": pdf_with_xfa_form,
+}
+
+
+@pytest.mark.parametrize("make", RISKY_FLYERS.values(), ids=RISKY_FLYERS.keys())
+def test_a_flyer_with_scripts_launch_actions_or_attached_files_is_refused(app, make):
+    data = make()
+    assert len(PdfReader(io.BytesIO(data)).pages) == 1  # a PDF a viewer would open
+    before = stored_files(app)
+    with pytest.raises(UploadError) as refused:
+        save_flyer_bytes(data)
+    assert "skript, handlinger eller vedlagte filer" in refused.value.message
+    assert stored_files(app) == before
+
+
+def test_the_form_refuses_a_flyer_with_javascript_next_to_the_field(app, client, member_org):
+    data = pdf_with_open_action(action("/JavaScript", JS=TextStringObject("app.alert(1)")))
+    before = stored_files(app)
+    response = post_new(client, member_org, flyer=(io.BytesIO(data), "flygeblad.pdf"))
+    assert response.status_code == 400
+    assert "skript, handlinger eller vedlagte filer" in field_errors(
+        response.get_data(as_text=True), "flyer"
+    )
+    assert db.session.scalars(select(Activity)).first() is None
+    assert stored_files(app) == before
+
+
+def test_the_form_refuses_a_malformed_pdf_with_a_message(app, client, member_org):
+    garbled = pdf_bytes()[:40] + bytes(range(256)) * 8
+    before = stored_files(app)
+    response = post_new(client, member_org, flyer=(io.BytesIO(garbled), "flygeblad.pdf"))
+    assert response.status_code == 400
+    assert "kan ikke leses" in field_errors(response.get_data(as_text=True), "flyer")
+    assert stored_files(app) == before
+
+
+def pdf_with_many_objects(count: int) -> bytes:
+    """A one-page PDF with `count` small objects besides its catalog, page tree and page."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+    ] + [b"<< /N %d >>" % n for n in range(count)]
+    out, offsets = bytearray(b"%PDF-1.7\n"), []
+    for number, obj in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, obj)
+    xref_at = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1)
+    out += b"startxref\n%d\n%%%%EOF\n" % xref_at
+    return bytes(out)
+
+
+def test_a_flyer_of_too_many_objects_to_check_is_refused(app):
+    save_flyer_bytes(pdf_with_many_objects(100))
+    with pytest.raises(UploadError) as refused:
+        save_flyer_bytes(pdf_with_many_objects(20_000))
+    assert "for sammensatt" in refused.value.message
+
+
+def test_a_clean_flyer_with_a_web_link_is_stored(app):
+    link = action("/URI", URI=TextStringObject("https://fotball.example/pamelding"))
+    data = pdf_with_link(link)
+    assert stored(app, save_flyer_bytes(data)).read_bytes() == data
+
+
+def test_a_flyer_is_served_as_a_download_never_inline_on_the_sites_origin(
+    app, client, make_activity
+):
+    """Even a PDF that passed the checks is not rendered by the browser as a page of this site:
+    it is saved and opened in the parent's own PDF viewer (the activity page's link says
+    "Last ned flygeblad")."""
+    flyer = save_flyer_bytes(pdf_bytes())
+    make_activity(flyer_filename=flyer)
+    with client.get(f"/media/{flyer}") as response:
+        assert response.status_code == 200
+        assert response.mimetype == "application/pdf"
+        assert response.headers["Content-Disposition"] == 'attachment; filename="flygeblad.pdf"'
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.data == stored(app, flyer).read_bytes()
+
+
+# --- issue #11, finding 8: a full disk leaves no file behind -----------------------------------
+
+
+class _FullDisk:
+    """A file whose every write fails as on a full disk: the file itself was created."""
+
+    def __init__(self, file, code: int):
+        self._file = file
+        self._code = code
+
+    def write(self, data):
+        raise OSError(self._code, os.strerror(self._code))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self._file.close()
+
+    def __getattr__(self, name):
+        return getattr(self._file, name)
+
+
+def disk_full_from(monkeypatch, nth_file: int, code: int = errno.ENOSPC) -> None:
+    """Files the upload code opens for writing fail to be written from the nth on."""
+    from directory.activities import uploads
+
+    opened = itertools.count(1)
+
+    def open_on_a_filling_disk(file, mode="r", *args, **kwargs):
+        handle = builtins.open(file, mode, *args, **kwargs)
+        if any(flag in mode for flag in "wxa") and next(opened) >= nth_file:
+            return _FullDisk(handle, code)
+        return handle
+
+    monkeypatch.setattr(uploads, "open", open_on_a_filling_disk, raising=False)
+
+
+def test_a_full_disk_while_storing_leaves_no_file(app, monkeypatch):
+    disk_full_from(monkeypatch, 1)
+    before = stored_files(app)
+    with pytest.raises(OSError) as failed:
+        store(prepare_image(image_bytes("PNG")))
+    assert failed.value.errno == errno.ENOSPC
+    assert stored_files(app) == before
+
+
+@pytest.mark.parametrize(
+    ("nth_file", "code"),
+    [(1, errno.ENOSPC), (2, errno.ENOSPC), (2, errno.EDQUOT)],
+    ids=["image-fails", "flyer-fails-after-the-image", "quota"],
+)
+def test_a_full_disk_during_an_upload_is_503_and_leaves_no_file(
+    app, client, member_org, monkeypatch, nth_file, code
+):
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # as in production
+    disk_full_from(monkeypatch, nth_file, code)
+    before = stored_files(app)
+    response = post_new(
+        client,
+        member_org,
+        image=(io.BytesIO(image_bytes("PNG")), "a.png"),
+        image_alt="Et felt",
+        flyer=(io.BytesIO(pdf_bytes()), "a.pdf"),
+    )
+    assert response.status_code == 503
+    assert int(response.headers["Retry-After"]) > 0
+    assert "Tjenesten er midlertidig utilgjengelig." in response.get_data(as_text=True)
+    assert stored_files(app) == before
+    assert db.session.scalars(select(Activity)).first() is None

@@ -7,7 +7,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from directory.accounts.models import User
-from directory.accounts.operations import normalise_email
 from directory.extensions import db
 from directory.forms import Form
 from directory.organisations.forms import (
@@ -106,21 +105,17 @@ class OrganisationRegistrationForm(Form):
 
 
 class RegistrationForm(OrganisationRegistrationForm):
-    """A new account and a new organisation in one go."""
+    """A new account and a new organisation in one go.
+
+    Whether the e-mail has an account is not the form's to say (anyone could ask it): the view
+    answers alike and tells the account's owner by e-mail.
+    """
 
     name = your_name_field()
     email = email_field(
         _l("E-postadressen din"), _l("Skriv inn e-postadressen din."), autocomplete="email"
     )
     password, password_repeat = password_fields(email_field="email", name_field="name")
-
-    def validate_email(self, field):
-        """One account per e-mail address."""
-        taken = db.session.scalar(select(User.id).where(User.email == normalise_email(field.data)))
-        if taken is not None:
-            raise ValidationError(
-                _l("Det finnes allerede en konto med denne e-postadressen. Logg inn i stedet.")
-            )
 
 
 class ChangePasswordForm(Form):

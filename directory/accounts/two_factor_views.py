@@ -32,6 +32,7 @@ from directory.accounts.pending import (
     pending_user_id,
 )
 from directory.accounts.sessions import sign_in
+from directory.accounts.throttle import login_address_limit, signed_in_key
 from directory.accounts.two_factor import (
     confirm_enrolment,
     confirm_identity,
@@ -100,7 +101,8 @@ class LoginTwoStep(Handler):
         limiter.limit(
             _two_step_limit, methods=["POST"], key_func=_pending_account_key, deduct_when=_failed
         ),
-        limiter.limit(_two_step_limit, methods=["POST"], deduct_when=_failed),
+        # Per address as at the password step: generous, a school may share one address.
+        limiter.limit(login_address_limit, methods=["POST"], deduct_when=_failed),
     ]
     form_class = SecondStepForm
 
@@ -260,7 +262,9 @@ class _ProveIdentity(Handler):
     one shows the settings page again with the message (422, which the throttle counts)."""
 
     decorators = [
-        limiter.limit(_two_step_limit, methods=["POST"], deduct_when=_wrong_identity),
+        limiter.limit(
+            _two_step_limit, methods=["POST"], key_func=signed_in_key, deduct_when=_wrong_identity
+        ),
         login_required,
     ]
     form_class = ConfirmIdentityForm

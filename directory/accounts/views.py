@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import (
     abort,
     current_app,
@@ -18,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from directory.accounts.blueprint import bp
 from directory.accounts.forms import (
+    KIND_LABELS,
     ChangePasswordForm,
     LoginForm,
     OrganisationRegistrationForm,
@@ -28,26 +31,38 @@ from directory.accounts.forms import (
 from directory.accounts.models import User
 from directory.accounts.operations import (
     PASSWORD_RESET_LIFETIME,
+    REGISTRATION_LIFETIME,
     authenticate,
     check_password,
+    complete_registration,
     create_password_reset,
     end_session,
     find_password_reset,
+    find_registration,
     normalise_email,
-    register_account,
+    start_registration,
 )
 from directory.accounts.operations import change_password as change_password_op
 from directory.accounts.operations import reset_password as reset_password_op
 from directory.accounts.pending import begin_second_step
 from directory.accounts.sessions import sign_in, sign_out
+from directory.accounts.throttle import (
+    TooManyAttempts,
+    begin_login_attempt,
+    forget_failed_logins,
+    signed_in_key,
+)
 from directory.accounts.two_factor import needs_enrolment, two_step_enabled
 from directory.approvals.inbox import pending_counts
 from directory.errors import DomainError
 from directory.extensions import db, limiter
+from directory.i18n import current_language
 from directory.mail import NoPublicAddress, public_link
+from directory.organisations.forms import ConfirmForm
 from directory.organisations.models import Organisation
-from directory.organisations.operations import register_organisation
+from directory.organisations.operations import org_number_taken, register_organisation
 from directory.pipeline import Handler, route
+from directory.policy.orgnumber import normalise_org_number
 from directory.schools.models import Municipality
 from directory.security import is_safe_next
 
@@ -57,7 +72,22 @@ def _login_limit() -> str:
 
 
 def _register_limit() -> str:
-    return current_app.config.get("REGISTER_RATE_LIMIT", "10 per hour")
+    return current_app.config["REGISTER_RATE_LIMIT"]
+
+
+def _register_email_limit() -> str:
+    return current_app.config["REGISTER_EMAIL_RATE_LIMIT"]
+
+
+def _register_email_key() -> str:
+    # Keyed by the address written in the form (hashed: the store keeps no e-mail addresses).
+    email = normalise_email(request.form.get("email", ""))[:254]
+    return "register-email:" + hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
+def _registration_sent(response) -> bool:
+    # Only a form that sends an e-mail counts (its page answers 200); a form with mistakes not.
+    return response.status_code == 200
 
 
 def _not_redirected(response) -> bool:
@@ -75,10 +105,12 @@ class Login(Handler):
 
     With a second step on, no session starts yet: only a marker in the cookie that the password
     was right, and the second step's page follows.
+
+    Failed attempts are limited per account and per client address (directory.accounts.throttle).
     """
 
     methods = ["GET", "POST"]
-    decorators = [limiter.limit(_login_limit, methods=["POST"], deduct_when=_not_redirected)]
+    decorators = []  # the throttle counts in act(), before the password is checked
     form_class = LoginForm
 
     def load(self) -> None:
@@ -91,9 +123,11 @@ class Login(Handler):
         return self.show(form, 401)
 
     def act(self, form: LoginForm) -> User | None:
+        attempt = begin_login_attempt(form.email.data)
         user = authenticate(form.email.data, form.password.data)
         if user is None:
             raise DomainError(_("Feil e-post eller passord."), 401)
+        attempt.succeeded()
         if two_step_enabled(user):
             begin_second_step(user, self.next_url)  # the password check may have rehashed
             return None
@@ -102,7 +136,10 @@ class Login(Handler):
 
     def refused(self, error: DomainError, form: LoginForm):
         form.password.errors.append(error.message)
-        return self.show(form, error.status)
+        response = make_response(self.show(form, error.status))
+        if isinstance(error, TooManyAttempts):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     def done(self, user: User | None):
         if user is None:
@@ -144,10 +181,25 @@ def dashboard():
 
 @route(bp, "/register", "register")
 class Register(Handler):
-    """Register an account and an organisation in one flow (signed in: just the organisation)."""
+    """Register an account and an organisation in one flow (signed in: just the organisation).
+
+    Without a session the answer is the same page whether or not the e-mail has an account
+    (issue #11, finding 5): a new address is sent a link that completes the registration
+    (ConfirmRegistration); the owner of an existing account is sent an e-mail saying so, and the
+    form's organisation is not kept: they log in and register it from their account.
+    """
 
     methods = ["GET", "POST"]
-    decorators = [limiter.limit(_register_limit, methods=["POST"])]
+    decorators = [
+        # Each accepted form sends an e-mail: a few an hour to one address, from any client.
+        limiter.limit(
+            _register_email_limit,
+            methods=["POST"],
+            key_func=_register_email_key,
+            deduct_when=_registration_sent,
+        ),
+        limiter.limit(_register_limit, methods=["POST"]),
+    ]
 
     def load(self) -> None:
         self.signed_in = current_user.is_authenticated
@@ -163,56 +215,147 @@ class Register(Handler):
     def invalid(self, form: OrganisationRegistrationForm):
         return self.show(form, 422)
 
-    def act(self, form: OrganisationRegistrationForm) -> Organisation:
+    def act(self, form: OrganisationRegistrationForm):
         self.municipality = db.get_or_404(Municipality, form.municipality.data)
-        try:
-            return self._register(form)
-        except IntegrityError:
-            # Someone registered the same e-mail or number between our check and the insert.
-            raise DomainError(
-                _("Noen registrerte det samme akkurat nå. Prøv igjen."), 409
-            ) from None
-
-    def _register(self, form: OrganisationRegistrationForm) -> Organisation:
-        """Create the account (unless signed in) and the organisation; sign the new user in."""
-        if self.signed_in:
-            user = current_user._get_current_object()
-        else:
-            user = register_account(
+        self.form = form
+        organisation = {
+            "name": form.org_name.data,
+            "kind": form.kind.data,
+            "org_number": form.org_number.data,
+            "website_url": form.website_url.data,
+            "email": form.contact_email.data,
+            "phone": form.phone.data,
+        }
+        if not self.signed_in:
+            return start_registration(
                 {
                     "email": form.email.data,
                     "name": form.name.data,
                     "password": form.password.data,
                     "municipality_id": self.municipality.id,
+                    "organisation": organisation,
                 }
             )
-        organisation = register_organisation(
-            self.municipality,
-            {
-                "name": form.org_name.data,
-                "kind": form.kind.data,
-                "org_number": form.org_number.data,
-                "website_url": form.website_url.data,
-                "email": form.contact_email.data,
-                "phone": form.phone.data,
-            },
-            actor=user,
-        )
+        try:
+            return register_organisation(
+                self.municipality, organisation, actor=current_user._get_current_object()
+            )
+        except IntegrityError:
+            # Someone registered the same number or name between our check and the insert.
+            raise DomainError(
+                _("Noen registrerte det samme akkurat nå. Prøv igjen."), 409
+            ) from None
+
+    def done(self, result):
         if not self.signed_in:
-            sign_in(user)
+            return self._sent(*result)
+        return _registered(result, self.municipality)
+
+    def _sent(self, user: User | None, token: str):
+        """The page that an e-mail is on its way, and the e-mail, after the response."""
+        email = normalise_email(self.form.email.data)
+        try:
+            if user is None:
+                template, to, locale = "registration_confirm", email, current_language()
+                context = {
+                    "url": public_link("accounts.confirm_registration", token=token),
+                    "hours": int(REGISTRATION_LIFETIME.total_seconds() // 3600),
+                }
+            else:
+                template, to, locale = "registration_existing", user.email, user.locale
+                # The owner's language, not the language of whoever filled in the form.
+                lang = {"lang": user.locale if user.locale in ("nn", "en") else None}
+                context = {
+                    "name": user.name,
+                    "login_url": public_link(
+                        "accounts.login", next=url_for("accounts.register", lang=None), **lang
+                    ),
+                    "reset_url": public_link("accounts.request_password_reset", **lang),
+                }
+        except NoPublicAddress:
+            # A link on the Host header the client sent could carry the token to any host.
+            current_app.logger.error("set PUBLIC_BASE_URL to e-mail registration links")
+        else:
+            _send_after_response(
+                template,
+                to=to,
+                locale=locale,
+                deliver=user is None or user.active,
+                **context,
+            )
+        return render_template("accounts/register_sent.html", email=email)
+
+
+def _registered(organisation: Organisation, municipality: Municipality):
+    flash(
+        _(
+            "%(name)s er registrert. %(municipality)s kommune vil verifisere organisasjonen. "
+            "Dere kan allerede publisere aktiviteter; de merkes som uverifisert til da.",
+            name=organisation.name,
+            municipality=municipality.name,
+        ),
+        "success",
+    )
+    return redirect(url_for("organisations.show_organisation", slug=organisation.slug))
+
+
+@route(bp, "/register/confirm/<token>", "confirm_registration")
+class ConfirmRegistration(Handler):
+    """The e-mailed link of a registration: a page with one button (a mail scanner that opens the
+    link changes nothing), which creates the account and the organisation and signs in."""
+
+    methods = ["GET", "POST"]
+    decorators = []  # the link is the key
+    form_class = ConfirmForm
+
+    def load(self, token: str) -> None:
+        self.token = token
+        self.pending, state = find_registration(token)
+        if state != "ok":
+            page = render_template("accounts/register_confirm_invalid.html", state=state)
+            abort(make_response(page, 404 if state == "unknown" else 410))
+
+    def show(self, form: ConfirmForm, status: int = 200):
+        return render_template(
+            "accounts/register_confirm.html",
+            form=form,
+            pending=self.pending,
+            token=self.token,
+            kind_labels=KIND_LABELS,
+        ), status
+
+    def act(self, form: ConfirmForm) -> Organisation:
+        pending = self.pending
+        number = normalise_org_number(pending.organisation.get("org_number") or "")
+        if number and org_number_taken(pending.municipality_id, number):
+            raise DomainError(
+                _(
+                    "Dette organisasjonsnummeret er allerede registrert i kommunen. "
+                    "Be en eier av organisasjonen om å invitere deg i stedet."
+                ),
+                409,
+            )
+        try:
+            user = complete_registration(pending)
+            organisation = register_organisation(
+                pending.municipality, pending.organisation, actor=user
+            )
+        except IntegrityError:
+            # Someone registered the same e-mail or number between our check and the insert.
+            raise DomainError(
+                _("Noen registrerte det samme akkurat nå. Prøv igjen."), 409
+            ) from None
+        sign_in(user)
         return organisation
 
-    def done(self, organisation: Organisation):
-        flash(
-            _(
-                "%(name)s er registrert. %(municipality)s kommune vil verifisere organisasjonen. "
-                "Dere kan allerede publisere aktiviteter; de merkes som uverifisert til da.",
-                name=organisation.name,
-                municipality=self.municipality.name,
-            ),
-            "success",
+    def refused(self, error: DomainError, form: ConfirmForm):
+        page = render_template(
+            "accounts/register_confirm_invalid.html", state="refused", message=error.message
         )
-        return redirect(url_for("organisations.show_organisation", slug=organisation.slug))
+        return page, error.status
+
+    def done(self, organisation: Organisation):
+        return _registered(organisation, self.pending.municipality)
 
 
 # --- passwords: change, reset by e-mail ------------------------------------------------------
@@ -237,8 +380,11 @@ class ChangePassword(Handler):
 
     methods = ["GET", "POST"]
     decorators = [
-        # As at login, only failed attempts count: guessing the current password is throttled.
-        limiter.limit(_login_limit, methods=["POST"], deduct_when=_not_redirected),
+        # As at login, only failed attempts count: guessing the current password is throttled,
+        # per account (a signed-in user's address may be a whole school's).
+        limiter.limit(
+            _login_limit, methods=["POST"], key_func=signed_in_key, deduct_when=_not_redirected
+        ),
         login_required,
     ]
 
@@ -303,6 +449,7 @@ class RequestPasswordReset(Handler):
             current_app.logger.error("set PUBLIC_BASE_URL to e-mail password-reset links")
             url, user = url_for("accounts.reset_password", token=token), None
         _send_after_response(
+            "password_reset",
             to=user.email if user else self.form.email.data,
             locale=user.locale if user else None,
             deliver=user is not None,
@@ -313,8 +460,11 @@ class RequestPasswordReset(Handler):
         return self.show(self.form, sent=True)
 
 
-def _send_after_response(*, to: str, locale: str | None, deliver: bool, **context) -> None:
-    """Render the reset mail once the response is sent, and deliver it only when `deliver`."""
+def _send_after_response(
+    template: str, *, to: str, locale: str | None, deliver: bool, **context
+) -> None:
+    """Render a mail once the response is sent, and deliver it only when `deliver`: a request
+    whose mail is not delivered takes as long as one whose mail is."""
     from flask import after_this_request
 
     from directory.mail import MailError, render_email
@@ -324,13 +474,13 @@ def _send_after_response(*, to: str, locale: str | None, deliver: bool, **contex
 
     def send() -> None:
         with app.app_context():
-            email = render_email(to, "password_reset", locale=locale, **context)
+            email = render_email(to, template, locale=locale, **context)
             if not deliver:
                 return
             try:
                 deliver_email(email)
             except MailError:
-                app.logger.exception("could not send the password-reset e-mail")
+                app.logger.exception("could not send the %s e-mail", template)
 
     @after_this_request
     def later(response):
@@ -366,6 +516,8 @@ class ResetPassword(Handler):
         reset_password_op(self.reset, {"password": form.password.data})
 
     def done(self, result: None):
+        # Whoever held the account's login shut with wrong guesses no longer does.
+        forget_failed_logins(self.reset.user.email)
         if current_user.is_authenticated:
             sign_out()
         flash(_("Passordet er endret. Logg inn med det nye passordet."), "success")

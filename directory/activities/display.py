@@ -6,7 +6,6 @@ import json
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from flask import url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -18,6 +17,7 @@ from directory.activities.schedule import (
     summarise_rule,
 )
 from directory.timeutil import OSLO, oslo_now
+from directory.urls import absolute_url
 
 if TYPE_CHECKING:
     from directory.activities.models import Activity
@@ -103,7 +103,8 @@ def describe_schedule(schedule: ScheduleLike) -> str:
 
 
 def _absolute(endpoint: str, **values: Any) -> str:
-    return url_for(endpoint, _external=True, **values)
+    # On PUBLIC_BASE_URL when set: the Host header is the client's word (directory.urls).
+    return absolute_url(endpoint, **values)
 
 
 def event_json_ld(activity: Activity, upcoming: list[Occurrence]) -> Markup:

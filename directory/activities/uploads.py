@@ -1,29 +1,73 @@
 """Activity images and flyers: checked by content, cleaned, stored under server-made names.
 
 Images are decoded with Pillow and encoded again, which drops EXIF (GPS positions included)
-and anything hidden after the picture data. Flyers are PDFs opened with pypdf and stored as
+and anything hidden after the picture data. What that may cost is bounded before any pixel is
+decoded, from the size and kind in the image's header: IMAGE_MAX_DECODE_BYTES of memory and
+IMAGE_MAX_PIXELS (bench/image_cap.py measures the cost). Flyers are PDFs read with pypdf,
+refused when they carry scripts, launch actions, attached files or an XFA form, and stored as
 they came. Every stored file gets a random name; the uploader's file name is never used.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import math
+import os
 import re
 import secrets
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
+from flask_babel import format_decimal, format_number
 from flask_babel import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL.JpegImagePlugin import JpegImageFile
 from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 from werkzeug.datastructures import FileStorage
 
-MAX_IMAGE_PIXELS = 40_000_000
+from directory.config import Defaults
+
 MAX_IMAGE_SIDE = 1600
 MAX_FLYER_PAGES = 20
 IMAGE_FORMATS = ("JPEG", "PNG", "WEBP")
+# zlib level of a re-encoded PNG: 3 writes a 1600-pixel photo in a tenth of the time that
+# optimize=True took (0.2 s against 2.1 s), for a file about a seventh larger.
+PNG_COMPRESS_LEVEL = 3
+
+# Pillow's own guard, for every image this process opens: it warns above this many pixels and
+# refuses twice as many outright, in Image.open (for WebP before its decoder allocates). The
+# configured limits are applied by prepare_image itself; the guard is the backstop.
+Image.MAX_IMAGE_PIXELS = Defaults.IMAGE_MAX_PIXELS
+
+# Names that make a PDF do more than show its pages: run JavaScript (/JS, /JavaScript), start
+# a program or open a file (/Launch), carry other files (/EmbeddedFile(s), /FileAttachment
+# annotations, /GoToE into them), script itself as an XFA form (/XFA), or play Flash and other
+# media with scripts of their own (/RichMedia). Looked for as keys and as values, anywhere.
+ACTIVE_PDF_NAMES = frozenset(
+    {
+        "/JS",
+        "/JavaScript",
+        "/Launch",
+        "/EmbeddedFile",
+        "/EmbeddedFiles",
+        "/FileAttachment",
+        "/GoToE",
+        "/XFA",
+        "/RichMedia",
+    }
+)
+# The same names as bytes in the file, for objects a repairing viewer might find where pypdf
+# does not: only the long ones, which do not turn up by chance in compressed data.
+ACTIVE_PDF_BYTES = re.compile(rb"/(?:JavaScript|Launch|EmbeddedFile|FileAttachment|RichMedia)")
+# Ten times the objects a richly laid-out 20-page flyer has: the check reads every one, at
+# some 25 µs each, so this bounds it to about half a second.
+MAX_FLYER_OBJECTS = 20_000
 
 # The only names the media route serves: what save_* below make.
 STORED_NAME = re.compile(r"^[0-9a-f]{32}\.(?:jpg|png|pdf)$")
@@ -49,6 +93,76 @@ def _megabytes(limit: int) -> str:
     return f"{limit / (1024 * 1024):.0f}"
 
 
+def _too_many_pixels(max_pixels: int) -> UploadError:
+    height = math.isqrt(max_pixels * 3 // 4)
+    width = max_pixels // height
+    return UploadError(
+        _(
+            "Bildet har for mange piksler. Et bilde som dette kan ha høyst %(mp)s megapiksler, "
+            "for eksempel %(width)s × %(height)s. Gjør bildet mindre og prøv igjen.",
+            mp=format_decimal(max_pixels / 1_000_000, format="#,##0.#"),
+            width=format_number(width),
+            height=format_number(height),
+        )
+    )
+
+
+def _fitted(size: tuple[int, int], side: int) -> tuple[int, int]:
+    """`size` scaled down to fit a `side` × `side` square, keeping its proportions."""
+    width, height = size
+    scale = min(1.0, side / max(width, height))
+    return max(1, math.floor(width * scale)), max(1, math.floor(height * scale))
+
+
+def _bytes_per_pixel(image: ImageFile.ImageFile, full_size: tuple[int, int]) -> float:
+    """What decoding, scaling and re-encoding `image` takes at its peak, in bytes per pixel of
+    its full size: from its header alone, after `draft` (bench/image_cap.py measures these
+    figures; they are rounded up)."""
+    pixels = full_size[0] * full_size[1]
+    if isinstance(image, JpegImageFile):  # an MPO too: a phone's JPEG with a second picture
+        # Decoded at the drafted size: 4 bytes a pixel, and about as much again while scaling.
+        per_pixel = 8 * image.width * image.height / pixels
+        if image.info.get("progressive"):
+            # libjpeg holds every DCT coefficient of the full size (2 bytes a sample) until
+            # the last scan is in, whatever the drafted size.
+            layers = getattr(image, "layer", None) or [(0, 1, 1, 0)] * len(image.getbands())
+            most = max(h for _, h, _, _ in layers) * max(v for _, _, v, _ in layers)
+            per_pixel += 2 * sum(h * v for _, h, v, _ in layers) / most
+        return per_pixel
+    if image.format == "WEBP":
+        # libwebp's canvas and its previous frame, the decoded frame, Pillow's copy: 4 each.
+        return 18
+    # PNG: Pillow's pixel (1, 2 or 4 bytes) and half that again for scaling; an alpha channel
+    # is scaled premultiplied, in a full-size copy.
+    stored = 1 if image.mode in ("1", "L", "P") else 2 if image.mode.startswith("I;16") else 4
+    return stored * (2.5 if image.mode in ("LA", "RGBA", "PA") else 1.5)
+
+
+def _check_decoding_cost(image: ImageFile.ImageFile, full_size: tuple[int, int]) -> None:
+    """Refuse an image whose decoding would cost more than the configured pixels or bytes."""
+    config = current_app.config
+    per_pixel = _bytes_per_pixel(image, full_size)
+    max_pixels = min(config["IMAGE_MAX_PIXELS"], int(config["IMAGE_MAX_DECODE_BYTES"] / per_pixel))
+    if full_size[0] * full_size[1] > max_pixels:
+        raise _too_many_pixels(max_pixels)
+
+
+def _decode_scaled(image: ImageFile.ImageFile) -> Image.Image:
+    """The opened image decoded, at most MAX_IMAGE_SIDE pixels wide and high, turned upright;
+    refused (UploadError) before decoding when that would cost too much."""
+    full_size = image.size
+    # A JPEG decodes at 1/2, 1/4 or 1/8 of its size directly (the DCT scales), as near the
+    # final size as that goes: a 12-megapixel photo costs a quarter of its pixels. Other
+    # formats ignore this and decode in full. Only the header has been read so far.
+    image.draft(None, _fitted(full_size, MAX_IMAGE_SIDE))
+    _check_decoding_cost(image, full_size)
+    image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))
+    image.load()
+    # Turned after scaling, so that the full-size picture is never copied; the bound is a
+    # square, so the order changes nothing else.
+    return ImageOps.exif_transpose(image)
+
+
 def prepare_image(data: bytes) -> PreparedFile:
     """Check an image by its content and re-encode it without metadata, at most 1600 px."""
     limit = current_app.config["IMAGE_MAX_BYTES"]
@@ -59,26 +173,24 @@ def prepare_image(data: bytes) -> PreparedFile:
     if not data:
         raise UploadError(_("Bildefilen er tom."))
     not_an_image = _("Filen er ikke et bilde vi kan bruke. Bruk JPEG, PNG eller WebP.")
-    too_many_pixels = _("Bildet har for mange piksler (over 40 megapiksler). Bruk et mindre bilde.")
     with warnings.catch_warnings():
-        # A decompression bomb warns before it errors; both mean no.
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        # Pillow warns from its process-wide limit on; the configured limits below decide.
+        # Its error (twice that limit) is a refusal like theirs.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as probe:
-                if probe.width * probe.height > MAX_IMAGE_PIXELS:
-                    raise UploadError(too_many_pixels)
+                if probe.width * probe.height > current_app.config["IMAGE_MAX_PIXELS"]:
+                    raise _too_many_pixels(current_app.config["IMAGE_MAX_PIXELS"])
                 probe.verify()
             # verify() leaves the image unusable, so it is opened again to decode it.
             with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as image:
                 source_format = image.format
-                image.load()
-                picture = ImageOps.exif_transpose(image)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise UploadError(too_many_pixels) from exc
+                picture = _decode_scaled(image)
+        except Image.DecompressionBombError as exc:
+            raise _too_many_pixels(current_app.config["IMAGE_MAX_PIXELS"]) from exc
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
             raise UploadError(not_an_image) from exc
 
-    picture.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))
     has_alpha = picture.mode in ("RGBA", "LA", "PA") or (
         picture.mode == "P" and "transparency" in picture.info
     )
@@ -86,7 +198,7 @@ def prepare_image(data: bytes) -> PreparedFile:
     if source_format == "PNG" or has_alpha:
         if picture.mode not in ("RGB", "RGBA", "L", "LA", "P"):
             picture = picture.convert("RGBA" if has_alpha else "RGB")
-        picture.save(out, format="PNG", optimize=True)
+        picture.save(out, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
         return PreparedFile(out.getvalue(), "png")
     if picture.mode not in ("RGB", "L"):
         picture = picture.convert("RGB")
@@ -94,8 +206,46 @@ def prepare_image(data: bytes) -> PreparedFile:
     return PreparedFile(out.getvalue(), "jpg")
 
 
+def _pdf_objects(reader: PdfReader) -> Iterator[Any]:
+    """The trailer and every object the PDF's cross-reference lists, those packed into
+    compressed object streams too (pypdf unpacks them)."""
+    yield reader.trailer
+    for generation, numbers in reader.xref.items():
+        for number in numbers:
+            yield IndirectObject(number, generation, reader).get_object()
+    for number in reader.xref_objStm:
+        yield IndirectObject(number, 0, reader).get_object()
+
+
+def _pdf_names(obj: Any) -> Iterator[str]:
+    """Every name in `obj` and the direct objects inside it, as keys and as values.
+
+    References are not followed: _pdf_objects visits every indirect object by itself. Names
+    come decoded (/J#61vaScript is /JavaScript), as a viewer reads them.
+    """
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, NameObject):
+            yield item
+        elif isinstance(item, DictionaryObject):  # streams too
+            for key, value in dict.items(item):  # the stored values, references unresolved
+                yield key
+                stack.append(value)
+        elif isinstance(item, ArrayObject):
+            stack.extend(list.__iter__(item))
+
+
+def _has_active_content(data: bytes, reader: PdfReader) -> bool:
+    """Whether the PDF can run JavaScript, launch something, or carries files or XFA."""
+    if ACTIVE_PDF_BYTES.search(data):
+        return True
+    return any(name in ACTIVE_PDF_NAMES for obj in _pdf_objects(reader) for name in _pdf_names(obj))
+
+
 def prepare_flyer(data: bytes) -> PreparedFile:
-    """Check that a flyer is a readable, unencrypted PDF of at most 20 pages."""
+    """Check that a flyer is a readable, unencrypted PDF of at most 20 pages that shows its
+    pages and nothing else: no scripts, launch actions, attached files or XFA forms."""
     limit = current_app.config["FLYER_MAX_BYTES"]
     if len(data) > limit:
         raise UploadError(
@@ -116,6 +266,17 @@ def prepare_flyer(data: bytes) -> PreparedFile:
                     _("Flygebladet er kryptert eller passordbeskyttet. Last opp en vanlig PDF.")
                 )
             pages = len(reader.pages)
+            objects = sum(map(len, reader.xref.values())) + len(reader.xref_objStm)
+            if objects > MAX_FLYER_OBJECTS:
+                raise UploadError(
+                    _(
+                        "PDF-filen er for sammensatt (over %(n)s objekter). Lagre den på nytt, "
+                        "for eksempel med «Skriv ut» og «Lagre som PDF», og last den opp igjen.",
+                        n=format_number(MAX_FLYER_OBJECTS),
+                    )
+                )
+            # The page count first: a file with too many pages is told so, not this.
+            active = pages <= MAX_FLYER_PAGES and _has_active_content(data, reader)
     except UploadError:
         raise
     except Exception as exc:  # pypdf raises many kinds of error on broken files
@@ -130,6 +291,15 @@ def prepare_flyer(data: bytes) -> PreparedFile:
                 pages=pages,
             )
         )
+    if active:
+        raise UploadError(
+            _(
+                "Flygebladet inneholder skript, handlinger eller vedlagte filer som kan starte "
+                "noe hos den som åpner det, og slikt tar vi ikke imot. Lagre det som en vanlig "
+                "PDF på nytt (for eksempel med «Skriv ut» og «Lagre som PDF»), og last det opp "
+                "igjen."
+            )
+        )
     return PreparedFile(data, "pdf")
 
 
@@ -141,12 +311,27 @@ def upload_folder() -> Path:
 
 
 def store(prepared: PreparedFile) -> str:
-    """Write prepared content under a new random name and return the name."""
+    """Write prepared content under a new random name and return the name.
+
+    Written to a temporary file in the same folder and renamed when complete: a write that
+    fails (a full disk) leaves no file behind, empty or partial, and raises its OSError (a
+    full disk is answered 503 by the app's fault handling); the media route, which serves only
+    STORED_NAME names, never sees a file being written.
+    """
+    folder = upload_folder()
     name = f"{secrets.token_hex(16)}.{prepared.extension}"
-    path = upload_folder() / name
-    # O_EXCL: never overwrite, even in the (practically impossible) case of a repeated name.
-    with open(path, "xb") as fh:
-        fh.write(prepared.content)
+    partial = folder / f".{name}.part"
+    try:
+        # "x": never write over a file, even a leftover of the (practically impossible) same name.
+        with open(partial, "xb") as fh:
+            fh.write(prepared.content)
+            fh.flush()
+            os.fsync(fh.fileno())  # the data is on disk before a name the database points at
+        os.replace(partial, folder / name)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise
     return name
 
 

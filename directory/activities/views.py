@@ -9,6 +9,7 @@ from babel.dates import get_day_names
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -39,7 +40,7 @@ from directory.activities.operations import (
 )
 from directory.activities.schedule import next_occurrences, next_start, summarise_rule
 from directory.activities.uploads import STORED_NAME, store, upload_folder
-from directory.extensions import db
+from directory.extensions import db, limiter
 from directory.feeds.links import activity_calendar_links, feed_urls
 from directory.forms import Form
 from directory.organisations.models import Organisation
@@ -220,6 +221,8 @@ def _chips(query: SearchQuery, endpoint: str, names: dict[str, dict]) -> list[Ch
 
 @bp.route("/", endpoint="home")
 @bp.route("/activities", endpoint="search")
+# One generous limit per client address for both search pages: only a loop meets it.
+@limiter.shared_limit(lambda: current_app.config["SEARCH_RATE_LIMIT"], scope="search")
 def home():
     """Search and browse public activities: text, filters with counts, cards, pages, feeds.
 
@@ -339,7 +342,12 @@ def media(name: str):
         max_age=3600,
         conditional=True,
     )
-    response.headers["Content-Disposition"] = "inline"
+    # A flyer is saved and opened in the reader's own PDF viewer, never rendered as a page of
+    # this site's origin (the activity page's link says "Last ned"). CSP's sandbox would keep
+    # it inline, but Chrome's and Safari's viewers then show nothing at all.
+    response.headers["Content-Disposition"] = (
+        'attachment; filename="flygeblad.pdf"' if is_pdf else "inline"
+    )
     if not all(a.is_public for a in owners):
         response.headers["Cache-Control"] = "private, no-store"
     return response

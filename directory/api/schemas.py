@@ -405,4 +405,11 @@ class Health(BaseModel):
 
     status: Literal["ok", "degraded"]
     database: Literal["ok", "error"]
-    search: Literal["ok", "degraded", "error"]
+    search: Literal["ok", "degraded", "behind", "error"] = Field(
+        description='"degraded": search answers from the database (index missing or broken); '
+        '"behind": a change has waited longer than SEARCH_BACKLOG_MAX_AGE_SECONDS to reach the '
+        "index."
+    )
+    disk: Literal["ok", "low", "error"] = Field(
+        description='"low": a folder the site writes to has less than DISK_MIN_FREE_BYTES free.'
+    )

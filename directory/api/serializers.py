@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import jsonify, url_for
+from flask import jsonify
 from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 
@@ -15,6 +15,7 @@ from directory.api import schemas
 from directory.organisations.models import Organisation
 from directory.rendering import render_markdown
 from directory.schools.models import School
+from directory.urls import absolute_url
 
 # --- input ---------------------------------------------------------------------------------
 # The activities list takes the search filters (directory.search.query); the other lists take
@@ -48,12 +49,12 @@ def media_url(filename: str | None) -> str | None:
     """The absolute URL of an uploaded file served under /media/."""
     if not filename:
         return None
-    return url_for("activities.media", name=filename, _external=True)
+    return absolute_url("activities.media", name=filename)
 
 
 def activity_url(activity: Activity) -> str:
     """The absolute URL of the activity's public HTML page."""
-    return url_for("activities.show_activity", activity_id=activity.id, _external=True)
+    return absolute_url("activities.show_activity", activity_id=activity.id)
 
 
 def _organisation_ref_fields(organisation: Organisation) -> dict[str, Any]:
@@ -131,7 +132,7 @@ def organisation_item(organisation: Organisation) -> schemas.Organisation:
     """An organisation in the organisations list."""
     return schemas.Organisation(
         **_organisation_ref_fields(organisation),
-        url=url_for("organisations.show_organisation", slug=organisation.slug, _external=True),
+        url=absolute_url("organisations.show_organisation", slug=organisation.slug),
         municipality=organisation.municipality.slug,
     )
 

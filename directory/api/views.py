@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask.blueprints import BlueprintSetupState
@@ -15,7 +17,7 @@ from directory.activities.models import Activity, Category
 from directory.api import openapi, schemas, serializers
 from directory.api.openapi import operation
 from directory.approvals.display import parse_week, week_error
-from directory.extensions import db
+from directory.extensions import db, limiter
 from directory.i18n import current_language
 from directory.organisations.models import Organisation
 from directory.pipeline import run_in_transaction
@@ -28,6 +30,8 @@ from directory.web import MAX_ID, abort_with
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 health_bp = Blueprint("health", __name__)
+# One generous limit per client address for the whole API: only a loop meets it (not /healthz).
+limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="api")(bp)
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -318,6 +322,39 @@ def check_search() -> str:
     return index_status()
 
 
+def watched_folders() -> list[Path]:
+    """Where the app writes: the instance, upload and search-index folders and the SQLite
+    database's folder; each as its nearest existing folder (uploads appear with the first)."""
+    config = current_app.config
+    folders = [
+        current_app.instance_path,
+        config.get("UPLOAD_FOLDER"),
+        config.get("SEARCH_INDEX_DIR"),
+    ]
+    database = db.engine.url
+    if database.get_backend_name() == "sqlite" and database.database not in (None, "", ":memory:"):
+        folders.append(str(Path(database.database).parent))
+    found: list[Path] = []
+    for folder in filter(None, folders):
+        path = Path(folder).absolute()
+        while not path.exists() and path != path.parent:
+            path = path.parent
+        if path not in found:
+            found.append(path)
+    return found
+
+
+def check_disk() -> str:
+    """ "ok", or "low" when a folder the app writes to has less than DISK_MIN_FREE_BYTES free
+    (uploads and index writes would soon fail)."""
+    minimum = current_app.config["DISK_MIN_FREE_BYTES"]
+    low = [path for path in watched_folders() if shutil.disk_usage(path).free < minimum]
+    if low:
+        current_app.logger.warning("low disk space in %s", ", ".join(map(str, low)))
+        return "low"
+    return "ok"
+
+
 @bp.record_once
 def _register_health_blueprint(state: BlueprintSetupState) -> None:
     # /healthz lives outside /api/v1; registering it with the API keeps create_app() unchanged.
@@ -330,19 +367,22 @@ def _install_default_checks(state: BlueprintSetupState) -> None:
     checks = state.app.extensions.setdefault(HEALTH_CHECKS_KEY, {})
     checks.setdefault("database", check_database)
     checks.setdefault("search", check_search)
+    checks.setdefault("disk", check_disk)
 
 
 @health_bp.route("/healthz")
 @operation(
     "/healthz",
     "health",
-    "Whether the database and the search index work",
+    "Whether the database, the search index and the disk are fine",
     tag="meta",
     responses={
         200: (schemas.Health, "Every component is ok."),
         503: (
             schemas.Health,
-            'A component is down, or search answers from the database ("search": "degraded").',
+            'A component is down; search answers from the database ("search": "degraded") or '
+            'the index lags behind the database ("search": "behind"); or free disk space is '
+            'low ("disk": "low").',
         ),
     },
 )

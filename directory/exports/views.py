@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
-    current_app,
     redirect,
     render_template,
     request,
@@ -53,6 +52,7 @@ from directory.policy.request_states import REQUESTABLE_CHANNELS
 from directory.policy.routing import CHANNELS
 from directory.schools.models import School
 from directory.schools.routing import iso_week
+from directory.urls import site_base_url
 from directory.web import abort_with
 
 bp = Blueprint("exports", __name__)
@@ -89,8 +89,7 @@ def _channel(value: str) -> str:
 
 def _base_url() -> str:
     """Scheme, host and prefix for links in the files: PUBLIC_BASE_URL when set (as the feeds)."""
-    host = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
-    return host.rstrip("/") + request.script_root
+    return site_base_url()
 
 
 def _nothing_message(week: str) -> str:

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, request, url_for
-
 from directory.activities.models import Activity
 from directory.calendar import calendar_links, webcal_url
 from directory.search.query import SearchQuery, query_to_args
 from directory.timeutil import utcnow
+from directory.urls import absolute_url as absolute
+from directory.urls import site_origin as host_url
 
-
-def host_url() -> str:
-    """Scheme and host for absolute links: PUBLIC_BASE_URL when set, else this request's."""
-    return (current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
-
-
-def absolute(endpoint: str, **values) -> str:
-    """The absolute URL of `endpoint`, on the public host."""
-    return host_url() + url_for(endpoint, **values)
+# The feeds' names for directory.urls' helpers: every absolute link is built there.
+__all__ = [
+    "FeedUrls",
+    "absolute",
+    "activity_calendar_links",
+    "feed_urls",
+    "filter_args",
+    "host_url",
+]
 
 
 def activity_calendar_links(activity: Activity):

@@ -28,7 +28,7 @@ from werkzeug.http import is_resource_modified
 from directory import loading
 from directory.activities.models import Activity
 from directory.calendar import activity_calendar, ics_filename
-from directory.extensions import db
+from directory.extensions import db, limiter
 from directory.feeds.atom import AtomEntry, AtomFeed, build_feed
 from directory.feeds.links import absolute, filter_args, host_url
 from directory.organisations.models import Organisation
@@ -53,6 +53,8 @@ MAX_AGE = 300  # seconds a client or shared cache may keep a response without as
 REFRESH_INTERVAL = timedelta(hours=6)  # what subscribed calendars are asked to poll at
 # Part of every ETag: bump it when the output format changes, so caches fetch the new form.
 FORMAT_VERSION = "1"
+# One generous limit per client address for all feeds and the widget: only a loop meets it.
+feed_limit = limiter.shared_limit(lambda: current_app.config["FEED_RATE_LIMIT"], scope="feeds")
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -163,6 +165,7 @@ def _ics(activities: list[Activity], *, name: str, feed: bool) -> bytes:
 
 
 @bp.route("/activities/<int:activity_id>.ics")
+@feed_limit
 def activity_ics(activity_id: int):
     """One public activity as an iCalendar file, one event per schedule."""
     activity = loading.public_activity(activity_id)
@@ -177,6 +180,7 @@ def activity_ics(activity_id: int):
 
 
 @bp.route("/calendar.ics")
+@feed_limit
 def calendar_feed():
     """The filtered public activities as a subscribable calendar, soonest first, at most 500."""
     query = replace(_parse_query(), sort="soonest")
@@ -216,6 +220,7 @@ def _entry_summary(activity: Activity, next_start: datetime | None) -> str:
 
 
 @bp.route("/feed.atom")
+@feed_limit
 def atom_feed():
     """The filtered public activities as an Atom feed, newest published first, at most 50."""
     query = replace(_parse_query(), sort="newest")
@@ -271,6 +276,7 @@ def atom_feed():
 
 
 @bp.route("/embed")
+@feed_limit
 def embed():
     """A compact list of the filtered activities for a school or municipal page's iframe."""
     # First, so that an error page (a bad filter) shows inside the iframe too.

@@ -129,6 +129,12 @@ class SearchBackend(Protocol):
     def remove(self, ids: Iterable[int]) -> None:
         """Remove these activity ids (missing ones are ignored)."""
 
+    def update_from(
+        self, read: Callable[[], tuple[Iterable[ActivityDocument], Iterable[int]]]
+    ) -> None:
+        """Write the (documents, ids to remove) that `read` returns, in one commit; `read` runs
+        while the writer holds the index, so writes follow the order of the reads."""
+
     def query(self, query: SearchQuery, *, now: datetime) -> SearchResult:
         """Answer a query; raises SearchUnavailable when it cannot."""
 

@@ -81,6 +81,11 @@ class DatabaseBackend:
     def update(self, documents: Iterable[ActivityDocument], remove_ids: Iterable[int]) -> None:
         """Nothing to do: the database is the index."""
 
+    def update_from(
+        self, read: Callable[[], tuple[Iterable[ActivityDocument], Iterable[int]]]
+    ) -> None:
+        """Nothing to do: the database is the index."""
+
     def rebuild(
         self,
         documents: Iterable[ActivityDocument],

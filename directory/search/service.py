@@ -14,21 +14,22 @@ schedules loaded), their next start computed from the schedules now, the total, 
 (the same for pages and API: multi-select groups leave their own choice out, see facet_counts),
 a spelling suggestion and `degraded` (True when the index could not answer and the database
 did). Which backend answers is configured by SEARCH_BACKEND ("whoosh", the default, or
-"database"); the index lives in SEARCH_INDEX_DIR and follows the database by itself
-(directory.search.sync). Maintenance: rebuild_index() (`flask reindex`), catch_up_backlog()
-(`flask reindex --pending`), check_index() (`flask check-index`), index_status() (/healthz).
+"database"); the index lives in SEARCH_INDEX_DIR and follows the database by itself through
+an outbox (directory.search.sync, directory.search.outbox). Maintenance: rebuild_index()
+(`flask reindex`), catch_up_backlog() (`flask reindex --pending`), check_index()
+(`flask check-index`), index_status() (/healthz).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
 from directory.activities.models import Activity, Category
@@ -36,8 +37,10 @@ from directory.activities.schedule import next_start
 from directory.extensions import db
 from directory.organisations.models import Organisation
 from directory.schools.models import Municipality, School
+from directory.search import outbox
 from directory.search.base import (
     MULTI_SELECT_FACETS,
+    ActivityDocument,
     ResultPage,
     SearchBackend,
     SearchResult,
@@ -51,14 +54,13 @@ from directory.search.documents import (
     public_conditions,
     public_stamps,
 )
-from directory.search.models import SearchBacklog
 from directory.search.query import SearchQuery
 from directory.search.whoosh_backend import WhooshBackend
 from directory.timeutil import utcnow
 
 EXTENSION_KEY = "directory.search"
-BACKLOG_BATCH = 1000  # backlog entries caught up by one write
-MAX_ERROR_TEXT = 500
+BACKLOG_BATCH = 1000  # older backlog entries caught up by one write
+DEFAULT_BACKLOG_MAX_AGE_SECONDS = 300
 
 
 class UnknownFilterValue(LookupError):
@@ -257,10 +259,32 @@ def facet_counts(
     return counts
 
 
-def index_status() -> str:
-    """The search state for /healthz: "ok" when the configured backend can answer, "degraded"
-    when search falls back to the database (index missing, corrupt or from another version)."""
-    return "ok" if get_backend().check() else "degraded"
+def index_status(*, now: datetime | None = None) -> str:
+    """The search state for /healthz: "ok" when the configured backend can answer; "degraded"
+    when search falls back to the database (index missing, corrupt or from another version);
+    "behind" when a change has waited in the backlog longer than SEARCH_BACKLOG_MAX_AGE_SECONDS
+    (its worker died after the commit, or the index cannot be written: `reindex --pending`)."""
+    backend = get_backend()
+    if not backend.check():
+        return "degraded"
+    if _uses_index(backend) and index_behind(now=now):
+        return "behind"
+    return "ok"
+
+
+def index_behind(*, now: datetime | None = None) -> bool:
+    """Whether the backlog holds an entry older than SEARCH_BACKLOG_MAX_AGE_SECONDS."""
+    seconds = current_app.config.get(
+        "SEARCH_BACKLOG_MAX_AGE_SECONDS", DEFAULT_BACKLOG_MAX_AGE_SECONDS
+    )
+    try:
+        with _new_session() as session:
+            oldest = outbox.oldest_queued_at(session)
+    except SQLAlchemyError as exc:
+        # The database's own check reports it; the index may still answer.
+        current_app.logger.warning("search backlog unreadable: %s", exc)
+        return False
+    return oldest is not None and oldest < (now or utcnow()) - timedelta(seconds=seconds)
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -274,85 +298,43 @@ def _new_session() -> Session:
 def write_activities(ids: Iterable[int], *, include_backlog: bool = True) -> int:
     """Bring these activities up to date in the index: public ones (re)indexed, others removed.
 
-    Reads the database through a new short-lived session. With include_backlog, earlier failed
-    writes are caught up in the same commit and cleared. Raises SearchUnavailable when the index
-    cannot be written (callers record the ids in the backlog). Returns how many ids were written.
+    Reads the database through a new short-lived session while holding the index's writer lock,
+    so that concurrent writers never put back an older version. With include_backlog, their
+    backlog entries and the BACKLOG_BATCH longest-queued others are written too and then cleared
+    (unless a change queued them again meanwhile). Raises SearchUnavailable when the index cannot
+    be written (the entries stay queued). Returns how many activities were written.
     """
     backend = get_backend()
-    wanted = set(ids)
     if not _uses_index(backend):
         return 0
+    wanted = set(ids)
+    queued: list[outbox.Entry] = []
     now = utcnow()
     with _new_session() as session:
-        backlog: list[tuple[int, int]] = []
-        if include_backlog:
-            backlog = [
-                (row.id, row.activity_id)
-                for row in session.execute(
-                    select(SearchBacklog.id, SearchBacklog.activity_id)
-                    .order_by(SearchBacklog.queued_at)
-                    .limit(BACKLOG_BATCH)
-                )
-            ]
-            wanted |= {activity_id for _id, activity_id in backlog}
-        if not wanted:
+
+        def read() -> tuple[list[ActivityDocument], list[int]]:
+            if include_backlog:
+                queued.extend(outbox.entries(session, wanted, oldest=BACKLOG_BATCH))
+                wanted.update(entry.activity_id for entry in queued)
+            activities = load_public_activities(session, wanted)
+            documents = [document_for(activities[i], now=now) for i in sorted(activities)]
+            session.rollback()  # end the read: the documents are plain data
+            return documents, sorted(wanted - activities.keys())
+
+        if not wanted and not include_backlog:
             return 0
-        read_at = utcnow()
-        activities = load_public_activities(session, wanted)
-        documents = [document_for(activities[i], now=now) for i in sorted(activities)]
-        backend.update(documents, sorted(wanted - activities.keys()))
-        if backlog:
-            # Only the rows read above, unless a failure has queued them again since.
-            session.execute(
-                delete(SearchBacklog).where(
-                    SearchBacklog.id.in_([row_id for row_id, _a in backlog]),
-                    SearchBacklog.queued_at <= read_at,
-                )
-            )
+        backend.update_from(read)
+        if queued:
+            outbox.clear(session, queued)
             session.commit()
     return len(wanted)
-
-
-def record_backlog(ids: Iterable[int], error: str) -> None:
-    """Remember activities whose index write failed, to be caught up later."""
-    error = error[:MAX_ERROR_TEXT]
-    wanted = sorted(set(ids))
-    for attempt in range(2):  # a second try when another process queued the same id first
-        now = utcnow()
-        with _new_session() as session:
-            try:
-                queued = set(
-                    session.scalars(
-                        select(SearchBacklog.activity_id).where(
-                            SearchBacklog.activity_id.in_(wanted)
-                        )
-                    )
-                )
-                if queued:
-                    session.execute(
-                        update(SearchBacklog)
-                        .where(SearchBacklog.activity_id.in_(queued))
-                        .values(
-                            attempts=SearchBacklog.attempts + 1, last_error=error, queued_at=now
-                        )
-                    )
-                session.add_all(
-                    SearchBacklog(activity_id=i, queued_at=now, last_error=error)
-                    for i in wanted
-                    if i not in queued
-                )
-                session.commit()
-                return
-            except IntegrityError:
-                session.rollback()
-                if attempt:
-                    raise
 
 
 def follow_changes(ids: Iterable[int]) -> bool:
     """Write changed activities to the index after a commit; never raises.
 
-    What cannot be written is recorded in the backlog. Returns whether the write succeeded.
+    Their backlog entries, queued by the change itself, are cleared on success and stay queued
+    (with the attempt counted) on failure. Returns whether the write succeeded.
     """
     ids = set(ids)
     try:
@@ -361,9 +343,11 @@ def follow_changes(ids: Iterable[int]) -> bool:
     except Exception as exc:  # the index must never break the request that changed the data
         current_app.logger.warning("search index not updated for %d activities: %s", len(ids), exc)
         try:
-            record_backlog(ids, str(exc) or type(exc).__name__)
+            with _new_session() as session:
+                outbox.note_failure(session, ids, str(exc) or type(exc).__name__)
+                session.commit()
         except Exception:
-            current_app.logger.exception("could not record the search backlog")
+            current_app.logger.exception("could not count the failed search index write")
         return False
 
 
@@ -375,12 +359,17 @@ def catch_up_backlog() -> int:
     written = 0
     before = None
     while True:
-        with _new_session() as session:
-            pending = session.scalar(select(func.count()).select_from(SearchBacklog)) or 0
+        pending = pending_count()
         if not pending or pending == before:  # done, or entries re-queued meanwhile
             return written
         before = pending
         written += write_activities((), include_backlog=True)
+
+
+def pending_count() -> int:
+    """How many activities wait in the backlog for the index."""
+    with _new_session() as session:
+        return outbox.pending_count(session)
 
 
 def public_activity_count() -> int:
@@ -397,18 +386,21 @@ def rebuild_index(progress: Callable[[int], None] | None = None) -> int:
     """Build a new index of every public activity and switch to it; returns how many.
 
     Searches keep using the old index until the new one is complete. Changes committed while
-    the rebuild ran are repaired right after the switch, and the backlog is cleared.
+    the rebuild ran are repaired right after the switch. The backlog entries queued before it
+    began are cleared; those queued since stay for their own writers.
     """
     backend = get_backend()
     if not _uses_index(backend):
         return 0
     started = utcnow()
     with _new_session() as session:
+        queued = outbox.all_entries(session)
+        session.rollback()  # the rebuild reads what was committed after these were queued
         _total, documents = iter_public_documents(session, now=started)
         count = backend.rebuild(documents, progress=progress)
     repair_index()
     with _new_session() as session:
-        session.execute(delete(SearchBacklog).where(SearchBacklog.queued_at <= started))
+        outbox.clear(session, queued)
         session.commit()
     return count
 

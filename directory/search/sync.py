@@ -1,15 +1,20 @@
-"""The index follows the database: activities changed in a transaction are written after commit.
+"""The index follows the database through an outbox (directory.search.outbox).
 
 after_flush notes which activities a flush touched (an activity itself; a schedule -> its
-activity; an organisation, category or municipality -> all their activities) in session.info;
-after_commit writes them (public ones indexed, the rest removed) through a new short-lived
-session, since the committed one cannot run SQL; after_rollback forgets them. A write that
-fails (lock timeout, missing index, anything) is logged and recorded in search_backlog, and
-caught up by the next successful write or `flask reindex --pending`: the index never breaks
-the request that changed the data.
+activity; an existing organisation, category or municipality -> all their activities) and queues
+them in search_backlog through the flush's own connection, so the queue entry commits or rolls
+back with the change. after_commit writes them (public ones indexed, the rest removed), with the
+longest-queued older entries, through a new short-lived session, since the committed one cannot
+run SQL, and deletes the entries it wrote. A write that fails (lock timeout, missing index,
+anything) is logged and its entries stay queued; so do they when the process dies after the
+commit. The next successful write, `flask reindex --pending` and the nightly `flask reindex`
+catch up; /healthz says "search": "behind" when an entry waits longer than
+SEARCH_BACKLOG_MAX_AGE_SECONDS. The index never breaks the request that changed the data.
 
-SEARCH_SYNC = False turns this off (bulk loads); run `flask reindex` afterwards. Importing this
-module installs the listeners once, on Flask-SQLAlchemy's session class.
+SEARCH_SYNC = False skips the write after each commit (bulk loads); the changes still queue, so
+run `flask reindex` (or `reindex --pending`) afterwards. With SEARCH_BACKEND = "database" there is
+no index to follow and nothing queues. Importing this module installs the listeners once, on
+Flask-SQLAlchemy's session class.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from sqlalchemy.orm import Session
 from directory.activities.models import Activity, Category, Schedule
 from directory.organisations.models import Organisation
 from directory.schools.models import Municipality
+from directory.search.outbox import queue
 
 PENDING_KEY = "search_pending_activity_ids"
 
@@ -42,6 +48,10 @@ def collect_changes(session: Session) -> set[int]:
             activity_id = obj.activity_id or (obj.activity.id if obj.activity else None)
             if activity_id is not None:
                 ids.add(activity_id)
+        elif obj in session.new:
+            # A new organisation, category or municipality has no activities but the new ones
+            # of this flush, counted above (a CSV import creates many organisations).
+            continue
         elif isinstance(obj, Organisation):
             if obj.id is not None:
                 ids.update(_activity_ids_where(session, Activity.organisation_id == obj.id))
@@ -54,27 +64,31 @@ def collect_changes(session: Session) -> set[int]:
     return ids
 
 
-def _enabled() -> bool:
-    return has_app_context() and current_app.config.get("SEARCH_SYNC", True)
+def _follows_index() -> bool:
+    """Whether changes must reach an index (the database backend keeps none)."""
+    return has_app_context() and current_app.config.get("SEARCH_BACKEND", "whoosh") != "database"
+
+
+def _writes_after_commit() -> bool:
+    return _follows_index() and current_app.config.get("SEARCH_SYNC", True)
 
 
 @event.listens_for(FlaskSession, "after_flush")
 def _after_flush(session: Session, flush_context) -> None:
-    if not _enabled():
+    if not _follows_index():
         return
-    try:
-        ids = collect_changes(session)
-    except Exception:  # never break a flush over the index; the nightly reindex repairs it
-        current_app.logger.exception("could not collect activities changed for the search index")
-        return
+    ids = collect_changes(session)
     if ids:
+        # In the flush's transaction: a failure here fails the change, which is never left
+        # committed without its queue entry.
+        queue(session.connection(), ids)
         session.info.setdefault(PENDING_KEY, set()).update(ids)
 
 
 @event.listens_for(FlaskSession, "after_commit")
 def _after_commit(session: Session) -> None:
     ids = session.info.pop(PENDING_KEY, None)
-    if not ids or not _enabled():
+    if not ids or not _writes_after_commit():
         return
     from directory.search.service import follow_changes
 

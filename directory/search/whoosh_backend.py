@@ -498,7 +498,23 @@ class WhooshBackend:
 
     def update(self, documents: Iterable[ActivityDocument], remove_ids: Iterable[int]) -> None:
         """Add or replace documents and remove ids, in one commit (SearchUnavailable if locked)."""
+        self.update_from(lambda: (documents, remove_ids))
+
+    def update_from(
+        self, read: Callable[[], tuple[Iterable[ActivityDocument], Iterable[int]]]
+    ) -> None:
+        """update() with the (documents, remove_ids) that `read` returns, called while this
+        writer holds the index's lock: writers then write in the order they read the database,
+        so a slow one never puts back an older version of a document than the last writer's."""
         writer = self._writer()
+        try:
+            documents, remove_ids = read()
+        except BaseException:
+            writer.cancel()
+            raise
+        if not documents and not remove_ids:
+            writer.cancel()  # nothing to write: no new generation for the searchers to open
+            return
         try:
             for activity_id in remove_ids:
                 writer.delete_by_term("id", str(activity_id))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from directory import PROJECT_ROOT, create_app
 from directory.activities.models import Category
 from directory.extensions import db
 from directory.schools.models import Municipality
-from tests.conftest import require_tool
+from tests.conftest import _free_port, _Inbox, require_tool
 
 CHROMIUM = "/usr/bin/chromium"
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -69,12 +70,38 @@ def _browser_app(root: Path, name: str) -> Flask:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """The base URL of the app served by a threaded werkzeug server on 127.0.0.1."""
+def live_site(tmp_path_factory):
+    """The app served by a threaded werkzeug server on 127.0.0.1, and the SMTP inbox (a real
+    server, aiosmtpd) its mail goes to: (base URL, inbox)."""
+    from aiosmtpd.controller import Controller
+
     app = _browser_app(tmp_path_factory.mktemp("browser-instance"), "browser")
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=False)
     _seed(app)
-    with _serving(app) as url:
-        yield url
+    try:
+        with _serving(app) as url:
+            yield url, inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_site) -> str:
+    """The base URL of the live app."""
+    return live_site[0]
+
+
+def wait_for_mail(inbox, address: str):
+    """The first message to `address`: mail may leave just after the response, so wait."""
+    for _ in range(100):
+        messages = inbox.to(address)
+        if messages:
+            return messages[0]
+        time.sleep(0.05)
+    raise AssertionError(f"no e-mail to {address} arrived")
 
 
 @pytest.fixture(scope="session")

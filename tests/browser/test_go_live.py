@@ -259,6 +259,10 @@ def test_a_municipality_goes_live_from_the_first_login_to_the_backpack_pdf(
             label="Frivillig lag/forening"
         )
         organiser.get_by_role("button", name="Registrer", exact=True).click()
+        # Nothing is stored until the address is confirmed from the e-mail.
+        expect(organiser.get_by_role("heading", level=1)).to_have_text("Sjekk e-posten din")
+        organiser.goto(mail_link(site.wait_for_mail(ORGANISER_EMAIL), "/register/confirm/"))
+        organiser.get_by_role("button", name="Fullfør registreringen", exact=True).click()
         expect(organiser).to_have_url(re.compile(r"/organisations/fjordby-il$"))
 
         organiser.get_by_role("link", name="Ny aktivitet", exact=True).click()

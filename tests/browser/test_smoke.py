@@ -6,9 +6,11 @@ import re
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from directory.timeutil import oslo_now
-from tests.browser.conftest import watch_for_problems
+from tests.browser.conftest import wait_for_mail, watch_for_problems
+from tests.conftest import mail_link
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +32,9 @@ def test_home_page_loads_with_its_heading(page, problems):
     assert problems == []
 
 
-def test_an_organisation_registers_publishes_and_parents_find_it(page, problems, artifacts_dir):
+def test_an_organisation_registers_publishes_and_parents_find_it(
+    page, problems, artifacts_dir, live_site
+):
     # Register an account and an organisation in one form.
     page.goto("/register")
     page.get_by_label("Navnet ditt", exact=True).fill("Siri Smoke")
@@ -41,6 +45,10 @@ def test_an_organisation_registers_publishes_and_parents_find_it(page, problems,
     page.get_by_label("Navn på organisasjonen", exact=True).fill("Røyken Røykfri IL")
     page.get_by_label("Type organisasjon", exact=True).select_option(label="Frivillig lag/forening")
     page.get_by_role("button", name="Registrer", exact=True).click()
+    # The address is confirmed from the e-mail before anything is stored.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sjekk e-posten din")
+    page.goto(mail_link(wait_for_mail(live_site[1], "siri@example.org"), "/register/confirm/"))
+    page.get_by_role("button", name="Fullfør registreringen", exact=True).click()
 
     page.wait_for_url(re.compile(r"/organisations/[a-z0-9-]+$"))
     assert page.get_by_role("heading", level=1).inner_text() == "Røyken Røykfri IL"

@@ -9,8 +9,8 @@ import pytest
 
 from directory.search.service import get_backend, index_status, rebuild_index
 
-DEGRADED = {"status": "degraded", "database": "ok", "search": "degraded"}
-HEALTHY = {"status": "ok", "database": "ok", "search": "ok"}
+DEGRADED = {"status": "degraded", "database": "ok", "search": "degraded", "disk": "ok"}
+HEALTHY = {"status": "ok", "database": "ok", "search": "ok", "disk": "ok"}
 
 
 @pytest.fixture

@@ -223,13 +223,22 @@ def test_a_missing_index_is_recorded_and_a_rebuild_clears_the_backlog(app, make_
     assert_in_sync()
 
 
-def test_sync_can_be_switched_off_for_bulk_loads(app, monkeypatch, make_activity):
+def test_sync_can_be_switched_off_for_bulk_loads_and_the_changes_stay_queued(
+    app, monkeypatch, make_activity
+):
     monkeypatch.setitem(app.config, "SEARCH_SYNC", False)
     activity = make_activity(title="Klatring")
     assert check_index().missing == [activity.id]
-    assert backlog() == []
+    assert [e.activity_id for e in backlog()] == [activity.id]
     assert rebuild_index() == 1
+    assert backlog() == []
     assert_in_sync()
+
+
+def test_with_the_database_backend_nothing_is_queued(app, monkeypatch, make_activity):
+    monkeypatch.setitem(app.config, "SEARCH_BACKEND", "database")
+    make_activity(title="Klatring")
+    assert backlog() == []
 
 
 def test_another_worker_sees_the_writes(app, make_activity):

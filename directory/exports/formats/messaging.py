@@ -3,19 +3,12 @@ text file and as a CSV file for spreadsheets."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from directory.approvals.display import grades_text
+from directory.csvexport import csv_bytes
 from directory.exports.formats.shared import Batch, Offer
-
-# Norwegian spreadsheets (Excel with a Norwegian locale) split CSV on semicolons and read UTF-8
-# only after a byte-order mark.
-CSV_DELIMITER = ";"
-CSV_ENCODING = "utf-8-sig"
 
 
 def message_text(offer: Offer) -> str:
@@ -102,26 +95,27 @@ def csv_header() -> list[str]:
 
 
 def messaging_csv(batch: Batch) -> bytes:
-    """One row per request: the facts in columns and the whole message in the last one."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=CSV_DELIMITER, lineterminator="\r\n")
-    writer.writerow(csv_header())
-    for offer in batch.offers:
-        writer.writerow(
-            [
-                offer.activity_id,
-                offer.title,
-                " ".join(offer.schedule),
-                offer.next_time or "",
-                offer.where,
-                offer.ages,
-                ", ".join(str(g) for g in offer.grades),
-                offer.price,
-                offer.registration_url or "",
-                offer.organiser,
-                offer.page_url,
-                offer.short_url,
-                message_text(offer),
-            ]
-        )
-    return out.getvalue().encode(CSV_ENCODING)
+    """One row per request: the facts in columns and the whole message in the last one.
+
+    Semicolon-separated UTF-8 with a byte-order mark, for Excel with a Norwegian locale; a cell
+    an organiser could turn into a formula is neutralised (directory.csvexport).
+    """
+    rows = (
+        [
+            offer.activity_id,
+            offer.title,
+            " ".join(offer.schedule),
+            offer.next_time or "",
+            offer.where,
+            offer.ages,
+            ", ".join(str(g) for g in offer.grades),
+            offer.price,
+            offer.registration_url or "",
+            offer.organiser,
+            offer.page_url,
+            offer.short_url,
+            message_text(offer),
+        ]
+        for offer in batch.offers
+    )
+    return csv_bytes(csv_header(), rows)
