@@ -541,3 +541,29 @@ def mail_link(message, path_start: str) -> str:
             parts = urlsplit(word.strip("<>.,"))
             return parts.path + (f"?{parts.query}" if parts.query else "")
     raise AssertionError(f"no link to {path_start} in the message")
+
+
+REGISTRATION_TOKEN = "registreringslenke-" + "r" * 30
+
+
+def open_registration_link(municipality_id: int) -> str:
+    """An open registration link for a new address (REGISTRATION_TOKEN), made on first use."""
+    from directory.accounts.models import PendingRegistration
+    from directory.accounts.tokens import hash_token
+
+    token_hash = hash_token(REGISTRATION_TOKEN)
+    query = select(PendingRegistration.id).where(PendingRegistration.token_hash == token_hash)
+    if db.session.scalar(query) is None:
+        db.session.add(
+            PendingRegistration(
+                token_hash=token_hash,
+                email="ny.eier@example.org",
+                name="Ny Eier",
+                password_hash="x",
+                municipality_id=municipality_id,
+                organisation={"name": "Lag fra lenken", "kind": "volunteer"},
+                expires_at=utcnow() + timedelta(hours=24),
+            )
+        )
+        db.session.commit()
+    return f"/register/confirm/{REGISTRATION_TOKEN}"

@@ -21,7 +21,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from directory.accounts.models import PasswordReset, PendingRegistration, User
+from directory.accounts.models import PasswordReset, User
 from directory.accounts.tokens import hash_token
 from directory.activities.models import Activity
 from directory.activities.uploads import upload_folder
@@ -36,6 +36,7 @@ from tests.conftest import (
     new_activity,
     new_organisation,
     next_weekday_at,
+    open_registration_link,
     quick_user,
     sign_in,
 )
@@ -389,27 +390,9 @@ def _password_reset_link(w: World) -> str:
     return f"/account/password/reset/{PASSWORD_RESET_TOKEN}"
 
 
-REGISTRATION_TOKEN = "registreringslenke-" + "r" * 30
-
-
 def _registration_link(w: World) -> str:
-    """An open registration link for a new address (REGISTRATION_TOKEN), made on first use."""
-    token_hash = hash_token(REGISTRATION_TOKEN)
-    query = select(PendingRegistration.id).where(PendingRegistration.token_hash == token_hash)
-    if db.session.scalar(query) is None:
-        db.session.add(
-            PendingRegistration(
-                token_hash=token_hash,
-                email="ny.eier@example.org",
-                name="Ny Eier",
-                password_hash="x",
-                municipality_id=w.municipality.id,
-                organisation={"name": "Lag fra lenken", "kind": "volunteer"},
-                expires_at=utcnow() + timedelta(hours=24),
-            )
-        )
-        db.session.commit()
-    return f"/register/confirm/{REGISTRATION_TOKEN}"
+    """An open registration link for a new address, made on first use."""
+    return open_registration_link(w.municipality.id)
 
 
 # --- the table ---------------------------------------------------------------------------------

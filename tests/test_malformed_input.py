@@ -46,6 +46,7 @@ from tests.conftest import (
     new_activity,
     new_organisation,
     next_weekday_at,
+    open_registration_link,
     quick_user,
     sign_in,
 )
@@ -751,29 +752,9 @@ def _password_reset_link(w: World) -> str:
     return f"/account/password/reset/{RESET_TOKEN}"
 
 
-REGISTRATION_TOKEN = "registreringslenke-" + "r" * 30
-
-
 def _registration_link(w: World) -> str:
-    """An open registration link for a new address (REGISTRATION_TOKEN), made on first use."""
-    from directory.accounts.models import PendingRegistration
-
-    token_hash = hash_token(REGISTRATION_TOKEN)
-    query = select(PendingRegistration.id).where(PendingRegistration.token_hash == token_hash)
-    if db.session.scalar(query) is None:
-        db.session.add(
-            PendingRegistration(
-                token_hash=token_hash,
-                email="ny.eier@example.org",
-                name="Ny Eier",
-                password_hash="x",
-                municipality_id=w.municipality.id,
-                organisation={"name": "Lag fra lenken", "kind": "volunteer"},
-                expires_at=utcnow() + timedelta(hours=24),
-            )
-        )
-        db.session.commit()
-    return f"/register/confirm/{REGISTRATION_TOKEN}"
+    """An open registration link for a new address, made on first use."""
+    return open_registration_link(w.municipality.id)
 
 
 SCHOOL_INVITATION_TOKEN = "skoleinvitasjon-" + "s" * 32
