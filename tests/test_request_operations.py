@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from directory.approvals.display import upcoming_weeks
 from directory.approvals.models import DistributionRequest
@@ -121,3 +121,23 @@ def test_an_edit_after_approval_sends_the_request_back_with_the_change(world):
     assert req.changes == ["price_nok", "title"]
     assert req.reviewed_at is None and req.changed_at is not None
     assert _actions()[-1] == "request.reopen"
+
+
+def test_a_cancelled_offer_cannot_be_sent_to_schools_nor_approved(world):
+    """A cancelled activity stays on its page, marked, but no school passes it on to parents."""
+    from directory.activities.operations import change_activity_status
+
+    sent, later = world["flyers"][0], world["flyers"][1]
+    req = _send(world, sent)
+    for activity in (sent, later):
+        change_activity_status(activity, {"action": "cancel"}, actor=world["organiser"])
+    db.session.commit()
+
+    with pytest.raises(RequestError, match="avlyst, så skolene kan ikke formidle den"):
+        _send(world, later)
+    db.session.rollback()
+    with pytest.raises(RequestError, match="avlyst, så den kan ikke godkjennes"):
+        approve_request(req, actor=world["staff"])
+    db.session.rollback()
+    assert db.session.get(DistributionRequest, req.id).status == "pending"
+    assert db.session.scalar(select(func.count()).select_from(DistributionRequest)) == 1

@@ -22,6 +22,7 @@ from directory.errors import DomainError
 from directory.extensions import db
 from directory.notifications import notify
 from directory.policy import audience
+from directory.policy.activity_states import CANCELLED, DISTRIBUTABLE_STATES
 from directory.policy.request_states import (
     APPROVED,
     PENDING,
@@ -108,6 +109,8 @@ def request_problem(
     activity: Activity, school: School, week: str, decision: Decision
 ) -> str | None:
     """Why this activity cannot be requested at this school in this week, or None."""
+    if activity.status == CANCELLED:
+        return _("Aktiviteten er avlyst, så skolene kan ikke formidle den.")
     if not activity.is_public:
         return _("Aktiviteten må være publisert før skolene kan formidle den.")
     if week < iso_week():
@@ -212,7 +215,9 @@ def approve_request(req: DistributionRequest, *, actor) -> None:
     db.session.refresh(req)  # another reviewer may have acted while we waited for the lock
     if req.status != PENDING:
         raise RequestError(_refusal("approve", req.status))
-    if not req.activity.is_public:
+    if req.activity.status == CANCELLED:
+        raise RequestError(_("Aktiviteten er avlyst, så den kan ikke godkjennes."))
+    if not req.activity.is_public or req.activity.status not in DISTRIBUTABLE_STATES:
         raise RequestError(_("Aktiviteten er ikke publisert lenger, så den kan ikke godkjennes."))
     decision = recheck(req)
     if decision.channel != req.channel:

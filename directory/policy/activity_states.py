@@ -27,6 +27,8 @@ ACTIONS: dict[str, str] = {
 }
 
 PUBLIC_STATES = frozenset({PUBLISHED, CANCELLED})
+# A cancelled activity stays visible, marked, but is not passed on to parents through schools.
+DISTRIBUTABLE_STATES = frozenset({PUBLISHED})
 
 
 @dataclass(frozen=True)
