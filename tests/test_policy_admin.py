@@ -90,6 +90,20 @@ def test_a_bad_week_is_shown_next_to_the_field_and_nothing_is_stored(
     assert _override(school) is None
 
 
+def test_weeks_typed_while_the_municipalitys_weeks_are_ticked_are_not_silently_dropped(
+    app, client, school, make_staff, login_as
+):
+    login_as(make_staff(school, role="admin"))
+    response = client.post(
+        f"/schools/{school.slug}/policy", data=_form(blackout_weeks="2026-W52")
+    )  # «Bruk kommunens stengte uker» is still ticked
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "Fjern krysset for «Bruk kommunens stengte uker»" in body
+    assert "2026-W52" in body  # what was typed stays in the field
+    assert _override(school) is None
+
+
 def test_another_school_admin_is_refused_and_staff_only_read(
     app, client, school, make_school, make_staff, login_as
 ):

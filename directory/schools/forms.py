@@ -91,11 +91,19 @@ class PolicyForm(VersionedForm):
 
     def validate_blackout_weeks(self, field) -> None:
         try:
-            parse_weeks(field.data or "")
+            weeks = parse_weeks(field.data or "")
         except ValueError as exc:
             raise ValidationError(
                 _l("«%(week)s» er ikke en ISO-uke på formen 2026-W52.", week=str(exc))
             ) from exc
+        if weeks and self.override and self.blackout_inherit.data:
+            # Saving would keep the municipality's weeks and drop these without a word.
+            raise ValidationError(
+                _l(
+                    "Fjern krysset for «Bruk kommunens stengte uker» for å bruke disse ukene, "
+                    "eller tøm feltet."
+                )
+            )
 
     def fill(self, settings: dict[str, Any]) -> None:
         """Show stored settings; what a school has not set shows as 'as the municipality'."""
