@@ -438,7 +438,9 @@ class _Demo:
         )
         activity.description = self.activity_description(template, activity)
         season = self.past_season if status == "archived" else self.season
-        for schedule in self.schedules(template, season, period):
+        # In the order the stored activity lists them (by start), so that the flyer made below
+        # describes the same first schedule as the activity's page.
+        for schedule in sorted(self.schedules(template, season, period), key=lambda s: s.dtstart):
             activity.schedules.append(schedule)
         if rng.random() < 0.34:
             handle = self.facebook_page(spec).rsplit("/", 1)[1]
