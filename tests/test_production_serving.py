@@ -13,7 +13,6 @@ makes it take the client's address from the one X-Forwarded-For entry nginx sets
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import ssl
@@ -37,6 +36,7 @@ from bench.slow_clients import (
     running_nginx,
     slow_clients,
 )
+from tests.conftest import require_tool
 
 # The slow clients: six clients that send one header line a second, two that send half a form body
 # a few bytes a second. Two of them are enough to hold both workers.
@@ -125,10 +125,7 @@ def _require_tools() -> None:
     ]
     if not missing:
         return
-    reason = "missing " + ", ".join(missing)
-    if os.environ.get("REQUIRE_BROWSER"):
-        pytest.fail(f"{reason}; REQUIRE_BROWSER is set, so CI must have it (.ci/run installs it)")
-    pytest.skip(reason)
+    require_tool("missing " + ", ".join(missing) + " (.ci/run installs them)")
 
 
 @pytest.fixture(scope="module")

@@ -8,23 +8,12 @@ from directory.activities.models import Activity
 from directory.calendar import calendar_links, webcal_url
 from directory.search.query import SearchQuery, query_to_args
 from directory.timeutil import utcnow
-from directory.urls import absolute_url as absolute
-from directory.urls import site_origin as host_url
-
-# The feeds' names for directory.urls' helpers: every absolute link is built there.
-__all__ = [
-    "FeedUrls",
-    "absolute",
-    "activity_calendar_links",
-    "feed_urls",
-    "filter_args",
-    "host_url",
-]
+from directory.urls import absolute_url
 
 
 def activity_calendar_links(activity: Activity):
     """Google Calendar and Outlook links for an activity page (None when no date is left)."""
-    page = absolute("activities.show_activity", activity_id=activity.id)
+    page = absolute_url("activities.show_activity", activity_id=activity.id)
     return calendar_links(activity, activity_url=page, now=utcnow())
 
 
@@ -41,12 +30,12 @@ class FeedUrls:
 def feed_urls(query: SearchQuery | None = None) -> FeedUrls:
     """Absolute URLs of the calendar, webcal subscription, Atom feed and widget for a search."""
     args = filter_args(query) if query is not None else {}
-    calendar = absolute("feeds.calendar_feed", **args)
+    calendar = absolute_url("feeds.calendar_feed", **args)
     return FeedUrls(
         calendar=calendar,
         webcal=webcal_url(calendar),
-        atom=absolute("feeds.atom_feed", **args),
-        embed=absolute("feeds.embed", **args),
+        atom=absolute_url("feeds.atom_feed", **args),
+        embed=absolute_url("feeds.embed", **args),
     )
 
 

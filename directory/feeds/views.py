@@ -30,7 +30,7 @@ from directory.activities.models import Activity
 from directory.calendar import activity_calendar, ics_filename
 from directory.extensions import db, limiter
 from directory.feeds.atom import AtomEntry, AtomFeed, build_feed
-from directory.feeds.links import absolute, filter_args, host_url
+from directory.feeds.links import filter_args
 from directory.organisations.models import Organisation
 from directory.rendering import format_price
 from directory.search.base import ResultPage
@@ -42,6 +42,7 @@ from directory.search.query import (
 from directory.search.service import UnknownFilterValue, search_activities
 from directory.security import allow_framing
 from directory.timeutil import OSLO, utcnow
+from directory.urls import absolute_url, site_base_url, site_origin
 from directory.web import abort_with
 
 bp = Blueprint("feeds", __name__)
@@ -99,7 +100,9 @@ def _fingerprint(kind: str, activities: list[Activity], *extra: object) -> str:
         )
         for a in activities
     ]
-    material = repr((FORMAT_VERSION, kind, host_url(), request.script_root, _locale(), rows, extra))
+    material = repr(
+        (FORMAT_VERSION, kind, site_origin(), request.script_root, _locale(), rows, extra)
+    )
     return hashlib.sha256(material.encode()).hexdigest()[:40]
 
 
@@ -152,7 +155,7 @@ def _conditional(
 def _ics(activities: list[Activity], *, name: str, feed: bool) -> bytes:
     return activity_calendar(
         activities,
-        base_url=host_url() + request.script_root,
+        base_url=site_base_url(),
         now=utcnow(),
         name=name,
         locale=_locale(),
@@ -238,11 +241,11 @@ def atom_feed():
         locale = _locale()
         entries = [
             AtomEntry(
-                id=absolute("activities.show_activity", activity_id=a.id, lang=None),
+                id=absolute_url("activities.show_activity", activity_id=a.id, lang=None),
                 title=_("Avlyst: %(title)s", title=a.title) if a.status == "cancelled" else a.title,
                 updated=max(a.updated_at, a.organisation.updated_at),
                 published=a.published_at,
-                link=absolute("activities.show_activity", activity_id=a.id),
+                link=absolute_url("activities.show_activity", activity_id=a.id),
                 summary=_entry_summary(a, result.next_starts.get(a.id)),
                 author=a.organisation.name,
                 categories=((a.category.slug, a.category.name_in(locale)),) if a.category else (),
@@ -250,12 +253,12 @@ def atom_feed():
             for a in activities
         ]
         feed = AtomFeed(
-            id=absolute("feeds.atom_feed", **args, lang=None),
+            id=absolute_url("feeds.atom_feed", **args, lang=None),
             title=_("Aktiviteter for barn og unge"),
             subtitle=_("Nye og oppdaterte aktiviteter i Aktivitetskatalogen"),
             updated=last_modified,
-            self_link=absolute("feeds.atom_feed", **args),
-            alternate_link=absolute("activities.home", **args),
+            self_link=absolute_url("feeds.atom_feed", **args),
+            alternate_link=absolute_url("activities.home", **args),
             author=_("Aktivitetskatalogen"),
             lang=locale,
         )
@@ -293,13 +296,13 @@ def embed():
             items=[
                 {
                     "activity": a,
-                    "url": absolute("activities.show_activity", activity_id=a.id),
+                    "url": absolute_url("activities.show_activity", activity_id=a.id),
                     "next_start": result.next_starts.get(a.id),
                 }
                 for a in activities
             ],
             total=result.total,
-            all_url=absolute("activities.home", **args),
+            all_url=absolute_url("activities.home", **args),
             lang=g.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"],
         )
         return html.encode("utf-8")
