@@ -136,7 +136,10 @@ def test_low_disk_space_is_reported_with_503(app, client, monkeypatch):
     }
     Health.model_validate(response.get_json())
     assert index in seen
-    assert Path(app.instance_path) in seen
+    instance = Path(app.instance_path)  # a clean clone has no instance folder yet
+    while not instance.exists():
+        instance = instance.parent
+    assert instance in seen
 
 
 def test_enough_disk_space_is_ok(app, client, monkeypatch):
