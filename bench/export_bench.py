@@ -7,9 +7,11 @@ request in every channel (school messaging, Facebook share, backpack post) for t
 then times the export operation as the download runs it: load the requests, build the file,
 mark them exported, write an audit event each, flush (rolled back after each run, so every run
 does the whole work). Prints exports per second and requests exported per second for each
-channel and format, and the file sizes. Then writes the backpack-post PDF to a temporary folder
-and renders its first page (the cover sheet) and its first flyer as PNG with
-`pdftoppm -png -r 60`, printing where they are. Nothing is written inside the repository.
+channel and format, and the file sizes. With --uploaded, that share of the activities has a
+flyer PDF of its own (as the demo makes them), which the backpack post places instead of
+making one. Then writes the backpack-post PDF to a temporary folder and renders its first page
+(the cover sheet) and the page of its first flyer as PNG with `pdftoppm -png -r 60`, printing
+where they are. Nothing is written inside the repository.
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ TAILS = ("for nybegynnere", "på Åssiden", "i Bragernes", "for jenter", "åpen 
          "med Drammen IF", "på biblioteket", "for hele familien")  # fmt: skip
 
 
-def seed(count: int, week: str, rng: random.Random) -> int:
-    """One municipality and school, `count` activities with an approved request per channel."""
+def seed(count: int, week: str, rng: random.Random, uploaded: float = 0.0) -> int:
+    """One municipality and school, `count` activities with an approved request per channel;
+    the first `uploaded` share of them with a flyer PDF in the upload folder."""
     from directory.accounts.operations import create_user
     from directory.activities.models import Activity, Schedule
     from directory.approvals.display import week_monday
@@ -94,7 +97,7 @@ def seed(count: int, week: str, rng: random.Random) -> int:
             address="Idrettsveien 1, 3015 Drammen",
             registration_url=f"https://lag.example.no/påmelding/{n + 1}",
             facebook_post_url=f"https://www.facebook.com/lag/posts/{n + 1}",
-            flyer_filename=f"{n:032x}.pdf",
+            flyer_filename=f"{n:032x}.pdf" if n < uploaded * count else None,
             status="published",
         )
         activity.schedules.append(
@@ -122,6 +125,19 @@ def seed(count: int, week: str, rng: random.Random) -> int:
                 )
             )
     db.session.commit()
+    if uploaded:
+        from flask import current_app
+        from sqlalchemy import select
+
+        from directory.demo import make_flyer_pdf
+
+        folder = Path(current_app.config["UPLOAD_FOLDER"])
+        folder.mkdir(parents=True, exist_ok=True)
+        for activity in db.session.scalars(
+            select(Activity).where(Activity.flyer_filename.is_not(None))
+        ):
+            pdf = make_flyer_pdf(activity, activity.organisation, municipality, rng)
+            (folder / activity.flyer_filename).write_bytes(pdf)
     return staff.id
 
 
@@ -164,6 +180,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=200, help="approved requests a channel")
     parser.add_argument("--repeat", type=int, default=3, help="timed exports per format")
+    parser.add_argument(
+        "--uploaded", type=float, default=0.0, help="share of activities with their own flyer PDF"
+    )
     args = parser.parse_args()
 
     from pypdf import PdfReader
@@ -191,7 +210,7 @@ def main() -> None:
     with app.app_context():
         db.create_all()
         started = time.perf_counter()
-        staff_id = seed(args.requests, week, random.Random(48))
+        staff_id = seed(args.requests, week, random.Random(48), args.uploaded)
         print(
             f"{args.requests} activities, {3 * args.requests} approved requests for {week} "
             f"in {time.perf_counter() - started:.1f} s (SQLite, {workdir})"
@@ -203,9 +222,15 @@ def main() -> None:
 
     pdf = workdir / "ranselpost.pdf"
     pdf.write_bytes(files[("backpack_post", "pdf")])
-    pages = len(PdfReader(pdf).pages)
-    first_flyer = pages - args.requests + 1
-    print(f"backpack PDF: {pdf} ({pages} pages: {first_flyer - 1} cover, {args.requests} flyers)")
+    reader = PdfReader(pdf)
+    pages = len(reader.pages)
+    first_flyer = next(
+        n for n, page in enumerate(reader.pages, start=1) if "Nr. 1 –" in page.extract_text()
+    )
+    print(
+        f"backpack PDF: {pdf} ({pages} pages: {first_flyer - 1} cover, "
+        f"{pages - first_flyer + 1} for {args.requests} flyers)"
+    )
     for page, name in ((1, "page1"), (first_flyer, "flyer")):
         png = render(pdf, page, workdir / name)
         print(f"page {page} as PNG: {png}" if png else "pdftoppm not found: no PNG")

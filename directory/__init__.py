@@ -122,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
     from directory.approvals.blueprint import bp as approvals_bp
     from directory.exports.views import bp as exports_bp
     from directory.feeds.views import bp as feeds_bp
+    from directory.findable import bp as findable_bp
     from directory.organisations.views import bp as organisations_bp
     from directory.schools import staff_views  # noqa: F401 - pages of schools_bp
     from directory.schools import views as schools_views  # noqa: F401 - pages of schools_bp
@@ -134,3 +135,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(schools_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(statements_bp)
+    app.register_blueprint(findable_bp)

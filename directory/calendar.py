@@ -13,13 +13,20 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import takewhile
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from dateutil.rrule import rrulestr
 from icalendar import Calendar, Event, Timezone, vCalAddress, vRecur, vText
 
-from directory.activities.schedule import UNTIL_UTC_FORMAT, occurrences, parse_local_list
+from directory.activities.schedule import (
+    UNTIL_UTC_FORMAT,
+    Occurrence,
+    activity_occurrences,
+    occurrences,
+    parse_local_list,
+)
 from directory.rendering import render_markdown
 from directory.text import slugify
 from directory.timeutil import OSLO
@@ -37,6 +44,8 @@ OPEN_ENDED_YEARS = 2
 MAX_COUNTED = 1000
 # Calendar links carry text in the URL; long descriptions make URLs some browsers refuse.
 MAX_LINK_DETAILS = 600
+# How far ahead the calendar links look for the next occurrence and the extra dates.
+LINK_HORIZON_DAYS = 400
 
 
 def activity_calendar(
@@ -307,10 +316,20 @@ def webcal_url(url: str) -> str:
 
 @dataclass(frozen=True)
 class CalendarLinks:
-    """Links that open a new event in Google Calendar and in Outlook on the web."""
+    """Links that open a new event in Google Calendar and in Outlook on the web.
+
+    outlook is None when more than one date is left: Outlook on the web's link cannot carry a
+    repeating rule, and a link that adds one session of a weekly activity would mislead.
+    repeats says so; partial, that the activity has several schedules with dates left and the
+    Google link carries the next one only (the .ics file has them all). subscribe is the
+    webcal:// address of the activity's own calendar file, when the caller gave it.
+    """
 
     google: str
-    outlook: str
+    outlook: str | None
+    repeats: bool
+    partial: bool
+    subscribe: str | None = None
 
 
 def _utc_stamp(value: datetime) -> str:
@@ -328,49 +347,113 @@ def _link_details(activity: Activity, page: str) -> str:
     return f"{text}\n\n{page}" if text else page
 
 
-def calendar_links(activity: Activity, *, activity_url: str, now: datetime) -> CalendarLinks | None:
-    """Google Calendar and Outlook links for the activity's next occurrence, None when none is left.
+def _upcoming(schedule: Schedule, now: datetime) -> list[Occurrence]:
+    return list(occurrences(schedule, now, now + timedelta(days=LINK_HORIZON_DAYS)))
 
-    Google gets the repeating rule too (from the schedule's first date, so the series is the
-    one stored); Outlook's link cannot carry a rule and adds the next occurrence only. Excluded
-    dates cannot be passed in either link: the .ics file has them.
+
+def _rule_from(schedule: Schedule, start: datetime) -> str:
+    """The schedule's RRULE for a series that begins at `start`, one of the rule's own dates.
+
+    UNTIL stays (in UTC); a COUNT becomes the number of the rule's dates still to come, so the
+    shortened series ends where the stored one does.
     """
-    best: tuple[datetime, datetime, Schedule] | None = None
-    for schedule in activity.schedules:
-        upcoming = next(occurrences(schedule, now, now + timedelta(days=400)), None)
-        if upcoming is not None and (best is None or upcoming.start < best[0]):
-            best = (upcoming.start, upcoming.end, schedule)
-    if best is None:
+    parts = _rule_parts(utc_until(schedule.rrule))
+    counted = [value for key, value in parts if key == "COUNT"]
+    if counted and counted[0].isdigit():
+        rule = rrulestr(utc_until(schedule.rrule), dtstart=schedule.dtstart.replace(tzinfo=OSLO))
+        before = sum(1 for _ in takewhile(lambda d: d < start, rule))
+        parts = [(k, str(int(v) - before) if k == "COUNT" else v) for k, v in parts]
+    return ";".join(f"{key}={value}" for key, value in parts)
+
+
+def google_recurrence(schedule: Schedule, now: datetime) -> tuple[Occurrence, list[str]] | None:
+    """The schedule's next occurrence and the recurrence lines for the rest of it.
+
+    The series starts at the next occurrence that has not ended, never at a past first date.
+    Lines: the RRULE (from that start), an EXDATE for every called-off date of the rule still
+    to come, an RDATE for every extra date. Times are UTC, as the link's `dates` are, so each
+    names one instant; the event's zone (ctz) keeps a weekly 17:00 at 17:00 across DST.
+    """
+    upcoming = _upcoming(schedule, now)
+    if not upcoming:
         return None
-    start, end, schedule = best
+    rule = None
+    rule_dates: set[datetime] = set()
+    if schedule.rrule:
+        rule = rrulestr(utc_until(schedule.rrule), dtstart=schedule.dtstart.replace(tzinfo=OSLO))
+        last = upcoming[-1].start
+        window_start = upcoming[0].start - timedelta(minutes=schedule.duration_minutes)
+        rule_dates = {d.astimezone(UTC) for d in rule.between(window_start, last, inc=True)}
+    on_rule = [o for o in upcoming if o.start.astimezone(UTC) in rule_dates]
+    first = on_rule[0] if on_rule else upcoming[0]
+    lines: list[str] = []
+    # A rule with nothing after the first date left adds nothing to it.
+    if rule is not None and on_rule and rule.after(first.start) is not None:
+        lines.append("RRULE:" + _rule_from(schedule, first.start))
+        lines += [
+            f"EXDATE:{_utc_stamp(skipped.replace(tzinfo=OSLO))}"
+            for skipped in parse_local_list(schedule.exdates)
+            if skipped.replace(tzinfo=OSLO) > first.start
+        ]
+    lines += [f"RDATE:{_utc_stamp(o.start)}" for o in upcoming if o not in on_rule and o != first]
+    return first, lines
+
+
+def calendar_links(
+    activity: Activity, *, activity_url: str, now: datetime, ics_url: str | None = None
+) -> CalendarLinks | None:
+    """Google Calendar and Outlook links from the activity's next occurrence, None when none is left.
+
+    Google gets the schedule with the next occurrence, from that occurrence on, with its rule,
+    its called-off dates (EXDATE) and extra dates (RDATE) in `recur`, one line each. Outlook on
+    the web's link takes one start and end only, so it is offered for a single date only.
+    """
+    found = []
+    for schedule in activity.schedules:
+        series = google_recurrence(schedule, now)
+        if series is not None:
+            found.append((series[0].start, series, schedule))
+    if not found:
+        return None
+    found.sort(key=lambda item: item[0])
+    _start, (first, lines), _schedule = found[0]
+    remaining = activity_occurrences(
+        [s for _s, _series, s in found], now, now + timedelta(days=LINK_HORIZON_DAYS)
+    )
+    repeats = len(remaining) > 1 or bool(lines)
     location = ", ".join(part for part in (activity.venue, activity.address) if part)
     details = _link_details(activity, activity_url)
 
-    google: dict[str, str] = {"action": "TEMPLATE", "text": activity.title}
-    if schedule.rrule:
-        first = schedule.dtstart.replace(tzinfo=OSLO)
-        first_end = first.astimezone(UTC) + timedelta(minutes=schedule.duration_minutes)
-        google["dates"] = f"{_utc_stamp(first)}/{_utc_stamp(first_end)}"
-        google["recur"] = "RRULE:" + utc_until(schedule.rrule)
-    else:
-        google["dates"] = f"{_utc_stamp(start)}/{_utc_stamp(end)}"
+    google: dict[str, str] = {
+        "action": "TEMPLATE",
+        "text": activity.title,
+        "dates": f"{_utc_stamp(first.start)}/{_utc_stamp(first.end)}",
+    }
+    if lines:
+        google["recur"] = "\n".join(lines)
     google["details"] = details
     if location:
         google["location"] = location
     google["ctz"] = TZID
 
-    outlook: dict[str, str] = {
-        # path and rru make outlook.live.com open the new-event form rather than the calendar.
-        "path": "/calendar/action/compose",
-        "rru": "addevent",
-        "subject": activity.title,
-        "startdt": _utc_iso(start),
-        "enddt": _utc_iso(end),
-        "body": details,
-    }
-    if location:
-        outlook["location"] = location
+    outlook_link = None
+    if not repeats:
+        outlook: dict[str, str] = {
+            # path and rru make outlook.live.com open the new-event form rather than the calendar.
+            "path": "/calendar/action/compose",
+            "rru": "addevent",
+            "subject": activity.title,
+            "startdt": _utc_iso(first.start),
+            "enddt": _utc_iso(first.end),
+            "body": details,
+        }
+        if location:
+            outlook["location"] = location
+        outlook_link = f"{OUTLOOK_CALENDAR}?{urlencode(outlook)}"
     return CalendarLinks(
         google=f"{GOOGLE_CALENDAR}?{urlencode(google)}",
-        outlook=f"{OUTLOOK_CALENDAR}?{urlencode(outlook)}",
+        outlook=outlook_link,
+        repeats=repeats,
+        partial=len(found) > 1,
+        subscribe=webcal_url(ics_url) if ics_url else None,
     )

@@ -423,7 +423,7 @@ class _Demo:
             # About one in ten, chosen without the random generator so that every other
             # generated value stays as it was.
             accessible=step_free and self.made.activities % 7 == 3,
-            languages="norsk, engelsk" if rng.random() < 0.15 else "norsk",
+            languages="no, en" if rng.random() < 0.15 else "no",
             registration_url=(
                 f"https://{spec.key}.example/pamelding" if price and rng.random() < 0.6 else None
             ),
@@ -469,7 +469,7 @@ class _Demo:
             price_nok=0,
             venue=school.name if school else org.name,
             address=school.address if school else "",
-            languages="norsk",
+            languages="no",
             status="published",
             school_business=True,
             created_at=created,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from directory.organisations.forms import KIND_LABELS, ROLE_LABELS, VERIFICATION_LABELS
 from directory.schools.staff_forms import STAFF_ROLE_LABELS
 
@@ -24,6 +26,94 @@ def verification_label(state: str) -> str:
 def staff_role_label(role: str) -> str:
     """A school staff role in words: 'Skoleadministrator', 'Ansatt'."""
     return str(STAFF_ROLE_LABELS.get(role, role))
+
+
+# What each audited act is called in the audit log; the stored code is its key.
+AUDIT_ACTION_LABELS = {
+    "request.create": _l("Forespørsel sendt"),
+    "request.approve": _l("Forespørsel godkjent"),
+    "request.reject": _l("Forespørsel avvist"),
+    "request.withdraw": _l("Forespørsel trukket tilbake"),
+    "request.reopen": _l("Forespørsel sendt til ny vurdering etter endring"),
+    "request.export": _l("Forespørsel eksportert"),
+    "request.cancel": _l("Forespørsel avlyst etter godkjenning"),
+    "organisation.register": _l("Organisasjon registrert"),
+    "membership.add": _l("Medlem lagt til"),
+    "organisation.edit": _l("Organisasjon endret"),
+    "organisation.verify": _l("Organisasjon verifisert"),
+    "organisation.reject": _l("Organisasjon avvist"),
+    "activity.create": _l("Aktivitet opprettet"),
+    "activity.update": _l("Aktivitet endret"),
+    "activity.copy": _l("Aktivitet kopiert"),
+    "activity.publish": _l("Aktivitet publisert"),
+    "activity.unpublish": _l("Aktivitet avpublisert"),
+    "activity.cancel": _l("Aktivitet avlyst"),
+    "activity.archive": _l("Aktivitet arkivert"),
+    "policy.update": _l("Kanalretningslinjer endret"),
+    "policy.import": _l("Kanalretningslinjer importert"),
+    "invitation.create": _l("Invitasjon sendt"),
+    "invitation.accept": _l("Invitasjon godtatt"),
+    "invitation.revoke": _l("Invitasjon trukket tilbake"),
+    "membership.remove": _l("Medlem fjernet"),
+    "membership.change_role": _l("Medlemsrolle endret"),
+    "school_invitation.create": _l("Invitasjon til skolens ansatte sendt"),
+    "school_invitation.accept": _l("Invitasjon til skolens ansatte godtatt"),
+    "school_invitation.revoke": _l("Invitasjon til skolens ansatte trukket tilbake"),
+    "school_staff.change_role": _l("Rolle ved skolen endret"),
+    "school_staff.remove": _l("Ansatt fjernet fra skolen"),
+    "user.register": _l("Konto registrert"),
+    "user.make_admin": _l("Gjort til kommuneadmin"),
+    "user.enable_two_step": _l("Totrinnsinnlogging slått på"),
+    "user.disable_two_step": _l("Totrinnsinnlogging slått av"),
+    "user.regenerate_recovery_codes": _l("Nye gjenopprettingskoder laget"),
+    "user.use_recovery_code": _l("Innlogget med gjenopprettingskode"),
+    "user.reset_two_step": _l("Totrinnsinnlogging tilbakestilt av kommuneadmin"),
+    "user.deactivate": _l("Konto deaktivert"),
+    "user.reactivate": _l("Konto aktivert igjen"),
+    "user.change_password": _l("Passord endret"),
+    "user.reset_password": _l("Passord tilbakestilt via e-post"),
+    "import.activities": _l("Aktiviteter importert"),
+    "import.schools": _l("Skoler importert"),
+    "municipality.create": _l("Kommune opprettet"),
+    "demo.seed": _l("Demodata lastet inn"),
+    "school.create": _l("Skole lagt til"),
+    "school.update": _l("Skole endret"),
+    "school.deactivate": _l("Skole deaktivert"),
+    "school.reactivate": _l("Skole aktivert igjen"),
+    "category.create": _l("Kategori lagt til"),
+    "category.rename": _l("Kategori fikk nytt navn"),
+    "category.hide": _l("Kategori skjult"),
+    "category.show": _l("Kategori vist igjen"),
+    "municipality.update": _l("Kommunens innstillinger endret"),
+}
+
+
+# The kinds of object an audit event is about (AuditEvent.object_type, a model's class name).
+OBJECT_TYPE_LABELS = {
+    "DistributionRequest": _l("Forespørsel"),
+    "Activity": _l("Aktivitet"),
+    "Organisation": _l("Organisasjon"),
+    "School": _l("Skole"),
+    "ChannelPolicy": _l("Kanalretningslinjer"),
+    "Membership": _l("Medlemskap"),
+    "Invitation": _l("Invitasjon"),
+    "SchoolInvitation": _l("Invitasjon til skolens ansatte"),
+    "SchoolStaff": _l("Ansatt ved skole"),
+    "User": _l("Konto"),
+    "Municipality": _l("Kommune"),
+    "Category": _l("Kategori"),
+}
+
+
+def audit_action_label(action: str) -> str | None:
+    """An audited act in words ('Forespørsel godkjent'), or None when it has no label."""
+    label = AUDIT_ACTION_LABELS.get(action)
+    return None if label is None else str(label)
+
+
+def object_type_label(object_type: str) -> str:
+    """The kind of an audited object in words ('Organisasjon'), or its stored name."""
+    return str(OBJECT_TYPE_LABELS.get(object_type, object_type))
 
 
 # The template filters of the same names (registered app-wide in directory.web).

@@ -31,9 +31,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("directory.notifications")
 QUEUE_KEY = "notifications_queued"
-# Who hears of what: the school's staff of new and changed requests, the organiser's members of
-# the school's answer.
-TO_SCHOOL = ("request.created", "request.withdrawn", "request.reopened")
+# Who hears of what: the school's staff of new and changed requests (and of an approved offer
+# cancelled since), the organiser's members of the school's answer.
+TO_SCHOOL = ("request.created", "request.withdrawn", "request.reopened", "request.cancelled")
 TO_ORGANISER = ("request.approved", "request.rejected")
 
 
@@ -114,6 +114,7 @@ def build_messages(event_name: str, req: DistributionRequest) -> list[Message]:
                 "request.reopened": _("Endret aktivitet: forespørsel til ny vurdering"),
                 "request.approved": _("Forespørsel godkjent"),
                 "request.rejected": _("Forespørsel avvist"),
+                "request.cancelled": _("Avlyst etter godkjenning"),
             }
             what = names[event_name]
         base = current_app.config.get("PUBLIC_BASE_URL")
@@ -126,6 +127,8 @@ def build_messages(event_name: str, req: DistributionRequest) -> list[Message]:
             school=req.school.name,
             week=req.week,
             reason=req.review_reason if event_name == "request.rejected" else None,
+            cancelled=event_name == "request.cancelled",
+            cancellation_reason=req.cancellation_reason,
             login_url=(base.rstrip("/") + "/login") if base else None,
         )
         messages.append(

@@ -676,6 +676,10 @@ CASES: tuple[Case, ...] = (
     # the statements: public
     Case("pages.privacy", "GET", lambda w: "/personvern", EVERYONE),
     Case("pages.accessibility", "GET", lambda w: "/tilgjengelighet", EVERYONE),
+    # what crawlers and browsers ask for: public
+    Case("findable.robots_txt", "GET", lambda w: "/robots.txt", EVERYONE),
+    Case("findable.sitemap", "GET", lambda w: "/sitemap.xml", EVERYONE),
+    Case("findable.favicon", "GET", lambda w: "/favicon.ico", EVERYONE),
     # school staff: its admins and its municipality's admin; the invitation link
     Case("schools.list_staff", "GET", lambda w: f"/schools/{w.school.slug}/staff", SCHOOL_STAFF_ADMINS),
     Case("schools.invite_staff_member", "POST", lambda w: f"/schools/{w.school.slug}/staff/invite", SCHOOL_STAFF_ADMINS, data=lambda w: {"email": "ny.person@example.org", "role": "staff"}),

@@ -366,13 +366,22 @@ def test_manage_list_shows_every_status_with_buttons(client, org, signed_in, mak
 # --- editing ---------------------------------------------------------------------------------
 
 
+def selected_option(html: str, name: str) -> str:
+    """The value of the option the page selected in the select named `name`."""
+    select_html = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', html, re.S)
+    chosen = re.search(
+        r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', select_html.group(1)
+    )
+    return next(g for g in chosen.groups() if g is not None)
+
+
 def edit_data(client, activity_id: int, **overrides) -> dict:
     """The edit form as the page fills it, with overrides, read back from the HTML."""
     html = client.get(f"/activities/{activity_id}/edit").get_data(as_text=True)
     data = {}
     for name in (
         "title", "tags", "age_min", "age_max", "price_nok", "price_note", "venue",
-        "address", "latitude", "longitude", "languages", "registration_url",
+        "address", "latitude", "longitude", "other_languages", "registration_url",
         "facebook_post_url", "capacity", "image_alt", "first_date", "start_time", "end_time",
         "until", "version",
     ):  # fmt: skip
@@ -385,6 +394,12 @@ def edit_data(client, activity_id: int, **overrides) -> dict:
         data[name] = match.group(1) if match else ""
     repeat = re.search(r'<option selected value="(\w+)"|<option value="(\w+)" selected', html)
     data["repeat"] = next(g for g in repeat.groups() if g)
+    data["venue_choice"] = selected_option(html, "venue_choice")
+    data["languages"] = [
+        re.search(r'value="([^"]*)"', box).group(1)
+        for box in re.findall(r'<input[^>]*name="languages"[^>]*>', html)
+        if " checked" in box
+    ]
     data["category_id"] = ""
     data.update(overrides)
     return data
@@ -667,3 +682,123 @@ def test_status_buttons_need_the_csrf_token_when_protection_is_on(make_app):
         db.session.refresh(activity)
         assert activity.status == "published"
         db.session.remove()
+
+
+# --- the venue, not coordinates ----------------------------------------------------------------
+
+
+@pytest.fixture
+def venues(org, make_organisation, make_activity, make_municipality):
+    """The organisation's own earlier venue, a public venue of another club in the
+    municipality, another club's draft, and a venue in another municipality."""
+    from decimal import Decimal
+
+    make_activity(organisation=org, venue="Marienlyst stadion", address="Marienlystgata 1",
+                  latitude=Decimal("59.744000"), longitude=Decimal("10.204500"))  # fmt: skip
+    neighbour = make_organisation(name="Fjell IL")
+    make_activity(organisation=neighbour, venue="Fjellhallen", address="Fjellveien 3",
+                  latitude=Decimal("59.730100"), longitude=Decimal("10.180200"))  # fmt: skip
+    make_activity(organisation=neighbour, venue="Hemmelig hall", status="draft")
+    elsewhere = make_organisation(name="Lier IL", municipality=make_municipality())
+    make_activity(organisation=elsewhere, venue="Lierhallen")
+
+
+def venue_key(html: str, label_start: str) -> str:
+    """The value of the venue list's option whose text starts with `label_start`."""
+    return re.search(rf'<option value="([0-9a-f]+)"[^>]*>{re.escape(label_start)}', html).group(1)
+
+
+def test_the_form_offers_earlier_and_municipal_venues_with_coordinates_folded_away(
+    client, org, signed_in, venues
+):
+    html = client.get(f"/organisations/{org.slug}/activities/new").get_data(as_text=True)
+    choice = re.search(r'<select[^>]*name="venue_choice".*?</select>', html, re.S).group(0)
+    assert '<optgroup label="Steder dere har brukt">' in choice
+    assert "Marienlyst stadion, Marienlystgata 1" in choice
+    assert '<optgroup label="Andre steder i kommunen">' in choice
+    assert "Fjellhallen, Fjellveien 3" in choice
+    assert "Nytt sted" in choice
+    assert "Hemmelig hall" not in choice and "Lierhallen" not in choice
+    details = re.search(r"<details[^>]*>.*?</details>", html, re.S).group(0)
+    assert "Avansert: koordinater" in details
+    assert 'name="latitude"' in details and 'name="longitude"' in details
+
+
+def test_choosing_a_known_venue_fills_its_address_and_coordinates(client, org, signed_in, venues):
+    html = client.get(f"/organisations/{org.slug}/activities/new").get_data(as_text=True)
+    key = venue_key(html, "Fjellhallen")
+    response = create(
+        client, org, title="Innebandy", venue_choice=key, venue="", address="", latitude="",
+        longitude="",
+    )  # fmt: skip
+    assert response.status_code == 302
+    activity = db.session.scalars(select(Activity).where(Activity.title == "Innebandy")).one()
+    assert (activity.venue, activity.address) == ("Fjellhallen", "Fjellveien 3")
+    assert (str(activity.latitude), str(activity.longitude)) == ("59.730100", "10.180200")
+    # The edit form shows the venue chosen in the list, and saving it untouched changes nothing.
+    edit = client.get(f"/activities/{activity.id}/edit").get_data(as_text=True)
+    assert selected_option(edit, "venue_choice") == key
+    response = client.post(f"/activities/{activity.id}/edit", data=edit_data(client, activity.id))
+    assert response.status_code == 302
+    assert audit_actions(activity.id) == ["activity.create"]
+
+
+def test_a_new_venue_is_typed_in_and_offered_next_time(client, org, signed_in, venues):
+    response = create(client, org, title="Svømming", venue_choice="new", venue="Badeland",
+                      address="Badeveien 2", latitude="", longitude="")  # fmt: skip
+    assert response.status_code == 302
+    activity = db.session.scalars(select(Activity).where(Activity.title == "Svømming")).one()
+    assert (activity.venue, activity.latitude) == ("Badeland", None)
+    html = client.get(f"/organisations/{org.slug}/activities/new").get_data(as_text=True)
+    assert "Badeland, Badeveien 2" in html
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"venue": "Et annet sted"}, "venue", "Du har valgt et sted fra listen"),
+        ({"latitude": "59,1"}, "latitude", "Du har valgt et sted fra listen"),
+        ({"venue_choice": "0123456789abcdef"}, "venue_choice", "finnes ikke i listen lenger"),
+    ],
+)
+def test_a_listed_venue_with_a_typed_one_or_an_unknown_venue_is_refused(
+    client, org, signed_in, venues, overrides, field, message
+):
+    html = client.get(f"/organisations/{org.slug}/activities/new").get_data(as_text=True)
+    data = {"venue_choice": venue_key(html, "Marienlyst stadion"), "venue": "", "address": "",
+            "latitude": "", "longitude": "", **overrides}  # fmt: skip
+    before = activity_count()
+    response = create(client, org, **data)
+    assert response.status_code == 400
+    assert message in field_errors(response.get_data(as_text=True), field)
+    assert activity_count() == before
+
+
+# --- the languages ---------------------------------------------------------------------------------
+
+
+def test_languages_are_ticked_from_a_list_and_read_in_the_page_s_language(
+    client, app, org, signed_in
+):
+    response = create(client, org, languages=["no", "pl"], other_languages="kurdisk")
+    assert response.status_code == 302
+    activity = db.session.scalars(select(Activity)).one()
+    assert activity.languages == "no, pl, kurdisk"
+    press(client, activity, "publish")
+    edit = client.get(f"/activities/{activity.id}/edit").get_data(as_text=True)
+    assert re.search(r'<input checked[^>]*name="languages"[^>]*value="pl"', edit)
+    assert 'name="other_languages" type="text" value="kurdisk"' in edit
+
+    anonymous = app.test_client()
+    norsk = anonymous.get(f"/activities/{activity.id}").get_data(as_text=True)
+    assert "<dd>norsk, polsk, kurdisk</dd>" in norsk
+    english = anonymous.get(f"/activities/{activity.id}?lang=en").get_data(as_text=True)
+    assert "<dd>Norwegian, Polish, kurdisk</dd>" in english
+
+
+def test_free_text_languages_from_an_older_form_are_read_as_codes(client, org, signed_in):
+    assert create(client, org, languages="Norsk og engelsk").status_code == 302
+    assert db.session.scalars(select(Activity.languages)).one() == "no, en"
+    response = create(client, org, title="Kurdisk", languages="kurdisk")
+    assert response.status_code == 400
+    assert "Andre språk" in field_errors(response.get_data(as_text=True), "languages")

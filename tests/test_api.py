@@ -637,7 +637,8 @@ def test_facets_count_within_the_result(client, offers):
 
 
 FACET_LABEL = re.compile(r"^(category|weekday|time|free|accessible)-(.+)$")
-COUNT_IN_LABEL = re.compile(r"\((\d+)\)$")
+# "(3)", or "(+3)" for an unticked value of a group with a choice: as many more results.
+COUNT_IN_LABEL = re.compile(r"\(\+?(\d+)\)$")
 
 
 def _page_facets(response) -> dict[str, dict[str, int]]:
@@ -687,6 +688,8 @@ def test_facet_counts_are_the_search_pages_counts(
     assert shown["weekday"] == {"1": 0, "2": 1, "3": 0, "4": 1, "5": 0, "6": 1, "7": 0}
     assert shown["time"] == {"after_school": 1, "evening": 0, "weekend": 1}
     assert shown["free"] == {"1": 2} and shown["accessible"] == {"1": 1}
+    # The page says an unticked value adds results ("+1"); here none of them is shown yet.
+    assert read(page).labels["category-kunst"] == "Kunst (+1)"
 
 
 def test_a_misspelling_gets_a_suggestion(client, offers):

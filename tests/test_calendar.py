@@ -9,6 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import recurring_ical_events
+import time_machine
+from dateutil.rrule import rrulestr
 from icalendar import Calendar
 
 from directory.activities.schedule import build_rrule, format_local_list, occurrences
@@ -34,6 +36,17 @@ BIWEEKLY = {
     "duration_minutes": 60,
     "rrule": build_rrule("biweekly", date(2027, 4, 20)),
     "exdates": format_local_list([datetime(2026, 11, 3, 18, 0), datetime(2027, 3, 30, 18, 0)]),
+}
+# For the calendar links: Sunday 22 November 2026, with the next Tuesday (24th) called off.
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+WEEKLY_FROM_SEPTEMBER = {
+    "dtstart": datetime(2026, 9, 1, 17, 0),
+    "duration_minutes": 90,
+    "rrule": build_rrule("weekly", date(2027, 6, 15)),
+    "exdates": format_local_list(
+        datetime(y, m, d, 17, 0)
+        for y, m, d in ((2026, 10, 6), (2026, 11, 24), (2026, 12, 15), (2027, 4, 6))
+    ),
 }
 SINGLE_WITH_RDATES = {
     "dtstart": datetime(2026, 10, 20, 10, 0),
@@ -360,17 +373,66 @@ def test_ics_sets_no_cookie(client, make_activity):
 # --- the activity page's calendar buttons ----------------------------------------------------
 
 
-def test_activity_page_links_to_ics_google_and_outlook(client, make_activity):
+def google_link_in(html: str) -> dict[str, list[str]]:
+    google = re.search(r'href="(https://calendar\.google\.com[^"]+)"', html).group(1)
+    return parse_qs(urlsplit(google.replace("&amp;", "&")).query)
+
+
+def test_activity_page_links_to_ics_google_and_a_subscription(client, make_activity):
     activity = make_activity(title="Sjakk & brus", venue="Biblioteket", address="Gata 2")
     html = client.get(f"/activities/{activity.id}").get_data(as_text=True)
     assert f'href="/activities/{activity.id}.ics"' in html
     assert "Legg i kalender" in html
     assert "https://calendar.google.com/calendar/render?action=TEMPLATE" in html
-    assert "https://outlook.live.com/calendar/0/deeplink/compose?" in html
-    google = re.search(r'href="(https://calendar\.google\.com[^"]+)"', html).group(1)
-    query = parse_qs(urlsplit(google.replace("&amp;", "&")).query)
+    assert f'href="webcal://localhost/activities/{activity.id}.ics"' in html
+    query = google_link_in(html)
     assert query["text"] == ["Sjakk & brus"]
     assert query["recur"] == ["RRULE:FREQ=WEEKLY"]
+
+
+def test_weekly_activity_page_says_outlook_cannot_repeat_and_offers_no_outlook_link(
+    client, make_activity
+):
+    activity = make_activity(schedule=WEEKLY_FROM_SEPTEMBER)
+    with time_machine.travel(NOW, tick=False):
+        html = client.get(f"/activities/{activity.id}").get_data(as_text=True)
+    assert "outlook.live.com" not in html
+    assert "Outlook på nettet kan ikke få med gjentakelsene fra en lenke." in html
+    assert "«Legg i kalender»" in html and "«Abonner i kalenderen»" in html
+
+
+def test_single_date_activity_page_offers_outlook(client, make_activity):
+    activity = make_activity(schedule={"dtstart": datetime(2026, 12, 1, 17, 0), "rrule": ""})
+    with time_machine.travel(NOW, tick=False):
+        html = client.get(f"/activities/{activity.id}").get_data(as_text=True)
+    outlook = re.search(r'href="(https://outlook\.live\.com[^"]+)"', html).group(1)
+    query = parse_qs(urlsplit(outlook.replace("&amp;", "&")).query)
+    assert query["startdt"] == ["2026-12-01T16:00:00Z"]
+    assert "Outlook på nettet kan ikke" not in html
+
+
+def test_google_link_expands_to_the_ics_occurrences_from_the_next_one_on(client, make_activity):
+    """The Google link's series, expanded in the zone it names, is the .ics from now on:
+    it starts at the next date, keeps 17:00 across the spring change and skips the called-off
+    dates."""
+    activity = make_activity(schedule=WEEKLY_FROM_SEPTEMBER)
+    with time_machine.travel(NOW, tick=False):
+        html = client.get(f"/activities/{activity.id}").get_data(as_text=True)
+        body = ics(client, activity.id).data
+    query = google_link_in(html)
+    assert query["ctz"] == ["Europe/Oslo"]
+    start, end = (datetime.strptime(v, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+                  for v in query["dates"][0].split("/"))  # fmt: skip
+    assert start == datetime(2026, 12, 1, 16, 0, tzinfo=UTC)  # 24 November is called off
+    series = rrulestr(query["recur"][0], dtstart=start.astimezone(OSLO), forceset=True)
+    from_link = {(s.astimezone(UTC), s.astimezone(UTC) + (end - start)) for s in series}
+
+    horizon = datetime(2027, 7, 1, tzinfo=OSLO)
+    events = recurring_ical_events.of(parse(body)).between(NOW, horizon)
+    from_ics = instants((e.start, e.end) for e in events)
+    assert from_link == from_ics
+    assert datetime(2027, 4, 6, 15, 0, tzinfo=UTC) not in {s for s, _e in from_link}
+    assert datetime(2027, 4, 13, 15, 0, tzinfo=UTC) in {s for s, _e in from_link}  # summer time
 
 
 def test_cancelled_activity_page_has_ics_but_no_add_links(client, make_activity):
@@ -424,17 +486,39 @@ def google_and_outlook(activity, now):
     )
 
 
-def test_google_and_outlook_links_carry_the_next_occurrence_in_utc():
-    # 17:00 Oslo in winter is 16:00 UTC; the next occurrence after 22 November 2026.
-    activity = FakeActivity([FakeSchedule(datetime(2026, 12, 1, 17, 0), rdates="20270407T170000")])
-    google, outlook, links = google_and_outlook(activity, datetime(2026, 11, 22, tzinfo=UTC))
+def test_google_link_starts_at_the_next_occurrence_with_rule_and_called_off_dates():
+    activity = FakeActivity([FakeSchedule(**WEEKLY_FROM_SEPTEMBER)])
+    google, _outlook, links = google_and_outlook(activity, NOW)
+    # 24 November is called off, so the series starts on 1 December at 17:00 (16:00 UTC).
+    assert google["dates"] == ["20261201T160000Z/20261201T173000Z"]
+    assert google["recur"] == [
+        "RRULE:FREQ=WEEKLY;UNTIL=20270615T215959Z\n"
+        "EXDATE:20261215T160000Z\n"
+        "EXDATE:20270406T150000Z"  # summer time: 17:00 in Oslo is 15:00 UTC
+    ]
+    assert "recur=RRULE%3AFREQ%3DWEEKLY%3BUNTIL%3D20270615T215959Z%0AEXDATE%3A" in links.google
+    assert google["ctz"] == ["Europe/Oslo"]
+    assert links.repeats and links.outlook is None and not links.partial
+
+
+def test_google_link_keeps_the_count_of_dates_left():
+    schedule = FakeSchedule(datetime(2026, 9, 1, 17, 0), rrule="FREQ=WEEKLY;INTERVAL=2;COUNT=20")
+    google, _outlook, _links = google_and_outlook(FakeActivity([schedule]), NOW)
+    # Every other Tuesday from 1 September: 24 November is the 7th, so 14 are left.
+    assert google["dates"] == ["20261124T160000Z/20261124T173000Z"]
+    assert google["recur"] == ["RRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=14"]
+
+
+def test_single_date_gets_outlook_and_no_recurrence():
+    activity = FakeActivity([FakeSchedule(datetime(2026, 12, 1, 17, 0))])
+    google, outlook, links = google_and_outlook(activity, NOW)
     assert google["action"] == ["TEMPLATE"]
     assert google["text"] == ["Fotball for 3.–4. trinn"]
     assert google["dates"] == ["20261201T160000Z/20261201T173000Z"]
-    assert google["ctz"] == ["Europe/Oslo"]
     assert google["location"] == ["Kunstgressbanen, Banegata 1, Drammen"]
     assert google["details"] == ["Trening med ball & lek\n\nhttps://katalog.example/activities/7"]
     assert "recur" not in google
+    assert not links.repeats
     assert outlook["subject"] == ["Fotball for 3.–4. trinn"]
     assert outlook["startdt"] == ["2026-12-01T16:00:00Z"]
     assert outlook["enddt"] == ["2026-12-01T17:30:00Z"]
@@ -442,21 +526,36 @@ def test_google_and_outlook_links_carry_the_next_occurrence_in_utc():
     assert "Trening+med+ball+%26+lek" in links.google
     assert "&text=Fotball+for+3.%E2%80%934.+trinn" in links.google
 
-    # After the winter date, the summer RDATE is next: 17:00 Oslo is 15:00 UTC.
-    google, outlook, _links = google_and_outlook(activity, datetime(2026, 12, 2, tzinfo=UTC))
+
+def test_extra_dates_are_rdates_and_the_last_one_left_gets_outlook():
+    activity = FakeActivity([FakeSchedule(datetime(2026, 12, 1, 17, 0), rdates="20270407T170000")])
+    google, _outlook, links = google_and_outlook(activity, NOW)
+    assert google["dates"] == ["20261201T160000Z/20261201T173000Z"]
+    assert google["recur"] == ["RDATE:20270407T150000Z"]
+    assert links.outlook is None
+
+    # After the winter date only the summer one is left: 17:00 in Oslo is 15:00 UTC.
+    google, outlook, links = google_and_outlook(activity, datetime(2026, 12, 2, tzinfo=UTC))
     assert google["dates"] == ["20270407T150000Z/20270407T163000Z"]
+    assert "recur" not in google
     assert outlook["startdt"] == ["2027-04-07T15:00:00Z"]
 
 
-def test_google_link_repeats_a_weekly_activity_from_its_first_date():
-    rule = build_rrule("weekly", date(2027, 6, 15))
-    activity = FakeActivity([FakeSchedule(datetime(2026, 9, 1, 17, 0), rrule=rule)])
-    google, outlook, _links = google_and_outlook(activity, datetime(2026, 11, 22, tzinfo=UTC))
-    # The series starts in summer time (15:00 UTC); Outlook gets the next one, in winter time.
-    assert google["dates"] == ["20260901T150000Z/20260901T163000Z"]
-    assert google["recur"] == ["RRULE:FREQ=WEEKLY;UNTIL=20270615T215959Z"]
-    assert outlook["startdt"] == ["2026-11-24T16:00:00Z"]
-    assert outlook["enddt"] == ["2026-11-24T17:30:00Z"]
+def test_a_finished_rule_with_an_extra_date_left_starts_at_that_date():
+    rule = build_rrule("weekly", date(2026, 11, 10))
+    schedule = FakeSchedule(datetime(2026, 9, 1, 17, 0), rrule=rule, rdates="20261208T180000")
+    google, outlook, _links = google_and_outlook(FakeActivity([schedule]), NOW)
+    assert google["dates"] == ["20261208T170000Z/20261208T183000Z"]
+    assert "recur" not in google
+    assert outlook["startdt"] == ["2026-12-08T17:00:00Z"]
+
+
+def test_several_schedules_google_gets_the_next_one_and_says_it_is_partial():
+    tuesdays = FakeSchedule(datetime(2026, 9, 1, 17, 0), rrule="FREQ=WEEKLY")
+    thursdays = FakeSchedule(datetime(2026, 9, 3, 18, 0), rrule="FREQ=WEEKLY")
+    google, _outlook, links = google_and_outlook(FakeActivity([thursdays, tuesdays]), NOW)
+    assert google["dates"] == ["20261124T160000Z/20261124T173000Z"]
+    assert links.partial and links.repeats and links.outlook is None
 
 
 def test_no_calendar_links_when_nothing_is_left():

@@ -9,11 +9,13 @@ own staff get anything.
 from __future__ import annotations
 
 import csv
+import html as html_lib
 import io
 import re
 import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -245,6 +247,42 @@ def test_facebook_page_lists_posts_texts_links_and_alt_text(staff_client, world)
     assert "csrf" not in downloaded  # a document to keep, not a page with forms
 
 
+def suggested_texts(client) -> dict[str, str]:
+    """The Facebook page's suggested texts by activity title, as the staff member reads them."""
+    html = client.get(f"/schools/bragernes/exports/{WEEK}/facebook_share").get_data(as_text=True)
+    texts = [
+        html_lib.unescape(t)
+        for t in re.findall(r'<pre class="message"[^>]*>(.*?)</pre>', html, re.S)
+    ]
+    return {text.split(": ", 1)[1].split(" med ", 1)[0]: text for text in texts}
+
+
+def test_the_suggested_facebook_text_reads_as_sentences(staff_client, world, make_activity):
+    market = make_activity(
+        title="Loppemarked",
+        # Saturday in WEEK, 28 November
+        schedule={
+            "dtstart": next_weekday_at(5, 11) + timedelta(days=7),
+            "duration_minutes": 90,
+            "rrule": "",
+        },
+    )
+    add_request(market, world["school"], "facebook_share", [4], reviewer=world["staff"])
+
+    texts = suggested_texts(staff_client)
+
+    # One date: the date as a sentence of its own, not a "next time", and no stray "..".
+    assert "Loppemarked med" in texts["Loppemarked"]
+    assert " Lørdag 28. november kl. 11:00–12:30. Pris: Gratis. " in texts["Loppemarked"]
+    assert "Neste gang" not in texts["Loppemarked"]
+    # Weekly: when it meets, then the week's first time.
+    football = texts["Æsj, fotball på Øvre Ål"]
+    assert " Hver tirsdag kl. 17:00–18:30" in football
+    assert "Neste gang: tirsdag 24. november kl. 17:00. Pris:" in football
+    for text in texts.values():
+        assert ".." not in text
+
+
 # --- backpack post ------------------------------------------------------------------------------
 
 
@@ -252,7 +290,8 @@ def pdf_text(reader, number):
     return " ".join(reader.pages[number].extract_text().split())
 
 
-def test_backpack_pdf_has_a_cover_sheet_and_one_a4_flyer_per_activity(staff_client, world):
+def test_backpack_pdf_has_a_cover_sheet_then_two_short_flyers_on_one_a4(staff_client, world):
+    """Neither organisation's flyer file is there: both get a made flyer, half a page each."""
     football, coding = world["football"], world["coding"]
 
     response = download(staff_client, "backpack_post", "pdf")
@@ -260,7 +299,7 @@ def test_backpack_pdf_has_a_cover_sheet_and_one_a4_flyer_per_activity(staff_clie
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     reader = PdfReader(io.BytesIO(response.get_data()))
-    assert len(reader.pages) == 1 + 2
+    assert len(reader.pages) == 1 + 1
     for page in reader.pages:
         assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx(A4)
     cover = pdf_text(reader, 0)
@@ -271,7 +310,13 @@ def test_backpack_pdf_has_a_cover_sheet_and_one_a4_flyer_per_activity(staff_clie
     # Grades 4 and 7: 2 classes of 48 -> 24 a class, 48 a grade; grade 5 gets both flyers.
     assert re.search(r"5\. trinn 2 48 24 2 96", cover), cover
     assert re.search(r"Sum 2 264", cover), cover  # 72 + 48 + 96 + 48 (grade 6: none)
-    flyer = pdf_text(reader, 2)
+    # The flyer list: number, title, organiser, grades, page, copies.
+    assert re.search(r"1 Kodeklubb .+ 5, 7 2 96", cover), cover
+    assert re.search(r"2 Æsj, fotball på Øvre Ål .+ 3, 4, 5 2 168", cover), cover
+    assert "klipp langs den stiplede linja" in cover
+    both = pdf_text(reader, 1)
+    assert both.index("Kodeklubb") < both.index("Æsj, fotball på Øvre Ål")  # top, then bottom
+    flyer = both[both.index("Æsj, fotball på Øvre Ål") :]
     assert "Æsj, fotball på Øvre Ål" in flyer
     assert "Fotballtrening for alle – nybegynnere er velkomne." in flyer
     assert "Hver tirsdag kl. 17:00–18:30" in flyer
@@ -280,35 +325,44 @@ def test_backpack_pdf_has_a_cover_sheet_and_one_a4_flyer_per_activity(staff_clie
     assert f"{BASE}/activities/{football.id}.ics" in flyer
     assert "Skolen er ikke arrangør" in flyer
     assert f"Nr. 2 – delt ut av Bragernes skole i uke {int(WEEK[-2:])}" in flyer  # as on the list
-    second = pdf_text(reader, 1)
+    second = both[: both.index("Æsj, fotball på Øvre Ål")]
     assert "Kodeklubb" in second and "300 kr" in second.replace("\u00a0", " ")
     assert f"{BASE}/a/{coding.id}" in second
     assert reader.metadata.title == f"Ranselpost – Bragernes skole, {WEEK}"
 
 
-def test_backpack_flyers_carry_qr_codes_that_decode_to_the_activity_links(
-    staff_client, world, tmp_path
-):
+def qr_codes(pdf, page, tmp_path) -> set[str]:
+    """What the QR codes on one page of the PDF file say, read from the page rendered."""
     if shutil.which("pdftoppm") is None:
         # CI installs poppler-utils with Chromium: there a missing pdftoppm is a failure.
         require_tool("pdftoppm (poppler-utils) is not installed")
     from PIL import Image
 
-    football = world["football"]
+    prefix = tmp_path / f"page{page}"
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "150", "-f", str(page), "-l", str(page), str(pdf), str(prefix)],
+        check=True,
+    )
+    (png,) = tmp_path.glob(f"{prefix.name}-*.png")
+    return {r.text for r in zxingcpp.read_barcodes(Image.open(png).convert("L"))}
+
+
+def test_backpack_flyers_carry_qr_codes_that_decode_to_the_activity_links(
+    staff_client, world, tmp_path
+):
+    football, coding = world["football"], world["coding"]
     response = download(staff_client, "backpack_post", "pdf")
     pdf = tmp_path / "ranselpost.pdf"
     pdf.write_bytes(response.get_data())
 
-    subprocess.run(
-        ["pdftoppm", "-png", "-r", "150", "-f", "3", "-l", "3", str(pdf), str(tmp_path / "p")],
-        check=True,
-    )
-    (png,) = tmp_path.glob("p-*.png")
-    found = {r.text for r in zxingcpp.read_barcodes(Image.open(png).convert("L"))}
+    # Page 2 holds both flyers, each with its two codes.
+    found = qr_codes(pdf, 2, tmp_path)
 
     assert found == {
         f"{BASE}/activities/{football.id}",
         f"{BASE}/activities/{football.id}.ics",
+        f"{BASE}/activities/{coding.id}",
+        f"{BASE}/activities/{coding.id}.ics",
     }
 
 
@@ -350,6 +404,133 @@ def test_grades_without_counts_are_flagged_not_guessed(staff_client, world):
     assert re.search(r"7\. trinn – – – 1 –", cover), cover
     assert "Skolen har ikke registrert klasser og elever for 7. trinn" in cover
     assert re.search(r"Sum 2 216", cover), cover
+
+
+def test_a_made_flyer_too_long_for_half_a_page_has_a_page_of_its_own(
+    staff_client, world, make_activity
+):
+    camp = make_activity(
+        title="Vinterleir på Konnerud for alle som vil lære å gå på ski, bygge snøhule, lage "
+        "mat på bål og sove ute i telt sammen med andre barn",
+        summary="Fire dager med ski, snøhule og bål. " * 8,
+        registration_url="https://skiklubb.example.no/påmelding/vinterleir-2026",
+    )
+    add_request(camp, world["school"], "backpack_post", [4], reviewer=world["staff"])
+
+    reader = PdfReader(io.BytesIO(download(staff_client, "backpack_post", "pdf").get_data()))
+
+    assert len(reader.pages) == 1 + 2
+    assert "Ranselpost – Bragernes skole" in pdf_text(reader, 0)
+    pages = [pdf_text(reader, n) for n in (1, 2)]
+    (alone,) = [page for page in pages if "Vinterleir" in page]
+    (shared,) = [page for page in pages if "Vinterleir" not in page]
+    assert "Kodeklubb" not in alone and "Æsj, fotball" not in alone
+    assert "Kodeklubb" in shared and "Æsj, fotball på Øvre Ål" in shared
+
+
+# --- backpack post: the organisation's own flyer -----------------------------------------------
+
+
+def club_flyer(*pages: str) -> bytes:
+    """A flyer as a club makes one: A4, a coloured band to the foot of the page, some text."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.core_fonts_encoding = "windows-1252"
+    for text in pages:
+        pdf.add_page()
+        pdf.set_fill_color(0, 122, 94)
+        pdf.rect(0, 262, 210, 35, style="F")
+        pdf.set_font("Helvetica", "B", 28)
+        pdf.text(20, 40, text)
+    return bytes(pdf.output())
+
+
+def upload_flyer(activity, data: bytes) -> None:
+    """The organisation uploads its flyer (checked and stored as the activity form does)."""
+    from directory.activities.uploads import save_flyer_bytes
+
+    activity.flyer_filename = save_flyer_bytes(data)
+    db.session.commit()
+
+
+def test_backpack_places_the_organisations_own_flyer_with_a_qr_code_to_the_activity(
+    staff_client, world, tmp_path
+):
+    football = world["football"]
+    upload_flyer(football, club_flyer("Fotballskolen til Øvre Ål IL", "Treningstider og kart"))
+
+    response = download(staff_client, "backpack_post", "pdf")
+
+    raw = response.get_data()
+    reader = PdfReader(io.BytesIO(raw))
+    # The cover; Kodeklubb's made flyer (no other to share with: a page of its own); the
+    # club's two pages.
+    assert len(reader.pages) == 1 + 1 + 2
+    for page in reader.pages:
+        assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx(A4)
+    cover = pdf_text(reader, 0)
+    assert "Ranselpost – Bragernes skole" in cover
+    assert re.search(r"2 Æsj, fotball på Øvre Ål .+ 3, 4, 5 3–4 168", cover), cover
+    assert "stiplede" not in cover  # no page is shared
+    first, second = pdf_text(reader, 2), pdf_text(reader, 3)
+    assert "Fotballskolen til Øvre Ål IL" in first and "Treningstider og kart" in second
+    assert "Hver tirsdag" not in first  # the club's flyer, not one made in its place
+    assert f"Les mer og meld på: {BASE}/a/{football.id}" in first
+    assert f"Nr. 2 – delt ut av Bragernes skole i uke {int(WEEK[-2:])}" in first
+    assert "Side 1 av 2" in first and "Side 2 av 2" in second
+    links = [a.get_object()["/A"]["/URI"] for a in reader.pages[2]["/Annots"]]
+    assert set(links) == {f"{BASE}/activities/{football.id}"}
+    # The same rows give the same bytes, the placed flyer included.
+    assert download(staff_client, "backpack_post", "pdf").get_data() == raw
+
+    pdf = tmp_path / "ranselpost.pdf"
+    pdf.write_bytes(raw)
+    assert qr_codes(pdf, 3, tmp_path) == {f"{BASE}/activities/{football.id}"}
+
+
+@pytest.mark.parametrize("fault", ["broken", "too large"])
+def test_an_uploaded_flyer_that_cannot_be_used_gives_way_to_a_made_one(
+    app, staff_client, world, monkeypatch, caplog, fault
+):
+    football = world["football"]
+    flyer = club_flyer("Fotballskolen til Øvre Ål IL")
+    upload_flyer(football, flyer)
+    stored = Path(app.config["UPLOAD_FOLDER"]) / football.flyer_filename
+    if fault == "broken":
+        stored.write_bytes(flyer[: len(flyer) // 3])  # cut short on the disk
+    else:
+        monkeypatch.setitem(app.config, "FLYER_MAX_BYTES", len(flyer) - 1)
+
+    with caplog.at_level("WARNING", logger="directory.exports"):
+        response = download(staff_client, "backpack_post", "pdf")
+
+    assert response.status_code == 200
+    reader = PdfReader(io.BytesIO(response.get_data()))
+    assert len(reader.pages) == 1 + 1  # both made flyers on one page
+    text = pdf_text(reader, 1)
+    assert "Fotballskolen" not in text
+    assert "Æsj, fotball på Øvre Ål" in text and "Hver tirsdag kl. 17:00–18:30" in text
+    assert any(football.flyer_filename in r.getMessage() for r in caplog.records)
+
+
+def test_an_uploaded_flyer_that_cannot_be_placed_gives_way_to_a_made_one(
+    staff_client, world, monkeypatch, caplog
+):
+    upload_flyer(world["football"], club_flyer("Fotballskolen til Øvre Ål IL"))
+
+    def fails(*args):
+        raise ValueError("a resource pypdf cannot copy")
+
+    monkeypatch.setattr(backpack, "_place_page", fails)
+    with caplog.at_level("WARNING", logger="directory.exports"):
+        response = download(staff_client, "backpack_post", "pdf")
+
+    assert response.status_code == 200
+    reader = PdfReader(io.BytesIO(response.get_data()))
+    assert len(reader.pages) == 1 + 1
+    assert "Æsj, fotball på Øvre Ål" in pdf_text(reader, 1)
+    assert "could not be placed" in caplog.text
 
 
 # --- exporting: marks, audit, same bytes again --------------------------------------------------
@@ -444,7 +625,7 @@ def test_only_approved_and_exported_requests_of_that_week_are_exported(
 
     reader = PdfReader(io.BytesIO(download(staff_client, "backpack_post", "pdf").get_data()))
 
-    assert len(reader.pages) == 3
+    assert len(reader.pages) == 2  # the cover, and the two approved flyers on one page
     text = " ".join(p.extract_text() for p in reader.pages)
     assert "Status" not in text and "Neste uke" not in text
 
@@ -484,9 +665,9 @@ def test_index_counts_approved_and_exported_per_channel(staff_client, world):
     page = staff_client.get(f"/schools/bragernes/exports?week={WEEK}").get_data(as_text=True)
 
     row = re.search(r'<tr data-channel="backpack_post">(.*?)</tr>', page, re.S).group(1)
-    assert re.findall(r"<td>(\d+)</td>", row) == ["0", "2"]
+    assert re.findall(r"<td[^>]*>(\d+)</td>", row) == ["0", "2"]
     row = re.search(r'<tr data-channel="school_messaging">(.*?)</tr>', page, re.S).group(1)
-    assert re.findall(r"<td>(\d+)</td>", row) == ["2", "0"]
+    assert re.findall(r"<td[^>]*>(\d+)</td>", row) == ["2", "0"]
     assert f"/schools/bragernes/overview/{WEEK}" in page
 
 
@@ -564,7 +745,9 @@ def test_a_bad_week_is_refused_with_a_message(staff_client, method, path, status
     response = getattr(staff_client, method)(path)
 
     assert response.status_code == status
-    assert "for eksempel 2026-W48" in response.get_data(as_text=True)
+    # The week picker's own value is chosen from a list; a URL's week is written out.
+    expected = "Velg en uke fra listen." if "?week=" in path else "for eksempel 2026-W48"
+    assert expected in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

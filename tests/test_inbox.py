@@ -8,20 +8,25 @@ the change shown.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from directory.activities.operations import ActivityData, change_activity_status, update_activity
 from directory.approvals import inbox
-from directory.approvals.display import upcoming_weeks, week_error
+from directory.approvals.display import upcoming_weeks, week_label
 from directory.approvals.models import DistributionRequest
 from directory.approvals.operations import SchoolChoice, approve_request, create_requests
 from directory.audit.models import AuditEvent
 from directory.extensions import db
 from directory.schools.operations import update_policy
+from directory.weeks import not_a_week_message
 from tests.conftest import csrf_token_from, sign_in
+
+FRIDAY_OF_WEEK_49 = datetime(2026, 12, 4, 17, 0, tzinfo=UTC)  # 18:00 in Oslo
 
 
 @pytest.fixture
@@ -108,6 +113,21 @@ def test_staff_see_their_own_schools_requests_and_never_anothers(client, world):
     assert client.get(f"/schools/x-skole/requests/{theirs.id}").status_code == 404
     assert client.get(f"/schools/y-skole/requests/{theirs.id}").status_code == 403
     assert client.get(inbox_url(world.y)).status_code == 403
+
+
+def test_each_tick_box_is_labelled_with_the_offer_and_week_and_each_cell_names_itself(
+    client, world
+):
+    req = send(world, world.activities[0], world.x)
+    sign_in(client, world.staff_x)
+    html = client.get(inbox_url(world.x)).get_data(as_text=True)
+    label = re.search(rf'<label class="pick-label" for="pick-{req.id}">(.*?)</label>', html, re.S)
+    assert label is not None and f'id="pick-{req.id}"' in label.group(1)
+    words = " ".join(re.sub(r"<[^>]+>", " ", label.group(1)).split())
+    assert words == f"Velg «Sjakk for nybegynnere», {week_label(world.week)}"
+    # On a phone the row is a card and the column headings are out of sight: cells say what
+    # they are.
+    assert 'data-label="Arrangør"' in html and 'data-label="Kanal"' in html
 
 
 @pytest.mark.parametrize(
@@ -396,11 +416,41 @@ def test_the_inbox_filters_by_status_week_and_channel(client, world):
     assert {pending.id, next_week.id}  # both exist; the week filter hid one
 
 
+@pytest.mark.time_machine(FRIDAY_OF_WEEK_49, tick=True)
+def test_the_week_filter_is_a_list_of_weeks_with_their_dates(client, world):
+    """This week and the next three, and every week the school has requests for; the query
+    keeps the ISO week."""
+    send(world, world.activities[0], world.x)  # week 50
+    send(world, world.activities[1], world.x, week="2027-W02")
+    sign_in(client, world.staff_x)
+    html = client.get(inbox_url(world.x)).get_data(as_text=True)
+    assert re.search(r'<select [^>]*id="week" name="week"', html)
+    assert "<datalist" not in html and "ISO-uke" not in html
+    options = re.findall(r"<option [^>]*>[^<]*</option>", html.split('name="week"')[1])
+    assert options[:6] == [
+        '<option selected value="">Alle uker</option>',
+        '<option value="2026-W49">Uke 49: 30. november–6. desember</option>',
+        '<option value="2026-W50">Uke 50: 7.–13. desember</option>',
+        '<option value="2026-W51">Uke 51: 14.–20. desember</option>',
+        '<option value="2026-W52">Uke 52: 21.–27. desember</option>',
+        '<option value="2027-W02">Uke 2, 2027: 11.–17. januar</option>',
+    ]
+
+    response = client.get(inbox_url(world.x, week="2027-W02", status="all"))
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<option selected value="2027-W02">Uke 2, 2027: 11.–17. januar</option>' in html
+    assert "Lynsjakk</a>" in html and "Sjakk for nybegynnere</a>" not in html
+
+
+@pytest.mark.time_machine(FRIDAY_OF_WEEK_49, tick=True)
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         ({"week": "uke-48"}, None),
+        ({"week": "UKE"}, None),
         ({"week": "2026-W60"}, None),
+        ({"week": "2026-W40"}, None),  # a real week, but not on the list
         ({"status": "borte"}, "Velg en status fra listen."),
         ({"channel": "directory_only"}, "Velg en kanal fra listen."),
         ({"page": "x"}, "Sidetallet må være et helt tall fra 1."),
@@ -413,9 +463,13 @@ def test_bad_filters_are_a_400_with_the_message(client, world, app, args, messag
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     with app.test_request_context():
-        expected = message or week_error()
+        expected = message or not_a_week_message()
     assert expected in html
     assert "Sjakk for nybegynnere</a>" not in html
+    if "week" in args:  # the value is never echoed on the page (the language links keep it)
+        main = html.split('<main id="main">')[1].split("</main>")[0]
+        assert f'<ul class="errors" id="week-err"><li>{expected}</li></ul>' in main
+        assert args["week"] not in main
 
 
 # --- after an edit -------------------------------------------------------------------------------
@@ -449,6 +503,20 @@ def test_an_edit_after_approval_sends_it_back_with_the_change_shown(client, worl
     assert status_of(req.id) == "approved"
 
 
+def test_a_changed_language_is_shown_by_name_not_code(client, world):
+    activity = world.activities[0]
+    activity.languages = "no"
+    req = send(world, activity, world.x)
+    update_activity(activity, ActivityData(fields={"languages": "no, en"}), actor=world.organiser)
+    db.session.commit()
+    sign_in(client, world.staff_x)
+    review = client.get(f"/schools/x-skole/requests/{req.id}").get_data(as_text=True)
+    assert "Språk: «norsk» → «norsk, engelsk»" in review
+    english = client.get(f"/schools/x-skole/requests/{req.id}?lang=en").get_data(as_text=True)
+    assert "Norwegian, English" in english  # names from the locale data, not translations
+    assert "no, en" not in review + english
+
+
 def test_approving_from_a_page_opened_before_the_edit_is_refused(client, world):
     activity = world.activities[0]
     req = send(world, activity, world.x)
@@ -467,15 +535,31 @@ def test_approving_from_a_page_opened_before_the_edit_is_refused(client, world):
 # --- the review page and the dashboard -----------------------------------------------------------
 
 
-def test_the_review_page_shows_the_stored_reasons_and_the_decision_now(client, world):
+def test_the_review_page_shows_the_offer_first_and_the_rules_reasons_once(client, world):
     req = send(world, world.activities[0], world.x)
     sign_in(client, world.staff_x)
     html = client.get(f"/schools/x-skole/requests/{req.id}").get_data(as_text=True)
-    for reason in req.reasons:
-        assert reason in html
-    assert "Nå: Ranselpost (papirflyer)" in html
+    assert req.reasons
+    for reason in req.reasons:  # unchanged since it was sent: given once, not under two headings
+        assert html.count(str(escape(reason))) == 1
+    assert "Nå: Ranselpost (papirflyer), som da forespørselen ble sendt" in html
     assert "kan ikke godkjennes nå" not in html
-    assert 'name="reason"' in html and "Godkjenn</button>" in html
+    # What is asked comes before the buttons that decide it.
+    offer = html.index('id="offer-heading"')
+    assert offer < html.index("Drammen Sjakklubb") < html.index("Godkjenn</button>")
+    assert offer < html.index("/media/0.pdf") < html.index('name="reason"')
+
+
+def test_when_the_rule_changed_the_review_page_gives_both_decisions(client, world):
+    first, second, third = (send(world, a, world.x) for a in world.activities)
+    for req in (first, second):  # the default quota: two flyers a week
+        approve_request(req, actor=world.staff_x)
+    db.session.commit()
+    sign_in(client, world.staff_x)
+    html = client.get(f"/schools/x-skole/requests/{third.id}").get_data(as_text=True)
+    assert "Nå: Bare i katalogen" in html
+    assert "Da forespørselen ble sendt: Ranselpost (papirflyer)" in html
+    assert "Ukekvoten for ranselpost (2) er brukt opp" in html
 
 
 def test_the_dashboard_lists_the_users_schools_with_pending_counts(client, world):
@@ -563,3 +647,54 @@ def test_an_unpublished_offer_cannot_be_approved(client, world):
     assert response.status_code == 409
     assert "ikke publisert lenger" in response.get_data(as_text=True)
     assert status_of(req.id) == "pending"
+
+
+def test_an_offer_cancelled_after_approval_goes_back_to_the_school_with_the_reason(client, world):
+    """Approved (and exported) requests come back as «avlyst etter godkjenning» with the
+    organiser's reason, at the top of the inbox; they leave the week's export. A request still
+    pending stays pending: it cannot be approved while the offer is cancelled."""
+    activity, other = world.activities[0], world.activities[1]
+    approved = send(world, activity, world.x)
+    pending = send(world, activity, world.y)
+    kept = send(world, other, world.x)
+    for req in (approved, kept):
+        approve_request(req, actor=world.staff_x)
+    db.session.commit()
+    sign_in(client, world.staff_x)
+    export = f"/schools/x-skole/exports/{world.week}/backpack_post"
+    assert client.post(export + ".pdf").status_code == 200
+    assert status_of(approved.id) == "exported"
+
+    sign_in(client, world.organiser)
+    response = client.post(
+        f"/activities/{activity.id}/cancel",
+        data={"version": activity.version, "note": "Hallen er stengt resten av høsten."},
+    )
+    assert response.status_code == 302
+    assert status_of(approved.id) == "cancelled"
+    assert status_of(pending.id) == "pending"
+    assert status_of(kept.id) == "exported"
+    event = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "request.cancel", AuditEvent.object_id == approved.id
+        )
+    ).one()
+    assert event.data["before"] == "exported"
+    assert event.data["reason"] == "Hallen er stengt resten av høsten."
+
+    sign_in(client, world.staff_x)
+    html = client.get(inbox_url(world.x)).get_data(as_text=True)
+    section = re.search(r'<section[^>]*class="[^"]*inbox-cancelled.*?</section>', html, re.S)
+    assert section is not None
+    assert "Avlyst etter godkjenning" in section.group(0)
+    assert "Sjakk for nybegynnere" in section.group(0)
+    assert "Hallen er stengt resten av høsten." in section.group(0)
+    assert "Lynsjakk" not in section.group(0)
+    review = client.get(f"/schools/x-skole/requests/{approved.id}").get_data(as_text=True)
+    assert "Avlyst av arrangøren etter godkjenning" in review
+    assert "Hallen er stengt resten av høsten." in review
+    preview = client.get(export).get_data(as_text=True)
+    assert "Lynsjakk" in preview and "Sjakk for nybegynnere" not in preview
+    # The other school never approved it: nothing to take down there.
+    sign_in(client, world.staff_y)
+    assert "inbox-cancelled" not in client.get(inbox_url(world.y)).get_data(as_text=True)

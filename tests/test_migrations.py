@@ -57,3 +57,56 @@ def test_upgrade_matches_models_and_downgrade_removes_everything(empty_database_
         tables = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
         assert tables == set()
         db.engine.dispose()
+
+
+def test_languages_become_codes_and_come_back_as_names(empty_database_url, tmp_path):
+    """Free text that names a listed language is stored as its code; other text is kept."""
+    from datetime import UTC, datetime
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": empty_database_url,
+            "SECRET_KEY": "x",
+            "TESTING": True,
+            "UPLOAD_FOLDER": str(tmp_path / "u"),
+            "SEARCH_INDEX_DIR": str(tmp_path / "s"),
+        }
+    )
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    before_codes = "e7b2c4d91f05"
+    with app.app_context():
+        upgrade(revision=before_codes)
+        with db.engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO municipality (id, slug, name, messaging_label) "
+                     "VALUES (1, 'drammen', 'Drammen', 'Visma')")
+            )  # fmt: skip
+            conn.execute(
+                text(
+                    "INSERT INTO organisation (id, municipality_id, slug, name, kind, description,"
+                    " verification, rejection_reason, created_at, updated_at, version) VALUES"
+                    " (1, 1, 'klubb', 'Klubb', 'volunteer', '', 'verified', '', :t, :t, 1)"
+                ),
+                {"t": now},
+            )
+            for number, languages in enumerate(["Norsk og Engelsk", "norsk; kurdisk", ""], 1):
+                conn.execute(
+                    text(
+                        "INSERT INTO activity (id, organisation_id, title, summary, description,"
+                        " tags, age_min, age_max, price_nok, price_note, venue, address,"
+                        " accessibility, languages, image_alt, status, cancellation_note, season,"
+                        " created_at, updated_at, version) VALUES (:id, 1, 'A', '', '', '', 6, 9,"
+                        " 0, '', '', '', '', :languages, '', 'published', '', '', :t, :t, 1)"
+                    ),
+                    {"id": number, "languages": languages, "t": now},
+                )
+
+        def stored() -> list[str]:
+            with db.engine.connect() as conn:
+                return list(conn.scalars(text("SELECT languages FROM activity ORDER BY id")))
+
+        upgrade()
+        assert stored() == ["no, en", "no, kurdisk", ""]
+        downgrade(revision=before_codes)
+        assert stored() == ["norsk, engelsk", "norsk, kurdisk", ""]
+        db.engine.dispose()

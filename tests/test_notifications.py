@@ -22,6 +22,7 @@ from directory.extensions import db
 from directory.notifications import Message
 from directory.schools.routing import iso_week
 from directory.timeutil import oslo_now
+from tests.conftest import mail_text
 
 SENDER = "tests.test_notifications:RecordingSender"
 
@@ -230,3 +231,36 @@ def test_a_line_break_in_a_title_never_reaches_the_subject(sent, world):
     ask(world)
     db.session.commit()
     assert "\n" not in sent[0].subject and "\r" not in sent[0].subject
+
+
+def test_an_offer_cancelled_after_approval_is_mailed_to_the_school_with_the_reason(
+    app, monkeypatch, smtp_server, world
+):
+    """Through the real mail component and an SMTP server: the school's staff hear that the
+    offer they approved is cancelled, why, and that they should take it down."""
+    from directory.activities.operations import change_activity_status
+
+    monkeypatch.setitem(app.config, "NOTIFICATIONS_ENABLED", True)
+    req = ask(world)
+    db.session.commit()
+    approve_request(req, actor=world["staff"])
+    db.session.commit()
+    smtp_server.messages.clear()
+
+    change_activity_status(
+        world["activity"],
+        {"action": "cancel", "note": "Treneren er syk, vi starter opp igjen i januar."},
+        actor=world["owner"],
+    )
+    db.session.commit()
+
+    [message] = smtp_server.messages
+    assert set(message["X-Envelope-To"].split(", ")) == {
+        world["staff"].email,
+        world["school_admin"].email,
+    }
+    assert message["Subject"].startswith("Avlyst etter godkjenning: Sjakk for alle (Alfaskolen")
+    text = mail_text(message)
+    assert "Arrangørens begrunnelse: Treneren er syk, vi starter opp igjen i januar." in text
+    assert "Ta ned flygebladet" in text
+    assert db.session.get(DistributionRequest, req.id).status == "cancelled"

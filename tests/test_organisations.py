@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -84,7 +86,9 @@ def test_page_shows_details_markdown_and_public_activities_only(
     assert "<strong>blink</strong>" in body
     assert "<script>alert(1)</script>" not in body
     assert "post@bue.no" in body
-    assert 'class="badge badge-unverified"' in body
+    # the same mark as on activity cards: «Ikke verifisert», never «unverifisert»
+    assert re.search(r'class="badge badge-unverified"[^>]*>Ikke verifisert<', body)
+    assert "Ikke verifisert</span>" in client.get("/organisations").get_data(as_text=True)
     assert "Bueskyting for nybegynnere" in body
     assert f'href="/activities/{shown.id}"' in body
     assert "Avlyst turnering" in body

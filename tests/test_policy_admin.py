@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from directory.audit.models import AuditEvent
 from directory.extensions import db
 from directory.schools.models import ChannelPolicy
+from directory.schools.operations import update_policy
 from directory.schools.routing import decide_for
+from directory.timeutil import OSLO
 
 
 def _form(version="0", **values) -> dict:
@@ -24,6 +29,13 @@ def _form(version="0", **values) -> dict:
     }
     data.update(values)
     return {k: v for k, v in data.items() if v is not None}
+
+
+@pytest.fixture(autouse=True)
+def week_49():
+    """A Friday in week 49 of 2026: the forms offer week 49 of 2026 to week 47 of 2027."""
+    with time_machine.travel(datetime(2026, 12, 4, 12, 0, tzinfo=OSLO), tick=True):
+        yield
 
 
 def _override(school):
@@ -55,7 +67,7 @@ def test_a_school_admin_edits_their_school_and_sees_the_effect(
     response = client.post(
         path,
         data=_form(order="backpack", backpack_weekly_quota="3", blackout_inherit=None,
-                   blackout_weeks="2026-w52, 2026-W51"),
+                   blackout_weeks=["2026-W52", "2026-W51"]),
     )  # fmt: skip
     assert response.status_code == 302
     row = _override(school)
@@ -65,7 +77,9 @@ def test_a_school_admin_edits_their_school_and_sees_the_effect(
         "blackout_weeks": ["2026-W51", "2026-W52"],
     }
     body = client.get(path).get_data(as_text=True)
-    assert "Ranselpost først" in body and "2026-W51, 2026-W52" in body
+    assert "Ranselpost først" in body
+    assert "uke 51 (14.–20. desember), uke 52 (21.–27. desember)" in body
+    assert 'value="2026-W51" checked' in body and 'value="2026-W52" checked' in body
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "policy.update"))
     assert event.data["before"] is None and event.data["after"] == row.settings
     # A second change records what it replaced.
@@ -78,16 +92,54 @@ def test_a_school_admin_edits_their_school_and_sees_the_effect(
     assert events[-1].data["after"] == {"facebook_enabled": False}
 
 
-def test_a_bad_week_is_shown_next_to_the_field_and_nothing_is_stored(
+def test_the_weeks_are_ticked_from_a_list_with_their_dates(
     app, client, school, make_staff, login_as
 ):
     login_as(make_staff(school, role="admin"))
+    body = client.get(f"/schools/{school.slug}/policy").get_data(as_text=True)
+    assert 'type="checkbox" id="blackout-2026-W50" name="blackout_weeks" value="2026-W50"' in body
+    assert '<label for="blackout-2026-W50">Uke 50: 7.–13. desember</label>' in body
+    assert '<label for="blackout-2027-W47">Uke 47, 2027: 22.–28. november</label>' in body
+    assert "blackout-2027-W48" not in body  # a year of weeks
+    assert "blackout-2026-W48" not in body  # nothing past unless stored
+    assert "<textarea" not in body and "2026-W52, " not in body
+
+
+@pytest.mark.parametrize("week", ["jul", "uke 50", "2026-W48", "2027-W48", "2026-W54"])
+def test_a_week_not_on_the_list_is_refused_next_to_the_field_and_nothing_is_stored(
+    app, client, school, make_staff, login_as, week
+):
+    login_as(make_staff(school, role="admin"))
     response = client.post(
-        f"/schools/{school.slug}/policy", data=_form(blackout_inherit=None, blackout_weeks="jul")
+        f"/schools/{school.slug}/policy",
+        data=_form(blackout_inherit=None, blackout_weeks=["2026-W50", week]),
     )
     assert response.status_code == 422
-    assert "«JUL» er ikke en ISO-uke" in response.get_data(as_text=True)
+    body = response.get_data(as_text=True)
+    assert "Velg ukene fra listen." in body
+    assert "UKE" not in body and f"«{week}" not in body  # never echoed back
     assert _override(school) is None
+
+
+def test_stored_past_weeks_stay_shown_and_are_kept_on_save(
+    app, client, school, make_staff, login_as
+):
+    update_policy(school, {"blackout_weeks": ["2026-W10", "2026-W52"]}, actor=None,
+                  municipality_id=school.municipality_id)  # fmt: skip
+    db.session.commit()
+    login_as(make_staff(school, role="admin"))
+    path = f"/schools/{school.slug}/policy"
+    body = client.get(path).get_data(as_text=True)
+    assert 'value="2026-W10" checked' in body
+    assert "Uke 10: 2.–8. mars" in body
+    version = str(_override(school).version)
+    response = client.post(
+        path,
+        data=_form(version, blackout_inherit=None, blackout_weeks=["2026-W10", "2026-W52"],
+                   backpack_weekly_quota="1"),
+    )  # fmt: skip
+    assert response.status_code == 302
+    assert _override(school).settings["blackout_weeks"] == ["2026-W10", "2026-W52"]
 
 
 def test_weeks_typed_while_the_municipalitys_weeks_are_ticked_are_not_silently_dropped(
@@ -100,7 +152,7 @@ def test_weeks_typed_while_the_municipalitys_weeks_are_ticked_are_not_silently_d
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert "Fjern krysset for «Bruk kommunens stengte uker»" in body
-    assert "2026-W52" in body  # what was typed stays in the field
+    assert 'value="2026-W52" checked' in body  # what was ticked stays ticked
     assert _override(school) is None
 
 

@@ -133,7 +133,7 @@ def test_registration_is_completed_from_the_e_mailed_link_as_a_signed_in_owner(
     page = client.get("/organisations/assiden-if")
     body = page.get_data(as_text=True)
     assert "kommune vil verifisere organisasjonen" in body
-    assert "merkes som uverifisert" in body
+    assert "merkes «Ikke verifisert»" in body
     assert "badge-unverified" in body
     dashboard = client.get("/account")
     assert dashboard.status_code == 200

@@ -4,10 +4,11 @@ withdraw button; refusals store nothing, and one organisation never sees another
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from directory.approvals.display import upcoming_weeks
@@ -22,6 +23,7 @@ from directory.audit.models import AuditEvent
 from directory.extensions import db
 from directory.organisations.models import Membership
 from directory.schools.models import Municipality, School, SchoolGradeCount
+from directory.timeutil import OSLO
 from tests.conftest import (
     csrf_token_from,
     new_activity,
@@ -91,13 +93,11 @@ def world(
 
 
 def _rows(body: str) -> dict[str, str]:
-    """school slug -> the row's HTML on the reach page."""
-    return {
-        m.group(1): m.group(2)
-        for m in re.finditer(
-            r'<tr data-school="([^"]+)" data-channel="[^"]+">(.*?)</tr>', body, re.S
-        )
-    }
+    """school slug -> the school card's HTML on the reach page."""
+    cards = body.split('<li class="reach-school" data-school="')[1:]
+    if cards:
+        cards[-1] = cards[-1].split("</form>", 1)[0]
+    return {card.split('"', 1)[0]: card for card in cards}
 
 
 def _send(client, activity, week, schools, grades=None):
@@ -213,7 +213,7 @@ def test_sending_creates_one_request_per_school_with_the_decision_and_reasons(
     assert "Du har sendt 2 forespørsler" in reach
     for slug in ("fjell", "danvik"):
         assert 'name="schools"' not in _rows(reach)[slug]
-        assert "allerede sendt en forespørsel" in _rows(reach)[slug]
+        assert "allerede spurt skolen for uke" in _rows(reach)[slug]
 
 
 def test_a_directory_only_school_cannot_be_requested_and_nothing_is_stored(client, login_as, world):
@@ -252,26 +252,115 @@ def test_a_choice_the_page_does_not_offer_is_refused_and_nothing_is_stored(
     assert _count() == 0
 
 
-@pytest.mark.parametrize("week", ["2026-W54", "neste uke", "", "2026W10"])
-def test_a_bad_week_is_400_and_nothing_is_stored(client, login_as, world, week):
+@pytest.mark.parametrize("week", ["2026-W54", "neste uke", "", "2026W10", "uke 50", "2099-W10"])
+def test_a_week_not_on_the_page_is_400_with_a_clear_message(client, login_as, world, week):
     login_as(world["member"])
     response = _send(client, world["football"], week, ["fjell"])
     assert response.status_code == 400
-    assert "2026-W48" in response.get_data(as_text=True)
+    text = response.get_data(as_text=True)
+    assert "Velg en uke fra listen." in text
+    assert f"«{week}" not in text and f"«{week.upper()}" not in text  # never echoed back
     assert _count() == 0
+
+
+@pytest.mark.parametrize("week", ["neste uke", "2026W10", "2099-W10"])
+def test_a_week_in_the_address_that_the_page_does_not_offer_is_400(client, login_as, world, week):
+    login_as(world["member"])
+    response = client.get(f"/activities/{world['football'].id}/reach?{urlencode({'week': week})}")
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "Velg en uke fra listen." in text
+    assert f"«{week}" not in text  # the message does not echo it
 
 
 def test_a_past_week_is_refused(client, login_as, world):
     login_as(world["member"])
     shown = client.get(f"/activities/{world['football'].id}/reach?week=2020-W10")
-    assert shown.status_code == 200
-    body = shown.get_data(as_text=True)
-    assert 'name="schools"' not in body
-    assert "Uken er passert." in _rows(body)["fjell"]
+    assert shown.status_code == 400
+    message = "Den valgte uken er passert (uke 10 i 2020 (2.–8. mars)). Velg en uke fra listen."
+    assert message in shown.get_data(as_text=True)
     response = _send(client, world["football"], "2020-W10", ["fjell"])
-    assert response.status_code == 422
-    assert "Uken er passert" in response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
     assert _count() == 0
+
+
+# A Friday evening of week 49 (30 November – 6 December 2026): the week is ending.
+FRIDAY_EVENING = datetime(2026, 12, 4, 19, 30, tzinfo=OSLO)
+
+
+def _selected_week(body: str) -> str:
+    return re.search(r'<option value="([^"]+)" selected>', body).group(1)
+
+
+def test_on_a_friday_evening_the_page_opens_on_next_week(client, login_as, world):
+    with time_machine.travel(FRIDAY_EVENING, tick=False):
+        login_as(world["member"])
+        body = client.get(f"/activities/{world['football'].id}/reach").get_data(as_text=True)
+    assert _selected_week(body) == "2026-W50"
+    assert 'name="week" value="2026-W50"' in body  # what the send button asks for
+    assert '<option value="2026-W50" selected>Uke 50: 7.–13. desember</option>' in body
+    # The ending week can still be picked, marked as this week; nothing is typed.
+    assert '<option value="2026-W49">Uke 49: 30. november–6. desember (denne uken)</option>' in body
+    assert "Uke 1, 2027: 4.–10. januar" in body
+    assert 'type="week"' not in body
+
+
+def test_the_page_opens_on_the_first_week_a_school_can_still_be_asked(client, login_as, world):
+    with time_machine.travel(FRIDAY_EVENING, tick=False):
+        schools = [SchoolChoice(world["schools"][slug]) for slug in ("fjell", "danvik")]
+        create_requests(world["football"], schools, "2026-W50", actor=world["member"])
+        db.session.commit()
+        login_as(world["member"])
+        body = client.get(f"/activities/{world['football'].id}/reach").get_data(as_text=True)
+    assert _selected_week(body) == "2026-W51"
+
+
+def test_one_summary_says_why_no_school_can_be_asked_and_what_would_change_it(
+    client, login_as, world, make_organisation, make_activity
+):
+    new_club = make_organisation(
+        slug="ny-klubb", name="Ny klubb", verification="pending", members=[world["member"]]
+    )
+    activity = make_activity(title="Håndball", organisation=new_club, age_min=8, age_max=10)
+    with time_machine.travel(FRIDAY_EVENING, tick=False):
+        login_as(world["member"])
+        body = client.get(f"/activities/{activity.id}/reach").get_data(as_text=True)
+    assert set(_rows(body)) == {"fjell", "danvik", "vik"}
+    summary = body.split('class="reach-summary', 1)[1].split("</section>", 1)[0]
+    assert "Ingen av skolene kan bes om å formidle tilbudet</h3>" in summary
+    assert "denne uken" not in summary and "uke 50" not in summary  # not the week's fault
+    # Why, once for the page instead of once per school.
+    assert body.count("Organisasjonen er ikke verifisert av kommunen ennå.") == 1
+    assert body.count("Avsenderen er ikke skolen selv.") == 1
+    # What would change it: verification, then a flyer (Fjell and Danvik take backpack post)
+    # or a Facebook post (only Fjell has a Facebook page).
+    assert "Be kommunen verifisere organisasjonen" in summary
+    assert "Legg til en trykkbar flyer (PDF). Da kan 2 skoler bes om" in summary
+    assert "Facebook-innlegg om tilbudet. Da kan 1 skole bes om å dele det." in summary
+    assert f'href="/activities/{activity.id}/edit"' in summary
+    for row in _rows(body).values():
+        assert "Begrunnelsen står øverst." in row
+        assert "verifisert" not in row
+
+
+def test_reasons_that_differ_between_schools_are_shown_at_each_school(
+    client, login_as, world, make_activity
+):
+    plain = make_activity(title="Turgruppe", organisation=world["klubben"], age_min=8, age_max=10)
+    with time_machine.travel(FRIDAY_EVENING, tick=False):
+        login_as(world["member"])
+        body = client.get(f"/activities/{plain.id}/reach").get_data(as_text=True)
+    summary = body.split('class="reach-summary', 1)[1].split("</section>", 1)[0]
+    assert (
+        'Tilbudet har ingen trykkbar flyer til ranselpost. <span class="meta">(2 av 3 skoler)'
+        in summary
+    )
+    rows = _rows(body)
+    assert "Skolen tar ikke imot ranselpost." in rows["vik"]
+    assert "Skolen tar ikke imot ranselpost." not in rows["fjell"]
+    assert "Legg til en trykkbar flyer (PDF). Da kan 2 skoler bes om" in summary
+    assert "(Når organisasjonen er verifisert.)" not in summary
 
 
 def test_the_same_school_and_week_cannot_be_asked_twice(client, login_as, world):

@@ -23,7 +23,12 @@ from directory.demo import ADMIN_PASSWORD, DEMO_ACCOUNTS, SCHOOL_PASSWORD, load_
 from directory.extensions import db
 from directory.organisations.models import Membership, Organisation
 from directory.policy.orgnumber import is_valid_org_number
-from directory.policy.request_states import QUOTA_STATES, REQUESTABLE_CHANNELS, STATES
+from directory.policy.request_states import (
+    CANCELLED,
+    QUOTA_STATES,
+    REQUESTABLE_CHANNELS,
+    STATES,
+)
 from directory.schools.models import Municipality, School, SchoolStaff
 from directory.schools.routing import iso_week, policy_for
 from directory.timeutil import OSLO, oslo_now
@@ -251,8 +256,10 @@ def test_the_demo_has_requests_in_every_state_for_this_week_and_the_next(app):
     assert summary.requests == len(requests) > 0
 
     weeks = [iso_week(now.date()), iso_week(now.date() + timedelta(weeks=1))]
+    # A request cancelled after approval needs its activity cancelled, which the demo keeps
+    # out of the schools' weeks.
     for week in weeks:
-        assert {r.status for r in requests if r.week == week} == set(STATES), week
+        assert {r.status for r in requests if r.week == week} == set(STATES) - {CANCELLED}, week
     assert {r.week for r in requests} == set(weeks)
 
     # At three schools or more the staff have approved or exported something, and together

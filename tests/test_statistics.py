@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
+import time_machine
 
 from directory.admin.statistics import WeekRange, duration_text, request_statistics
 from directory.approvals.models import DistributionRequest
@@ -19,7 +20,7 @@ from directory.approvals.operations import (
 )
 from directory.extensions import db
 from directory.schools.routing import iso_week
-from directory.timeutil import oslo_now
+from directory.timeutil import OSLO, oslo_now
 
 SENT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -196,13 +197,14 @@ def test_the_page_shows_the_counts_in_tables(client, admin, login_as, requests_w
     assert tables["Forespørsler etter status"]["I alt"] == ["6"]
     assert tables["Forespørsler etter status"]["Venter"] == ["1"]
     assert tables["Forespørsler etter status"]["Godkjent"] == ["2"]
-    # columns: total, pending, approved, exported, rejected, withdrawn, approval rate
+    # columns: total, pending, approved, exported, cancelled after approval, rejected,
+    # withdrawn, approval rate
     schools = {
         name: " | ".join(cells) for name, cells in tables["Forespørsler etter skole"].items()
     }
-    assert schools["Alfaskolen"] == "4 | 1 | 2 | 1 | 0 | 0 | 100 %"
-    assert schools["Betaskolen"] == "2 | 0 | 0 | 0 | 1 | 1 | 0 %"
-    assert schools["Gammaskolen"] == "0 | 0 | 0 | 0 | 0 | 0 | –"
+    assert schools["Alfaskolen"] == "4 | 1 | 2 | 1 | 0 | 0 | 0 | 100 %"
+    assert schools["Betaskolen"] == "2 | 0 | 0 | 0 | 0 | 1 | 1 | 0 %"
+    assert schools["Gammaskolen"] == "0 | 0 | 0 | 0 | 0 | 0 | 0 | –"
     assert tables["Forespørsler etter kanal"]["Ranselpost (papirflyer)"][0] == "3"
     assert tables["Forespørsler etter kanal"]["Ranselpost (papirflyer)"][-1] == "67 %"
     assert tables["Forespørsler etter type arrangør"]["Frivillig lag/forening"][0] == "2"
@@ -261,6 +263,10 @@ def test_an_odd_number_of_decisions_has_its_middle_as_median(
     assert request_statistics(municipality).median_decision == timedelta(hours=3)
 
 
+# The week filter offers a year back and twelve weeks ahead of week 49 of 2026.
+FRIDAY_OF_WEEK_49 = datetime(2026, 12, 4, 12, 0, tzinfo=OSLO)
+
+
 def field_errors(html: str, field_id: str) -> list[str]:
     """The error messages shown under one field of the page's form."""
     match = re.search(rf'<ul class="errors" id="{field_id}-err">(.*?)</ul>', html, re.S)
@@ -270,13 +276,15 @@ def field_errors(html: str, field_id: str) -> list[str]:
 @pytest.mark.parametrize(
     ("query", "field_id", "message"),
     [
-        ("from=uke+12", "from", "Fra uke: Uken må skrives som år og ukenummer"),
-        ("to=2026-W54", "to", "Til uke: Uken må skrives som år og ukenummer"),
+        ("from=uke+12", "from", "Fra uke: Velg en uke fra listen."),
+        ("to=2026-W54", "to", "Til uke: Velg en uke fra listen."),
         ("from=2026-W30&to=2026-W10", "to", "Fra uke kan ikke være etter til uke."),
-        ("from=2025-W53", "from", "Fra uke: Uken må skrives"),  # 2025 has 52 ISO weeks
-        ("from=2026-W9", "from", "Fra uke: Uken må skrives"),
+        ("from=2025-W53", "from", "Fra uke: Velg en uke fra listen."),  # 2025 has 52 ISO weeks
+        ("from=2026-W9", "from", "Fra uke: Velg en uke fra listen."),
+        ("to=2030-W10", "to", "Til uke: Velg en uke fra listen."),  # not on the list
     ],
 )
+@time_machine.travel(FRIDAY_OF_WEEK_49, tick=True)
 def test_a_bad_week_filter_is_a_400_that_says_why_next_to_the_field(
     client, admin, login_as, requests_world, query, field_id, message
 ):
@@ -288,12 +296,14 @@ def test_a_bad_week_filter_is_a_400_that_says_why_next_to_the_field(
     assert len(errors) == 1 and errors[0].startswith(message), errors
     assert field_errors(html, "to" if field_id == "from" else "from") == []
     assert 'role="alert"' in html
-    assert re.search(rf'<input [^>]*aria-invalid="true"[^>]*id="{field_id}"', html)
+    assert re.search(rf'<select [^>]*aria-invalid="true"[^>]*id="{field_id}"', html)
+    assert "UKE" not in html and "«uke" not in html  # what was typed is not echoed
     # No numbers for a range the admin did not ask for, and a way back to all weeks.
     assert "Forespørsler etter status" not in html
     assert 'href="/admin/statistics">Vis alle uker' in html
 
 
+@time_machine.travel(FRIDAY_OF_WEEK_49, tick=True)
 def test_the_week_fields_keep_what_was_asked_and_empty_ones_leave_the_range_open(
     client, admin, login_as, requests_world
 ):
@@ -302,8 +312,11 @@ def test_the_week_fields_keep_what_was_asked_and_empty_ones_leave_the_range_open
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert tables_of(html)["Forespørsler etter status"]["I alt"] == ["4"]
-    assert re.search(r'<input [^>]*name="from" type="week" value="2026-W11"', html)
-    assert re.search(r'<input [^>]*name="to" type="week" value="2026-W12"', html)
+    assert re.search(r'<select [^>]*name="from"', html) and 'type="week"' not in html
+    assert '<option selected value="2026-W11">Uke 11: 9.–15. mars</option>' in html
+    assert '<option selected value="2026-W12">Uke 12: 16.–22. mars</option>' in html
+    assert '<option value="2027-W08">Uke 8, 2027: 22.–28. februar</option>' in html  # 12 ahead
+    assert "2027-W09" not in html
     assert "Vis alle uker" in html
 
     response = client.get("/admin/statistics?from=&to=")

@@ -27,6 +27,7 @@ from directory.activities.models import Activity
 from directory.activities.uploads import (
     STORED_NAME,
     UploadError,
+    card_name,
     prepare_image,
     save_flyer_bytes,
     store,
@@ -405,6 +406,13 @@ def test_media_of_a_public_activity_is_served_inline(app, client, make_activity)
         "0" * 32 + ".exe",
         "0" * 31 + ".jpg",
         "secret_key",
+        "0" * 32 + ".card.webp",  # well-formed, but of nobody's image
+        "0" * 32 + ".webp",
+        "0" * 32 + ".jpg.card.webp",
+        "A" * 32 + ".card.webp",
+        ".card.webp",
+        "..%2F" + "0" * 32 + ".card.webp",
+        "0" * 32 + ".card.webp.png",
     ],
 )
 def test_media_404s_for_unknown_and_malformed_names(app, client, name):
@@ -444,6 +452,125 @@ def test_save_functions_refuse_in_norwegian_outside_a_request(app):
     with pytest.raises(UploadError) as refused:
         store(prepare_image(b"tekst"))
     assert re.search(r"[æøå]|ikke", refused.value.message)
+
+
+# --- issue #12: the result cards' small WebP renditions --------------------------------------
+
+
+def photo(size: tuple[int, int], fmt: str = "JPEG", mode: str = "RGB") -> bytes:
+    """A picture with detail (a gradient), so that its encoding is not trivially small."""
+    gradient = Image.linear_gradient("L").resize(size)
+    picture = Image.merge(
+        "RGB", (gradient, gradient.transpose(Image.Transpose.FLIP_LEFT_RIGHT), gradient)
+    )
+    if mode == "RGBA":
+        picture.putalpha(gradient)
+    out = io.BytesIO()
+    picture.save(out, fmt)
+    return out.getvalue()
+
+
+def webp_size(data: bytes) -> tuple[int, int]:
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.format == "WEBP"
+        image.load()  # decodable, not only a header
+        return image.size
+
+
+@pytest.mark.parametrize(
+    ("source", "card_size"),
+    [
+        (photo((2400, 1800)), (480, 240)),  # stored at 1600 × 1200, cropped to 2:1
+        (photo((900, 1600), "PNG", "RGBA"), (480, 240)),  # upright, with transparency
+        (photo((300, 100)), (200, 100)),  # smaller than a card: not enlarged
+    ],
+    ids=["photo", "portrait-png", "small"],
+)
+def test_a_stored_image_gets_a_small_webp_rendition_for_the_cards(app, source, card_size):
+    name = store(prepare_image(source))
+    card = stored(app, card_name(name))
+    assert card.name == name.split(".")[0] + ".card.webp"
+    assert webp_size(card.read_bytes()) == card_size
+    assert card.stat().st_size < stored(app, name).stat().st_size
+
+
+def test_a_card_rendition_is_served_as_webp_with_the_images_access(
+    app, client, make_activity, make_user, make_organisation, login_as
+):
+    public = store(prepare_image(photo((1600, 1000))))
+    make_activity(image_filename=public, image_alt="x")
+    with client.get(f"/media/{card_name(public)}") as response:
+        assert response.status_code == 200
+        assert response.mimetype == "image/webp"
+        assert response.data == stored(app, card_name(public)).read_bytes()
+
+    member = make_user()
+    draft = store(prepare_image(photo((800, 400))))
+    make_activity(
+        organisation=make_organisation(members=[member]),
+        status="draft",
+        image_filename=draft,
+        image_alt="x",
+    )
+    assert client.get(f"/media/{card_name(draft)}").status_code == 404
+    login_as(member)
+    with client.get(f"/media/{card_name(draft)}") as response:
+        assert response.status_code == 200
+        assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_an_image_stored_before_renditions_gets_one_on_its_first_request(
+    app, client, make_activity
+):
+    name = store(prepare_image(photo((1200, 900), "PNG")))
+    stored(app, card_name(name)).unlink()  # as for an image stored before this change
+    make_activity(image_filename=name, image_alt="x")
+
+    with client.get(f"/media/{card_name(name)}") as response:
+        assert response.status_code == 200
+        assert response.mimetype == "image/webp"
+        assert webp_size(response.data) == (480, 240)
+    assert stored(app, card_name(name)).read_bytes() == response.data
+    assert not [f for f in stored_files(app) if f.endswith(".part")]
+
+
+def test_a_card_whose_rendition_cannot_be_made_shows_the_image_itself(app, client, make_activity):
+    name = "0123456789abcdef0123456789abcdef.png"
+    upload_folder = Path(app.config["UPLOAD_FOLDER"])
+    upload_folder.mkdir(parents=True, exist_ok=True)
+    (upload_folder / name).write_bytes(b"\x89PNG\r\n\x1a\n not a picture after all")
+    make_activity(image_filename=name, image_alt="x")
+    files_before = stored_files(app)
+
+    with client.get(f"/media/{card_name(name)}") as response:
+        assert response.status_code == 200
+        assert response.data == (upload_folder / name).read_bytes()
+    assert stored_files(app) == files_before  # nothing half-made left behind
+
+
+def test_replacing_or_removing_an_image_removes_its_rendition(app, client, with_image):
+    activity = with_image
+    first = activity.image_filename
+    others = stored_files(app) - {first, card_name(first)}
+    assert stored(app, card_name(first)).exists()
+
+    data = edit_data(client, activity.id)
+    data["image"] = (io.BytesIO(photo((600, 400))), "nytt.jpg")
+    assert client.post(f"/activities/{activity.id}/edit", data=data).status_code == 302
+    db.session.refresh(activity)
+    second = activity.image_filename
+    assert stored_files(app) == others | {second, card_name(second)}
+
+    data = edit_data(client, activity.id, remove_image="y")
+    assert client.post(f"/activities/{activity.id}/edit", data=data).status_code == 302
+    assert stored_files(app) == others
+
+
+def test_a_flyer_has_no_card_rendition(app, client, make_activity):
+    flyer = save_flyer_bytes(pdf_bytes())
+    make_activity(flyer_filename=flyer)
+    assert card_name(flyer) is None
+    assert client.get(f"/media/{flyer.split('.')[0]}.card.webp").status_code == 404
 
 
 # --- issue #11, finding 6: what an upload may cost, and what a flyer may carry ----------------

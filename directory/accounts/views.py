@@ -290,7 +290,7 @@ def _registered(organisation: Organisation, municipality: Municipality):
     flash(
         _(
             "%(name)s er registrert. %(municipality)s kommune vil verifisere organisasjonen. "
-            "Dere kan allerede publisere aktiviteter; de merkes som uverifisert til da.",
+            "Dere kan allerede publisere aktiviteter; de merkes «Ikke verifisert» til da.",
             name=organisation.name,
             municipality=municipality.name,
         ),

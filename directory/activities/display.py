@@ -102,6 +102,12 @@ def describe_schedule(schedule: ScheduleLike) -> str:
     return text + "."
 
 
+def this_week(today: date | None = None) -> tuple[date, date]:
+    """The rest of this week, today to Sunday (Oslo time): the home page's «Denne uken»."""
+    today = today or oslo_now().date()
+    return today, today + timedelta(days=7 - today.isoweekday())
+
+
 def _absolute(endpoint: str, **values: Any) -> str:
     # On PUBLIC_BASE_URL when set: the Host header is the client's word (directory.urls).
     return absolute_url(endpoint, **values)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -20,6 +21,7 @@ from wtforms import (
     IntegerField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
@@ -34,7 +36,15 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
+from directory.activities.languages import (
+    DEFAULT_LANGUAGES,
+    LANGUAGE_CODES,
+    language_name,
+    parse_languages,
+    stored_languages,
+)
 from directory.activities.schedule import (
     build_rrule,
     format_local_list,
@@ -48,6 +58,7 @@ from directory.activities.uploads import (
     read_flyer_upload,
     read_image_upload,
 )
+from directory.activities.venues import Venue
 from directory.pipeline import VersionedForm
 from directory.policy.limits import AGE_RANGE, PRICE_RANGE
 from directory.timeutil import oslo_now
@@ -60,6 +71,7 @@ REPEAT_CHOICES = [
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
 TIME_FORMATS = ["%H:%M", "%H:%M:%S", "%H.%M"]
 MAX_LISTED_DATES = 100
+NEW_VENUE = "new"  # the venue choice for a place written in by hand
 FACEBOOK_HOSTS = ("facebook.com", "fb.com", "fb.me")
 SCHEDULE_FIELDS = (
     "first_date",
@@ -143,6 +155,22 @@ class LocalDecimalField(DecimalField):
             # Decimal accepts "NaN" and "Infinity", which no coordinate is.
             self.data = None
             raise ValueError(self.invalid_value_message)
+
+
+class LanguagesField(SelectMultipleField):
+    """Tick boxes for the listed languages. Free text sent in their place ("norsk, engelsk",
+    from an older form or a script) is read as the languages it names."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def process_formdata(self, valuelist):
+        codes: list[str] = []
+        for value in valuelist:
+            for code in parse_languages(value):
+                if code not in codes:
+                    codes.append(code)
+        self.data = codes
 
 
 def _web_url(form, field) -> None:
@@ -230,13 +258,21 @@ class ActivityForm(VersionedForm):
         validators=[Length(max=200, message=_l("Høyst 200 tegn."))],
         filters=[_strip],
     )
-    venue = StringField(
+    # A place used before (the organisation's own, or another in the municipality), or a new
+    # one written in the two fields below; a known place brings its coordinates along.
+    venue_choice = SelectField(
         _l("Sted"),
+        choices=[],
+        default=NEW_VENUE,
+        invalid_choice_message=_l("Stedet finnes ikke i listen lenger. Velg et sted på nytt."),
+    )
+    venue = StringField(
+        _l("Navn på nytt sted"),
         validators=[Length(max=150, message=_l("Høyst 150 tegn."))],
         filters=[_strip],
     )
     address = StringField(
-        _l("Adresse"),
+        _l("Adresse til nytt sted"),
         validators=[Length(max=200, message=_l("Høyst 200 tegn."))],
         filters=[_strip],
     )
@@ -265,11 +301,15 @@ class ActivityForm(VersionedForm):
         render_kw={"rows": 3},
     )
     accessible = BooleanField(_l("Tilrettelagt for barn med funksjonsnedsettelser"))
-    languages = StringField(
+    languages = LanguagesField(
         _l("Språk"),
-        validators=[Length(max=100, message=_l("Høyst 100 tegn."))],
+        default=list(DEFAULT_LANGUAGES),
+        invalid_choice_message=_l("Velg språk fra listen, eller skriv dem under «Andre språk»."),
+    )
+    other_languages = StringField(
+        _l("Andre språk"),
+        validators=[Length(max=80, message=_l("Høyst 80 tegn."))],
         filters=[_strip],
-        default="norsk",
     )
     registration_url = URLField(
         _l("Lenke til påmelding"),
@@ -355,9 +395,18 @@ class ActivityForm(VersionedForm):
         locale: str = "nb",
         stored_image: bool = False,
         initial_schedule: dict[str, Any] | None = None,
+        venues: Sequence[Venue] = (),
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
+        self.languages.choices = [(code, language_name(code, locale)) for code in LANGUAGE_CODES]
+        self.venues = {venue.key: venue for venue in venues}
+        own_group, other_group = _("Steder dere har brukt"), _("Andre steder i kommunen")
+        self.venue_choice.choices = [SelectChoice(NEW_VENUE, _("Nytt sted (skriv inn under)"))]
+        self.venue_choice.choices += [
+            SelectChoice(venue.key, venue.label, optgroup=own_group if venue.own else other_group)
+            for venue in venues
+        ]
         self.category_id.choices = [SelectChoice("", _("Ingen kategori"))] + [
             SelectChoice(str(c.id), c.name_in(locale)) for c in categories
         ]
@@ -427,6 +476,14 @@ class ActivityForm(VersionedForm):
             fail(self.age_max, _("Høyeste alder kan ikke være lavere enn laveste alder."))
 
         lat, lon = self.latitude, self.longitude
+        if self.chosen_venue() is not None:
+            typed = [f for f in (self.venue, self.address, lat, lon) if f.data not in (None, "")]
+            for typed_field in typed:
+                fail(
+                    typed_field,
+                    _("Du har valgt et sted fra listen. Velg «Nytt sted» for å skrive inn et "
+                      "annet sted, eller tøm feltet."),
+                )  # fmt: skip
         if not lat.errors and not lon.errors:
             if lat.data is not None and lon.data is None:
                 fail(lon, _("Fyll inn lengdegraden også, eller ingen av dem."))
@@ -519,6 +576,35 @@ class ActivityForm(VersionedForm):
 
     # -- values for the operations -------------------------------------------------------
 
+    def chosen_venue(self) -> Venue | None:
+        """The known venue picked from the list, or None for a new one (typed in)."""
+        return self.venues.get(self.venue_choice.data or NEW_VENUE)
+
+    def venue_values(self) -> dict[str, Any]:
+        """Name, address and coordinates: from the chosen known venue, else as typed."""
+        venue = self.chosen_venue()
+        if venue is not None:
+            return {
+                "venue": venue.name,
+                "address": venue.address,
+                "latitude": venue.latitude,
+                "longitude": venue.longitude,
+            }
+        return {
+            "venue": self.venue.data or "",
+            "address": self.address.data or "",
+            "latitude": _coordinate(self.latitude.data),
+            "longitude": _coordinate(self.longitude.data),
+        }
+
+    def languages_value(self) -> str:
+        """The languages to store: the ticked codes, then any others as written."""
+        values = list(self.languages.data or [])
+        for value in parse_languages(self.other_languages.data):
+            if value not in values:
+                values.append(value)
+        return stored_languages(values)
+
     def activity_values(self) -> dict[str, Any]:
         """The Activity columns the form sets (files are handled by the view)."""
         return {
@@ -531,13 +617,10 @@ class ActivityForm(VersionedForm):
             "age_max": self.age_max.data,
             "price_nok": self.price_nok.data or 0,
             "price_note": self.price_note.data or "",
-            "venue": self.venue.data or "",
-            "address": self.address.data or "",
-            "latitude": _coordinate(self.latitude.data),
-            "longitude": _coordinate(self.longitude.data),
+            **self.venue_values(),
             "accessibility": self.accessibility.data or "",
             "accessible": bool(self.accessible.data),
-            "languages": self.languages.data or "",
+            "languages": self.languages_value(),
             "registration_url": self.registration_url.data or None,
             "facebook_post_url": self.facebook_post_url.data or None,
             "capacity": self.capacity.data,
@@ -593,6 +676,9 @@ def activity_form_data(activity) -> dict[str, Any]:
             "capacity", "image_alt", "version", "school_business",
         )
     }  # fmt: skip
+    languages = parse_languages(activity.languages)
+    data["languages"] = [value for value in languages if value in LANGUAGE_CODES]
+    data["other_languages"] = ", ".join(v for v in languages if v not in LANGUAGE_CODES)
     if activity.schedules:
         data.update(schedule_form_data(activity.schedules[0]))
     return data

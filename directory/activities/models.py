@@ -60,7 +60,9 @@ class Activity(db.Model):
     accessibility: Mapped[str] = mapped_column(Text, default="")
     # Adapted for children with disabilities (step-free, assistance...): the search filter.
     accessible: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
-    languages: Mapped[str] = mapped_column(String(100), default="norsk")
+    # Comma-separated language codes ("no, en"; see directory.activities.languages); a language
+    # the list does not know is kept as written.
+    languages: Mapped[str] = mapped_column(String(100), default="no")
     registration_url: Mapped[str | None] = mapped_column(String(500))
     capacity: Mapped[int | None]
     image_filename: Mapped[str | None] = mapped_column(String(80))

@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from directory.activities.models import Activity, Schedule
 from directory.activities.schedule import next_start, shift_schedule
 from directory.activities.uploads import delete_stored
-from directory.approvals.operations import reopen_requests
+from directory.approvals.operations import cancel_requests, reopen_requests
 from directory.audit.operations import record
 from directory.errors import DomainError
 from directory.extensions import db
@@ -163,6 +163,9 @@ def change_activity_status(activity: Activity, data: dict[str, Any], *, actor) -
         municipality_id=_municipality_id(activity),
         data={"from": current, "to": target, "note": activity.cancellation_note},
     )
+    if target == "cancelled":
+        # What schools approved or exported goes back to them with the reason.
+        cancel_requests(activity, activity.cancellation_note, actor=actor)
     if target != "published":
         # Schools must not pass on an offer that is no longer public as it was approved.
         reopen_requests(activity, ["status"], actor=actor)

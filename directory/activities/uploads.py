@@ -6,12 +6,17 @@ decoded, from the size and kind in the image's header: IMAGE_MAX_DECODE_BYTES of
 IMAGE_MAX_PIXELS (bench/image_cap.py measures the cost). Flyers are PDFs read with pypdf,
 refused when they carry scripts, launch actions, attached files or an XFA form, and stored as
 they came. Every stored file gets a random name; the uploader's file name is never used.
+
+Each stored image also gets a small WebP rendition for the result cards, named after it
+(card_name), so that no column records it: made when the image is stored, or on its first
+request for an image stored before renditions existed, and removed with the image.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import math
 import os
 import re
@@ -69,8 +74,16 @@ ACTIVE_PDF_BYTES = re.compile(rb"/(?:JavaScript|Launch|EmbeddedFile|FileAttachme
 # some 25 µs each, so this bounds it to about half a second.
 MAX_FLYER_OBJECTS = 20_000
 
-# The only names the media route serves: what save_* below make.
+# The only names the media route serves: what save_* below make, and the card renditions of
+# the images among them (CARD_NAME; its group is the image's random part).
 STORED_NAME = re.compile(r"^[0-9a-f]{32}\.(?:jpg|png|pdf)$")
+CARD_NAME = re.compile(r"^([0-9a-f]{32})\.card\.webp$")
+# A result card's picture box (2:1 on wide screens; phones show its middle as a small square):
+# renditions are cropped to 2:1 around the middle and at most this size, never enlarged.
+CARD_WIDTH, CARD_HEIGHT = 480, 240
+CARD_QUALITY = 75
+
+logger = logging.getLogger(__name__)
 
 
 class UploadError(Exception):
@@ -191,9 +204,7 @@ def prepare_image(data: bytes) -> PreparedFile:
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
             raise UploadError(not_an_image) from exc
 
-    has_alpha = picture.mode in ("RGBA", "LA", "PA") or (
-        picture.mode == "P" and "transparency" in picture.info
-    )
+    has_alpha = _has_alpha(picture)
     out = io.BytesIO()
     if source_format == "PNG" or has_alpha:
         if picture.mode not in ("RGB", "RGBA", "L", "LA", "P"):
@@ -310,21 +321,17 @@ def upload_folder() -> Path:
     return folder
 
 
-def store(prepared: PreparedFile) -> str:
-    """Write prepared content under a new random name and return the name.
-
-    Written to a temporary file in the same folder and renamed when complete: a write that
-    fails (a full disk) leaves no file behind, empty or partial, and raises its OSError (a
-    full disk is answered 503 by the app's fault handling); the media route, which serves only
-    STORED_NAME names, never sees a file being written.
-    """
-    folder = upload_folder()
-    name = f"{secrets.token_hex(16)}.{prepared.extension}"
-    partial = folder / f".{name}.part"
+def _write_complete(folder: Path, name: str, content: bytes) -> None:
+    """Write `content` to `folder`/`name` through a temporary file renamed when complete: a
+    write that fails (a full disk) leaves no file behind, empty or partial, and raises its
+    OSError; a reader of `name` sees the whole file or none."""
+    # Its own temporary name for each writer: two requests making the same rendition at once
+    # do not meet (the last rename wins, with the same content).
+    partial = folder / f".{name}.{secrets.token_hex(4)}.part"
     try:
         # "x": never write over a file, even a leftover of the (practically impossible) same name.
         with open(partial, "xb") as fh:
-            fh.write(prepared.content)
+            fh.write(content)
             fh.flush()
             os.fsync(fh.fileno())  # the data is on disk before a name the database points at
         os.replace(partial, folder / name)
@@ -332,7 +339,81 @@ def store(prepared: PreparedFile) -> str:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
         raise
+
+
+def store(prepared: PreparedFile) -> str:
+    """Write prepared content under a new random name and return the name; an image gets its
+    card rendition beside it.
+
+    A write that fails (a full disk) leaves no file behind and raises its OSError (a full disk
+    is answered 503 by the app's fault handling); the media route, which serves only
+    STORED_NAME and CARD_NAME names, never sees a file being written. A rendition that cannot
+    be made is not an error: the media route makes it later, or serves the image itself.
+    """
+    folder = upload_folder()
+    name = f"{secrets.token_hex(16)}.{prepared.extension}"
+    _write_complete(folder, name, prepared.content)
+    card = card_name(name)
+    if card is not None:
+        try:
+            _write_complete(folder, card, card_rendition(prepared.content))
+        except Exception:  # noqa: BLE001 - the image is stored; its rendition can wait
+            logger.warning("No card rendition for %s", name, exc_info=True)
     return name
+
+
+def card_name(name: str) -> str | None:
+    """The name of a stored image's card rendition; None for a flyer or a name not ours."""
+    if not STORED_NAME.fullmatch(name) or name.endswith(".pdf"):
+        return None
+    return name.split(".", 1)[0] + ".card.webp"
+
+
+def card_image_names(card: str) -> list[str]:
+    """The names the image a card rendition was made from may have; none for a foreign name."""
+    match = CARD_NAME.fullmatch(card)
+    return [f"{match.group(1)}.{ext}" for ext in ("jpg", "png")] if match else []
+
+
+def card_rendition(data: bytes) -> bytes:
+    """A stored image (JPEG or PNG, at most MAX_IMAGE_SIDE) as a card's WebP: cropped to 2:1
+    around its middle, at most CARD_WIDTH × CARD_HEIGHT, transparency kept."""
+    with Image.open(io.BytesIO(data), formats=("JPEG", "PNG")) as image:
+        width, height = image.size
+        # The largest 2:1 box the image holds, scaled down (never up) to the card's size.
+        card_width = min(CARD_WIDTH, width, 2 * height)
+        size = (card_width, max(1, card_width // 2))
+        image.draft("RGB", size)  # a JPEG decodes at 1/2, 1/4 or 1/8 when that is enough
+        picture = image.convert("RGBA" if _has_alpha(image) else "RGB")
+    card = ImageOps.fit(picture, size, method=Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    card.save(out, format="WEBP", quality=CARD_QUALITY, method=4)
+    return out.getvalue()
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+
+
+def ensure_card_rendition(image_name: str) -> str | None:
+    """The name of the stored image's card rendition, made now when it is missing (an image
+    stored before renditions existed); None when it cannot be made (the image is missing or
+    unreadable, the disk is full): the caller serves the image itself."""
+    card = card_name(image_name)
+    if card is None:
+        return None
+    folder = upload_folder()
+    if (folder / card).is_file():
+        return card
+    try:
+        data = (folder / image_name).read_bytes()
+        _write_complete(folder, card, card_rendition(data))
+    except Exception:  # noqa: BLE001 - the card shows the image itself instead
+        logger.warning("No card rendition for %s", image_name, exc_info=True)
+        return None
+    return card
 
 
 def save_flyer_bytes(data: bytes) -> str:
@@ -356,6 +437,11 @@ def read_flyer_upload(storage: FileStorage) -> PreparedFile:
 
 
 def delete_stored(name: str) -> None:
-    """Remove a stored file, when its name is one of ours and it exists."""
+    """Remove a stored file, when its name is one of ours and it exists, with an image's card
+    rendition."""
     if STORED_NAME.fullmatch(name):
-        (upload_folder() / name).unlink(missing_ok=True)
+        folder = upload_folder()
+        (folder / name).unlink(missing_ok=True)
+        card = card_name(name)
+        if card is not None:
+            (folder / card).unlink(missing_ok=True)

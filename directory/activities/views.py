@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import ClassVar
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from babel.dates import get_day_names
 from flask import (
@@ -11,6 +12,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -29,6 +31,7 @@ from directory import loading
 from directory.activities.display import describe_schedule, event_json_ld
 from directory.activities.forms import ActivityForm, StatusForm, activity_form_data
 from directory.activities.forms import schedule_form_data as _schedule_form_data
+from directory.activities.languages import language_names
 from directory.activities.models import Activity, Category
 from directory.activities.operations import (
     ActivityData,
@@ -39,7 +42,15 @@ from directory.activities.operations import (
     update_activity,
 )
 from directory.activities.schedule import next_occurrences, next_start, summarise_rule
-from directory.activities.uploads import STORED_NAME, store, upload_folder
+from directory.activities.uploads import (
+    STORED_NAME,
+    card_image_names,
+    card_name,
+    ensure_card_rendition,
+    store,
+    upload_folder,
+)
+from directory.activities.venues import Venue, known_venues
 from directory.extensions import db, limiter
 from directory.feeds.links import activity_calendar_links, feed_urls
 from directory.forms import Form
@@ -53,8 +64,15 @@ from directory.permissions import (
 from directory.pipeline import Handler, route
 from directory.policy.activity_states import allowed_actions
 from directory.schools.models import Municipality, School
-from directory.search.query import QueryError, SearchQuery, parse_search_args, query_to_args
-from directory.search.service import UnknownFilterValue, search_activities
+from directory.search.base import MULTI_SELECT_FACETS
+from directory.search.query import (
+    DEFAULT_PER_PAGE,
+    QueryError,
+    SearchQuery,
+    parse_search_args,
+    query_to_args,
+)
+from directory.search.service import UnknownFilterValue, count_matches, search_activities
 
 bp = Blueprint("activities", __name__)
 
@@ -76,20 +94,29 @@ def _categories(*, keep_id: int | None = None) -> list[Category]:
     return list(db.session.scalars(select(Category).where(offered).order_by(Category.name_nb)))
 
 
-def _activity_form(activity: Activity | None) -> ActivityForm:
-    """The activity form: filled from the stored activity on GET, from the request on POST."""
+def _activity_form(activity: Activity | None, organisation: Organisation) -> ActivityForm:
+    """The activity form: filled from the stored activity on GET, from the request on POST.
+
+    The venue is offered from the places the organisation and its municipality have used; an
+    activity's own venue is chosen in the list (its fields for a new place left empty).
+    """
     initial_schedule = None
     if activity is not None and activity.schedules:
         initial_schedule = _schedule_form_data(activity.schedules[0])
+    venues = known_venues(organisation, current=activity)
     data = None
     if request.method == "GET":
         data = activity_form_data(activity) if activity is not None else None
+        if data is not None and activity.venue:
+            own = Venue(activity.venue, activity.address)
+            data.update(venue_choice=own.key, venue="", address="", latitude=None, longitude=None)
     return ActivityForm(
         data=data,
         categories=_categories(keep_id=activity.category_id if activity is not None else None),
         locale=_locale(),
         stored_image=bool(activity and activity.image_filename),
         initial_schedule=initial_schedule,
+        venues=venues,
     )
 
 
@@ -133,18 +160,42 @@ GRADES = range(1, 14)
 LOOKUP_PARAMS = ("school", "organisation", "municipality")
 
 
+# A search that found nothing tries itself without each of at most this many filters.
+MAX_LOOSENED = 12
+# Parameters that may list several values, comma-separated.
+LIST_PARAMS = ("category", "weekday", "time")
+# Values that say no more than leaving the parameter out (the parser's "no" for a flag).
+FLAG_DEFAULTS = frozenset({"0", "false", "nei", "no"})
+
+
 @dataclass(frozen=True)
 class Chip:
-    """An active filter shown above the results, with a link that removes just that one."""
+    """An active filter, with a link that removes just that one and the search it leads to."""
 
     label: str
     url: str
     counts_as_filter: bool = True  # the search text is shown, but is not one of the filters
+    phrase: str = ""  # the filter within a sentence or the summary bar ("tirsdag")
+    loosened: SearchQuery | None = None  # the same search without this filter
+
+
+@dataclass(frozen=True)
+class Loosening:
+    """A search that found nothing, without one of its filters: how many that brings back."""
+
+    phrase: str
+    url: str
+    total: int
 
 
 def time_of_day_labels() -> dict[str, str]:
     """The names of the times of day, in the interface language."""
     return {"after_school": _("Etter skoletid"), "evening": _("Kveld"), "weekend": _("Helg")}
+
+
+def time_of_day_phrases() -> dict[str, str]:
+    """The times of day as written within a sentence ("9 år · tirsdag · etter skoletid")."""
+    return {"after_school": _("etter skoletid"), "evening": _("kveld"), "weekend": _("helg")}
 
 
 def weekday_names() -> dict[int, str]:
@@ -178,45 +229,130 @@ def parse_leniently(args: MultiDict) -> tuple[SearchQuery, dict[str, str]]:
             remaining.poplist(exc.param)
 
 
+def _as_multidict(args: dict[str, object]) -> MultiDict:
+    """query_to_args() output as the request arguments it stands for."""
+    return MultiDict(
+        [
+            (k, str(v))
+            for k, values in args.items()
+            for v in (values if isinstance(values, list) else [values])
+        ]
+    )
+
+
 def _chips(query: SearchQuery, endpoint: str, names: dict[str, dict]) -> list[Chip]:
-    """The active filters, each with the URL of the same search without it."""
+    """The active filters, each with the URL of the same search without it (and that search,
+    parsed from the same parameters, so that its count is the count of the link)."""
+    chips: list[Chip] = []
 
-    def without(**changes) -> str:
-        return url_for(endpoint, **query_to_args(query, page=None, **changes))
+    def add(label: str, phrase: str, counts_as_filter: bool = True, **changes) -> None:
+        args = query_to_args(query, page=None, **changes)
+        chips.append(
+            Chip(
+                label,
+                url_for(endpoint, **args),
+                counts_as_filter,
+                phrase,
+                parse_search_args(_as_multidict(args)),
+            )
+        )
 
-    chips = []
     if query.text:
-        chips.append(Chip(_("«%(text)s»", text=query.text), without(q=None), False))
+        add(_("«%(text)s»", text=query.text), query.text, False, q=None)
     if query.age is not None:
-        chips.append(Chip(ngettext("%(num)d år", "%(num)d år", query.age), without(age=None)))
+        age = ngettext("%(num)d år", "%(num)d år", query.age)
+        add(age, age, age=None)
     if query.grade is not None:
-        chips.append(Chip(grade_label(query.grade), without(grade=None)))
+        add(grade_label(query.grade), grade_label(query.grade), grade=None)
     for slug in query.categories:
         rest = [c for c in query.categories if c != slug] or None
-        chips.append(Chip(names["category"].get(slug, slug), without(category=rest)))
+        name = names["category"].get(slug, slug)
+        add(name, name, category=rest)
     days = weekday_names()
+    # The day as written within a sentence: "tirsdag" in Norwegian, "Tuesday" in English.
+    day_phrases = get_day_names("wide", locale=get_locale())
     for day in query.weekdays:
         rest = [d for d in query.weekdays if d != day] or None
-        chips.append(Chip(days[day], without(weekday=rest)))
-    labels = time_of_day_labels()
+        add(days[day], day_phrases[day - 1], weekday=rest)
+    labels, phrases = time_of_day_labels(), time_of_day_phrases()
     for time in query.times:
         rest = [t for t in query.times if t != time] or None
-        chips.append(Chip(labels[time], without(time=rest)))
+        add(labels[time], phrases[time], time=rest)
     if query.free:
-        chips.append(Chip(_("Gratis"), without(free=None)))
+        add(_("Gratis"), _("gratis"), free=None)
     if query.accessible:
-        chips.append(Chip(_("Tilrettelagt"), without(accessible=None)))
+        add(_("Tilrettelagt"), _("tilrettelagt"), accessible=None)
     for param in LOOKUP_PARAMS:
         slug = getattr(query, param)
         if slug:
-            chips.append(Chip(names[param].get(slug, slug), without(**{param: None})))
+            name = names[param].get(slug, slug)
+            add(name, name, **{param: None})
     if query.date_from:
-        label = _("Fra %(date)s", date=format_date(query.date_from, _("d. MMMM y")))
-        chips.append(Chip(label, without(**{"from": None})))
+        day = format_date(query.date_from, _("d. MMMM y"))
+        add(_("Fra %(date)s", date=day), _("fra %(date)s", date=day), **{"from": None})
     if query.date_to:
-        label = _("Til %(date)s", date=format_date(query.date_to, _("d. MMMM y")))
-        chips.append(Chip(label, without(to=None)))
+        day = format_date(query.date_to, _("d. MMMM y"))
+        add(_("Til %(date)s", date=day), _("til %(date)s", date=day), to=None)
     return chips
+
+
+def _loosenings(chips: list[Chip]) -> list[Loosening]:
+    """For a search that found nothing: each filter whose removal brings results back, with
+    how many, most first (counts only, through the search service)."""
+    candidates = [c for c in chips if c.loosened is not None][:MAX_LOOSENED]
+    totals = count_matches(c.loosened for c in candidates)  # type: ignore[misc]
+    found = [Loosening(c.phrase, c.url, n) for c, n in zip(candidates, totals, strict=True) if n]
+    return sorted(found, key=lambda loosening: -loosening.total)
+
+
+def facet_labeller(query: SearchQuery, facets: dict, within: dict):
+    """The count shown next to a filter choice, as what choosing it would do.
+
+    A group without a choice: "(3)", the results ticking it leaves. A multi-select group with a
+    choice: a ticked value shows how many of the results have it, "(3)"; an unticked one how
+    many more results ticking it too would add, "(+2)" (the results that have it under the other
+    filters, less those already shown).
+    """
+
+    def label(facet: str, value: object) -> str:
+        key = str(value)
+        attribute = MULTI_SELECT_FACETS.get(facet)
+        chosen = [str(v) for v in getattr(query, attribute)] if attribute else []
+        if not chosen:
+            return f"({facets.get(facet, {}).get(key, 0)})"
+        shown = within.get(facet, {}).get(key, 0)
+        if key in chosen:
+            return f"({shown})"
+        return f"(+{max(0, facets.get(facet, {}).get(key, 0) - shown)})"
+
+    return label
+
+
+def clean_search_args(args: MultiDict) -> list[tuple[str, str]]:
+    """The search parameters without the empty ones and those that repeat a default (the first
+    page, the default page size and order, an unticked flag), in their order. The language
+    stays as it was asked for (?lang=nb too).
+
+    The form sends every field, filled or not; the page answers with a redirect to this.
+    Only ever leaves parameters out, so the clean parameters are clean already (no loop).
+    """
+    text = " ".join(v.strip() for v in args.getlist("q")).strip()
+    defaults = {
+        "page": {"1"},
+        "per_page": {str(DEFAULT_PER_PAGE)},
+        "sort": {"relevance" if text else "soonest"},
+        "free": FLAG_DEFAULTS,
+        "accessible": FLAG_DEFAULTS,
+    }
+    kept = []
+    for key, value in args.items(multi=True):
+        parts = value.split(",") if key in LIST_PARAMS else [value]
+        if not any(part.strip() for part in parts):
+            continue
+        if value.strip().lower() in defaults.get(key, ()):
+            continue
+        kept.append((key, value))
+    return kept
 
 
 @bp.route("/", endpoint="home")
@@ -230,6 +366,11 @@ def home():
     school, organisation or municipality likewise (404).
     """
     endpoint = request.endpoint or "activities.home"
+    clean = clean_search_args(request.args)
+    if clean != list(request.args.items(multi=True)):
+        # The same search without empty or default parameters: a URL worth sharing.
+        query_string = f"?{urlencode(clean)}" if clean else ""
+        return redirect(request.script_root + request.path + query_string)
     query, errors = parse_leniently(request.args)
     status = 400 if errors else 200
     result = None
@@ -274,6 +415,7 @@ def home():
             ).all()
         )
     chips = _chips(query, endpoint, names) if result is not None else []
+    loosenings = _loosenings(chips) if result is not None and not result.total else []
     # What the sort control shows: empty is the default order (relevance with text).
     sort = query_to_args(query).get("sort", "")
     return render_template(
@@ -286,6 +428,11 @@ def home():
         facets=facets,
         chips=chips,
         filter_count=sum(chip.counts_as_filter for chip in chips),
+        filter_summary=[chip.phrase for chip in chips if chip.counts_as_filter],
+        loosenings=loosenings,
+        # Whether every filter was tried on its own (for "removing one does not help").
+        all_loosened=len(chips) <= MAX_LOOSENED,
+        count_label=facet_labeller(query, facets, result.facets_within if result else {}),
         categories=[(c.slug, c.name_in(locale)) for c in categories],
         municipalities=municipalities,
         schools=schools,
@@ -301,43 +448,94 @@ def home():
     ), status
 
 
+def back_to_results_url(referrer: str | None) -> str | None:
+    """The link back to the search the visitor came from: when the Referer is this site's own
+    search page (/ or /activities on this host), that search rebuilt from its parsed parameters
+    as a path on this site; otherwise None. Never a link elsewhere, whatever the header says."""
+    if not referrer or len(referrer) > 4000:
+        return None
+    try:
+        parts = urlsplit(referrer)
+        hostname = parts.hostname
+    except ValueError:  # a malformed header (a bad port, brackets)
+        return None
+    trusted = current_app.config.get("TRUSTED_HOSTS")
+    same_host = parts.netloc == request.host or (
+        isinstance(trusted, list | tuple) and hostname in trusted
+    )
+    if parts.scheme not in ("http", "https") or not same_host:
+        return None
+    endpoints = {f"{request.script_root}/": "activities.home"}
+    endpoints[f"{request.script_root}/activities"] = "activities.search"
+    endpoint = endpoints.get(parts.path)
+    if endpoint is None:
+        return None
+    query, errors = parse_leniently(MultiDict(parse_qsl(parts.query, keep_blank_values=True)))
+    if errors:
+        return url_for(endpoint)
+    return url_for(endpoint, **query_to_args(query))
+
+
 @bp.route("/activities/<int:activity_id>")
 def show_activity(activity_id: int):
-    """One activity with everything about it; drafts only for its organisation and admin."""
+    """One activity with everything about it; drafts only for its organisation and admin.
+
+    Coming from a search on this site, a link leads back to it (from the Referer header, which
+    the browser sends within the site: nothing is added to the card links, nothing stored)."""
     activity = loading.activity(activity_id)
     if not can_view_activity(current_user, activity):
         abort(404)  # a draft's existence is nobody else's business
     upcoming = next_occurrences(activity.schedules, limit=5)
     can_edit = can_edit_activity(current_user, activity)
-    return render_template(
-        "activities/show.html",
-        activity=activity,
-        upcoming=upcoming,
-        schedule_texts=[describe_schedule(s) for s in activity.schedules],
-        category_name=activity.category.name_in(_locale()) if activity.category else None,
-        json_ld=event_json_ld(activity, upcoming),
-        calendar=activity_calendar_links(activity) if activity.status == "published" else None,
-        can_edit=can_edit,
-        actions=allowed_actions(activity.status) if can_edit else [],
+    response = make_response(
+        render_template(
+            "activities/show.html",
+            activity=activity,
+            upcoming=upcoming,
+            schedule_texts=[describe_schedule(s) for s in activity.schedules],
+            category_name=activity.category.name_in(_locale()) if activity.category else None,
+            languages=language_names(activity.languages, _locale()),
+            json_ld=event_json_ld(activity, upcoming),
+            calendar=activity_calendar_links(activity) if activity.status == "published" else None,
+            can_edit=can_edit,
+            actions=allowed_actions(activity.status) if can_edit else [],
+            back_url=back_to_results_url(request.referrer),
+        )
     )
+    response.vary.add("Referer")  # the back link depends on it
+    return response
+
+
+@bp.app_template_filter("card_picture")
+def card_picture(image_filename: str) -> str:
+    """The media name a result card shows for a stored image: its small WebP rendition."""
+    return card_name(image_filename) or image_filename
 
 
 @bp.route("/media/<name>")
 def media(name: str):
-    """An uploaded image or flyer, when it belongs to an activity the visitor may see."""
-    if not STORED_NAME.fullmatch(name):
+    """An uploaded image or flyer, when it belongs to an activity the visitor may see; or an
+    image's card rendition, made on its first request when missing, else the image itself."""
+    images = card_image_names(name)  # a card rendition's possible images; none for the others
+    if images:
+        owned_by = Activity.image_filename.in_(images)
+    elif STORED_NAME.fullmatch(name):
+        owned_by = or_(Activity.image_filename == name, Activity.flyer_filename == name)
+    else:
         abort(404)
     owners = db.session.scalars(
-        select(Activity)
-        .where(or_(Activity.image_filename == name, Activity.flyer_filename == name))
-        .options(selectinload(Activity.organisation))
+        select(Activity).where(owned_by).options(selectinload(Activity.organisation))
     ).all()
     if not any(can_view_activity(current_user, a) for a in owners):
         abort(404)
-    is_pdf = name.endswith(".pdf")
+    served = name
+    if images:
+        image = owners[0].image_filename  # copies of an activity share the same file
+        served = ensure_card_rendition(image) or image
+    is_pdf = served.endswith(".pdf")
     response = send_from_directory(
         upload_folder(),
-        name,
+        served,
         mimetype="application/pdf" if is_pdf else None,
         max_age=3600,
         conditional=True,
@@ -406,7 +604,7 @@ class NewActivity(_ActivityFiles, Handler):
             abort(403)
 
     def make_form(self) -> ActivityForm:
-        return _activity_form(None)
+        return _activity_form(None, self.organisation)
 
     def current_version(self) -> None:
         return None  # a new activity: nothing to be stale against
@@ -465,7 +663,7 @@ class EditActivity(_ActivityFiles, _OneActivity):
         self.replaced: list[str | None] = []
 
     def make_form(self) -> ActivityForm:
-        return _activity_form(self.activity)
+        return _activity_form(self.activity, self.activity.organisation)
 
     def show(self, form: ActivityForm, status: int = 200):
         activity = self.activity

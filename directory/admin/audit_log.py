@@ -2,7 +2,8 @@
 
 Names are looked up in one query per object type for the whole page, never per row. An object
 deleted since (a removed membership, a deleted activity) keeps what the event itself recorded,
-or its type and id.
+or its kind and number in words ('Skole nr. 4'). The labels live in directory.labels; the
+stored codes stay on the row (its title), for support.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from directory.accounts.models import User
@@ -21,64 +21,9 @@ from directory.activities.models import Activity, Category
 from directory.approvals.models import DistributionRequest
 from directory.audit.models import AuditEvent
 from directory.extensions import db
+from directory.labels import audit_action_label, object_type_label
 from directory.organisations.models import Organisation
 from directory.schools.models import ChannelPolicy, Municipality, School
-
-ACTION_LABELS = {
-    "request.create": _l("Forespørsel sendt"),
-    "request.approve": _l("Forespørsel godkjent"),
-    "request.reject": _l("Forespørsel avvist"),
-    "request.withdraw": _l("Forespørsel trukket tilbake"),
-    "request.reopen": _l("Forespørsel sendt til ny vurdering etter endring"),
-    "request.export": _l("Forespørsel eksportert"),
-    "organisation.register": _l("Organisasjon registrert"),
-    "organisation.edit": _l("Organisasjon endret"),
-    "organisation.verify": _l("Organisasjon verifisert"),
-    "organisation.reject": _l("Organisasjon avvist"),
-    "activity.create": _l("Aktivitet opprettet"),
-    "activity.update": _l("Aktivitet endret"),
-    "activity.copy": _l("Aktivitet kopiert"),
-    "activity.publish": _l("Aktivitet publisert"),
-    "activity.unpublish": _l("Aktivitet avpublisert"),
-    "activity.cancel": _l("Aktivitet avlyst"),
-    "activity.archive": _l("Aktivitet arkivert"),
-    "policy.update": _l("Kanalretningslinjer endret"),
-    "policy.import": _l("Kanalretningslinjer importert"),
-    "invitation.create": _l("Invitasjon sendt"),
-    "invitation.accept": _l("Invitasjon godtatt"),
-    "invitation.revoke": _l("Invitasjon trukket tilbake"),
-    "membership.remove": _l("Medlem fjernet"),
-    "membership.change_role": _l("Medlemsrolle endret"),
-    "school_invitation.create": _l("Invitasjon til skolens ansatte sendt"),
-    "school_invitation.accept": _l("Invitasjon til skolens ansatte godtatt"),
-    "school_invitation.revoke": _l("Invitasjon til skolens ansatte trukket tilbake"),
-    "school_staff.change_role": _l("Rolle ved skolen endret"),
-    "school_staff.remove": _l("Ansatt fjernet fra skolen"),
-    "user.register": _l("Konto registrert"),
-    "user.make_admin": _l("Gjort til kommuneadmin"),
-    "user.enable_two_step": _l("Totrinnsinnlogging slått på"),
-    "user.disable_two_step": _l("Totrinnsinnlogging slått av"),
-    "user.regenerate_recovery_codes": _l("Nye gjenopprettingskoder laget"),
-    "user.use_recovery_code": _l("Innlogget med gjenopprettingskode"),
-    "user.reset_two_step": _l("Totrinnsinnlogging tilbakestilt av kommuneadmin"),
-    "user.deactivate": _l("Konto deaktivert"),
-    "user.reactivate": _l("Konto aktivert igjen"),
-    "user.change_password": _l("Passord endret"),
-    "user.reset_password": _l("Passord tilbakestilt via e-post"),
-    "import.activities": _l("Aktiviteter importert"),
-    "import.schools": _l("Skoler importert"),
-    "municipality.create": _l("Kommune opprettet"),
-    "demo.seed": _l("Demodata lastet inn"),
-    "school.create": _l("Skole lagt til"),
-    "school.update": _l("Skole endret"),
-    "school.deactivate": _l("Skole deaktivert"),
-    "school.reactivate": _l("Skole aktivert igjen"),
-    "category.create": _l("Kategori lagt til"),
-    "category.rename": _l("Kategori fikk nytt navn"),
-    "category.hide": _l("Kategori skjult"),
-    "category.show": _l("Kategori vist igjen"),
-    "municipality.update": _l("Kommunens innstillinger endret"),
-}
 
 
 def object_label(object_type: str, name: str) -> str:
@@ -106,21 +51,28 @@ class AuditRow:
 
     event: AuditEvent
     actor_name: str | None
-    action_label: str
+    action_label: str | None  # None when the act has no label: the page shows its code
     object_label: str | None  # None when the object cannot be named
 
     @property
     def object_ref(self) -> str:
-        """The object's type and id, as stored: 'Organisation #3'."""
+        """The object's kind and number in words when it cannot be named: 'Organisasjon nr. 3'."""
+        kind = object_type_label(self.event.object_type)
         if self.event.object_id is None:
-            return self.event.object_type
-        return f"{self.event.object_type} #{self.event.object_id}"
+            return kind
+        return _("%(kind)s nr. %(id)s", kind=kind, id=self.event.object_id)
+
+    @property
+    def code(self) -> str:
+        """The stored act and object, for support: 'request.approve, DistributionRequest #7'."""
+        event = self.event
+        ref = event.object_type + (f" #{event.object_id}" if event.object_id is not None else "")
+        return f"{event.action}, {ref}"
 
 
-def action_label(action: str) -> str:
-    """The act in words, or its code when it has no label."""
-    label = ACTION_LABELS.get(action)
-    return str(label) if label is not None else action
+def action_label(action: str) -> str | None:
+    """The act in words, or None when it has no label."""
+    return audit_action_label(action)
 
 
 def week_text(week: str) -> str:

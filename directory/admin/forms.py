@@ -2,12 +2,11 @@
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
-from wtforms.widgets import WeekInput
 
 from directory.admin.statistics import WeekRange
-from directory.approvals.display import parse_week, week_error
+from directory.approvals.display import parse_week
 from directory.forms import Form
 from directory.organisations.forms import (
     org_number_field,
@@ -16,6 +15,7 @@ from directory.organisations.forms import (
     strip,
 )
 from directory.pipeline import VersionedForm
+from directory.weeks import not_a_week_message, week_choices
 
 REJECTION_REASON_MAX = 500
 
@@ -34,25 +34,33 @@ class RejectForm(Form):
 
 
 class StatisticsFilterForm(Form):
-    """The statistics page's range of ISO weeks, read from the query string: a GET form, so no
-    CSRF token. An empty field leaves that end of the range open."""
+    """The statistics page's range of weeks, picked from a list and read from the query
+    string (ISO weeks, '2026-W48'): a GET form, so no CSRF token. «Ingen grense» leaves that
+    end of the range open."""
 
     class Meta:
         csrf = False
 
     # `from` is a Python keyword: the attributes are start and end, the query keeps from and to.
-    start = StringField(_l("Fra uke"), name="from", filters=[strip], widget=WeekInput())
-    end = StringField(_l("Til uke"), name="to", filters=[strip], widget=WeekInput())
+    start = SelectField(_l("Fra uke"), name="from", filters=[strip], validate_choice=False)
+    end = SelectField(_l("Til uke"), name="to", filters=[strip], validate_choice=False)
+
+    def __init__(self, *args, weeks: list[str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", _("Ingen grense")), *week_choices(weeks or [])]
+        choices.sort(key=lambda choice: choice[0] or "9999", reverse=True)  # newest first
+        self.start.choices = self.end.choices = choices
 
     @staticmethod
     def _read_week(field) -> None:
-        """Normalise the field to 'YYYY-Www', or refuse it with the field named."""
+        """Normalise the field to 'YYYY-Www', or refuse a value not on the list with the field
+        named (never echoing it)."""
         if not field.data:
             return
         week = parse_week(field.data)
-        if week is None:
+        if week is None or week not in {value for value, _label in field.choices}:
             raise ValidationError(
-                _("%(field)s: %(problem)s", field=field.label.text, problem=week_error())
+                _("%(field)s: %(problem)s", field=field.label.text, problem=not_a_week_message())
             )
         field.data = week
 

@@ -33,6 +33,7 @@ from directory.policy.request_states import (
 )
 from directory.policy.routing import ORGANISATION_KINDS
 from directory.schools.models import Municipality, School
+from directory.weeks import add_weeks, this_week
 
 # The states a school said yes to (approved, exported) are the ones that hold a quota place;
 # DECIDED_STATES adds the no (rejected). The tables show the states in LIFECYCLE_ORDER.
@@ -129,6 +130,27 @@ def duration_text(value: timedelta) -> str:
         days=days_text,
         hours=ngettext("%(num)s time", "%(num)s timer", hours),
     )
+
+
+STATISTICS_WEEKS_BACK = 52  # the week filter offers a year back at least
+STATISTICS_WEEKS_AHEAD = 12  # and the weeks requests can already be sent for
+
+
+def statistics_weeks(municipality: Municipality) -> list[str]:
+    """The weeks the filter offers, newest first: from the municipality's first request (a
+    year back at least) to its last one (STATISTICS_WEEKS_AHEAD weeks ahead at least)."""
+    first, last = db.session.execute(
+        select(func.min(DistributionRequest.week), func.max(DistributionRequest.week))
+        .join(School, DistributionRequest.school_id == School.id)
+        .where(School.municipality_id == municipality.id)
+    ).one()
+    now = this_week()
+    start = min(w for w in (first, add_weeks(now, -STATISTICS_WEEKS_BACK)) if w)
+    end = max(w for w in (last, add_weeks(now, STATISTICS_WEEKS_AHEAD)) if w)
+    weeks = [start]
+    while weeks[-1] < end:
+        weeks.append(add_weeks(weeks[-1], 1))
+    return weeks[::-1]
 
 
 def _in_municipality(query: Select, municipality_id: int, weeks: WeekRange) -> Select:

@@ -36,6 +36,7 @@ from directory.admin.statistics import (
     duration_text,
     rate_text,
     request_statistics,
+    statistics_weeks,
     status_columns,
 )
 from directory.errors import DomainError, Stale
@@ -130,7 +131,7 @@ def statistics():
     municipality = current_user.admin_municipality
     if not can_view_statistics(current_user, municipality.id):
         abort(403)
-    form = StatisticsFilterForm(formdata=request.args)
+    form = StatisticsFilterForm(formdata=request.args, weeks=statistics_weeks(municipality))
     valid = form.validate()
     return render_template(
         "admin/statistics.html",

@@ -9,6 +9,7 @@ from flask import jsonify
 from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 
+from directory.activities.languages import language_names
 from directory.activities.models import Activity, Category, Schedule
 from directory.activities.schedule import next_occurrences, parse_local_list
 from directory.api import schemas
@@ -118,7 +119,8 @@ def activity_detail(activity: Activity, *, now: datetime) -> schemas.ActivityDet
         latitude=activity.latitude,
         longitude=activity.longitude,
         accessibility=activity.accessibility,
-        languages=[x.strip() for x in activity.languages.split(",") if x.strip()],
+        # Names in bokmål, as the API has always given them (the activity stores codes).
+        languages=language_names(activity.languages, "nb"),
         registration_url=activity.registration_url,
         capacity=activity.capacity,
         image_url=media_url(activity.image_filename),

@@ -6,7 +6,6 @@ three read weeks the same way and agree on every decision; and the request lists
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
@@ -15,33 +14,15 @@ from flask_babel import gettext as _
 from directory.policy.request_states import STATE_NAMES, STATES
 from directory.schools.routing import iso_week
 from directory.timeutil import oslo_now
+from directory.weeks import parse_week as parse_week  # shared with the API and the CLI
+from directory.weeks import week_monday as week_monday
 
-WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
-WEEKS_AHEAD = 3  # the organiser's page offers this week and the next three
-
-
-def parse_week(value: str) -> str | None:
-    """'2026-W48' when the value is a real ISO week (week 53 only in years that have one)."""
-    match = WEEK_PATTERN.match(value.strip()) if isinstance(value, str) else None
-    if match is None:
-        return None
-    year, week = int(match.group(1)), int(match.group(2))
-    try:
-        date.fromisocalendar(year, week, 1)
-    except ValueError:
-        return None
-    return f"{year:04d}-W{week:02d}"
+WEEKS_AHEAD = 3  # upcoming_weeks: this week and the next three
 
 
 def week_error() -> str:
     """The message for a week that is not an ISO week."""
     return _("Uken må skrives som år og ukenummer, for eksempel 2026-W48.")
-
-
-def week_monday(week: str) -> date:
-    """The Monday of a valid ISO week."""
-    year, number = week.split("-W")
-    return date.fromisocalendar(int(year), int(number), 1)
 
 
 def upcoming_weeks(today: date | None = None) -> list[str]:

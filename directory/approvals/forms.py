@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
 
-from directory.approvals.display import parse_week, upcoming_weeks, week_error
+from directory.approvals.display import parse_week
 from directory.approvals.operations import SchoolChoice
 from directory.forms import Form
 from directory.organisations.forms import strip
@@ -27,6 +27,7 @@ from directory.policy.request_states import (
     STATES,
 )
 from directory.schools.models import School
+from directory.weeks import not_a_week_message, week_choices, week_in_text
 
 # --- organiser: sending and withdrawing requests ----------------------------------------------
 
@@ -56,21 +57,36 @@ class RequestSchoolsForm(Form):
     options: dict[str, SchoolOption]
     week_refused: bool = False
 
-    def __init__(self, *args, options: dict[str, SchoolOption] | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        options: dict[str, SchoolOption] | None = None,
+        weeks: list[str] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.options = options or {}
+        self.weeks = list(weeks or [])
 
     def posted_week(self) -> str | None:
         """The posted week when it is a real ISO week."""
         return parse_week(self.week.data or "")
 
     def validate_week(self, field) -> None:
+        """The week must be one the page offers (`weeks`, set by the view): anything else did
+        not come from the page, so it is a 400 that says what to do, never echoing the value."""
         week = self.posted_week()
-        if week is None:
-            self.week_refused = True
-            raise ValidationError(week_error())
-        if week < upcoming_weeks()[0]:
-            raise ValidationError(_("Uken er passert. Velg denne uken eller en senere uke."))
+        if week is not None and week in self.weeks:
+            return
+        self.week_refused = True
+        if week is not None and self.weeks and week < self.weeks[0]:
+            raise ValidationError(
+                _(
+                    "Den valgte uken er passert (%(week)s). Velg en uke fra listen.",
+                    week=week_in_text(week),
+                )
+            )
+        raise ValidationError(not_a_week_message())
 
     def _option(self, slug: str) -> SchoolOption:
         option = self.options.get(slug)
@@ -194,26 +210,34 @@ class InboxFilterForm(RequestListFilterForm):
 
     # Waiting requests first: they are what the inbox is for.
     status = status_field(default="pending")
-    week = StringField(
-        _l("Uke"), filters=[strip], render_kw={"list": "inbox-weeks", "autocomplete": "off"}
-    )
+    # Picked from a list (the view passes the weeks); the query keeps the ISO week, '2026-W50'.
+    week = SelectField(_l("Uke"), default="", choices=[], filters=[strip], validate_choice=False)
     channel = SelectField(
         _l("Kanal"), default="", choices=[], invalid_choice_message=_l("Velg en kanal fra listen.")
     )
 
-    def __init__(self, *args, channel_labels: dict[str, str] | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        channel_labels: dict[str, str] | None = None,
+        weeks: list[str] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         labels = channel_labels or {}
         self.channel.choices = [("", _("Alle kanaler"))] + [
             (channel, labels.get(channel, channel)) for channel in REQUESTABLE_CHANNELS
         ]
+        self.week.choices = [("", _("Alle uker")), *week_choices(weeks or [])]
 
     def validate_week(self, field) -> None:
+        """A week from the list, kept as 'YYYY-Www'; anything else is refused without being
+        echoed."""
         if not field.data:
             return
         week = parse_week(field.data)
-        if week is None:
-            raise ValidationError(week_error())
+        if week is None or week not in {value for value, _label in field.choices}:
+            raise ValidationError(not_a_week_message())
         field.data = week
 
 

@@ -8,29 +8,39 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from directory.accounts.models import User
+from directory.activities.languages import language_names
 from directory.activities.models import Activity
 from directory.approvals import display
 from directory.approvals.display import change_labels
 from directory.approvals.models import DistributionRequest
 from directory.audit.models import AuditEvent
 from directory.extensions import db
-from directory.policy.request_states import PENDING, QUOTA_STATES, STATES
+from directory.policy.request_states import CANCELLED, PENDING, QUOTA_STATES, STATES
 from directory.schools.models import School
 from directory.schools.routing import iso_week
+from directory.timeutil import utcnow
+from directory.weeks import coming_weeks
 
 PER_PAGE = 50
 # Weeks with approved offers that the inbox links to the exports for, from this week on.
 EXPORT_WEEKS = 6
 # A changed value longer than this is shown as "changed", not quoted.
 MAX_SHOWN_VALUE = 200
+# The week filter offers this week and the next three besides the weeks with requests.
+FILTER_COMING_WEEKS = 4
+# How long an offer cancelled after approval stays at the top of the inbox (the status tab
+# keeps them all).
+RECENT_CANCELLATION = timedelta(days=14)
 
 
 def _filtered(
@@ -128,8 +138,25 @@ def export_weeks(school: School, week: str | None = None) -> list[tuple[str, dic
     return list(weeks.items())[:EXPORT_WEEKS]
 
 
+def recently_cancelled(school: School) -> list[DistributionRequest]:
+    """The school's approved or exported requests whose activity was cancelled in the last
+    RECENT_CANCELLATION, newest cancellation first: the flyers and posts to take down."""
+    return list(
+        db.session.scalars(
+            select(DistributionRequest)
+            .where(
+                DistributionRequest.school_id == school.id,
+                DistributionRequest.status == CANCELLED,
+                DistributionRequest.cancelled_at >= utcnow() - RECENT_CANCELLATION,
+            )
+            .options(selectinload(DistributionRequest.activity))
+            .order_by(DistributionRequest.cancelled_at.desc(), DistributionRequest.id)
+        )
+    )
+
+
 def known_weeks(school: School) -> list[str]:
-    """The weeks the school has requests for, newest last (for the week field's suggestions)."""
+    """The weeks the school has requests for, newest last."""
     return list(
         db.session.scalars(
             select(DistributionRequest.week)
@@ -138,6 +165,12 @@ def known_weeks(school: School) -> list[str]:
             .order_by(DistributionRequest.week)
         )
     )
+
+
+def filter_weeks(school: School, today: date | None = None) -> list[str]:
+    """The weeks the inbox's week filter offers, in order: every week the school has requests
+    for, and this week and the next FILTER_COMING_WEEKS - 1."""
+    return sorted({*known_weeks(school), *coming_weeks(FILTER_COMING_WEEKS, today)})
 
 
 def grades_text(grades: Sequence[int]) -> str:
@@ -201,6 +234,15 @@ def _shown(value: Any) -> str | None:
     return None
 
 
+def _readable(name: str, value: Any) -> Any:
+    """A stored value as the activity page shows it: languages by name ('norsk, engelsk'),
+    not as their codes."""
+    if name == "languages" and isinstance(value, str) and value:
+        locale = get_locale()
+        return ", ".join(language_names(value, locale.language if locale else "nb"))
+    return value
+
+
 def change_details(req: DistributionRequest) -> list[Change]:
     """What changed in the activity since the request was sent, field by field.
 
@@ -233,7 +275,8 @@ def change_details(req: DistributionRequest) -> list[Change]:
     for name in req.changes:
         label = labels.get(name, name)
         if name in before and name not in quoted_never:
-            old, new = _shown(before[name]), _shown(after[name])
+            old = _shown(_readable(name, before[name]))
+            new = _shown(_readable(name, after[name]))
             if old is not None and new is not None:
                 details.append(Change(name, label, old, new))
                 continue
@@ -261,6 +304,7 @@ def action_text(action: str) -> str:
         "request.withdraw": _("Trukket tilbake av arrangøren"),
         "request.reopen": _("Sendt tilbake til vurdering fordi aktiviteten ble endret"),
         "request.export": _("Eksportert"),
+        "request.cancel": _("Avlyst av arrangøren etter godkjenning"),
     }
     return texts.get(action, action)
 
@@ -286,6 +330,8 @@ def request_history(req: DistributionRequest) -> list[HistoryEntry]:
         data = event.data or {}
         detail = None
         if event.action == "request.reject" and data.get("reason"):
+            detail = _("Begrunnelse: %(reason)s", reason=data["reason"])
+        elif event.action == "request.cancel" and data.get("reason"):
             detail = _("Begrunnelse: %(reason)s", reason=data["reason"])
         elif event.action == "request.reopen" and data.get("changes"):
             detail = _("Endret: %(fields)s", fields=", ".join(change_labels(data["changes"])))

@@ -18,7 +18,6 @@ from directory.approvals.display import (
     change_labels,
     channel_label,
     status_tabs,
-    upcoming_weeks,
     week_label,
 )
 from directory.approvals.forms import (
@@ -102,7 +101,9 @@ def school_inbox(slug: str):
     approve the ticked ones in one go, and find the exports of the approved ones."""
     school = loading.school(slug, can_review_requests, selectinload(School.municipality))
     labels = _channel_labels(school)
-    form = InboxFilterForm(formdata=request.args, channel_labels=labels)
+    form = InboxFilterForm(
+        formdata=request.args, channel_labels=labels, weeks=inbox.filter_weeks(school)
+    )
     valid = form.validate()
     week = (form.week.data or None) if valid else None
     channel = (form.channel.data or None) if valid else None
@@ -129,8 +130,11 @@ def school_inbox(slug: str):
         tabs=tabs,
         status=status,
         page_args={"slug": slug, "status": status, **filters},
-        weeks=sorted({*inbox.known_weeks(school), *upcoming_weeks()}),
         exports=_export_links(school, week),
+        cancelled=[
+            {"request": req, "week": week_label(req.week), "channel": labels.get(req.channel)}
+            for req in inbox.recently_cancelled(school)
+        ],
         can_manage_staff=can_manage_school_staff(current_user, school),
     ), (200 if valid else 400)
 
@@ -143,17 +147,23 @@ def _review_page(
     refusal: DomainError | None = None,
     status: int = 200,
 ):
-    """The review page: the offer, the decision as sent and as it is now, what changed, the
-    history, and the approve and reject forms."""
+    """The review page: the offer first, then the request, the rule's decision (as sent and as
+    it is now, its reasons once when they are the same), the approve and reject forms, and the
+    history."""
     labels = _channel_labels(school)
     now = None
     if req.status in (PENDING, APPROVED):  # not decided for good: the rule now may differ
         decision = recheck(req)
+        sent = list(req.reasons or [])  # stored as bokmål sentences, as reason_texts gives them
         now = {
             "channel": decision.channel,
             "label": channel_label(decision.channel, school.municipality.messaging_label),
             "reasons": [reason_text(reason) for reason in decision.reasons],
             "differs": decision.channel != req.channel,
+            # Unchanged since it was sent: the page gives the reasons once.
+            "same": decision.channel == req.channel and decision.reason_texts == sent,
+            # What the rule said then and no longer says: all the sent decision adds.
+            "earlier": [r for r in sent if r not in decision.reason_texts],
         }
     if reject_form is None:
         reject_form = RejectRequestForm(formdata=None)

@@ -49,6 +49,10 @@ class DistributionRequest(db.Model):
     # the school reviews it again with the change shown.
     changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     changes: Mapped[list] = mapped_column(JSON, default=list)
+    # When the organiser cancelled the activity after the school said yes, and the reason they
+    # gave (the activity's public cancellation note then): the school takes the offer down.
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancellation_reason: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(default=1)
 
     activity: Mapped[Activity] = relationship()

@@ -25,6 +25,7 @@ from directory.policy import audience
 from directory.policy.activity_states import CANCELLED, DISTRIBUTABLE_STATES
 from directory.policy.request_states import (
     APPROVED,
+    CANCELLABLE_STATES,
     PENDING,
     REOPENABLE_STATES,
     STATE_NAMES,
@@ -270,6 +271,32 @@ def approve_requests(requests: Iterable[DistributionRequest], *, actor) -> BulkO
         else:
             approved.append(req)
     return BulkOutcome(approved, refused)
+
+
+def cancel_requests(activity: Activity, reason: str, *, actor) -> list[DistributionRequest]:
+    """The organiser cancelled the activity: every request a school approved or exported goes
+    back to that school as cancelled, with the reason, so that its staff take the flyer or the
+    post down. It leaves the week's export and frees its quota place; the school's staff are
+    told by e-mail. Pending requests are left to reopen_requests (they cannot be approved while
+    the activity is cancelled).
+    """
+    requests = db.session.scalars(
+        select(DistributionRequest)
+        .where(
+            DistributionRequest.activity_id == activity.id,
+            DistributionRequest.status.in_(CANCELLABLE_STATES),
+        )
+        .order_by(DistributionRequest.id)
+    ).all()
+    now = utcnow()
+    for req in requests:
+        before = _move(req, "cancel")
+        req.cancelled_at = now
+        req.cancellation_reason = (reason or "").strip()
+        db.session.flush()
+        _audit("request.cancel", req, actor, before=before, reason=req.cancellation_reason)
+        notify("request.cancelled", req)
+    return list(requests)
 
 
 def reopen_requests(

@@ -22,8 +22,6 @@ from directory.approvals.display import (
     channel_label,
     parse_week,
     status_tabs,
-    upcoming_weeks,
-    week_error,
     week_label,
 )
 from directory.approvals.forms import (
@@ -36,10 +34,9 @@ from directory.approvals.models import DistributionRequest
 from directory.approvals.operations import (
     RequestError,
     create_requests,
-    fitting_grades,
-    request_problem,
     withdraw_request,
 )
+from directory.approvals.reach import Reach, reach_weeks
 from directory.errors import DomainError
 from directory.extensions import db
 from directory.organisations.models import Organisation
@@ -52,8 +49,14 @@ from directory.permissions import (
 from directory.pipeline import INVALID_MESSAGE, Handler, route
 from directory.policy.request_states import PENDING, STATE_NAMES, STATES, allowed_acts
 from directory.schools.models import School
-from directory.schools.routing import reason_text, schools_in_reach
 from directory.web import abort_with
+from directory.weeks import (
+    not_a_week_message,
+    this_week,
+    week_choice_label,
+    week_choices,
+    week_in_text,
+)
 
 # What the organiser's pages show of the activity, loaded with it.
 _ACTIVITY_OPTIONS = (selectinload(Activity.organisation).selectinload(Organisation.municipality),)
@@ -78,22 +81,25 @@ class ReachSchools(Handler):
 
     def make_form(self) -> RequestSchoolsForm:
         """The form, with the page's rows for the week shown (the posted one on POST) as the
-        schools and grades it accepts."""
-        form = RequestSchoolsForm()
-        self.weeks = upcoming_weeks()
+        schools and grades it accepts. Without a week the page opens on the first week from
+        next week on that some school can still be asked for."""
+        self.weeks = reach_weeks()
+        self.reach = Reach(self.activity)
+        form = RequestSchoolsForm(weeks=self.weeks)
         if form.is_submitted():
-            self.week = form.posted_week() or self.weeks[0]
+            posted = form.posted_week()
+            self.week = posted if posted in self.weeks else self.reach.default_week(self.weeks)
         else:
             raw = request.args.get("week", "")
-            week = parse_week(raw) if raw.strip() else self.weeks[0]
+            week = parse_week(raw) if raw.strip() else self.reach.default_week(self.weeks)
             if week is None:
-                abort_with(400, week_error())
+                abort_with(400, not_a_week_message())
+            if week not in self.weeks:
+                abort_with(400, _week_outside_message(week, self.weeks))
             self.week = week
-        if self.week not in self.weeks:
-            self.weeks = sorted({*self.weeks, self.week})
-        self.rows = _reach_rows(self.activity, self.week)
+        self.rows = self.reach.rows(self.week)
         form.options = {
-            row["school"].slug: SchoolOption(row["school"], row["problem"], tuple(row["grades"]))
+            row.school.slug: SchoolOption(row.school, row.problem, tuple(row.grades))
             for row in self.rows
         }
         return form
@@ -107,7 +113,7 @@ class ReachSchools(Handler):
             picked_grades = set(form.grades.data or [])
         else:
             picked_schools = set()
-            picked_grades = {f"{r['school'].slug}:{g}" for r in self.rows for g in r["grades"]}
+            picked_grades = {f"{r.school.slug}:{g}" for r in self.rows for g in r.grades}
         total = db.session.scalar(
             select(func.count(School.id)).where(
                 School.municipality_id == activity.organisation.municipality_id,
@@ -119,20 +125,24 @@ class ReachSchools(Handler):
                 DistributionRequest.activity_id == activity.id
             )
         )
+        summary = self.reach.summary(self.week, self.weeks)
         return render_template(
             "approvals/reach.html",
             activity=activity,
             form=form,
             refusal=refusal,
             rows=self.rows,
-            requestable=sum(1 for row in self.rows if row["problem"] is None),
+            summary=summary,
+            requestable=summary.requestable,
             picked_schools=picked_schools,
             picked_grades=picked_grades,
             outside=(total or 0) - len(self.rows),
             sent=sent or 0,
             week=self.week,
-            week_name=week_label(self.week),
-            weeks=[(w, week_label(w)) for w in self.weeks],
+            week_name=week_choice_label(self.week),
+            week_text=week_in_text(self.week),
+            weeks=week_choices(self.weeks),
+            this_week=this_week(),
         ), status
 
     def invalid(self, form: RequestSchoolsForm):
@@ -147,7 +157,8 @@ class ReachSchools(Handler):
         if not isinstance(error, RequestError):
             return super().refused(error, form)
         # The rule or another member's request got there between the check and now.
-        self.rows = _reach_rows(self.activity, self.week)
+        self.reach = Reach(self.activity)
+        self.rows = self.reach.rows(self.week)
         return self.show(form, 422, refusal=error)
 
     def done(self, sent: int):
@@ -162,24 +173,18 @@ class ReachSchools(Handler):
         return redirect(url_for("approvals.list_activity_requests", activity_id=self.activity.id))
 
 
-def _reach_rows(activity: Activity, week: str) -> list[dict]:
-    """The page's rows: each school in reach with its decision, whether it can be asked (and
-    why not) and the grades the activity fits there."""
-    label = activity.organisation.municipality.messaging_label
-    rows = []
-    for school, decision in schools_in_reach(activity, week):
-        rows.append(
-            {
-                "school": school,
-                "channel": decision.channel,
-                "rule": decision.rule,
-                "label": channel_label(decision.channel, label),
-                "reasons": [reason_text(reason) for reason in decision.reasons],
-                "problem": request_problem(activity, school, week, decision),
-                "grades": fitting_grades(activity, school),
-            }
+def _week_outside_message(week: str, weeks: list[str]) -> str:
+    """Why a real ISO week is not one the page offers, and what to do instead."""
+    if week < weeks[0]:
+        return _(
+            "Den valgte uken er passert (%(week)s). Velg en uke fra listen.",
+            week=week_in_text(week),
         )
-    return rows
+    return ngettext(
+        "Du kan be skolene om denne uken og den neste. Velg en uke fra listen.",
+        "Du kan be skolene om denne uken og de %(num)s neste. Velg en uke fra listen.",
+        len(weeks) - 1,
+    )
 
 
 # --- the organiser's requests --------------------------------------------------------------------

@@ -54,6 +54,7 @@ from directory.schools.models import School
 from directory.schools.routing import iso_week
 from directory.urls import site_base_url
 from directory.web import abort_with
+from directory.weeks import not_a_week_message, week_choice_label
 
 bp = Blueprint("exports", __name__)
 
@@ -112,7 +113,9 @@ def index(slug: str):
     """The week's approved requests per channel, with links to each export and the overview."""
     school = _school(slug)
     raw = request.args.get("week", "")
-    week = _week(raw, 400) if raw.strip() else iso_week()
+    week = parse_week(raw) if raw.strip() else iso_week()
+    if week is None:
+        abort_with(400, not_a_week_message())
     counts = channel_counts(school, week)
     label = school.municipality.messaging_label
     channels = [
@@ -130,7 +133,7 @@ def index(slug: str):
         school=school,
         week=week,
         week_text=week_label(week),
-        weeks=[(w, week_label(w)) for w in weeks],
+        weeks=[(w, week_choice_label(w)) for w in weeks],
         channels=channels,
     )
 

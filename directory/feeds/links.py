@@ -12,9 +12,13 @@ from directory.urls import absolute_url
 
 
 def activity_calendar_links(activity: Activity):
-    """Google Calendar and Outlook links for an activity page (None when no date is left)."""
+    """Google Calendar and Outlook links and the webcal subscription for an activity page.
+
+    None when no date is left.
+    """
     page = absolute_url("activities.show_activity", activity_id=activity.id)
-    return calendar_links(activity, activity_url=page, now=utcnow())
+    ics = absolute_url("feeds.activity_ics", activity_id=activity.id)
+    return calendar_links(activity, activity_url=page, now=utcnow(), ics_url=ics)
 
 
 @dataclass(frozen=True)

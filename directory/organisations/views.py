@@ -26,6 +26,7 @@ from directory.accounts.invitations import (
 )
 from directory.errors import DomainError, Stale
 from directory.extensions import db
+from directory.findable import organisation_json_ld, plain_text
 from directory.labels import role_label
 from directory.organisations.forms import (
     ConfirmForm,
@@ -90,6 +91,8 @@ def show_organisation(slug: str):
         "organisations/show.html",
         organisation=organisation,
         activities=public_activities(organisation),
+        organisation_summary=plain_text(organisation.description),
+        json_ld=None if organisation.rejected else organisation_json_ld(organisation),
         can_edit=can_edit_organisation(current_user, organisation),
         can_manage=can_manage_members(current_user, organisation),
     )
@@ -146,7 +149,7 @@ class EditOrganisation(Handler):
             flash(
                 _(
                     "Organisasjonsnummeret er endret, så kommunen må verifisere organisasjonen "
-                    "på nytt. Til da merkes den som uverifisert."
+                    "på nytt. Til da merkes den «Ikke verifisert»."
                 ),
                 "info",
             )

@@ -2,8 +2,10 @@
 
 Pure: standard library only. An organiser sends a request (pending) and may withdraw it until it
 is exported; school staff approve or reject it, and export what they approved; an edit of the
-activity sends a pending or approved request back to review. Withdrawn, rejected and exported are
-final: a new request starts over. The messages are bokmål templates marked with N_() for the
+activity sends a pending or approved request back to review. When the organiser cancels the
+activity, what the school approved or exported goes back to the school as cancelled, with the
+reason, so that staff can take the flyer or post down. Withdrawn, rejected and cancelled are
+final, and exported is too but for the cancellation: a new request starts over. The messages are bokmål templates marked with N_() for the
 interface to translate.
 """
 
@@ -18,7 +20,8 @@ APPROVED = "approved"
 REJECTED = "rejected"
 WITHDRAWN = "withdrawn"
 EXPORTED = "exported"
-STATES = (PENDING, APPROVED, REJECTED, WITHDRAWN, EXPORTED)
+CANCELLED = "cancelled"  # the activity was cancelled after the school said yes
+STATES = (PENDING, APPROVED, REJECTED, WITHDRAWN, EXPORTED, CANCELLED)
 
 # Each act and the states it may start from, with the state it leads to.
 TRANSITIONS: dict[str, dict[str, str]] = {
@@ -27,9 +30,12 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "withdraw": {PENDING: WITHDRAWN, APPROVED: WITHDRAWN},
     "export": {APPROVED: EXPORTED},
     "reopen": {PENDING: PENDING, APPROVED: PENDING},
+    # The organiser cancelled the activity: a yes of the school's is taken back. (A pending
+    # request stays pending: it cannot be approved while the activity is cancelled.)
+    "cancel": {APPROVED: CANCELLED, EXPORTED: CANCELLED},
 }
 ACTS = tuple(TRANSITIONS)
-FINAL_STATES = frozenset({REJECTED, WITHDRAWN, EXPORTED})
+FINAL_STATES = frozenset({REJECTED, WITHDRAWN, CANCELLED})
 # The states the school has said yes to. Their requests hold a place in the school's weekly
 # backpack-post quota (pending requests compete for the places; approving one re-checks the
 # quota), go into the week's export (exporting again gives the same file) and count as approved
@@ -39,13 +45,16 @@ QUOTA_STATES = (APPROVED, EXPORTED)
 # were never decided.
 DECIDED_STATES = (*QUOTA_STATES, REJECTED)
 # States that count as "already asked" for an activity, school and week: a new request waits
-# until the earlier one is rejected or withdrawn.
+# until the earlier one is rejected, withdrawn or cancelled (an activity published again after
+# its cancellation is asked for anew).
 OPEN_STATES = (PENDING, APPROVED, EXPORTED)
 # The states whose decision is not settled yet: an edit of the activity sends them back to review,
 # and the review page checks the rule again for them.
 REOPENABLE_STATES = tuple(TRANSITIONS["reopen"])
+# The states the activity's cancellation takes back to the school: those it said yes to.
+CANCELLABLE_STATES = tuple(TRANSITIONS["cancel"])
 # The states in the order a request lives through them, for tables: from the start to the ends.
-LIFECYCLE_ORDER = (PENDING, APPROVED, EXPORTED, REJECTED, WITHDRAWN)
+LIFECYCLE_ORDER = (PENDING, APPROVED, EXPORTED, CANCELLED, REJECTED, WITHDRAWN)
 # Only channels that a school carries can be requested; the page says why the others cannot.
 REQUESTABLE_CHANNELS = ("school_messaging", "facebook_share", "backpack_post")
 MAX_REASON_LENGTH = 1000
@@ -58,6 +67,7 @@ REFUSALS: dict[str, str] = {
     ),
     "export": N_("Bare godkjente forespørsler kan eksporteres (denne er %(state)s)."),
     "reopen": N_("Forespørselen er avsluttet (%(state)s) og kan ikke vurderes på nytt."),
+    "cancel": N_("Bare godkjente eller eksporterte forespørsler avlyses (denne er %(state)s)."),
 }
 STATE_NAMES: dict[str, str] = {
     PENDING: N_("venter"),
@@ -65,6 +75,7 @@ STATE_NAMES: dict[str, str] = {
     REJECTED: N_("avvist"),
     WITHDRAWN: N_("trukket tilbake"),
     EXPORTED: N_("eksportert"),
+    CANCELLED: N_("avlyst etter godkjenning"),
 }
 
 
@@ -84,7 +95,8 @@ class Transition:
 
 
 def transition(current: str, act: str) -> Transition:
-    """What `act` (approve, reject, withdraw, export, reopen) does to a request in `current`."""
+    """What `act` (approve, reject, withdraw, export, reopen, cancel) does to a request in
+    `current`."""
     if act not in TRANSITIONS:
         raise ValueError(f"unknown act {act!r}")
     target = TRANSITIONS[act].get(current)
@@ -100,7 +112,8 @@ def allowed_acts(current: str) -> list[str]:
 
 def blocks_new_request(state: str) -> bool:
     """Whether an earlier request in `state` stops a new one for the same activity, school and
-    week: a pending, approved or exported one does, a rejected or withdrawn one does not."""
+    week: a pending, approved or exported one does, a rejected, withdrawn or cancelled one does
+    not."""
     return state in OPEN_STATES
 
 

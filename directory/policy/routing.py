@@ -247,6 +247,11 @@ _BACKPACK_YES = N_(
     "(%(used)s av %(quota)s brukt)."
 )
 
+# The backpack reasons that hold for one week only: another week may have room.
+BLACKOUT_WEEK = N_("Uke %(week)s er stengt for ranselpost ved skolen.")
+QUOTA_USED_UP = N_("Ukekvoten for ranselpost (%(quota)s) er brukt opp i uke %(week)s.")
+WEEK_BOUND = (BLACKOUT_WEEK, QUOTA_USED_UP)
+
 
 def _facebook(offer: Offer, school: SchoolInfo, policy: Policy) -> Reason:
     if not policy.facebook_enabled:
@@ -265,11 +270,9 @@ def _backpack(offer: Offer, school: SchoolInfo, policy: Policy, usage: WeekUsage
     if not offer.has_flyer:
         return Reason("backpack", N_("Tilbudet har ingen trykkbar flyer til ranselpost."))
     if usage.week in policy.blackout_weeks:
-        return Reason("backpack", N_("Uke %(week)s er stengt for ranselpost ved skolen."),
-                      {"week": week})  # fmt: skip
+        return Reason("backpack", BLACKOUT_WEEK, {"week": week})
     if usage.backpack_used >= policy.backpack_weekly_quota:
-        return Reason("backpack", N_("Ukekvoten for ranselpost (%(quota)s) er brukt opp i uke "
-                                     "%(week)s."),
+        return Reason("backpack", QUOTA_USED_UP,
                       {"quota": policy.backpack_weekly_quota, "week": week})  # fmt: skip
     return Reason(
         "backpack", _BACKPACK_YES,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -11,8 +12,8 @@ from wtforms import (
     BooleanField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
-    TextAreaField,
 )
 from wtforms.validators import (
     InputRequired,
@@ -21,6 +22,7 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from directory.activities.forms import LocalDecimalField, _Range
 from directory.forms import Form
@@ -33,32 +35,17 @@ from directory.organisations.forms import (
     strip,
 )
 from directory.pipeline import VersionedForm
-from directory.policy.channel_policy import WEEK
 from directory.policy.limits import GRADE_RANGE
 from directory.policy.orgnumber import is_valid_org_number, normalise_org_number
 from directory.policy.routing import MAX_BACKPACK_QUOTA
+from directory.weeks import YEAR_OF_WEEKS, coming_weeks, week_choices
 
 INHERIT = "inherit"
 ORDER_CHOICES = [("facebook", _l("Facebook først")), ("backpack", _l("Ranselpost først"))]
 ON_OFF = [("on", _l("På")), ("off", _l("Av"))]
 YES_NO = [("yes", _l("Ja")), ("no", _l("Nei"))]
 SAME = (INHERIT, _l("Som kommunen"))
-_SPLIT = re.compile(r"[\s,;]+")
 _BOOLS = {"on": True, "off": False, "yes": True, "no": False}
-
-
-def parse_weeks(text: str) -> list[str]:
-    """ISO weeks from text, one per line or comma-separated; raises ValueError naming a bad one."""
-    weeks = []
-    for item in _SPLIT.split(text.strip()):
-        if not item:
-            continue
-        item = item.upper()
-        match = WEEK.match(item)
-        if not match or not 1 <= int(match.group(2)) <= 53:
-            raise ValueError(item)
-        weeks.append(item)
-    return sorted(set(weeks))
 
 
 class PolicyForm(VersionedForm):
@@ -75,12 +62,23 @@ class PolicyForm(VersionedForm):
         ],
     )
     blackout_inherit = BooleanField(_l("Bruk kommunens stengte uker"))
-    blackout_weeks = TextAreaField(_l("Uker uten ranselpost og deling"))
+    # Ticked from a list of weeks with their dates; posted and stored as ISO weeks.
+    blackout_weeks = SelectMultipleField(
+        _l("Uker uten ranselpost og deling"),
+        choices=[],
+        validate_choice=False,
+        filters=[lambda weeks: [w for w in weeks if w] if weeks else []],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
     municipal_in_messaging = SelectField(_l("Kommunale tilbud i meldingsappen"))
 
-    def __init__(self, *args: Any, override: bool, **kwargs: Any):
+    def __init__(self, *args: Any, override: bool, kept_weeks: Iterable[str] = (), **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.override = override
+        # This week and the next 51, and the weeks already stored (past ones too), so that
+        # nothing stored drops out of the form unseen.
+        self._offer_weeks(coming_weeks(YEAR_OF_WEEKS), kept_weeks)
         extra = [SAME] if override else []
         self.order.choices = extra + ORDER_CHOICES
         self.facebook_enabled.choices = extra + ON_OFF
@@ -89,19 +87,26 @@ class PolicyForm(VersionedForm):
         if not override:
             del self.blackout_inherit
 
+    def _offer_weeks(self, *weeks: Iterable[str]) -> None:
+        offered = [week for week, _label in self.blackout_weeks.choices]
+        self.blackout_weeks.choices = week_choices([*offered, *(w for ws in weeks for w in ws)])
+
+    def picked_weeks(self) -> list[str]:
+        """The ticked weeks that the form offers (what the page says is chosen)."""
+        offered = {week for week, _label in self.blackout_weeks.choices}
+        return [week for week in self.blackout_weeks.data or [] if week in offered]
+
     def validate_blackout_weeks(self, field) -> None:
-        try:
-            weeks = parse_weeks(field.data or "")
-        except ValueError as exc:
-            raise ValidationError(
-                _l("«%(week)s» er ikke en ISO-uke på formen 2026-W52.", week=str(exc))
-            ) from exc
-        if weeks and self.override and self.blackout_inherit.data:
+        offered = {week for week, _label in field.choices}
+        if any(week not in offered for week in field.data or []):
+            # Not a week the form offers: never echoed back, just what to do.
+            raise ValidationError(_l("Velg ukene fra listen."))
+        if field.data and self.override and self.blackout_inherit.data:
             # Saving would keep the municipality's weeks and drop these without a word.
             raise ValidationError(
                 _l(
                     "Fjern krysset for «Bruk kommunens stengte uker» for å bruke disse ukene, "
-                    "eller tøm feltet."
+                    "eller fjern kryssene ved ukene."
                 )
             )
 
@@ -124,7 +129,8 @@ class PolicyForm(VersionedForm):
         self.backpack_weekly_quota.data = settings.get("backpack_weekly_quota")
         if self.override:
             self.blackout_inherit.data = "blackout_weeks" not in settings
-        self.blackout_weeks.data = "\n".join(settings.get("blackout_weeks", []))
+        self._offer_weeks(settings.get("blackout_weeks", []))
+        self.blackout_weeks.data = sorted(settings.get("blackout_weeks", []))
 
     def settings(self) -> dict[str, Any]:
         """The settings the form describes (for a school only those not left to the municipality)."""
@@ -138,7 +144,7 @@ class PolicyForm(VersionedForm):
         if self.backpack_weekly_quota.data is not None:
             out["backpack_weekly_quota"] = self.backpack_weekly_quota.data
         if not (self.override and self.blackout_inherit.data):
-            out["blackout_weeks"] = parse_weeks(self.blackout_weeks.data or "")
+            out["blackout_weeks"] = sorted(set(self.blackout_weeks.data or []))
         if self.municipal_in_messaging.data != INHERIT:
             out["municipal_in_messaging"] = _BOOLS[self.municipal_in_messaging.data]
         order = ["order", "facebook_enabled", "backpack_enabled", "backpack_weekly_quota",

@@ -102,26 +102,33 @@ def decide_for(
 ) -> Decision:
     """The routing decision for this activity at this school in this week (this week by default);
     `excluding` leaves one request out of the quota count (it is the one being decided)."""
+    return decide(offer_for(activity), *school_inputs(school, week, excluding=excluding))
+
+
+def school_inputs(
+    school: School, week: str | None = None, *, excluding: int | None = None
+) -> tuple[SchoolInfo, Policy, WeekUsage]:
+    """The school's side of the rule in this week (this week by default): what the school is,
+    the policy it works under and how much of the week's backpack post is taken."""
     week = week or iso_week()
-    return decide(
-        offer_for(activity),
-        school_info(school),
-        policy_for(school),
-        week_usage(school, week, excluding=excluding),
+    return school_info(school), policy_for(school), week_usage(school, week, excluding=excluding)
+
+
+def active_schools(municipality_id: int) -> list[School]:
+    """The municipality's active schools by name: those an organiser can ask."""
+    return list(
+        db.session.scalars(
+            select(School)
+            .where(School.municipality_id == municipality_id, School.active.is_(True))
+            .order_by(School.name)
+        )
     )
 
 
 def schools_in_reach(activity: Activity, week: str | None = None) -> list[tuple[School, Decision]]:
     """Every active school of the activity's municipality whose grades fit, with its decision
     (a deactivated school cannot be asked)."""
-    schools = db.session.scalars(
-        select(School)
-        .where(
-            School.municipality_id == activity.organisation.municipality_id,
-            School.active.is_(True),
-        )
-        .order_by(School.name)
-    ).all()
+    schools = active_schools(activity.organisation.municipality_id)
     decisions = [(school, decide_for(activity, school, week)) for school in schools]
     return [(s, d) for s, d in decisions if d.channel != "not_eligible"]
 

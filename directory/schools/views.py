@@ -45,6 +45,7 @@ from directory.schools.operations import (
 from directory.schools.policy_files import MAX_FILE_BYTES, PolicyFileError, export_policy
 from directory.schools.routing import default_settings_for
 from directory.web import abort_with
+from directory.weeks import week_in_text
 
 FORMAT_TYPES = {"toml": "application/toml", "json": "application/json"}
 
@@ -77,6 +78,7 @@ def _context(school: School | None, municipality: Municipality) -> dict[str, Any
         "default": policy_to_dict(default),
         "override": override,
         "effective": policy_to_dict(effective_policy(default, override).__dict__),
+        "week_in_text": week_in_text,
         "row": row,
         "fixed_rules": _fixed_rules(),
         "max_kb": MAX_FILE_BYTES // 1024,
@@ -159,7 +161,9 @@ class _PolicyPage(Handler):
             abort(403)
 
     def make_form(self) -> PolicyForm:
-        return PolicyForm(override=self.school is not None)
+        # The stored weeks stay on offer, past ones too, so a save keeps what it was shown.
+        stored = _current_settings(self.school, self.municipality).get("blackout_weeks", [])
+        return PolicyForm(override=self.school is not None, kept_weeks=stored)
 
     def current_version(self) -> int:
         return _policy_version(self.school, self.municipality)

@@ -90,6 +90,9 @@ class ResultPage:
     facets: dict[str, dict[str, int]]  # multi-select groups leave their own choice out
     suggestion: str | None
     degraded: bool  # answered from the database because the index could not
+    # Every group counted within the result itself (a multi-select group's choice included):
+    # with `facets`, what ticking one more value of a group would add to the result.
+    facets_within: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -136,7 +139,8 @@ class SearchBackend(Protocol):
         while the writer holds the index, so writes follow the order of the reads."""
 
     def query(self, query: SearchQuery, *, now: datetime) -> SearchResult:
-        """Answer a query; raises SearchUnavailable when it cannot."""
+        """Answer a query in its order, cancelled activities after all the others (whatever the
+        order: relevance too); raises SearchUnavailable when it cannot."""
 
     def rebuild(
         self,

@@ -150,6 +150,7 @@ class DatabaseBackend:
                 Activity.tags,
                 Activity.price_nok,
                 Activity.accessible,
+                Activity.status,
                 Activity.published_at,
                 Activity.created_at,
                 Organisation.name.label("organisation_name"),
@@ -218,6 +219,8 @@ class DatabaseBackend:
             matched.sort(key=lambda r: scores.get(r.id, 0), reverse=True)
         else:
             matched.sort(key=soonest)
+        # Cancelled activities after all the others, each part in the order above (a stable sort).
+        matched.sort(key=lambda r: r.status == "cancelled")
         offset = (query.page - 1) * query.per_page
         ids = [row.id for row in matched[offset : offset + query.per_page]]
         return SearchResult(ids=ids, total=len(matched), facets=facets, suggestion=None)

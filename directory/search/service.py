@@ -15,7 +15,9 @@ schedules loaded), their next start computed from the schedules now, the total, 
 a spelling suggestion and `degraded` (True when the index could not answer and the database
 did). Which backend answers is configured by SEARCH_BACKEND ("whoosh", the default, or
 "database"); the index lives in SEARCH_INDEX_DIR and follows the database by itself through
-an outbox (directory.search.sync, directory.search.outbox). Maintenance: rebuild_index()
+an outbox (directory.search.sync, directory.search.outbox). Every order lists cancelled
+activities after the others. count_matches() gives only totals (a search without one filter, to
+say which filter to loosen when nothing matched). Maintenance: rebuild_index()
 (`flask reindex`), catch_up_backlog() (`flask reindex --pending`), check_index()
 (`flask check-index`), index_status() (/healthz).
 """
@@ -173,6 +175,7 @@ def search_activities(
     query = resolve_query(query)
     answerer = _Answerer(get_backend(), now)
     result = answerer.query(query)
+    within = _without_hidden_categories(result.facets)
     facets = facet_counts(query, result.facets, answerer.query) if facets else result.facets
     facets = _without_hidden_categories(facets)
     activities = {}
@@ -197,7 +200,23 @@ def search_activities(
         facets=facets,
         suggestion=result.suggestion,
         degraded=answerer.degraded,
+        facets_within=within,
     )
+
+
+def count_matches(queries: Iterable[SearchQuery], *, now: datetime | None = None) -> list[int]:
+    """How many public activities each query finds, in the order given: totals only (the
+    cheapest order and the smallest page, no activities loaded, no facet counts of its own).
+
+    For a search that found nothing: the same search without one filter at a time, to say which
+    filter to loosen. Raises UnknownFilterValue as search_activities does.
+    """
+    now = now or utcnow()
+    answerer = _Answerer(get_backend(), now)
+    return [
+        answerer.query(replace(resolve_query(q), sort="soonest", page=1, per_page=1)).total
+        for q in queries
+    ]
 
 
 class _Answerer:
@@ -249,6 +268,8 @@ def facet_counts(
     matches it has under all the other filters, so "Musikk (3)" next to a ticked "Idrett" says
     what ticking Musikk too would bring. The other groups (free, accessible) count within the
     current result. `answer` runs a query through the backend that answered the result.
+    The search page writes an unticked value's count as what it adds, "(+2)": this count less
+    the results that already have it (ResultPage.facets_within).
     """
     counts = {name: dict(values) for name, values in facets.items()}
     for facet, attribute in MULTI_SELECT_FACETS.items():

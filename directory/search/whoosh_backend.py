@@ -738,22 +738,41 @@ class WhooshBackend:
         total = matched.bit_count()
         offset = (query.page - 1) * query.per_page
         wanted = offset + query.per_page
-        if offset >= total:
-            docnums: list[int] = []
-        elif query.sort == "relevance" and text.parsed:
-            docnums = self._by_relevance(state, text, expansions, matched, wanted, now)
-        elif query.sort == "newest":
-            published = state.column("published_at")
-            titles = state.column("title_sort")
-            docnums = heapq.nsmallest(
-                wanted, from_bitmap(matched), key=lambda n: (-published[n], titles[n], n)
-            )
-        else:  # soonest
-            keys = state.soonest_keys(now)
-            docnums = heapq.nsmallest(wanted, from_bitmap(matched), key=keys.__getitem__)
+        docnums: list[int] = []
+        if offset < total:
+            # Cancelled activities come after all the others, in any order (they stay listed,
+            # marked «Avlyst», but never ahead of an offer that takes place).
+            cancelled = matched & state.term("status", "cancelled")
+            for part in (matched & ~cancelled, cancelled):
+                if part and len(docnums) < wanted:
+                    docnums += self._ordered(
+                        state, query, text, expansions, part, wanted - len(docnums), now
+                    )
         docnums = docnums[offset:wanted]
         ids = [int(state.searcher.stored_fields(n)["id"]) for n in docnums]
         return SearchResult(ids=ids, total=total, facets=facets, suggestion=suggestion)
+
+    def _ordered(
+        self,
+        state: _State,
+        query: SearchQuery,
+        text: TextQuery,
+        expansions: dict,
+        matched: int,
+        wanted: int,
+        now: int,
+    ) -> list[int]:
+        """The first `wanted` documents of `matched` in the query's order."""
+        if query.sort == "relevance" and text.parsed:
+            return self._by_relevance(state, text, expansions, matched, wanted, now)
+        if query.sort == "newest":
+            published = state.column("published_at")
+            titles = state.column("title_sort")
+            return heapq.nsmallest(
+                wanted, from_bitmap(matched), key=lambda n: (-published[n], titles[n], n)
+            )
+        keys = state.soonest_keys(now)  # soonest
+        return heapq.nsmallest(wanted, from_bitmap(matched), key=keys.__getitem__)
 
     def _by_relevance(
         self, state: _State, text: TextQuery, expansions: dict, matched: int, wanted: int, now: int

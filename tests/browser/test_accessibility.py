@@ -31,6 +31,7 @@ PAGES = [
     "search",
     "search-filtered",
     "search-error",
+    "search-none",
     "activity",
     "activity-cancelled",
     "organisations",
@@ -65,8 +66,10 @@ def page_paths(demo_site) -> dict[str, str]:
         paths = {
             "home": "/",
             "search": "/activities?q=fotball",
-            # Filters chosen: the filter panel is open, with chips to remove each filter.
+            # Filters chosen: the panel folded into its summary bar, the results first.
             "search-filtered": "/activities?q=fotball&age=9&weekday=2&time=after_school&free=1",
+            # Nothing found: which filter to loosen, with how many each brings back.
+            "search-none": "/activities?q=fotball&age=9&weekday=2&time=evening",
             # A filter that cannot be understood: its message next to the field.
             "search-error": "/activities?q=fotball&age=abc&from=2026-13-40",
             "activity": f"/activities/{activity.id}",
@@ -135,7 +138,11 @@ def test_page_has_no_wcag_violations(axe_contexts, page_paths, name, lang, viewp
         assert response.status == expected_status, f"{path} answered {response.status}"
         assert page.locator("html").get_attribute("lang") == lang
         if name == "search-filtered":
-            assert page.locator("details.filters").get_attribute("open") is not None
+            # Folded after a search (issue 12): opened, so that axe checks the chips and fields.
+            filters = page.locator("details.filters")
+            assert filters.get_attribute("open") is None
+            filters.locator("summary").click()
+            assert filters.get_attribute("open") is not None
 
         result = page.evaluate(AXE_RUN, WCAG_TAGS)
         assert result["passes"], "axe checked nothing: was it injected into the page?"

@@ -279,8 +279,10 @@ def test_a_municipality_goes_live_from_the_first_login_to_the_backpack_pdf(
         organiser.get_by_label("Siste dato", exact=True).fill(
             (first + timedelta(days=56)).isoformat()
         )
-        organiser.get_by_label("Sted", exact=True).fill("Fjordbyhallen")
-        organiser.get_by_label("Adresse", exact=True).fill("Hallveien 2, 3000 Fjordby")
+        organiser.get_by_label("Navn på nytt sted", exact=True).fill("Fjordbyhallen")
+        organiser.get_by_label("Adresse til nytt sted", exact=True).fill(
+            "Hallveien 2, 3000 Fjordby"
+        )
         organiser.get_by_label("Pris i kroner", exact=True).fill("0")
         # Backpack post needs a printable flyer.
         organiser.get_by_label("Flygeblad (PDF)", exact=True).set_input_files(
@@ -303,7 +305,7 @@ def test_a_municipality_goes_live_from_the_first_login_to_the_backpack_pdf(
         organiser.goto(f"/activities/{activity_id}/reach")
         organiser.get_by_label("Uke", exact=True).select_option(week)
         organiser.get_by_role("button", name="Vis", exact=True).click()
-        row = organiser.locator('table.reach tr[data-school="solbakken-skole"]')
+        row = organiser.locator('li.reach-school[data-school="solbakken-skole"]')
         expect(row).to_have_attribute("data-channel", "backpack_post")
         # The lower secondary school is outside the activity's ages: it cannot be asked.
         expect(organiser.get_by_label("Fjordby ungdomsskole", exact=True)).to_have_count(0)

@@ -4,6 +4,7 @@ the family calendar: on the demo data, in each interface language, with and with
 
 from __future__ import annotations
 
+import gzip
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import icalendar
 import pytest
 import recurring_ical_events
+from flask_babel import ngettext
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -168,7 +170,45 @@ def search_and_filter(page: Page, site, lang: str) -> list[Card]:
     expect(page).to_have_url(re.compile(rf"[?&]age={CHILD_AGE}(&|$)"))
     expect(page.get_by_role("searchbox")).to_have_value("fotball")
     expect(page.get_by_label(site.gettext(lang, "Alder"), exact=True)).to_have_value(str(CHILD_AGE))
+    assert_results_first(page, site, lang)
     return result_cards(page, site, lang)
+
+
+MAX_TABS_IN_MAIN = 4  # the search box, its button, the summary bar, then the first result
+
+
+def assert_results_first(page: Page, site, lang: str) -> None:
+    """After «Vis treff»: a clean URL, the panel folded into its summary bar, the results on the
+    first screen, and the first result a few Tabs into the content (issue 12)."""
+    pairs = [p.split("=", 1) for p in urlsplit(page.url).query.split("&") if p]
+    assert all(len(p) == 2 and p[1] for p in pairs), f"empty parameters in {page.url}"
+    filters = page.locator("details.filters")
+    expect(filters).not_to_have_attribute("open", "")
+    summary = filters.locator("summary")
+    with site.app.test_request_context(f"/?lang={lang}"):
+        age_phrase = ngettext("%(num)d år", "%(num)d år", CHILD_AGE)
+    expect(summary).to_contain_text(age_phrase)
+    expect(summary).to_contain_text(site.gettext(lang, "Endre"))
+    first = page.locator("ul.cards > li.card").first
+    box = first.bounding_box()
+    assert box is not None and box["y"] < PHONE["height"], "the first result is below the fold"
+
+    # A keyboard user: the skip link, then a few Tabs to the first result.
+    page.locator("body").focus()
+    page.keyboard.press("Tab")
+    expect(page.locator(".skip")).to_be_focused()
+    page.keyboard.press("Enter")
+    tabs = 0
+    while tabs < 20:
+        page.keyboard.press("Tab")
+        tabs += 1
+        if page.evaluate("() => !!document.activeElement.closest('ul.cards > li.card')"):
+            break
+    assert tabs <= MAX_TABS_IN_MAIN, f"{tabs} Tabs from the content to the first result"
+
+
+def site_back_text(site, lang: str) -> re.Pattern:
+    return re.compile(re.escape(site.gettext(lang, "Tilbake til treffene")) + "$")
 
 
 def download_calendar(page: Page, site, lang: str, title: str) -> bytes:
@@ -217,9 +257,16 @@ def test_parent_finds_an_activity_for_a_nine_year_old_and_adds_it_to_the_calenda
         # Open the first result that has not been cancelled.
         chosen = next(c for c in cards if not c.cancelled)
         card = page.locator("ul.cards > li.card").nth(cards.index(chosen))
+        results_url = page.url
         card.get_by_role("heading").get_by_role("link").click()
         expect(page).to_have_url(re.compile(rf"/activities/{chosen.activity_id}(\?|$)"))
         expect(page.get_by_role("heading", level=1)).to_have_text(chosen.title)
+        # A way back to the same results (from the Referer: nothing added to the card links).
+        back = page.get_by_role("link", name=site_back_text(demo_site, lang))
+        expect(back).to_be_visible()
+        target = urlsplit(back.get_attribute("href") or "")
+        assert target.netloc == "" and target.path == urlsplit(results_url).path
+        assert parse_qs(target.query) == parse_qs(urlsplit(results_url).query), results_url
         expect(page.locator("html")).to_have_attribute("lang", lang)
         assert_links_keep_language(page, demo_site, lang)
 
@@ -245,11 +292,32 @@ def _path_and_query(url: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+# What deploy/nginx.conf compresses (gzip on, level 5, from 512 bytes; text/html always): the
+# test server sends bodies as they are, the production server compressed.
+GZIP_TYPES = (
+    "text/html", "application/json", "text/calendar", "application/atom+xml", "text/css",
+    "text/plain", "text/csv", "image/svg+xml",
+)  # fmt: skip
+GZIP_LEVEL = 5
+GZIP_MIN_LENGTH = 512
+
+
+def sent_body_size(response, size: int) -> int:
+    """The bytes of the response's body over the wire in production: compressed as nginx
+    does for the types it compresses, as they are otherwise."""
+    if response is None or size < GZIP_MIN_LENGTH:
+        return size
+    content_type = (response.headers.get("content-type") or "").split(";")[0].strip()
+    if content_type not in GZIP_TYPES:
+        return size
+    return len(gzip.compress(response.body(), GZIP_LEVEL))
+
+
 def weigh_home_page(browser, site, lang: str) -> tuple[int, int, str]:
     """Load the home page with its results in a fresh phone browser (empty cache).
 
-    Returns the number of requests, the bytes over the wire (headers and bodies, both ways)
-    and a one-line account of them.
+    Returns the number of requests, the bytes over the wire (headers and bodies, both ways,
+    the bodies as deploy/nginx.conf compresses them) and a one-line account of them.
     """
     origin = urlsplit(site.url).netloc
     page = phone_page(browser, site, lang)
@@ -280,13 +348,14 @@ def weigh_home_page(browser, site, lang: str) -> tuple[int, int, str]:
                 sizes["requestHeadersSize"]
                 + sizes["requestBodySize"]
                 + sizes["responseHeadersSize"]
-                + sizes["responseBodySize"]
+                + sent_body_size(request.response(), sizes["responseBodySize"])
             )
             total += size
             parts.append(f"{_path_and_query(request.url)} {size:,} B")
         line = (
             f"home page ({lang}, {path}): {len(requests)} requests, {total:,} bytes "
-            "(headers and bodies, both ways): " + "; ".join(parts)
+            "(headers and bodies, both ways; bodies gzipped as nginx sends them): "
+            + "; ".join(parts)
         )
         return len(requests), total, line
     finally:

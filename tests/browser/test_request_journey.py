@@ -34,6 +34,7 @@ from directory.policy.request_states import QUOTA_STATES
 from directory.schools.models import School
 from directory.schools.routing import decide_for, policy_for, week_usage
 from directory.timeutil import OSLO
+from directory.weeks import week_choice_label
 from tests.browser.conftest import finish_login, watch_for_problems
 from tests.browser.test_accessibility import (
     AXE_RUN,
@@ -232,6 +233,8 @@ def test_organiser_requests_staff_approve_and_download_the_backpack_pdf(
 ):
     journey = choose_journey(demo_site)
     week_text = week_label_in(demo_site, journey.week)
+    with demo_site.app.test_request_context("/"):
+        reach_week_text = week_choice_label(journey.week)
 
     # --- the organiser asks the school ---------------------------------------------------------
     organiser = new_page(browser, demo_site)
@@ -255,12 +258,15 @@ def test_organiser_requests_staff_approve_and_download_the_backpack_pdf(
         organiser.get_by_label("Uke", exact=True).select_option(journey.week)
         organiser.get_by_role("button", name="Vis", exact=True).click()
         expect(organiser).to_have_url(re.compile(rf"/reach\?week={journey.week}$"))
-        table = organiser.locator("table.reach")
-        expect(table.locator("caption")).to_contain_text(week_text)
-        row = table.locator(f'tr[data-school="{journey.school_slug}"]')
+        expect(organiser.locator("#reach-heading")).to_contain_text(reach_week_text)
+        # One card per school: no table to scroll sideways on a phone.
+        expect(organiser.locator("table")).to_have_count(0)
+        row = organiser.locator(f'li.reach-school[data-school="{journey.school_slug}"]')
         expect(row).to_have_attribute("data-channel", BACKPACK)
         expect(row).to_contain_text("Ranselpost (papirflyer)")
-        expect(row.locator("ol.reasons li").first).to_be_visible()
+        # The reasons: the school's own at the school, those all schools share once above.
+        reasons = organiser.locator("details.reach-common li").or_(row.locator("ol.reasons li"))
+        expect(reasons.first).to_be_attached()
         # The grades the activity fits are ticked already; the school is not.
         grade_boxes = row.locator('fieldset.grades input[type="checkbox"]')
         expect(grade_boxes).to_have_count(len(journey.grades))
@@ -301,12 +307,17 @@ def test_organiser_requests_staff_approve_and_download_the_backpack_pdf(
             re.compile(rf"/schools/{journey.school_slug}/requests/{sent.id}$")
         )
         expect(staff.get_by_role("heading", level=1)).to_have_text(journey.title)
-        sent_decision = staff.locator(".decision-sent")
-        expect(sent_decision.get_by_role("heading")).to_contain_text("Ranselpost (papirflyer)")
-        expect(sent_decision.locator("ol.reasons > li")).to_have_text(list(sent.reasons))
-        now_decision = staff.locator(".decision-now")
-        expect(now_decision.get_by_role("heading")).to_contain_text("Ranselpost (papirflyer)")
-        expect(now_decision.locator("ol.reasons > li").first).to_be_visible()
+        # The offer first, then the rule: unchanged since it was sent, so its reasons once.
+        headings = staff.locator("main h2").all_inner_texts()
+        assert (
+            headings.index("Tilbudet") < headings.index("Regelen") < headings.index("Din vurdering")
+        ), headings
+        decision = staff.locator(".decisions")
+        expect(decision.get_by_role("heading", level=3)).to_have_text(
+            "Nå: Ranselpost (papirflyer), som da forespørselen ble sendt"
+        )
+        expect(decision.locator("ol.reasons > li")).to_have_text(list(sent.reasons))
+        expect(staff.get_by_text(sent.reasons[0], exact=True)).to_have_count(1)
         staff.get_by_role("button", name="Godkjenn", exact=True).click()
 
         expect(staff).to_have_url(re.compile(rf"/schools/{journey.school_slug}/requests$"))
@@ -358,7 +369,9 @@ def test_organiser_requests_staff_approve_and_download_the_backpack_pdf(
         # The request is exported now: for the school...
         staff.goto(f"/schools/{journey.school_slug}/requests/{sent.id}")
         expect(staff.locator("p.lead .badge")).to_have_text("eksportert")
-        expect(staff.locator("dl.request-facts").first).to_contain_text("Eksportert")
+        expect(
+            staff.locator("section[aria-labelledby=request-heading] dl.request-facts")
+        ).to_contain_text("Eksportert")
         staff.get_by_role("link", name=re.compile(r"^Tilbake til forespørslene")).click()
         staff.get_by_role("navigation", name="Filtrer etter status").get_by_role(
             "link", name=re.compile(r"^Eksportert")
@@ -406,6 +419,32 @@ class SignedInPaths:
     organiser: Account
     staff: Account
     paths: dict[str, str]
+
+
+# Pages whose tables become one card per row on a phone: nothing scrolls sideways at 320 pixels,
+# not the page and not a table in its own box, and the inbox's tick boxes are 44 pixels or more.
+STACKED_PAGES = {
+    "inbox", "inbox-all", "review", "review-error", "exports", "export-school_messaging",
+    "export-facebook_share", "export-backpack_post", "overview",
+}  # fmt: skip
+REFLOW_WIDTH = 320
+SIDEWAYS = """() => [document.documentElement, ...document.querySelectorAll('.table-scroll')]
+    .filter(e => e.scrollWidth > e.clientWidth)
+    .map(e => `${e.tagName.toLowerCase()}.${e.className}: ${e.scrollWidth}px in ${e.clientWidth}px`)"""
+SMALL_TARGETS = """() => [...document.querySelectorAll('label.pick-label')]
+    .map(e => e.getBoundingClientRect())
+    .filter(r => r.width < 44 || r.height < 44)
+    .map(r => `${r.width}x${r.height}`)"""
+
+
+def sideways_at_320(page: Page) -> list[str]:
+    """What scrolls sideways on a 320 pixel screen, and tick box labels under 44 pixels."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": REFLOW_WIDTH, "height": size["height"]})
+    try:
+        return page.evaluate(SIDEWAYS) + page.evaluate(SMALL_TARGETS)
+    finally:
+        page.set_viewport_size(size)
 
 
 @pytest.fixture(scope="module")
@@ -527,6 +566,8 @@ def test_signed_in_page_has_no_wcag_violations(
             # Reflow (WCAG 1.4.10): wide tables scroll in their own box, long links wrap.
             width = page.evaluate("() => document.documentElement.scrollWidth")
             assert width <= VIEWPORTS["phone"]["width"], f"{path} is {width}px wide on a phone"
+            if name in STACKED_PAGES:
+                assert not sideways_at_320(page), f"{path} at 320px: {sideways_at_320(page)}"
 
         result = page.evaluate(AXE_RUN, WCAG_TAGS)
         assert result["passes"], "axe checked nothing: was it injected into the page?"

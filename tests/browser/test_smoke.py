@@ -67,8 +67,8 @@ def test_an_organisation_registers_publishes_and_parents_find_it(
     page.get_by_label("Slutter kl.", exact=True).fill("18:30")
     page.get_by_label("Gjentas", exact=True).select_option(label="Hver uke")
     page.get_by_label("Siste dato", exact=True).fill((first + timedelta(days=56)).isoformat())
-    page.get_by_label("Sted", exact=True).fill("Fjellhallen")
-    page.get_by_label("Adresse", exact=True).fill("Fjellveien 2, 3020 Drammen")
+    page.get_by_label("Navn på nytt sted", exact=True).fill("Fjellhallen")
+    page.get_by_label("Adresse til nytt sted", exact=True).fill("Fjellveien 2, 3020 Drammen")
     page.get_by_label("Pris i kroner", exact=True).fill("0")
     page.get_by_role("button", name="Lagre utkast", exact=True).click()
 

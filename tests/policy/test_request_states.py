@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from directory.policy.request_states import (
     ACTS,
     APPROVED,
+    CANCELLABLE_STATES,
+    CANCELLED,
     DECIDED_STATES,
     EXPORTED,
     FINAL_STATES,
@@ -48,10 +50,24 @@ def test_final_states_allow_no_act(state, act):
     assert allowed_acts(state) == []
 
 
-@pytest.mark.parametrize("state", [REJECTED, WITHDRAWN, EXPORTED])
-def test_a_rejected_withdrawn_or_exported_request_is_settled(state):
+@pytest.mark.parametrize("state", [REJECTED, WITHDRAWN, CANCELLED])
+def test_a_rejected_withdrawn_or_cancelled_request_is_settled(state):
     assert allowed_acts(state) == []
     assert all(transition(state, act).refusal for act in ACTS)
+
+
+def test_an_exported_request_is_settled_but_for_the_activity_s_cancellation():
+    assert allowed_acts(EXPORTED) == ["cancel"]
+
+
+@given(state=any_state)
+def test_only_a_yes_of_the_school_s_is_cancelled_with_the_activity(state):
+    """Approved or exported go back to the school as cancelled; pending stays to be decided."""
+    outcome = transition(state, "cancel")
+    assert outcome.allowed is (state in (APPROVED, EXPORTED))
+    assert (state in CANCELLABLE_STATES) is outcome.allowed
+    if outcome.allowed:
+        assert outcome.target == CANCELLED
 
 
 def test_the_final_states_are_those_no_act_leaves():
@@ -129,7 +145,7 @@ def test_allowed_acts_agrees_with_transition(state):
 
 def test_open_states_allow_the_expected_acts():
     assert allowed_acts(PENDING) == ["approve", "reject", "withdraw", "reopen"]
-    assert allowed_acts(APPROVED) == ["reject", "withdraw", "export", "reopen"]
+    assert allowed_acts(APPROVED) == ["reject", "withdraw", "export", "reopen", "cancel"]
 
 
 def test_reopening_sends_a_request_back_to_pending():
@@ -150,7 +166,14 @@ def test_every_state_has_a_name_and_a_column():
 
 @pytest.mark.parametrize(
     ("state", "blocks"),
-    [(PENDING, True), (APPROVED, True), (EXPORTED, True), (REJECTED, False), (WITHDRAWN, False)],
+    [
+        (PENDING, True),
+        (APPROVED, True),
+        (EXPORTED, True),
+        (REJECTED, False),
+        (WITHDRAWN, False),
+        (CANCELLED, False),
+    ],
 )
 def test_an_earlier_request_blocks_a_new_one_until_it_is_rejected_or_withdrawn(state, blocks):
     """Same activity, school and week: an exported request went out, so asking again is no."""

@@ -10,8 +10,9 @@ from directory.exports.formats.shared import Batch, Offer
 
 
 def facebook_text(offer: Offer) -> str:
-    """A suggested text to go with the shared post."""
-    when = offer.next_time or (offer.schedule[0] if offer.schedule else "")
+    """A suggested text to go with the shared post: who it is for, when (the schedules as
+    sentences, each ending in its own full stop, then the next time of a repeating one), the
+    price and the link."""
     parts = [
         _(
             "Tips til foresatte på %(grades)s: %(title)s med %(organiser)s.",
@@ -20,8 +21,9 @@ def facebook_text(offer: Offer) -> str:
             organiser=offer.organiser,
         )
     ]
-    if when:
-        parts.append(_("Neste gang: %(when)s.", when=when))
+    parts.extend(offer.schedule)
+    if offer.next_time:
+        parts.append(_("Neste gang: %(when)s.", when=offer.next_time))
     parts.append(_("Pris: %(price)s.", price=offer.price))
     parts.append(_("Les mer: %(url)s", url=offer.short_url))
     return " ".join(parts)

@@ -80,6 +80,7 @@ class Offer:
     image_url: str | None
     image_name: str | None  # the stored file, for the preview's own link
     image_alt: str
+    flyer_name: str | None = None  # the organisation's uploaded flyer (a stored PDF's name)
 
     @property
     def grades_text(self) -> str:
@@ -183,6 +184,7 @@ def describe_offer(request: DistributionRequest, links: Links) -> Offer:
         image_url=image_url,
         image_name=activity.image_filename or None,
         image_alt=activity.image_alt or "",
+        flyer_name=activity.flyer_filename or None,
     )
 
 

@@ -1,0 +1,271 @@
+"""The organiser's "Nå ut via skolene" page: a school card per school in reach, the week the page
+opens on, and one summary that says why no school can be asked and what would change it.
+
+The rules are in directory.policy.reach (weeks, what-ifs) and directory.policy.routing; this
+module gathers their inputs once per page (each school's policy is read once, the week's quota
+use once per week shown) and words the outcome in the visitor's language.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from directory.activities.models import Activity
+from directory.approvals.display import channel_label
+from directory.approvals.operations import fitting_grades, request_problem
+from directory.policy.activity_states import CANCELLED
+from directory.policy.reach import (
+    FACEBOOK_POST,
+    FLYER,
+    REACH_WEEKS,
+    VERIFY,
+    reachable_with,
+    suggested_week,
+)
+from directory.policy.request_states import is_requestable
+from directory.policy.routing import WEEK_BOUND, Decision, Policy, SchoolInfo, WeekUsage, decide
+from directory.schools.models import School
+from directory.schools.routing import (
+    active_schools,
+    offer_for,
+    policy_for,
+    reason_text,
+    school_info,
+    week_usage,
+)
+from directory.weeks import coming_weeks, this_week, week_choice_label, week_in_text
+
+
+def reach_weeks(today: date | None = None) -> list[str]:
+    """The weeks the page offers: this week and the next ones (REACH_WEEKS in all)."""
+    return coming_weeks(REACH_WEEKS, today)
+
+
+@dataclass
+class SchoolRow:
+    """One school in reach in the week shown: its decision, the grades the activity fits there,
+    why it cannot be asked (None when it can) and what of that is the school's own."""
+
+    school: School
+    decision: Decision
+    inputs: tuple[SchoolInfo, Policy, WeekUsage]
+    problem: str | None
+    grades: list[int]
+    label: str
+    reasons: list[str]
+    blockers: list[str] = field(default_factory=list)  # why not, in the summary's words
+    week_bound: bool = False  # another week might do
+    own_reasons: list[str] = field(default_factory=list)  # the reasons not shared by all
+    own_blockers: list[str] = field(default_factory=list)
+
+    @property
+    def channel(self) -> str:
+        return self.decision.channel
+
+    @property
+    def rule(self) -> str:
+        return self.decision.rule
+
+
+@dataclass(frozen=True)
+class Fix:
+    """Something that would let the offer reach schools, with where to do it."""
+
+    text: str
+    url: str | None = None
+    link_text: str | None = None
+
+
+@dataclass
+class Summary:
+    """What the page says once, above the schools."""
+
+    total: int
+    requestable: int
+    common: list[str]  # reasons that hold at every school
+    blockers: list[tuple[str, int]]  # when none can be asked: why, with the number of schools
+    week_bound: bool  # every school is stopped by something of this week only
+    fixes: list[Fix]
+
+
+class Reach:
+    """The page's data for one activity; each school's policy is read once."""
+
+    def __init__(self, activity: Activity):
+        self.activity = activity
+        self.offer = offer_for(activity)
+        self.schools = [
+            (school, school_info(school), policy_for(school))
+            for school in active_schools(activity.organisation.municipality_id)
+        ]
+        self._rows: dict[str, list[SchoolRow]] = {}
+
+    def rows(self, week: str) -> list[SchoolRow]:
+        """The schools whose grades fit, with their decisions in the week."""
+        if week not in self._rows:
+            self._rows[week] = self._build_rows(week)
+        return self._rows[week]
+
+    def _build_rows(self, week: str) -> list[SchoolRow]:
+        messaging = self.activity.organisation.municipality.messaging_label
+        rows = []
+        for school, info, policy in self.schools:
+            usage = week_usage(school, week)
+            decision = decide(self.offer, info, policy, usage)
+            if decision.channel == "not_eligible":
+                continue
+            problem = request_problem(self.activity, school, week, decision)
+            row = SchoolRow(
+                school=school,
+                decision=decision,
+                inputs=(info, policy, usage),
+                problem=problem,
+                grades=fitting_grades(self.activity, school),
+                label=channel_label(decision.channel, messaging),
+                reasons=[reason_text(reason) for reason in decision.reasons],
+            )
+            if problem is not None:
+                row.blockers, row.week_bound = self._blockers(row, week)
+            rows.append(row)
+        _split_common(rows)
+        return rows
+
+    def _blockers(self, row: SchoolRow, week: str) -> tuple[list[str], bool]:
+        """Why the school cannot be asked, as the summary words it, and whether only the
+        week stands in the way."""
+        activity = self.activity
+        if activity.status == CANCELLED or not activity.is_public or week < this_week():
+            return [row.problem], False
+        decision = row.decision
+        if is_requestable(decision.channel):
+            # The rule would let it through: the school has been asked for this week already.
+            label = week_in_text(week)
+            return [_("Du har allerede spurt skolen for %(week)s.", week=label)], True
+        if decision.rule in ("commercial", "unverified"):
+            return [reason_text(decision.reasons[-1])], False
+        channels = [r for r in decision.reasons if r.rule in ("facebook", "backpack")]
+        bound = any(r.template in WEEK_BOUND for r in channels)
+        return [reason_text(r) for r in channels] or [row.problem], bound
+
+    def can_ask(self, week: str) -> bool | None:
+        """Whether some school can be asked in the week; None when nothing that stops them
+        depends on the week (no other week would do either)."""
+        rows = self.rows(week)
+        if any(row.problem is None for row in rows):
+            return True
+        return False if any(row.week_bound for row in rows) else None
+
+    def default_week(self, weeks: list[str]) -> str:
+        """The week the page opens on (see directory.policy.reach.suggested_week)."""
+        return suggested_week(weeks, this_week(), self.can_ask)
+
+    def summary(self, week: str, weeks: list[str]) -> Summary:
+        """The one summary of the week: the shared reasons, and when no school can be asked,
+        why and what would change it."""
+        rows = self.rows(week)
+        requestable = sum(1 for row in rows if row.problem is None)
+        common = list(rows[0].reasons) if len(rows) > 1 else []
+        common = [text for text in common if all(text in row.reasons for row in rows)]
+        blockers: list[tuple[str, int]] = []
+        fixes: list[Fix] = []
+        bound = False
+        if rows and not requestable:
+            counts = Counter(text for row in rows for text in dict.fromkeys(row.blockers))
+            blockers = counts.most_common()
+            common = [text for text in common if text not in counts]
+            bound = all(row.week_bound for row in rows)
+            fixes = self._fixes(rows, week, weeks)
+        return Summary(len(rows), requestable, common, blockers, bound, fixes)
+
+    def _fixes(self, rows: list[SchoolRow], week: str, weeks: list[str]) -> list[Fix]:
+        activity = self.activity
+        if activity.status == CANCELLED:
+            return []
+        fixes = []
+        edit = url_for("activities.edit_activity", activity_id=activity.id)
+        show = url_for("activities.show_activity", activity_id=activity.id)
+        if not activity.is_public:
+            fixes.append(Fix(_("Publiser aktiviteten."), show, _("Gå til aktiviteten")))
+        inputs = [row.inputs for row in rows]
+        offer = self.offer
+        base = [] if offer.organisation_verified else [VERIFY]
+        if base:
+            with_verification = reachable_with(offer, inputs, VERIFY)
+            text = (
+                ngettext(
+                    "Be kommunen verifisere organisasjonen. Da kan %(num)s skole bes om å "
+                    "formidle tilbudet.",
+                    "Be kommunen verifisere organisasjonen. Da kan %(num)s skoler bes om å "
+                    "formidle tilbudet.",
+                    with_verification,
+                )
+                if with_verification
+                else _(
+                    "Be kommunen verifisere organisasjonen: tilbud fra uverifiserte "
+                    "organisasjoner vises bare i katalogen."
+                )
+            )
+            fixes.append(Fix(text))
+        if offer.organisation_kind == "commercial":
+            return fixes
+        already = reachable_with(offer, inputs, *base)
+        for lever, has_it in ((FLYER, offer.has_flyer), (FACEBOOK_POST, offer.has_facebook_post)):
+            gained = 0 if has_it else reachable_with(offer, inputs, *base, lever)
+            if gained <= already:
+                continue
+            if lever == FLYER:
+                text = ngettext(
+                    "Legg til en trykkbar flyer (PDF). Da kan %(num)s skole bes om å sende den "
+                    "hjem som ranselpost.",
+                    "Legg til en trykkbar flyer (PDF). Da kan %(num)s skoler bes om å sende den "
+                    "hjem som ranselpost.",
+                    gained,
+                )
+            else:
+                text = ngettext(
+                    "Legg til lenken til et eget Facebook-innlegg om tilbudet. Da kan %(num)s "
+                    "skole bes om å dele det.",
+                    "Legg til lenken til et eget Facebook-innlegg om tilbudet. Da kan %(num)s "
+                    "skoler bes om å dele det.",
+                    gained,
+                )
+            if base:
+                text = _("%(fix)s (Når organisasjonen er verifisert.)", fix=text)
+            fixes.append(Fix(text, edit, _("Endre aktiviteten")))
+        if any(row.week_bound for row in rows):
+            later = next((w for w in weeks if w > week and self.can_ask(w)), None)
+            if later is not None:
+                count = sum(1 for row in self.rows(later) if row.problem is None)
+                fixes.append(
+                    Fix(
+                        ngettext(
+                            "Velg en senere uke: i %(week)s kan %(num)s skole bes om.",
+                            "Velg en senere uke: i %(week)s kan %(num)s skoler bes om.",
+                            count,
+                            week=week_in_text(later),
+                        ),
+                        url_for("approvals.reach_schools", activity_id=activity.id, week=later),
+                        _("Vis %(week)s", week=week_choice_label(later)),
+                    )
+                )
+        return fixes
+
+
+def _split_common(rows: list[SchoolRow]) -> None:
+    """Set each row's own reasons and blockers: those not shared by every school (the summary
+    says the shared ones once). A lone school keeps all of its own."""
+    if len(rows) < 2:
+        for row in rows:
+            row.own_reasons, row.own_blockers = list(row.reasons), list(row.blockers)
+        return
+    shared = set.intersection(*(set(row.reasons) for row in rows))
+    shared_blockers = set.intersection(*(set(row.blockers) for row in rows))
+    for row in rows:
+        row.own_reasons = [text for text in row.reasons if text not in shared]
+        row.own_blockers = [text for text in row.blockers if text not in shared_blockers]
