@@ -7,7 +7,9 @@ passwords are published in the README: the demo is for local use only.
 
 from __future__ import annotations
 
+import io
 import random
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -16,6 +18,7 @@ from dateutil.easter import easter
 from flask_babel import force_locale
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 
 from directory import demo_data
@@ -220,6 +223,8 @@ class _Demo:
             messaging_label="Vigilo",
             org_number=spec.org_number,
             contact_email=f"personvern@{spec.slug}.example",  # made up, as every demo address
+            fritidskort_min_sessions=spec.fritidskort_min_sessions,
+            fritidskort_max_price=spec.fritidskort_max_price,
         )
         self.made.org_numbers.add(spec.org_number)
         db.session.add(municipality)
@@ -312,10 +317,21 @@ class _Demo:
         )
         if spec.verification == "verified":
             organisation.verified_at = created + timedelta(days=self.rng.randint(1, 14))
+            if spec.kind == "volunteer":
+                organisation.logo_filename = self.logo(spec)
         db.session.add(organisation)
         self.orgs[spec.key] = organisation
         self.made.organisations += 1
         return organisation
+
+    @staticmethod
+    def logo(spec: OrgSpec) -> str:
+        """A verified club's logo for the directory (issue 13): its initials on a colour of
+        its own, checked and stored as an upload is. Made without the demo's random numbers,
+        so the rest of the demo stays as it was."""
+        from directory.activities.uploads import prepare_image, store
+
+        return store(prepare_image(make_logo_png(spec.name, spec.key)))
 
     @staticmethod
     def facebook_page(spec: OrgSpec) -> str:
@@ -423,6 +439,9 @@ class _Demo:
             # About one in ten, chosen without the random generator so that every other
             # generated value stays as it was.
             accessible=step_free and self.made.activities % 7 == 3,
+            fritidskort=template.fritidskort and spec.kind != "commercial",
+            trial_session=template.trial_session,
+            equipment_provided=template.equipment_provided,
             languages="no, en" if rng.random() < 0.15 else "no",
             registration_url=(
                 f"https://{spec.key}.example/pamelding" if price and rng.random() < 0.6 else None
@@ -619,6 +638,24 @@ class _Demo:
         from directory.activities.uploads import save_flyer_bytes
 
         return save_flyer_bytes(make_flyer_pdf(activity, org, municipality, self.rng))
+
+
+# Logo backgrounds with white text at contrast >= 4.5:1.
+LOGO_COLOURS = ((11, 83, 148), (27, 110, 46), (138, 75, 0), (179, 38, 30), (91, 33, 182))
+
+
+def make_logo_png(name: str, key: str) -> bytes:
+    """A 256-pixel square PNG: the name's initials (at most two) in white on a coloured disc."""
+    initials = "".join(word[0] for word in name.split() if word[:1].isalnum())[:2].upper()
+    colour = LOGO_COLOURS[zlib.crc32(key.encode()) % len(LOGO_COLOURS)]
+    image = Image.new("RGB", (256, 256), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((8, 8, 248, 248), fill=colour)
+    font = ImageFont.load_default(size=96)
+    draw.text((128, 128), initials or "?", fill=(255, 255, 255), font=font, anchor="mm")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
 
 
 def make_flyer_pdf(

@@ -67,7 +67,12 @@ COLUMNS = (
     "address",
     "facebook_post_url",
     "registration_url",
+    "fritidskort",
+    "trial_session",
+    "equipment_provided",
 )
+# Yes/no columns: ja/nei, true/false, yes/no, 1/0, or empty (no).
+FLAG_COLUMNS = ("fritidskort", "trial_session", "equipment_provided")
 # Without these a row cannot become an activity; the other columns may be left out of the file.
 REQUIRED_COLUMNS = (
     "organisation_name",
@@ -374,6 +379,20 @@ def validate_row(
             )
         )
 
+    flags: dict[str, bool] = {}
+    for name in FLAG_COLUMNS:
+        flag = parse_bool(v[name])
+        if flag is None:
+            errors.append(
+                _(
+                    "%(column)s %(value)s må være ja/nei, true/false, yes/no, 1/0 eller tom",
+                    column=name,
+                    value=quoted(v[name]),
+                )
+            )
+        else:
+            flags[name] = flag
+
     errors.extend(_form_problems(v, {**organisation.refused, **activity.refused}))
     age_min, age_max = activity.data.get("age_min"), activity.data.get("age_max")
     if age_min is not None and age_max is not None and age_min > age_max:
@@ -436,6 +455,9 @@ def validate_row(
             fields[name] = v[name] or None
     if "price_nok" in columns:
         fields["price_nok"] = price
+    for name in FLAG_COLUMNS:
+        if name in columns:
+            fields[name] = flags[name]
     if "category" in columns:
         fields["category_id"] = category.id if category else None
     assert starts_at is not None

@@ -111,6 +111,7 @@ def REQUEST_WEEK() -> str:  # noqa: N802 - a constant that depends on today
 
 INVITATION_TOKEN = "invitasjon-til-a-" + "k" * 30
 DRAFT_IMAGE = "ab" * 16 + ".png"
+REJECTED_LOGO = "cd" * 16 + ".png"  # the logo of a rejected organisation (issue 13)
 
 
 @dataclass
@@ -141,7 +142,11 @@ def world(app, municipality, make_municipality):
     org_a = new_organisation(municipality, "Organisasjon A", verification="pending")
     org_b = new_organisation(municipality, "Organisasjon B")
     rejected = new_organisation(
-        municipality, "Avvist organisasjon", verification="rejected", rejection_reason="Ikke reell"
+        municipality,
+        "Avvist organisasjon",
+        verification="rejected",
+        rejection_reason="Ikke reell",
+        logo_filename=REJECTED_LOGO,
     )
     school = School(
         municipality=municipality, slug="fjell-skole", name="Fjell skole", grade_min=1, grade_max=7
@@ -152,6 +157,7 @@ def world(app, municipality, make_municipality):
         org_a, "Hemmelig utkast", status="draft", image_filename=DRAFT_IMAGE, image_alt="Et bilde"
     )
     (upload_folder() / DRAFT_IMAGE).write_bytes(b"\x89PNG\r\n\x1a\n")
+    (upload_folder() / REJECTED_LOGO).write_bytes(b"\x89PNG\r\n\x1a\n")
     colleague = quick_user("kollega")
     membership = Membership(user=colleague, organisation=org_a, role="editor")
     db.session.add(membership)
@@ -549,6 +555,17 @@ CASES: tuple[Case, ...] = (
         outcomes(HIDDEN, admin_a=OK),
         label="rejected",
     ),
+    # a rejected organisation's logo: only where its page still shows (issue 13)
+    Case(
+        "activities.media",
+        "GET",
+        lambda w: f"/media/{REJECTED_LOGO}",
+        outcomes(HIDDEN, admin_a=OK),
+        label="rejected-logo",
+    ),
+    # the clubs directory and its API: public; a rejected organisation is never listed there
+    Case("organisations.list_organisations", "GET", lambda w: "/organisations", EVERYONE),
+    Case("api.list_organisations", "GET", lambda w: "/api/v1/organisations", EVERYONE),
     # where the routing decision shows: the organiser's page, the public explanation
     Case("approvals.reach_schools", "GET", lambda w: f"/activities/{w.published.id}/reach", A_MEMBERS),
     Case(

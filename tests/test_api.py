@@ -84,6 +84,9 @@ def test_list_has_the_documented_shape(client, make_activity, make_category, mak
         "age_max": 10,
         "is_free": False,
         "price_nok": 450,
+        "fritidskort": False,
+        "trial_session": False,
+        "equipment_provided": False,
         "next_start": _in_days(3).replace(tzinfo=OSLO).isoformat(),
         "has_flyer": True,
         "facebook_post_url": "https://www.facebook.com/bragernes/posts/1",
@@ -404,17 +407,24 @@ def test_unknown_activity_is_a_json_404(client, path):
 
 
 def test_organisations_are_listed_without_rejected_ones(
-    client, make_organisation, make_municipality
+    client, make_organisation, make_municipality, make_activity
 ):
-    make_organisation(name="Bragernes IL", slug="bragernes-il", verification="verified")
-    make_organisation(name="Anker Kor", slug="anker-kor", kind="volunteer", verification="pending")
-    make_organisation(name="Svindel AS", slug="svindel", verification="rejected")
-    make_organisation(
-        name="Lier kulturskole",
-        slug="lier-kulturskole",
-        kind="municipal",
-        municipality=make_municipality(slug="lier", name="Lier"),
-    )
+    # The clubs directory (issue 13): organisations with a public activity, as /organisations.
+    for organisation in (
+        make_organisation(name="Bragernes IL", slug="bragernes-il", verification="verified"),
+        make_organisation(
+            name="Anker Kor", slug="anker-kor", kind="volunteer", verification="pending"
+        ),
+        make_organisation(name="Svindel AS", slug="svindel", verification="rejected"),
+        make_organisation(
+            name="Lier kulturskole",
+            slug="lier-kulturskole",
+            kind="municipal",
+            municipality=make_municipality(slug="lier", name="Lier"),
+        ),
+    ):
+        make_activity(organisation=organisation, status="cancelled")
+    make_organisation(name="Tomt lag", slug="tomt-lag")  # no public activity: not listed
 
     body = client.get("/api/v1/organisations").get_json()
 
@@ -426,6 +436,9 @@ def test_organisations_are_listed_without_rejected_ones(
         "verified": False,
         "url": "http://localhost/organisations/anker-kor",
         "municipality": "drammen",
+        "categories": [],
+        "current_offers": 0,  # cancelled: public, but not an offer
+        "logo_url": None,
     }
     lier = client.get("/api/v1/organisations?municipality=lier").get_json()
     assert [o["slug"] for o in lier["items"]] == ["lier-kulturskole"]
@@ -503,7 +516,7 @@ def test_api_405_also_holds_with_csrf_on(make_app):
     assert response.get_json() == {"error": "Metoden er ikke tillatt her."}
 
 
-@pytest.mark.parametrize("path", ["/api/v1/organisations", "/api/v1/schools"])
+@pytest.mark.parametrize("path", ["/api/v1/schools"])
 def test_unpaged_lists_ignore_paging_parameters(client, make_organisation, make_school, path):
     make_organisation()
     make_school()
@@ -636,7 +649,9 @@ def test_facets_count_within_the_result(client, offers):
     assert facets["free"] == {"1": 2} and facets["accessible"] == {"1": 1}
 
 
-FACET_LABEL = re.compile(r"^(category|weekday|time|free|accessible)-(.+)$")
+FACET_LABEL = re.compile(
+    r"^(category|weekday|time|free|accessible|fritidskort|trial|equipment)-(.+)$"
+)
 # "(3)", or "(+3)" for an unticked value of a group with a choice: as many more results.
 COUNT_IN_LABEL = re.compile(r"\(\+?(\d+)\)$")
 
@@ -680,7 +695,9 @@ def test_facet_counts_are_the_search_pages_counts(
     assert {i["title"] for i in body["items"]} == {"Fotballtrening", "Barnekoret"}
     assert body["degraded"] is False
     shown = _page_facets(page)
-    assert set(shown) == {"category", "weekday", "time", "free", "accessible"}
+    assert set(shown) == {
+        "category", "weekday", "time", "free", "accessible", "fritidskort", "trial", "equipment",
+    }  # fmt: skip
     assert _nonzero(body["facets"]) == _nonzero(shown)
     assert body["facets"]["weekday"] == shown["weekday"]
     # What both say: ticking Kunst too would bring Tegnekurs, Thursday Fotball for ungdom.

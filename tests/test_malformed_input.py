@@ -441,6 +441,8 @@ MUNICIPALITY_PAGES = {  # the municipality chooses whose list or statement is sh
     "/api/v1/schools",
 }
 REQUEST_LISTS = {"/organisations/<slug>/requests", "/schools/<slug>/requests"}
+# The clubs directory (issue 13) pages by 20: every page of JUNK_QUERIES is out of range.
+DIRECTORY_PAGES = {"/organisations", "/api/v1/organisations"}
 
 
 def query_answer(rule: str, name: str, value: str, plain: int) -> int:
@@ -458,6 +460,8 @@ def query_answer(rule: str, name: str, value: str, plain: int) -> int:
             return 404 if slug else 400  # an unknown municipality, or no slug at all
     if rule in MUNICIPALITY_PAGES and name == "municipality":
         return 404
+    if rule in DIRECTORY_PAGES and name == "page":
+        return 400
     if rule in REQUEST_LISTS and name in ("page", "status"):
         return 400
     if rule == "/admin/organisations" and name == "status":

@@ -13,9 +13,11 @@ from markupsafe import Markup
 from directory.activities.schedule import (
     Occurrence,
     ScheduleLike,
+    activity_occurrences,
     parse_local_list,
     summarise_rule,
 )
+from directory.policy.fritidskort import SESSIONS, check_readiness
 from directory.timeutil import OSLO, oslo_now
 from directory.urls import absolute_url
 
@@ -171,3 +173,52 @@ def event_json_ld(activity: Activity, upcoming: list[Occurrence]) -> Markup:
     # \u003c is the same character to a JSON parser and harmless to the HTML parser.
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text)  # noqa: S704 - JSON with every "<", ">" and "&" escaped just above
+
+
+SEASON_DAYS = 366  # an open-ended schedule counts its sessions over one year from its start
+
+
+def season_sessions(schedules: list[ScheduleLike]) -> int:
+    """How many times the activity meets in its season: every occurrence from its first start,
+    over at most SEASON_DAYS (an open-ended weekly schedule would otherwise never end)."""
+    if not schedules:
+        return 0
+    first = min(s.dtstart for s in schedules).replace(tzinfo=OSLO)
+    return len(activity_occurrences(schedules, first, first + timedelta(days=SEASON_DAYS)))
+
+
+def fritidskort_hint(activity: Activity) -> dict[str, Any] | None:
+    """For an offer marked payable with the leisure card: whether it meets the municipality's
+    rules, as {"ok": bool, "messages": [...]}; None when not marked or no rules are set."""
+    if not activity.fritidskort:
+        return None
+    municipality = activity.organisation.municipality
+    verdict = check_readiness(
+        sessions=season_sessions(activity.schedules),
+        price_nok=activity.price_nok or 0,
+        min_sessions=municipality.fritidskort_min_sessions,
+        max_price=municipality.fritidskort_max_price,
+    )
+    if not verdict.has_rules:
+        return None
+    if verdict.ok:
+        return {"ok": True, "messages": [_("Tilbudet oppfyller kommunens krav til fritidskortet")]}
+    messages = []
+    for shortfall in verdict.shortfalls:
+        if shortfall.rule == SESSIONS:
+            messages.append(
+                _(
+                    "Minst %(required)d ganger kreves, tilbudet har %(actual)d",
+                    required=shortfall.required,
+                    actual=shortfall.actual,
+                )
+            )
+        else:
+            messages.append(
+                _(
+                    "Prisen kan være høyst %(required)d kr, tilbudet koster %(actual)d kr",
+                    required=shortfall.required,
+                    actual=shortfall.actual,
+                )
+            )
+    return {"ok": False, "messages": messages}

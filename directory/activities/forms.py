@@ -301,6 +301,9 @@ class ActivityForm(VersionedForm):
         render_kw={"rows": 3},
     )
     accessible = BooleanField(_l("Tilrettelagt for barn med funksjonsnedsettelser"))
+    fritidskort = BooleanField(_l("Kan betales med fritidskortet"))
+    trial_session = BooleanField(_l("Gratis prøvetime"))
+    equipment_provided = BooleanField(_l("Utstyr lånes ut eller trengs ikke"))
     languages = LanguagesField(
         _l("Språk"),
         default=list(DEFAULT_LANGUAGES),
@@ -620,6 +623,9 @@ class ActivityForm(VersionedForm):
             **self.venue_values(),
             "accessibility": self.accessibility.data or "",
             "accessible": bool(self.accessible.data),
+            "fritidskort": bool(self.fritidskort.data),
+            "trial_session": bool(self.trial_session.data),
+            "equipment_provided": bool(self.equipment_provided.data),
             "languages": self.languages_value(),
             "registration_url": self.registration_url.data or None,
             "facebook_post_url": self.facebook_post_url.data or None,
@@ -673,7 +679,8 @@ def activity_form_data(activity) -> dict[str, Any]:
             "title", "summary", "description", "category_id", "tags", "age_min", "age_max",
             "price_nok", "price_note", "venue", "address", "latitude", "longitude",
             "accessibility", "accessible", "languages", "registration_url", "facebook_post_url",
-            "capacity", "image_alt", "version", "school_business",
+            "capacity", "image_alt", "version", "school_business", "fritidskort",
+            "trial_session", "equipment_provided",
         )
     }  # fmt: skip
     languages = parse_languages(activity.languages)

@@ -60,6 +60,11 @@ class Activity(db.Model):
     accessibility: Mapped[str] = mapped_column(Text, default="")
     # Adapted for children with disabilities (step-free, assistance...): the search filter.
     accessible: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # Low-threshold offers: payable with the municipality's leisure card (fritidskortet), a free
+    # trial session, equipment lent or not needed. Search filters fritidskort/trial/equipment.
+    fritidskort: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    trial_session: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    equipment_provided: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     # Comma-separated language codes ("no, en"; see directory.activities.languages); a language
     # the list does not know is kept as written.
     languages: Mapped[str] = mapped_column(String(100), default="no")

@@ -26,7 +26,8 @@ CONTENT_COLUMNS = (
     "organisation_id", "category_id", "title", "summary", "description", "tags", "age_min",
     "age_max", "price_nok", "price_note", "venue", "address", "latitude", "longitude",
     "accessibility", "accessible", "languages", "registration_url", "capacity", "image_filename",
-    "image_alt", "flyer_filename", "facebook_post_url",
+    "image_alt", "flyer_filename", "facebook_post_url", "fritidskort", "trial_session",
+    "equipment_provided",
 )  # fmt: skip
 SCHEDULE_COLUMNS = ("dtstart", "duration_minutes", "rrule", "rdates", "exdates")
 WEEKS_TO_NEXT_SEASON = 52

@@ -28,7 +28,8 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from directory import loading
-from directory.activities.display import describe_schedule, event_json_ld
+from directory.activities import clashes
+from directory.activities.display import describe_schedule, event_json_ld, fritidskort_hint
 from directory.activities.forms import ActivityForm, StatusForm, activity_form_data
 from directory.activities.forms import schedule_form_data as _schedule_form_data
 from directory.activities.languages import language_names
@@ -60,6 +61,7 @@ from directory.permissions import (
     can_edit_activity,
     can_edit_organisation,
     can_view_activity,
+    can_view_organisation,
 )
 from directory.pipeline import Handler, route
 from directory.policy.activity_states import allowed_actions
@@ -282,6 +284,12 @@ def _chips(query: SearchQuery, endpoint: str, names: dict[str, dict]) -> list[Ch
         add(_("Gratis"), _("gratis"), free=None)
     if query.accessible:
         add(_("Tilrettelagt"), _("tilrettelagt"), accessible=None)
+    if query.fritidskort:
+        add(_("Fritidskortet"), _("kan betales med fritidskortet"), fritidskort=None)
+    if query.trial:
+        add(_("Gratis prøvetime"), _("med gratis prøvetime"), trial=None)
+    if query.equipment:
+        add(_("Utstyr lånes ut"), _("utstyr lånes ut eller trengs ikke"), equipment=None)
     for param in LOOKUP_PARAMS:
         slug = getattr(query, param)
         if slug:
@@ -343,6 +351,9 @@ def clean_search_args(args: MultiDict) -> list[tuple[str, str]]:
         "sort": {"relevance" if text else "soonest"},
         "free": FLAG_DEFAULTS,
         "accessible": FLAG_DEFAULTS,
+        "fritidskort": FLAG_DEFAULTS,
+        "trial": FLAG_DEFAULTS,
+        "equipment": FLAG_DEFAULTS,
     }
     kept = []
     for key, value in args.items(multi=True):
@@ -498,7 +509,10 @@ def show_activity(activity_id: int):
             json_ld=event_json_ld(activity, upcoming),
             calendar=activity_calendar_links(activity) if activity.status == "published" else None,
             can_edit=can_edit,
+            fritidskort_hint=fritidskort_hint(activity) if can_edit else None,
             actions=allowed_actions(activity.status) if can_edit else [],
+            # Other organisations' offers at the same time: a hint for the organiser only.
+            clashes=clashes.find_for(activity) if can_edit else [],
             back_url=back_to_results_url(request.referrer),
         )
     )
@@ -514,8 +528,9 @@ def card_picture(image_filename: str) -> str:
 
 @bp.route("/media/<name>")
 def media(name: str):
-    """An uploaded image or flyer, when it belongs to an activity the visitor may see; or an
-    image's card rendition, made on its first request when missing, else the image itself."""
+    """An uploaded image or flyer, when it belongs to an activity the visitor may see, or an
+    organisation's logo, when the visitor may see the organisation; or an image's card
+    rendition, made on its first request when missing, else the image itself."""
     images = card_image_names(name)  # a card rendition's possible images; none for the others
     if images:
         owned_by = Activity.image_filename.in_(images)
@@ -526,12 +541,31 @@ def media(name: str):
     owners = db.session.scalars(
         select(Activity).where(owned_by).options(selectinload(Activity.organisation))
     ).all()
+    if not owners:
+        # An organisation's logo: public while the organisation is (not rejected); a rejected
+        # one's only for those who may still see its page.
+        names = images or [name]
+        logo_owner = db.session.scalar(
+            select(Organisation).where(Organisation.logo_filename.in_(names)).limit(1)
+        )
+        if logo_owner is None or not can_view_organisation(current_user, logo_owner):
+            abort(404)
+        served = name
+        if images:
+            logo = logo_owner.logo_filename
+            served = ensure_card_rendition(logo) or logo
+        return _send_media(served, public=not logo_owner.rejected)
     if not any(can_view_activity(current_user, a) for a in owners):
         abort(404)
     served = name
     if images:
         image = owners[0].image_filename  # copies of an activity share the same file
         served = ensure_card_rendition(image) or image
+    return _send_media(served, public=all(a.is_public for a in owners))
+
+
+def _send_media(served: str, *, public: bool):
+    """A stored file as /media/ serves it; `public` when anyone may see it (cacheable)."""
     is_pdf = served.endswith(".pdf")
     response = send_from_directory(
         upload_folder(),
@@ -546,7 +580,7 @@ def media(name: str):
     response.headers["Content-Disposition"] = (
         'attachment; filename="flygeblad.pdf"' if is_pdf else "inline"
     )
-    if not all(a.is_public for a in owners):
+    if not public:
         response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -576,6 +610,14 @@ def list_manage(slug: str):
         organisation=organisation,
         rows=rows,
     )
+
+
+def _flash_clashes(activity: Activity) -> None:
+    """After a save or publish: a short hint when other organisations' offers clash (the
+    activity page lists them for the organiser); the save itself stands either way."""
+    found = clashes.find_for(activity)
+    if found:
+        flash(clashes.summary(found), "warning")
 
 
 class _ActivityFiles:
@@ -629,6 +671,7 @@ class NewActivity(_ActivityFiles, Handler):
 
     def done(self, activity: Activity):
         flash(_("Aktiviteten er lagret som utkast. Publiser den når den er klar."), "info")
+        _flash_clashes(activity)
         return redirect(url_for("activities.show_activity", activity_id=activity.id))
 
 
@@ -674,6 +717,7 @@ class EditActivity(_ActivityFiles, _OneActivity):
             organisation=activity.organisation,
             activity=activity,
             other_schedules=len(activity.schedules) - 1 if activity.schedules else 0,
+            fritidskort_hint=fritidskort_hint(activity),
             rule_too_complex=first is not None and summarise_rule(first).repeat is None,
         ), status
 
@@ -693,6 +737,7 @@ class EditActivity(_ActivityFiles, _OneActivity):
     def done(self, changes: bool):
         discard_unused_files(self.replaced)
         flash(_("Endringene er lagret.") if changes else _("Ingen endringer å lagre."), "info")
+        _flash_clashes(self.activity)
         return redirect(url_for("activities.show_activity", activity_id=self.activity.id))
 
 
@@ -718,6 +763,8 @@ class ChangeStatus(_OneActivity):
 
     def done(self, result: None):
         flash(str(STATUS_MESSAGES[self.action]), "info")
+        if self.action == "publish":
+            _flash_clashes(self.activity)
         if self.return_to == "detail":
             return redirect(url_for("activities.show_activity", activity_id=self.activity.id))
         return redirect(url_for("activities.list_manage", slug=self.activity.organisation.slug))

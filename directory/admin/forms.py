@@ -2,8 +2,8 @@
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from directory.admin.statistics import WeekRange
 from directory.approvals.display import parse_week
@@ -98,6 +98,27 @@ class MunicipalitySettingsForm(VersionedForm):
     )
     org_number = org_number_field(_l("Organisasjonsnummer"))
     contact_email = organisation_email_field(_l("E-post for personvern og tilgjengelighet"))
+    # The leisure-card (fritidskort) rules; empty: no such rule.
+    fritidskort_min_sessions = IntegerField(
+        _l("Fritidskortet: minste antall ganger"),
+        validators=[
+            Optional(),
+            NumberRange(1, 500, message=_l("Antall ganger må være et helt tall fra 1 til 500.")),
+        ],
+        invalid_value_message=_l("Skriv antall ganger som et helt tall, eller la feltet stå tomt."),
+    )
+    fritidskort_max_price = IntegerField(
+        _l("Fritidskortet: høyeste pris i kroner"),
+        validators=[
+            Optional(),
+            NumberRange(
+                0, 100_000, message=_l("Prisen må være et helt antall kroner fra 0 til 100 000.")
+            ),
+        ],
+        invalid_value_message=_l(
+            "Skriv prisen som et helt antall kroner, eller la feltet stå tomt."
+        ),
+    )
 
 
 CATEGORY_NAME_MAX = 80

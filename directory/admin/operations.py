@@ -93,7 +93,10 @@ def recent_audit_events(municipality_id: int) -> list[tuple[AuditEvent, str | No
 
 # --- the municipality's settings -------------------------------------------------------------
 
-MUNICIPALITY_FIELDS = ("name", "messaging_label", "org_number", "contact_email")
+MUNICIPALITY_FIELDS = (
+    "name", "messaging_label", "org_number", "contact_email", "fritidskort_min_sessions",
+    "fritidskort_max_price",
+)  # fmt: skip
 
 
 def municipality_state(municipality: Municipality) -> dict[str, Any]:

@@ -31,6 +31,7 @@ COMPONENTS = (
     schemas.Facets,
     schemas.ActivityList,
     schemas.Organisation,
+    schemas.OrganisationFacets,
     schemas.School,
     schemas.Category,
     schemas.Routing,

@@ -25,6 +25,9 @@ from pydantic import (
 from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
 
 from directory.i18n import LANGUAGE_NAMES
+from directory.organisations.listing import MAX_PAGE as ORGANISATIONS_MAX_PAGE
+from directory.organisations.listing import MAX_TEXT as ORGANISATIONS_MAX_TEXT
+from directory.organisations.listing import PER_PAGE as ORGANISATIONS_PER_PAGE
 from directory.policy.activity_states import CANCELLED, PUBLISHED
 from directory.policy.routing import CHANNELS, ORGANISATION_KINDS, RULES
 from directory.search.query import (
@@ -122,6 +125,13 @@ class SearchParams(BaseModel):
     )
     free: Flag | None = Field(None, description="1: free of charge only.")
     accessible: Flag | None = Field(None, description="1: activities marked accessible only.")
+    fritidskort: Flag | None = Field(
+        None, description="1: offers that can be paid with the municipality's leisure card only."
+    )
+    trial: Flag | None = Field(None, description="1: offers with a free trial session only.")
+    equipment: Flag | None = Field(
+        None, description="1: offers where equipment is lent or not needed only."
+    )
     school: Slug | None = Field(
         None,
         description="A school's slug: activities for its grades, in its municipality. "
@@ -157,6 +167,35 @@ class MunicipalityParams(BaseModel):
         None,
         pattern=NO_NUL,
         description="A municipality's slug: only its entries. Unknown: 404.",
+    )
+
+
+class OrganisationParams(BaseModel):
+    """The filters of /api/v1/organisations (parsed by directory.organisations.listing)."""
+
+    q: str | None = Field(
+        None,
+        max_length=ORGANISATIONS_MAX_TEXT,
+        pattern=NO_NUL,
+        description="Text found in the name or description (case-insensitive).",
+    )
+    category: CategorySlug | None = Field(
+        None,
+        description="A category slug: organisations with a public activity in it. Unknown: 400.",
+    )
+    kind: Literal[ORGANISATION_KINDS] | None = Field(  # type: ignore[valid-type]
+        None, description="The kind of organisation."
+    )
+    municipality: str | None = Field(
+        None,
+        pattern=NO_NUL,
+        description="A municipality's slug: only its organisations. Unknown: 404.",
+    )
+    page: int = Field(
+        1,
+        ge=1,
+        le=ORGANISATIONS_MAX_PAGE,
+        description=f"Page number, from 1; {ORGANISATIONS_PER_PAGE} organisations a page.",
     )
 
 
@@ -220,6 +259,12 @@ class Activity(Shape):
     age_max: Count
     is_free: bool
     price_nok: Count = Field(description="Whole kroner; 0 is free.")
+    fritidskort: bool = Field(
+        description="Whether the offer can be paid with the municipality's leisure card "
+        "(fritidskortet)."
+    )
+    trial_session: bool = Field(description="Whether the offer has a free trial session.")
+    equipment_provided: bool = Field(description="Whether equipment is lent or not needed.")
     next_start: OsloDateTime | None = Field(
         description="The next occurrence that has not ended, ISO 8601 with the Europe/Oslo "
         "offset; null when none is left."
@@ -284,7 +329,8 @@ class Facets(Shape):
     `category`, `weekday` and `time` are multi-select (any chosen value matches), so each
     counts with every other filter applied but its own choice left out: with
     `category=idrett`, `musikk` says how many matches ticking it too would bring, and `idrett`
-    how many the choice brings. `free` and `accessible` count within the current result."""
+    how many the choice brings. `free`, `accessible`, `fritidskort`, `trial` and `equipment`
+    count within the current result."""
 
     category: dict[CategorySlug, Count] = Field(
         description="Matches per category slug, counted without the `category` choice "
@@ -299,6 +345,15 @@ class Facets(Shape):
     )
     free: FlagCounts = Field(description="Matches in the current result that are free of charge.")
     accessible: FlagCounts = Field(description="Matches in the current result marked accessible.")
+    fritidskort: FlagCounts = Field(
+        description="Matches in the current result payable with the leisure card."
+    )
+    trial: FlagCounts = Field(
+        description="Matches in the current result with a free trial session."
+    )
+    equipment: FlagCounts = Field(
+        description="Matches in the current result where equipment is lent or not needed."
+    )
 
 
 class ActivityList(Shape):
@@ -317,16 +372,43 @@ class ActivityList(Shape):
 
 
 class Organisation(OrganisationRef):
-    """An organisation in the organisations list."""
+    """An organisation in the clubs and associations directory."""
 
     url: Uri = Field(description="The organisation's page.")
     municipality: MunicipalitySlug
+    categories: list[CategorySlug] = Field(
+        description="The categories of its public activities (hidden categories left out)."
+    )
+    current_offers: Count = Field(
+        description="Its published activities with an occurrence that has not ended."
+    )
+    logo_url: Uri | None = Field(description="Its logo, when it has uploaded one.")
+
+
+class OrganisationFacets(Shape):
+    """Counts per filter value, as /organisations shows them: each counted with the other
+    filters applied but its own choice left out."""
+
+    category: dict[CategorySlug, Count] = Field(
+        description="Organisations per category slug (those without any left out)."
+    )
+    kind: dict[Literal[ORGANISATION_KINDS], Count] = Field(  # type: ignore[valid-type]
+        description="Organisations per kind (kinds without any left out)."
+    )
+    municipality: dict[Slug, Count] = Field(
+        description="Organisations per municipality slug (those without any left out)."
+    )
 
 
 class OrganisationList(Shape):
-    """All organisations that are not rejected."""
+    """One page of the directory: organisations that are not rejected and have a public
+    activity, by name."""
 
-    items: list[Organisation]
+    items: list[Organisation] = Field(max_length=ORGANISATIONS_PER_PAGE)
+    total: Count = Field(description="All matches, not just this page.")
+    page: int = Field(ge=1, le=ORGANISATIONS_MAX_PAGE)
+    pages: int = Field(ge=1, description="The number of pages (1 when nothing matches).")
+    facets: OrganisationFacets
 
 
 class CategoryNames(Shape):

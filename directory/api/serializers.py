@@ -13,6 +13,7 @@ from directory.activities.languages import language_names
 from directory.activities.models import Activity, Category, Schedule
 from directory.activities.schedule import next_occurrences, parse_local_list
 from directory.api import schemas
+from directory.organisations.listing import Entry
 from directory.organisations.models import Organisation
 from directory.rendering import render_markdown
 from directory.schools.models import School
@@ -78,6 +79,9 @@ def _activity_fields(activity: Activity, next_start: datetime | None) -> dict[st
         "age_max": activity.age_max,
         "is_free": activity.is_free,
         "price_nok": activity.price_nok,
+        "fritidskort": activity.fritidskort,
+        "trial_session": activity.trial_session,
+        "equipment_provided": activity.equipment_provided,
         "next_start": next_start,
         "has_flyer": activity.has_flyer,
         "facebook_post_url": activity.facebook_post_url,
@@ -130,12 +134,16 @@ def activity_detail(activity: Activity, *, now: datetime) -> schemas.ActivityDet
     )
 
 
-def organisation_item(organisation: Organisation) -> schemas.Organisation:
-    """An organisation in the organisations list."""
+def organisation_item(entry: Entry) -> schemas.Organisation:
+    """An organisation in the directory, with its categories and current offers."""
+    organisation = entry.organisation
     return schemas.Organisation(
         **_organisation_ref_fields(organisation),
         url=absolute_url("organisations.show_organisation", slug=organisation.slug),
         municipality=organisation.municipality.slug,
+        categories=[category.slug for category in entry.categories],
+        current_offers=entry.current_offers,
+        logo_url=media_url(organisation.logo_filename),
     )
 
 

@@ -19,6 +19,7 @@ from directory.api.openapi import operation
 from directory.approvals.display import parse_week, week_error
 from directory.extensions import db, limiter
 from directory.i18n import current_language
+from directory.organisations.listing import DirectoryError, directory_page, parse_directory_args
 from directory.organisations.models import Organisation
 from directory.pipeline import run_in_transaction
 from directory.schools.models import Municipality, School
@@ -146,25 +147,33 @@ def show_activity(activity_id: int):
 @operation(
     "/api/v1/organisations",
     "listOrganisations",
-    "Organisations that are not rejected, by name",
+    "The clubs and associations directory, by name",
+    description="The same as the /organisations page: organisations that are not rejected "
+    "and have a public activity, searched and filtered, one page at a time, with the counts "
+    "per filter value.",
     tag="organisations",
-    query=(schemas.MunicipalityParams, schemas.LanguageParams),
-    responses={200: (schemas.OrganisationList, "All of them."), 404: _MUNICIPALITY_404},
+    query=(schemas.OrganisationParams, schemas.LanguageParams),
+    responses={
+        200: (schemas.OrganisationList, "One page of matches."),
+        400: (_ERROR, "A bad parameter; `parameter` names it."),
+        404: (_ERROR, "An unknown municipality; `parameter` names it."),
+    },
 )
 def list_organisations():
-    """Organisations that are not rejected, by name."""
-    municipality = _municipality(_params().municipality)
-    stmt = (
-        select(Organisation)
-        .where(Organisation.verification != "rejected")
-        .options(selectinload(Organisation.municipality))
-        .order_by(Organisation.name, Organisation.id)
-    )
-    if municipality is not None:
-        stmt = stmt.where(Organisation.municipality_id == municipality.id)
-    organisations = db.session.scalars(stmt).all()
+    """The clubs and associations directory: the same filters and counts as the page."""
+    try:
+        query = parse_directory_args(request.args)
+    except DirectoryError as exc:
+        return _parameter_error(exc.status, exc.message, exc.param)
+    page = directory_page(query, now=utcnow())
     return serializers.json_response(
-        schemas.OrganisationList(items=[serializers.organisation_item(o) for o in organisations])
+        schemas.OrganisationList(
+            items=[serializers.organisation_item(entry) for entry in page.entries],
+            total=page.total,
+            page=page.page,
+            pages=page.pages,
+            facets=schemas.OrganisationFacets(**page.facets),
+        )
     )
 
 

@@ -64,6 +64,10 @@ class Template:
     price: str = "club"
     bring: str = ""
     tags: str = ""
+    # Low-threshold flags: payable with the leisure card, a free trial session, equipment lent.
+    fritidskort: bool = False
+    trial_session: bool = False
+    equipment_provided: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,9 @@ class MunicipalitySpec:
     organisations: tuple[OrgSpec, ...]
     venues: dict[str, Venue]
     notices: tuple[NoticeSpec, ...] = ()
+    # The leisure-card rules (None: no such rule).
+    fritidskort_min_sessions: int | None = None
+    fritidskort_max_price: int | None = None
     # School name -> channel policy settings; when present, the municipality also gets the
     # default policy.
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -167,6 +174,8 @@ def _municipality(slug: str) -> MunicipalitySpec:
         venues={key: _make(Venue, v, where) for key, v in data.get("venue", {}).items()},
         notices=tuple(_make(NoticeSpec, n, where) for n in data.get("notice", [])),
         policies=data.get("policy", {}),
+        fritidskort_min_sessions=data.get("fritidskort_min_sessions"),
+        fritidskort_max_price=data.get("fritidskort_max_price"),
     )
 
 

@@ -7,7 +7,8 @@ import re
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
@@ -20,6 +21,7 @@ from wtforms.validators import (
 
 from directory.accounts.operations import normalise_email
 from directory.accounts.passwords import NewPassword
+from directory.activities.uploads import PreparedFile, UploadError, read_image_upload
 from directory.forms import Form
 from directory.pipeline import VersionedForm
 from directory.policy.orgnumber import is_valid_org_number, normalise_org_number
@@ -266,10 +268,22 @@ class OrganisationForm(VersionedForm):
     email = organisation_email_field(_l("E-post til organisasjonen"))
     phone = phone_field(_l("Telefon"), autocomplete="tel")
     org_number = org_number_field(_l("Organisasjonsnummer"))
+    logo = FileField(_l("Logo"), render_kw={"accept": "image/jpeg,image/png,image/webp"})
+    remove_logo = BooleanField(_l("Fjern logoen"))
 
     def __init__(self, *args, organisation=None, **kwargs):
         self.organisation = organisation
+        self.prepared_logo: PreparedFile | None = None
         super().__init__(*args, **kwargs)
+
+    def validate_logo(self, field):
+        """Check the uploaded logo by its content and keep the cleaned result, as an
+        activity's image."""
+        if field.data:
+            try:
+                self.prepared_logo = read_image_upload(field.data)
+            except UploadError as exc:
+                raise ValidationError(exc.message) from exc
 
     def validate_org_number(self, field):
         """The number must not belong to another organisation in the same municipality."""

@@ -38,6 +38,8 @@ class Organisation(db.Model):
     facebook_page_url: Mapped[str | None] = mapped_column(String(500))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(30))
+    # An uploaded logo, stored and served as activity images are (directory.activities.uploads).
+    logo_filename: Mapped[str | None] = mapped_column(String(80))
     # For kind "school": the school this is (or whose SFO/AKS it is); the routing rule's
     # "school-own" applies only there.
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="SET NULL"))

@@ -104,7 +104,9 @@ def update_organisation(organisation: Organisation, data: dict[str, Any], *, act
     data = dict(data)
     data["org_number"] = _clean_org_number(data.get("org_number"))
     data["description"] = data.get("description") or ""
-    before, after = apply_changes(organisation, EDITABLE_FIELDS, data)
+    # The logo changes only when the form uploaded or removed one (its file is stored already).
+    fields = (*EDITABLE_FIELDS, "logo_filename") if "logo_filename" in data else EDITABLE_FIELDS
+    before, after = apply_changes(organisation, fields, data)
     reset = "org_number" in after and organisation.verified
     if reset:
         before["verification"], after["verification"] = organisation.verification, "pending"

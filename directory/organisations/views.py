@@ -12,10 +12,10 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from directory import loading
 from directory.accounts.invitations import (
@@ -24,8 +24,8 @@ from directory.accounts.invitations import (
     mail_invitation,
     mail_language,
 )
+from directory.activities.uploads import delete_stored, store
 from directory.errors import DomainError, Stale
-from directory.extensions import db
 from directory.findable import organisation_json_ld, plain_text
 from directory.labels import role_label
 from directory.organisations.forms import (
@@ -34,6 +34,12 @@ from directory.organisations.forms import (
     OrganisationForm,
     RoleForm,
 )
+from directory.organisations.listing import (
+    DirectoryError,
+    DirectoryQuery,
+    directory_page,
+    parse_directory_args,
+)
 from directory.organisations.models import Invitation, Membership, Organisation
 from directory.organisations.operations import (
     EDITABLE_FIELDS,
@@ -41,7 +47,6 @@ from directory.organisations.operations import (
     change_member_role,
     find_invitation,
     invite_member,
-    listed_organisations,
     open_invitations,
     public_activities,
     remove_member,
@@ -56,7 +61,8 @@ from directory.permissions import (
     can_view_organisation,
 )
 from directory.pipeline import Handler, route
-from directory.schools.models import Municipality
+from directory.policy.routing import ORGANISATION_KINDS
+from directory.timeutil import utcnow
 from directory.web import abort_with
 
 bp = Blueprint("organisations", __name__)
@@ -67,18 +73,38 @@ _NEW_INVITATION_KEY = "new_invitation"
 
 @bp.route("/organisations")
 def list_organisations():
-    """Non-rejected organisations with at least one public activity."""
-    municipality = None
-    slug = request.args.get("municipality", "")
-    if slug:
-        municipality = db.session.scalar(select(Municipality).where(Municipality.slug == slug))
-        if municipality is None:
-            abort_with(404, _("Kommunen finnes ikke."))
+    """The clubs and associations directory: non-rejected organisations with at least one
+    public activity, searched by name and description, filtered by category, kind and
+    municipality (with counts), 20 a page."""
+    try:
+        query = parse_directory_args(request.args)
+    except DirectoryError as exc:
+        abort_with(exc.status, exc.message)
+    page = directory_page(query, now=utcnow())
+    locale = get_locale()
     return render_template(
         "organisations/list.html",
-        organisations=listed_organisations(municipality),
-        municipality=municipality,
+        page=page,
+        query=query,
+        municipality=query.municipality,
+        kinds=ORGANISATION_KINDS,
+        locale=locale.language if locale else "nb",
+        page_url=lambda number: url_for(
+            "organisations.list_organisations",
+            **{k: v for k, v in _directory_args(query).items() if v},
+            page=number,
+        ),
     )
+
+
+def _directory_args(query: DirectoryQuery) -> dict[str, str | None]:
+    """The query's filters as URL parameters (the page left out)."""
+    return {
+        "q": query.q or None,
+        "category": query.category.slug if query.category else None,
+        "kind": query.kind,
+        "municipality": query.municipality.slug if query.municipality else None,
+    }
 
 
 @bp.route("/organisations/<slug>")
@@ -106,6 +132,8 @@ class EditOrganisation(Handler):
 
     def load(self, slug: str) -> None:
         self.organisation = loading.organisation(slug)
+        self.new_logo: str | None = None
+        self.replaced_logo: str | None = None
 
     def check(self) -> None:
         if not can_edit_organisation(current_user, self.organisation):
@@ -137,13 +165,24 @@ class EditOrganisation(Handler):
         return super().refused(error, form)
 
     def act(self, form: OrganisationForm) -> bool:
-        return update_organisation(
-            self.organisation,
-            {name: getattr(form, name).data for name in EDITABLE_FIELDS},
-            actor=current_user,
-        )
+        data = {name: getattr(form, name).data for name in EDITABLE_FIELDS}
+        old_logo = self.organisation.logo_filename
+        if form.prepared_logo is not None:
+            data["logo_filename"] = self.new_logo = store(form.prepared_logo)
+            self.replaced_logo = old_logo
+        elif form.remove_logo.data and old_logo:
+            data["logo_filename"] = None
+            self.replaced_logo = old_logo
+        return update_organisation(self.organisation, data, actor=current_user)
+
+    def failed(self) -> None:
+        # The save did not happen: the logo stored for it is nobody's.
+        if self.new_logo:
+            delete_stored(self.new_logo)
 
     def done(self, reset: bool):
+        if self.replaced_logo:
+            delete_stored(self.replaced_logo)  # after the commit: never a file still in use
         flash(_("Endringene er lagret."), "success")
         if reset:
             flash(

@@ -30,6 +30,9 @@ class Municipality(db.Model):
     org_number: Mapped[str | None] = mapped_column(String(9))
     # Whom residents contact about privacy and accessibility; named in the statements.
     contact_email: Mapped[str | None] = mapped_column(String(254))
+    # The leisure-card (fritidskort) rules an offer must meet; None: no such rule.
+    fritidskort_min_sessions: Mapped[int | None]
+    fritidskort_max_price: Mapped[int | None]  # whole kroner
 
     schools: Mapped[list[School]] = relationship(
         back_populates="municipality", order_by="School.name"

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from directory.search.query import SearchQuery
 
 # Facet names and the filter each one counts.
-FACETS = ("category", "weekday", "time", "free", "accessible")
+FACETS = (
+    "category", "weekday", "time", "free", "accessible", "fritidskort", "trial", "equipment",
+)  # fmt: skip
 # Multi-select facets -> the SearchQuery attribute holding their choice. Within such a group any
 # chosen value matches, so an unchosen value's count must say what ticking it would add: the
 # service counts these leaving the group's own choice out ("disjunctive" facets). The other
@@ -62,6 +64,10 @@ class ActivityDocument:
     # The first few (start, end) pairs that had not ended at index time: lets the index order
     # by the real next start after next_start has passed, until the nightly reindex.
     upcoming: tuple[tuple[datetime, datetime], ...] = ()
+    # Low-threshold flags (issue 13): leisure card, free trial session, equipment lent/not needed.
+    fritidskort: bool = False
+    trial: bool = False
+    equipment: bool = False
 
 
 @dataclass

@@ -121,6 +121,12 @@ class DatabaseBackend:
             conditions.append(Activity.price_nok == 0)
         if query.accessible:
             conditions.append(Activity.accessible.is_(True))
+        if query.fritidskort:
+            conditions.append(Activity.fritidskort.is_(True))
+        if query.trial:
+            conditions.append(Activity.trial_session.is_(True))
+        if query.equipment:
+            conditions.append(Activity.equipment_provided.is_(True))
         for slug in {query.municipality, query.school_municipality} - {None}:
             conditions.append(Municipality.slug == slug)
         if query.organisation:
@@ -150,6 +156,9 @@ class DatabaseBackend:
                 Activity.tags,
                 Activity.price_nok,
                 Activity.accessible,
+                Activity.fritidskort,
+                Activity.trial_session,
+                Activity.equipment_provided,
                 Activity.status,
                 Activity.published_at,
                 Activity.created_at,
@@ -194,6 +203,9 @@ class DatabaseBackend:
             "time": dict.fromkeys(TIMES_OF_DAY, 0),
             "free": {"1": 0},
             "accessible": {"1": 0},
+            "fritidskort": {"1": 0},
+            "trial": {"1": 0},
+            "equipment": {"1": 0},
         }
         for row in matched:
             fact = facts[row.id]
@@ -205,6 +217,9 @@ class DatabaseBackend:
                 facets["time"][label] += 1
             facets["free"]["1"] += row.price_nok == 0
             facets["accessible"]["1"] += bool(row.accessible)
+            facets["fritidskort"]["1"] += bool(row.fritidskort)
+            facets["trial"]["1"] += bool(row.trial_session)
+            facets["equipment"]["1"] += bool(row.equipment_provided)
         facets["category"] = dict(facets["category"])
 
         def soonest(row) -> tuple:

@@ -175,6 +175,9 @@ def document_for(activity: Activity, *, now: datetime | None = None) -> Activity
         last_end=facts.last_end,
         published_at=activity.published_at or activity.created_at,
         upcoming=facts.upcoming,
+        fritidskort=bool(activity.fritidskort),
+        trial=bool(activity.trial_session),
+        equipment=bool(activity.equipment_provided),
     )
 
 

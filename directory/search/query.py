@@ -53,6 +53,9 @@ class SearchQuery:
     times: tuple[str, ...] = ()  # after_school, evening, weekend
     free: bool = False
     accessible: bool = False
+    fritidskort: bool = False  # payable with the municipality's leisure card
+    trial: bool = False  # offers a free trial session
+    equipment: bool = False  # equipment lent or not needed
     school: str | None = None  # slug
     organisation: str | None = None  # slug
     municipality: str | None = None  # slug
@@ -71,7 +74,8 @@ class SearchQuery:
         """Whether anything narrows the result beyond paging and sorting."""
         return any(
             (self.text, self.age is not None, self.grade is not None, self.categories,
-             self.weekdays, self.times, self.free, self.accessible, self.school,
+             self.weekdays, self.times, self.free, self.accessible, self.fritidskort,
+             self.trial, self.equipment, self.school,
              self.organisation, self.municipality, self.date_from, self.date_to)
         )  # fmt: skip
 
@@ -184,6 +188,9 @@ def parse_search_args(args) -> SearchQuery:
         times=tuple(t for t in TIMES_OF_DAY if t in times),
         free=_flag(args, "free"),
         accessible=_flag(args, "accessible"),
+        fritidskort=_flag(args, "fritidskort"),
+        trial=_flag(args, "trial"),
+        equipment=_flag(args, "equipment"),
         school=_slug(args, "school"),
         organisation=_slug(args, "organisation"),
         municipality=_slug(args, "municipality"),
@@ -213,6 +220,9 @@ def query_to_args(query: SearchQuery, **overrides) -> dict[str, object]:
         "time": list(query.times) or None,
         "free": 1 if query.free else None,
         "accessible": 1 if query.accessible else None,
+        "fritidskort": 1 if query.fritidskort else None,
+        "trial": 1 if query.trial else None,
+        "equipment": 1 if query.equipment else None,
         "school": query.school,
         "organisation": query.organisation,
         "municipality": query.municipality,

@@ -64,7 +64,7 @@ from directory.search.query import TIMES_OF_DAY, SearchQuery
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: fritidskort, trial, equipment flags
 INDEX_PREFIX = f"activities_v{SCHEMA_VERSION}_"
 POINTER_FILE = "CURRENT"
 REBUILD_LOCK = "REBUILD_LOCK"
@@ -121,6 +121,9 @@ def build_schema() -> fields.Schema:
         status=fields.KEYWORD(**keyword),
         free=fields.BOOLEAN(),
         accessible=fields.BOOLEAN(),
+        fritidskort=fields.BOOLEAN(),
+        trial=fields.BOOLEAN(),
+        equipment=fields.BOOLEAN(),
         verified=fields.BOOLEAN(),
         next_start=fields.NUMERIC(**numeric),
         last_end=fields.NUMERIC(**numeric),
@@ -160,6 +163,9 @@ def document_fields(doc: ActivityDocument) -> dict[str, Any]:
         "status": doc.status,
         "free": doc.free,
         "accessible": doc.accessible,
+        "fritidskort": doc.fritidskort,
+        "trial": doc.trial,
+        "equipment": doc.equipment,
         "verified": doc.verified,
         "next_start": _epoch(doc.next_start, NEVER),
         "last_end": _epoch(doc.last_end, 0),
@@ -655,6 +661,9 @@ class WhooshBackend:
             groups.append([Term("free", True)])
         if query.accessible:
             groups.append([Term("accessible", True)])
+        for flag in ("fritidskort", "trial", "equipment"):
+            if getattr(query, flag):
+                groups.append([Term(flag, True)])
         for slug in {query.municipality, query.school_municipality} - {None}:
             groups.append([Term("municipality", slug)])
         if query.organisation:
@@ -831,7 +840,7 @@ class WhooshBackend:
         return sorted(docnums, key=lambda n: (-scores[n], n))
 
     def _facets(self, state: _State, matched: int) -> dict[str, dict[str, int]]:
-        """Counts within the result set: category slug, ISO weekday, time of day, free, accessible."""
+        """Counts within the result set: category slug, ISO weekday, time of day and the flags."""
         reader = state.searcher.reader()
         categories = [v.decode() for v in reader.lexicon("category") if v]
 
@@ -845,6 +854,9 @@ class WhooshBackend:
             "time": {t: count("times", t) for t in TIMES_OF_DAY},
             "free": {"1": count("free", True)},
             "accessible": {"1": count("accessible", True)},
+            "fritidskort": {"1": count("fritidskort", True)},
+            "trial": {"1": count("trial", True)},
+            "equipment": {"1": count("equipment", True)},
         }
 
     def _suggest(self, state: _State, words: list[str]) -> str | None:
