@@ -412,6 +412,23 @@ def login_as(client):
     return do
 
 
+# An organiser of their own club: the default member, organisation and sign-in of the activity
+# tests (a module may define its own under the same names).
+@pytest.fixture
+def member(make_user):
+    return make_user("arrangor@example.org")
+
+
+@pytest.fixture
+def org(make_organisation, member):
+    return make_organisation(name="Drammen Fotballklubb", members=[member])
+
+
+@pytest.fixture
+def signed_in(login_as, member):
+    return login_as(member)
+
+
 @cache
 def _password_hash() -> str:
     # One real Argon2 hash of PASSWORD, computed once: hashing costs tens of milliseconds.

@@ -79,21 +79,6 @@ def png_bytes(size=(40, 30)) -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture
-def member(make_user):
-    return make_user("arrangor@example.org")
-
-
-@pytest.fixture
-def org(make_organisation, member):
-    return make_organisation(name="Drammen Fotballklubb", members=[member])
-
-
-@pytest.fixture
-def signed_in(login_as, member):
-    return login_as(member)
-
-
 def create(client, org, **overrides):
     return client.post(f"/organisations/{org.slug}/activities/new", data=form_data(**overrides))
 

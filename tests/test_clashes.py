@@ -29,21 +29,6 @@ def frozen():
 
 
 @pytest.fixture
-def member(make_user):
-    return make_user("arrangor@example.org")
-
-
-@pytest.fixture
-def org(make_organisation, member):
-    return make_organisation(name="Drammen Fotballklubb", members=[member])
-
-
-@pytest.fixture
-def signed_in(login_as, member):
-    return login_as(member)
-
-
-@pytest.fixture
 def other_org(make_organisation):
     return make_organisation(name="Drammen Håndballklubb")
 

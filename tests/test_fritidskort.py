@@ -48,16 +48,6 @@ def test_the_season_counts_every_session_of_a_ten_week_schedule():
 # --- the organiser's form and the hint ------------------------------------------------------
 
 
-@pytest.fixture
-def member(make_user):
-    return make_user("arrangor@example.org")
-
-
-@pytest.fixture
-def org(make_organisation, member):
-    return make_organisation(name="Drammen Fotballklubb", members=[member])
-
-
 def test_the_form_saves_the_three_flags_and_the_page_shows_them(client, login_as, member, org):
     login_as(member)
     response = client.post(

@@ -68,9 +68,9 @@ from directory.policy.activity_states import allowed_actions
 from directory.schools.models import Municipality, School
 from directory.search.base import MULTI_SELECT_FACETS
 from directory.search.query import (
-    DEFAULT_PER_PAGE,
     QueryError,
     SearchQuery,
+    clean_search_args,
     parse_search_args,
     query_to_args,
 )
@@ -164,10 +164,6 @@ LOOKUP_PARAMS = ("school", "organisation", "municipality")
 
 # A search that found nothing tries itself without each of at most this many filters.
 MAX_LOOSENED = 12
-# Parameters that may list several values, comma-separated.
-LIST_PARAMS = ("category", "weekday", "time")
-# Values that say no more than leaving the parameter out (the parser's "no" for a flag).
-FLAG_DEFAULTS = frozenset({"0", "false", "nei", "no"})
 
 
 @dataclass(frozen=True)
@@ -334,36 +330,6 @@ def facet_labeller(query: SearchQuery, facets: dict, within: dict):
         return f"(+{max(0, facets.get(facet, {}).get(key, 0) - shown)})"
 
     return label
-
-
-def clean_search_args(args: MultiDict) -> list[tuple[str, str]]:
-    """The search parameters without the empty ones and those that repeat a default (the first
-    page, the default page size and order, an unticked flag), in their order. The language
-    stays as it was asked for (?lang=nb too).
-
-    The form sends every field, filled or not; the page answers with a redirect to this.
-    Only ever leaves parameters out, so the clean parameters are clean already (no loop).
-    """
-    text = " ".join(v.strip() for v in args.getlist("q")).strip()
-    defaults = {
-        "page": {"1"},
-        "per_page": {str(DEFAULT_PER_PAGE)},
-        "sort": {"relevance" if text else "soonest"},
-        "free": FLAG_DEFAULTS,
-        "accessible": FLAG_DEFAULTS,
-        "fritidskort": FLAG_DEFAULTS,
-        "trial": FLAG_DEFAULTS,
-        "equipment": FLAG_DEFAULTS,
-    }
-    kept = []
-    for key, value in args.items(multi=True):
-        parts = value.split(",") if key in LIST_PARAMS else [value]
-        if not any(part.strip() for part in parts):
-            continue
-        if value.strip().lower() in defaults.get(key, ()):
-            continue
-        kept.append((key, value))
-    return kept
 
 
 @bp.route("/", endpoint="home")

@@ -114,9 +114,15 @@ def _int(args, name: str, low: int, high: int, message: str) -> int | None:
     return value
 
 
+# Parameters that may list several values, comma-separated; yes/no flags and their "no" words.
+LIST_PARAMS = ("category", "weekday", "time")
+FLAG_PARAMS = ("free", "accessible", "fritidskort", "trial", "equipment")
+FLAG_NO = frozenset({"", "0", "false", "nei", "no"})
+
+
 def _flag(args, name: str) -> bool:
     raw = _one(args, name).lower()
-    if raw in ("", "0", "false", "nei", "no"):
+    if raw in FLAG_NO:
         return False
     if raw in ("1", "true", "ja", "yes", "on"):
         return True
@@ -234,3 +240,29 @@ def query_to_args(query: SearchQuery, **overrides) -> dict[str, object]:
     }
     args.update(overrides)
     return {k: v for k, v in args.items() if v is not None}
+
+
+def clean_search_args(args) -> list[tuple[str, str]]:
+    """The search parameters without the empty ones and those that repeat a default (the first
+    page, the default page size and order, an unticked flag), in their order. The language
+    stays as it was asked for (?lang=nb too).
+
+    The form sends every field, filled or not; the page answers with a redirect to this.
+    Only ever leaves parameters out, so the clean parameters are clean already (no loop).
+    """
+    text = " ".join(v.strip() for v in args.getlist("q")).strip()
+    defaults = {
+        "page": {"1"},
+        "per_page": {str(DEFAULT_PER_PAGE)},
+        "sort": {"relevance" if text else "soonest"},
+        **dict.fromkeys(FLAG_PARAMS, FLAG_NO),
+    }
+    kept = []
+    for key, value in args.items(multi=True):
+        parts = value.split(",") if key in LIST_PARAMS else [value]
+        if not any(part.strip() for part in parts):
+            continue
+        if value.strip().lower() in defaults.get(key, ()):
+            continue
+        kept.append((key, value))
+    return kept
