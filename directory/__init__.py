@@ -128,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
     from directory.schools import views as schools_views  # noqa: F401 - pages of schools_bp
     from directory.schools.blueprint import bp as schools_bp
     from directory.statements import bp as statements_bp
+    from directory.venues.views import bp as venues_bp  # also the admin's venue list
 
     for bp in (accounts_bp, organisations_bp, activities_bp, admin_bp, api_bp, feeds_bp):
         app.register_blueprint(bp)
@@ -136,3 +137,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(exports_bp)
     app.register_blueprint(statements_bp)
     app.register_blueprint(findable_bp)
+    app.register_blueprint(venues_bp)

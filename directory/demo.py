@@ -12,7 +12,6 @@ import random
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 
 from dateutil.easter import easter
 from flask_babel import force_locale
@@ -51,8 +50,13 @@ from directory.schools.models import Municipality, School, SchoolGradeCount, Sch
 from directory.schools.routing import iso_week
 from directory.text import slugify, unique_slug
 from directory.timeutil import OSLO, oslo_now
+from directory.venues.operations import add_venue, placement, venue_for
 
 SEED = 2026
+STEP_FREE_NOTE = "Trinnfri adkomst og HC-toalett."
+ACCESSIBLE_NOTE = (
+    "Tilrettelagt for barn med funksjonsnedsettelser: si fra om behov før første gang."
+)
 SEASON_WEEKS = 20
 ADMIN_PASSWORD = "demo-admin-2026"  # noqa: S105 - published demo logins, local use only
 ORG_PASSWORD = "demo-org-2026"  # noqa: S105 - published demo logins, local use only
@@ -230,6 +234,22 @@ class _Demo:
         db.session.add(municipality)
         for school_spec in spec.schools:
             self.schools[school_spec.name] = self.school(municipality, school_spec)
+        db.session.flush()
+        # The municipality's own venues, with coordinates and accessibility notes; the
+        # organisations' activities are placed at them (and at the schools, added as they go).
+        for where in spec.venues.values():
+            add_venue(
+                municipality,
+                {
+                    "name": where.name,
+                    "address": where.address,
+                    "latitude": where.latitude,
+                    "longitude": where.longitude,
+                    "accessibility": STEP_FREE_NOTE if where.step_free else "",
+                },
+                added_by=None,
+                actor=None,
+            )
         orgs = spec.organisations
         created = [self.organisation(municipality, org_spec) for org_spec in orgs]
         for org_spec, organisation in zip(orgs, created, strict=True):
@@ -243,6 +263,17 @@ class _Demo:
             self.notice(notice, self.orgs[notice.org])
         return municipality
 
+    @staticmethod
+    def school_place(school: School) -> dict:
+        """A school as the venue of the activities it hosts."""
+        return {
+            "name": school.name,
+            "address": school.address,
+            "latitude": school.latitude,
+            "longitude": school.longitude,
+            "accessibility": STEP_FREE_NOTE,
+        }
+
     def school(self, municipality: Municipality, spec: SchoolSpec) -> School:
         """A school with aggregate class and pupil counts per grade."""
         slug = unique_slug(spec.name, lambda s: s in self.made.school_slugs)
@@ -255,6 +286,8 @@ class _Demo:
             grade_max=spec.grade_max,
             area=spec.area,
             address=spec.address,
+            latitude=spec.latitude,
+            longitude=spec.longitude,
             facebook_page_url=(
                 f"https://www.facebook.com/{slugify(spec.name).replace('-', '')}"
                 if spec.facebook
@@ -401,13 +434,16 @@ class _Demo:
         rng = self.rng
         title, age_min, age_max, host_school, period = option
         if host_school:
-            venue, coords, step_free = host_school, None, True
-            address = self.schools[host_school].address
+            place = self.school_place(self.schools[host_school])
+            step_free = True
         else:
             where = demo_data.VENUES[rng.choice(spec.venues)]
-            venue, address, step_free = where.name, where.address, where.step_free
-            coords = (Decimal(f"{where.latitude:.6f}"), Decimal(f"{where.longitude:.6f}"))
+            place = {"name": where.name, "address": where.address}
+            step_free = where.step_free
 
+        # About one in ten, chosen without the random generator so that every other generated
+        # value stays as it was.
+        accessible = step_free and self.made.activities % 7 == 3
         roll = rng.random()
         status = (
             "archived"
@@ -431,14 +467,9 @@ class _Demo:
             age_max=age_max,
             price_nok=price,
             price_note=rng.choice(demo_data.PRICE_NOTES) if price else "",
-            venue=venue,
-            address=address,
-            latitude=coords[0] if coords else None,
-            longitude=coords[1] if coords else None,
-            accessibility="Trinnfri adkomst og HC-toalett." if step_free else "",
-            # About one in ten, chosen without the random generator so that every other
-            # generated value stays as it was.
-            accessible=step_free and self.made.activities % 7 == 3,
+            **placement(venue_for(org, place, actor=None)),
+            accessible=accessible,
+            accessibility=ACCESSIBLE_NOTE if accessible else "",
             fritidskort=template.fritidskort and spec.kind != "commercial",
             trial_session=template.trial_session,
             equipment_provided=template.equipment_provided,
@@ -486,8 +517,11 @@ class _Demo:
             age_min=spec.ages[0],
             age_max=spec.ages[1],
             price_nok=0,
-            venue=school.name if school else org.name,
-            address=school.address if school else "",
+            **placement(
+                venue_for(
+                    org, self.school_place(school) if school else {"name": org.name}, actor=None
+                )
+            ),  # fmt: skip
             languages="no",
             status="published",
             school_business=True,

@@ -47,6 +47,7 @@ from directory.policy.routing import ORGANISATION_KINDS
 from directory.schools.models import Municipality
 from directory.text import unique_slug
 from directory.timeutil import OSLO, utcnow
+from directory.venues.operations import place_activity, placement, venue_for
 
 COLUMNS = (
     "organisation_name",
@@ -609,7 +610,19 @@ def _hidden_category_error(row: ActivityRow) -> RowError:
     )
 
 
-def _apply(plan: _Plan, municipality: Municipality) -> dict[str, Organisation]:
+def _placed_fields(org: Organisation, fields: dict[str, Any], actor: Any | None) -> dict[str, Any]:
+    """The row's activity columns with its venue and address turned into the venue of that
+    name and address in the municipality (found, or added for the organisation)."""
+    if "venue" not in fields and "address" not in fields:
+        return fields
+    fields = dict(fields)
+    place = {"name": fields.pop("venue", ""), "address": fields.pop("address", "")}
+    return {**fields, **placement(venue_for(org, place, actor=actor))}
+
+
+def _apply(
+    plan: _Plan, municipality: Municipality, actor: Any | None = None
+) -> dict[str, Organisation]:
     """Write the plan to the session (flushed, not committed)."""
     orgs = {
         org.org_number: org
@@ -634,8 +647,14 @@ def _apply(plan: _Plan, municipality: Municipality) -> dict[str, Organisation]:
         db.session.add(org)
         orgs[number] = org
     for row in plan.creates:
+        org = orgs[row.org_number]
+        if org.id is None:
+            db.session.flush()  # the new organisation's venues need its id
         activity = Activity(
-            organisation=orgs[row.org_number], status="published", published_at=now, **row.fields
+            organisation=org,
+            status="published",
+            published_at=now,
+            **_placed_fields(org, row.fields, actor),
         )
         activity.schedules.append(
             Schedule(
@@ -651,6 +670,9 @@ def _apply(plan: _Plan, municipality: Municipality) -> dict[str, Organisation]:
                 setattr(schedule, name.removeprefix("schedule."), value)
             else:
                 setattr(activity, name, value)
+        if "venue" in changes or "address" in changes:
+            place = {"name": activity.venue, "address": activity.address}
+            place_activity(activity, venue_for(activity.organisation, place, actor=actor))
         # A schedule-only change still makes the activity newer, for feeds and caches.
         activity.updated_at = now
     db.session.flush()
@@ -688,7 +710,7 @@ def import_activities(
     if dry_run or not (plan.creates or plan.updates):
         return report
 
-    _apply(plan, municipality)
+    _apply(plan, municipality, actor)
     record(
         "import.activities",
         municipality,

@@ -85,6 +85,8 @@ AUDIT_ACTION_LABELS = {
     "category.hide": _l("Kategori skjult"),
     "category.show": _l("Kategori vist igjen"),
     "municipality.update": _l("Kommunens innstillinger endret"),
+    "venue.add": _l("Sted lagt til"),
+    "venue.update": _l("Sted endret"),
 }
 
 
@@ -102,6 +104,7 @@ OBJECT_TYPE_LABELS = {
     "User": _l("Konto"),
     "Municipality": _l("Kommune"),
     "Category": _l("Kategori"),
+    "Venue": _l("Sted"),
 }
 
 

@@ -21,6 +21,7 @@ from directory.extensions import db
 from directory.organisations.models import Organisation
 from directory.permissions import school_role
 from directory.schools.models import School
+from directory.venues.models import Venue
 
 T = TypeVar("T")
 
@@ -111,3 +112,11 @@ def owned(model: type[T], object_id: int, **owner: int) -> T:
 def account(user_id: int) -> User:
     """The user account with this id, or 404 (who may administer it is the view's check)."""
     return db.get_or_404(User, user_id)
+
+
+def venue(slug: str) -> Venue:
+    """The venue with its municipality, or 404 (whether the public may see it is the view's
+    question: directory.venues.operations.visible_venue)."""
+    return db.first_or_404(
+        select(Venue).where(Venue.slug == slug).options(selectinload(Venue.municipality))
+    )

@@ -15,6 +15,7 @@ from directory.schools.models import (
 )
 from directory.search import sync as _search_sync  # noqa: F401 - the index follows commits
 from directory.search.models import SearchBacklog
+from directory.venues.models import Venue
 
 __all__ = [
     "Activity",
@@ -36,4 +37,5 @@ __all__ = [
     "SearchBacklog",
     "User",
     "UserSession",
+    "Venue",
 ]

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from directory.approvals.models import DistributionRequest
     from directory.organisations.models import Membership, Organisation
     from directory.schools.models import School
+    from directory.venues.models import Venue
 
 
 def _authenticated(user) -> bool:
@@ -143,6 +144,14 @@ def can_edit_school(user, school: School) -> bool:
     """Only the admin of the school's municipality edits, deactivates or reactivates it (its
     own admins set its channel policy, not its name, grades or channels)."""
     return is_admin_of_municipality(user, school.municipality_id)
+
+
+def can_edit_venue(user, venue: Venue) -> bool:
+    """The admin of the venue's municipality corrects any venue there; the owners and editors
+    of the organisation that added it correct theirs."""
+    if is_admin_of_municipality(user, venue.municipality_id):
+        return True
+    return venue.added_by is not None and can_edit_organisation(user, venue.added_by)
 
 
 def can_manage_categories(user) -> bool:

@@ -312,6 +312,7 @@ def make_activity(app, make_organisation):
             "status": "published",
         }
         values.update(overrides)
+        values = _placed(values["organisation"], values)
         activity = Activity(**values)
         sched = {"dtstart": next_weekday_at(1, 17), "duration_minutes": 90, "rrule": "FREQ=WEEKLY"}
         sched.update(schedule or {})
@@ -468,9 +469,31 @@ def new_organisation(municipality: Municipality, name: str, **values) -> Organis
     return organisation
 
 
+def _placed(organisation: Organisation, values: dict) -> dict:
+    """Activity values with a typed `venue`/`address` (and coordinates) turned into the venue
+    of the organisation's municipality, found or added as the organiser's form does."""
+    from directory.venues.operations import placement, venue_for
+
+    if not (values.get("venue") or values.get("address")) or "venue_id" in values:
+        return values
+    values = dict(values)
+    names = {
+        "name": "venue",
+        "address": "address",
+        "latitude": "latitude",
+        "longitude": "longitude",
+    }
+    place = {key: values.pop(column, None) for key, column in names.items()}
+    return {**values, **placement(venue_for(organisation, place, actor=None))}
+
+
 def new_activity(organisation: Organisation, title: str, **values) -> Activity:
-    """A weekly activity on Tuesdays from next week, added to the session, uncommitted."""
-    values = {"status": "published", "age_min": 8, "age_max": 12, **values}
+    """A weekly activity on Tuesdays from next week, added to the session, uncommitted.
+
+    A `venue` (and `address`, `latitude`, `longitude`) places it at that venue of the
+    organisation's municipality, added as an organiser's form would add it.
+    """
+    values = _placed(organisation, {"status": "published", "age_min": 8, "age_max": 12, **values})
     activity = Activity(organisation=organisation, title=title, **values)
     activity.schedules.append(
         Schedule(dtstart=next_weekday_at(1, 17), duration_minutes=90, rrule="FREQ=WEEKLY")

@@ -85,6 +85,10 @@ SCHOOL_POLICY = outcomes(
     FORBIDDEN, anonymous=LOGIN, admin_a=OK, admin_other=HIDDEN, school_staff=OK
 )
 EVERYONE = outcomes(OK)
+# A public venue added by A: its municipality's admin and A's owners and editors correct it.
+VENUE_EDITORS = outcomes(FORBIDDEN, anonymous=LOGIN, owner_a=OK, editor_a=OK, admin_a=OK)
+# A venue only A's draft names: unknown to everyone but them.
+DRAFT_VENUE_EDITORS = outcomes(HIDDEN, anonymous=LOGIN, owner_a=OK, editor_a=OK, admin_a=OK)
 SIGNED_IN = outcomes(OK, anonymous=LOGIN)
 # Organisation B's requests to the schools: its members only.
 B_MEMBERS = outcomes(FORBIDDEN, anonymous=LOGIN, owner_b=OK)
@@ -134,6 +138,8 @@ class World:
     pending: DistributionRequest  # B asks the school (this week + 1)
     approved: DistributionRequest  # B's other offer, approved at the school, ready to export
     elsewhere: DistributionRequest  # B asks the other school
+    venue_a: object = None  # added by A, where A's published activity is (issue 13)
+    draft_venue: object = None  # added by A, named only by A's draft: not public
 
 
 @pytest.fixture
@@ -152,9 +158,14 @@ def world(app, municipality, make_municipality):
         municipality=municipality, slug="fjell-skole", name="Fjell skole", grade_min=1, grade_max=7
     )
     db.session.add(school)
-    published = new_activity(org_a, "Publisert aktivitet")
+    published = new_activity(org_a, "Publisert aktivitet", venue="A-hallen", address="Hallveien 1")
     draft = new_activity(
-        org_a, "Hemmelig utkast", status="draft", image_filename=DRAFT_IMAGE, image_alt="Et bilde"
+        org_a,
+        "Hemmelig utkast",
+        status="draft",
+        image_filename=DRAFT_IMAGE,
+        image_alt="Et bilde",
+        venue="Utkastbua",
     )
     (upload_folder() / DRAFT_IMAGE).write_bytes(b"\x89PNG\r\n\x1a\n")
     (upload_folder() / REJECTED_LOGO).write_bytes(b"\x89PNG\r\n\x1a\n")
@@ -216,6 +227,8 @@ def world(app, municipality, make_municipality):
         pending=pending,
         approved=approved,
         elsewhere=elsewhere,
+        venue_a=published.place,
+        draft_venue=draft.place,
     )
 
 
@@ -277,6 +290,21 @@ def activity_form(w: World, **overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+def venue_form(w: World) -> dict:
+    return {
+        "name": "A-hallen (ny)",
+        "address": "Hallveien 1",
+        "latitude": "59,7440",
+        "longitude": "10,2045",
+        "accessibility": "Trinnfri inngang.",
+        "version": str(w.venue_a.version),
+    }
+
+
+NEW_VENUE_FORM = {"name": "Kommunens nye hall", "address": "Nyveien 2", "latitude": "",
+                  "longitude": "", "accessibility": ""}  # fmt: skip
 
 
 def organisation_form(w: World) -> dict:
@@ -684,6 +712,15 @@ CASES: tuple[Case, ...] = (
     # the municipality's own settings; categories, shared by every municipality's admin
     Case("admin.edit_settings", "GET", lambda w: "/admin/settings", ANY_ADMIN),
     Case("admin.edit_settings", "POST", lambda w: "/admin/settings", ANY_ADMIN, data=settings_form),
+    # venues (issue 13): public pages; corrected by the municipality or the club that added them
+    Case("venues.show_venue", "GET", lambda w: f"/venues/{w.venue_a.slug}", EVERYONE),
+    Case("venues.show_venue", "GET", lambda w: f"/venues/{w.draft_venue.slug}", A_DRAFT),
+    Case("venues.edit_venue", "GET", lambda w: f"/venues/{w.venue_a.slug}/edit", VENUE_EDITORS),
+    Case("venues.edit_venue", "POST", lambda w: f"/venues/{w.venue_a.slug}/edit", VENUE_EDITORS, data=venue_form),
+    Case("venues.edit_venue", "GET", lambda w: f"/venues/{w.draft_venue.slug}/edit", DRAFT_VENUE_EDITORS),
+    Case("admin.list_venues", "GET", lambda w: "/admin/venues", ANY_ADMIN),
+    Case("admin.new_venue", "POST", lambda w: "/admin/venues/new", ANY_ADMIN, data=lambda w: NEW_VENUE_FORM),
+    Case("api.list_venues", "GET", lambda w: "/api/v1/venues", EVERYONE),
     Case("admin.list_categories", "GET", lambda w: "/admin/categories", ANY_ADMIN),
     Case("admin.new_category", "POST", lambda w: "/admin/categories/new", ANY_ADMIN, data=lambda w: CATEGORY_FORM),
     Case("admin.edit_category", "GET", lambda w: f"/admin/categories/{matrix_category()}/edit", ANY_ADMIN),

@@ -439,6 +439,7 @@ MUNICIPALITY_PAGES = {  # the municipality chooses whose list or statement is sh
     "/tilgjengelighet",
     "/api/v1/organisations",
     "/api/v1/schools",
+    "/api/v1/venues",
 }
 REQUEST_LISTS = {"/organisations/<slug>/requests", "/schools/<slug>/requests"}
 # The clubs directory (issue 13) pages by 20: every page of JUNK_QUERIES is out of range.
@@ -677,6 +678,25 @@ def _policy_school(w: World) -> str:
         db.session.add(school)
         db.session.commit()
     return school.slug
+
+
+def _venue(w: World):
+    """A venue of the world's municipality for the venue routes (made on first use)."""
+    from directory.venues.models import Venue
+    from directory.venues.operations import add_venue
+
+    venue = db.session.scalar(select(Venue).where(Venue.name == "Matrisehallen"))
+    if venue is None:
+        venue = add_venue(w.municipality, {"name": "Matrisehallen", "address": "Gata 1"},
+                          added_by=None, actor=None)  # fmt: skip
+        db.session.commit()
+    return venue
+
+
+def _venue_form(w: World) -> dict[str, str]:
+    venue = _venue(w)
+    return {"name": "Matrisehallen", "address": "Gata 2", "latitude": "59,74",
+            "longitude": "10,2", "accessibility": "Heis", "version": str(venue.version)}  # fmt: skip
 
 
 def _school_form(w: World, **overrides) -> dict[str, str]:
@@ -1155,6 +1175,25 @@ POST_ROUTES: dict[str, PostRoute] = {
         "admin",
         lambda w: f"/admin/categories/{_category(w)}/edit",
         lambda w: dict(_CATEGORY_FORM),
+        refused=409,
+    ),
+    "admin.new_venue": PostRoute(
+        "admin",
+        lambda w: "/admin/venues/new",
+        lambda w: {
+            "name": "Kulturhuset",
+            "address": "Torget 1",
+            "latitude": "",
+            "longitude": "",
+            "accessibility": "",
+        },  # fmt: skip
+        refused=400,
+        odd=answers((*NUMBERS, "all -1"), 302),
+    ),
+    "venues.edit_venue": PostRoute(
+        "admin",
+        lambda w: f"/venues/{_venue(w).slug}/edit",
+        _venue_form,
         refused=409,
     ),
     "admin.hide_category": PostRoute(

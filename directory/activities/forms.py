@@ -58,10 +58,11 @@ from directory.activities.uploads import (
     read_flyer_upload,
     read_image_upload,
 )
-from directory.activities.venues import Venue
 from directory.pipeline import VersionedForm
 from directory.policy.limits import AGE_RANGE, PRICE_RANGE
 from directory.timeutil import oslo_now
+from directory.venues.models import Venue
+from directory.venues.operations import KnownVenue
 
 REPEAT_CHOICES = [
     SelectChoice("once", _l("Én gang")),
@@ -294,6 +295,12 @@ class ActivityForm(VersionedForm):
         ],
         invalid_value_message=_l("Skriv lengdegraden som et desimaltall, for eksempel 10,2045."),
     )
+    venue_accessibility = TextAreaField(
+        _l("Om tilgjengeligheten på det nye stedet"),
+        validators=[Length(max=2000, message=_l("Høyst 2000 tegn."))],
+        filters=[_strip],
+        render_kw={"rows": 2},
+    )
     accessibility = TextAreaField(
         _l("Tilgjengelighet"),
         validators=[Length(max=2000, message=_l("Høyst 2000 tegn."))],
@@ -398,17 +405,21 @@ class ActivityForm(VersionedForm):
         locale: str = "nb",
         stored_image: bool = False,
         initial_schedule: dict[str, Any] | None = None,
-        venues: Sequence[Venue] = (),
+        venues: Sequence[KnownVenue] = (),
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.languages.choices = [(code, language_name(code, locale)) for code in LANGUAGE_CODES]
-        self.venues = {venue.key: venue for venue in venues}
+        self.venues = {str(known.venue.id): known.venue for known in venues}
         own_group, other_group = _("Steder dere har brukt"), _("Andre steder i kommunen")
         self.venue_choice.choices = [SelectChoice(NEW_VENUE, _("Nytt sted (skriv inn under)"))]
         self.venue_choice.choices += [
-            SelectChoice(venue.key, venue.label, optgroup=own_group if venue.own else other_group)
-            for venue in venues
+            SelectChoice(
+                str(known.venue.id),
+                known.venue.label,
+                optgroup=own_group if known.own else other_group,
+            )
+            for known in venues
         ]
         self.category_id.choices = [SelectChoice("", _("Ingen kategori"))] + [
             SelectChoice(str(c.id), c.name_in(locale)) for c in categories
@@ -479,8 +490,9 @@ class ActivityForm(VersionedForm):
             fail(self.age_max, _("Høyeste alder kan ikke være lavere enn laveste alder."))
 
         lat, lon = self.latitude, self.longitude
+        new_place = (self.venue, self.address, lat, lon, self.venue_accessibility)
         if self.chosen_venue() is not None:
-            typed = [f for f in (self.venue, self.address, lat, lon) if f.data not in (None, "")]
+            typed = [f for f in new_place if f.data not in (None, "")]
             for typed_field in typed:
                 fail(
                     typed_field,
@@ -492,6 +504,13 @@ class ActivityForm(VersionedForm):
                 fail(lon, _("Fyll inn lengdegraden også, eller ingen av dem."))
             elif lon.data is not None and lat.data is None:
                 fail(lat, _("Fyll inn breddegraden også, eller ingen av dem."))
+        if (
+            self.chosen_venue() is None
+            and not self.venue.data
+            and not self.address.data
+            and any(f.data not in (None, "") for f in (lat, lon, self.venue_accessibility))
+        ):
+            fail(self.venue, _("Skriv navnet på stedet, eller velg et sted fra listen."))
 
         if not self.image_alt.errors and not self.image_alt.data:
             keeps_image = self.stored_image and not self.remove_image.data
@@ -583,21 +602,15 @@ class ActivityForm(VersionedForm):
         """The known venue picked from the list, or None for a new one (typed in)."""
         return self.venues.get(self.venue_choice.data or NEW_VENUE)
 
-    def venue_values(self) -> dict[str, Any]:
-        """Name, address and coordinates: from the chosen known venue, else as typed."""
-        venue = self.chosen_venue()
-        if venue is not None:
-            return {
-                "venue": venue.name,
-                "address": venue.address,
-                "latitude": venue.latitude,
-                "longitude": venue.longitude,
-            }
+    def new_venue_values(self) -> dict[str, Any]:
+        """The new place as typed: name, address, coordinates and accessibility notes (for
+        directory.venues.operations.venue_for; empty name and address mean no place)."""
         return {
-            "venue": self.venue.data or "",
+            "name": self.venue.data or "",
             "address": self.address.data or "",
             "latitude": _coordinate(self.latitude.data),
             "longitude": _coordinate(self.longitude.data),
+            "accessibility": self.venue_accessibility.data or "",
         }
 
     def languages_value(self) -> str:
@@ -620,7 +633,6 @@ class ActivityForm(VersionedForm):
             "age_max": self.age_max.data,
             "price_nok": self.price_nok.data or 0,
             "price_note": self.price_note.data or "",
-            **self.venue_values(),
             "accessibility": self.accessibility.data or "",
             "accessible": bool(self.accessible.data),
             "fritidskort": bool(self.fritidskort.data),
@@ -677,8 +689,7 @@ def activity_form_data(activity) -> dict[str, Any]:
         name: getattr(activity, name)
         for name in (
             "title", "summary", "description", "category_id", "tags", "age_min", "age_max",
-            "price_nok", "price_note", "venue", "address", "latitude", "longitude",
-            "accessibility", "accessible", "languages", "registration_url", "facebook_post_url",
+            "price_nok", "price_note", "accessibility", "accessible", "languages", "registration_url", "facebook_post_url",
             "capacity", "image_alt", "version", "school_business", "fritidskort",
             "trial_session", "equipment_provided",
         )

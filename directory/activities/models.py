@@ -17,6 +17,7 @@ from directory.timeutil import utcnow
 
 if TYPE_CHECKING:
     from directory.organisations.models import Organisation
+    from directory.venues.models import Venue
 
 
 class Category(db.Model):
@@ -53,6 +54,10 @@ class Activity(db.Model):
     age_max: Mapped[int]
     price_nok: Mapped[int] = mapped_column(default=0)  # whole kroner; 0 is free
     price_note: Mapped[str] = mapped_column(String(200), default="")
+    # The venue (directory.venues) where it happens. Its name, address and coordinates are
+    # copied into the four columns below whenever either changes (directory.venues.operations:
+    # place_activity, update_venue), so that search, feeds and exports read the activity alone.
+    venue_id: Mapped[int | None] = mapped_column(ForeignKey("venue.id"), index=True)
     venue: Mapped[str] = mapped_column(String(150), default="")
     address: Mapped[str] = mapped_column(String(200), default="")
     latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
@@ -88,6 +93,7 @@ class Activity(db.Model):
 
     organisation: Mapped[Organisation] = relationship(back_populates="activities")
     category: Mapped[Category | None] = relationship()
+    place: Mapped[Venue | None] = relationship()
     schedules: Mapped[list[Schedule]] = relationship(
         back_populates="activity", cascade="all, delete-orphan", order_by="Schedule.dtstart"
     )

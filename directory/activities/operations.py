@@ -24,8 +24,8 @@ from directory.timeutil import utcnow
 # Columns that are the activity's content; a copy takes these and nothing else.
 CONTENT_COLUMNS = (
     "organisation_id", "category_id", "title", "summary", "description", "tags", "age_min",
-    "age_max", "price_nok", "price_note", "venue", "address", "latitude", "longitude",
-    "accessibility", "accessible", "languages", "registration_url", "capacity", "image_filename",
+    "age_max", "price_nok", "price_note", "venue_id", "venue", "address", "latitude",
+    "longitude", "accessibility", "accessible", "languages", "registration_url", "capacity", "image_filename",
     "image_alt", "flyer_filename", "facebook_post_url", "fritidskort", "trial_session",
     "equipment_provided",
 )  # fmt: skip

@@ -19,7 +19,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
-from flask_babel import format_date, get_locale, ngettext
+from flask_babel import format_date, format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -51,7 +51,6 @@ from directory.activities.uploads import (
     store,
     upload_folder,
 )
-from directory.activities.venues import Venue, known_venues
 from directory.extensions import db, limiter
 from directory.feeds.links import activity_calendar_links, feed_urls
 from directory.forms import Form
@@ -71,10 +70,12 @@ from directory.search.query import (
     QueryError,
     SearchQuery,
     clean_search_args,
+    default_sort,
     parse_search_args,
     query_to_args,
 )
 from directory.search.service import UnknownFilterValue, count_matches, search_activities
+from directory.venues.operations import known_venues, placement, venue_for
 
 bp = Blueprint("activities", __name__)
 
@@ -99,8 +100,9 @@ def _categories(*, keep_id: int | None = None) -> list[Category]:
 def _activity_form(activity: Activity | None, organisation: Organisation) -> ActivityForm:
     """The activity form: filled from the stored activity on GET, from the request on POST.
 
-    The venue is offered from the places the organisation and its municipality have used; an
-    activity's own venue is chosen in the list (its fields for a new place left empty).
+    The venue is offered from the places the organisation added or used and the municipality's
+    other public venues; an activity's own venue is chosen in the list (the fields for a new
+    place left empty).
     """
     initial_schedule = None
     if activity is not None and activity.schedules:
@@ -109,9 +111,8 @@ def _activity_form(activity: Activity | None, organisation: Organisation) -> Act
     data = None
     if request.method == "GET":
         data = activity_form_data(activity) if activity is not None else None
-        if data is not None and activity.venue:
-            own = Venue(activity.venue, activity.address)
-            data.update(venue_choice=own.key, venue="", address="", latitude=None, longitude=None)
+        if data is not None and activity.venue_id is not None:
+            data.update(venue_choice=str(activity.venue_id))
     return ActivityForm(
         data=data,
         categories=_categories(keep_id=activity.category_id if activity is not None else None),
@@ -120,6 +121,15 @@ def _activity_form(activity: Activity | None, organisation: Organisation) -> Act
         initial_schedule=initial_schedule,
         venues=venues,
     )
+
+
+def _placement(form: ActivityForm, organisation: Organisation) -> dict:
+    """The venue columns: the venue chosen from the list, else the new place typed in (found
+    again by its name and address, or added for the organisation), else none."""
+    venue = form.chosen_venue() or venue_for(
+        organisation, form.new_venue_values(), actor=current_user
+    )
+    return placement(venue)
 
 
 def _file_changes(
@@ -160,6 +170,8 @@ AGES = range(0, 20)
 GRADES = range(1, 14)
 # Parameters naming something in the database: their count of matches is one extra query each.
 LOOKUP_PARAMS = ("school", "organisation", "municipality")
+# The «Innen» choices (km from the `near` school); any other `within_km` is shown as given.
+WITHIN_KM_CHOICES = (1.0, 2.0, 5.0, 10.0)
 
 
 # A search that found nothing tries itself without each of at most this many filters.
@@ -291,6 +303,14 @@ def _chips(query: SearchQuery, endpoint: str, names: dict[str, dict]) -> list[Ch
         if slug:
             name = names[param].get(slug, slug)
             add(name, name, **{param: None})
+    if query.near:
+        # Measuring filters nothing; leaving the school goes with its distance limit and order.
+        name = names["school"].get(query.near, query.near)
+        add(_("Nær %(school)s", school=name), _("nær %(school)s", school=name),
+            near=None, within_km=None, sort=_sort_without_near(query))  # fmt: skip
+    if query.within_km is not None:
+        km = km_text(query.within_km)
+        add(_("Innen %(km)s", km=km), _("innen %(km)s", km=km), within_km=None)
     if query.date_from:
         day = format_date(query.date_from, _("d. MMMM y"))
         add(_("Fra %(date)s", date=day), _("fra %(date)s", date=day), **{"from": None})
@@ -307,6 +327,19 @@ def _loosenings(chips: list[Chip]) -> list[Loosening]:
     totals = count_matches(c.loosened for c in candidates)  # type: ignore[misc]
     found = [Loosening(c.phrase, c.url, n) for c, n in zip(candidates, totals, strict=True) if n]
     return sorted(found, key=lambda loosening: -loosening.total)
+
+
+def _sort_without_near(query: SearchQuery) -> str | None:
+    """The `sort` parameter of the same search without its `near` school (None: the default)."""
+    if query.sort in ("distance", default_sort(query.text, None)):
+        return None
+    return query.sort
+
+
+@bp.app_template_filter("km")
+def km_text(value: float) -> str:
+    """A distance in the interface language's way: "1,2 km" in Norwegian."""
+    return _("%(km)s km", km=format_decimal(value, format="#,##0.0"))
 
 
 def facet_labeller(query: SearchQuery, facets: dict, within: dict):
@@ -358,6 +391,9 @@ def home():
         except UnknownFilterValue as exc:
             errors[exc.param] = exc.message
             status = 404
+        except QueryError as exc:  # a `near` school without coordinates
+            errors[exc.param] = exc.message
+            status = 400
         else:
             # The service's counts, the same as the API's (directory.search.service.facet_counts).
             facets = result.facets
@@ -413,6 +449,12 @@ def home():
         categories=[(c.slug, c.name_in(locale)) for c in categories],
         municipalities=municipalities,
         schools=schools,
+        # «Nær skole» offers the schools a distance can be measured from.
+        near_schools=[s for s in schools if s.latitude is not None and s.longitude is not None],
+        within_choices=[
+            (f"{km:g}", km_text(km))
+            for km in sorted({*WITHIN_KM_CHOICES, *([query.within_km] if query.within_km else [])})
+        ],
         ages=AGES,
         grades=[(g, grade_label(g)) for g in GRADES],
         weekdays=weekday_names(),
@@ -421,8 +463,17 @@ def home():
         pager=result.pagination() if result else None,
         feeds=feed_urls(query) if result is not None else None,
         args=query_to_args(query, page=None),
-        fix_args=query_to_args(query, **{**dict.fromkeys(errors), "page": None}),
+        fix_args=query_to_args(query, **{**dict.fromkeys(errors), **_fix_near(query, errors)}),
     ), status
+
+
+def _fix_near(query: SearchQuery, errors: dict[str, str]) -> dict[str, object]:
+    """The link "without the errors" leaves the first page; without its `near` school, the
+    distance limit and order go too (they need the school)."""
+    changes: dict[str, object] = {"page": None}
+    if "near" in errors:
+        changes.update(near=None, within_km=None, sort=_sort_without_near(query))
+    return changes
 
 
 def back_to_results_url(referrer: str | None) -> str | None:
@@ -630,7 +681,8 @@ class NewActivity(_ActivityFiles, Handler):
         return create_activity(
             self.organisation,
             ActivityData(
-                fields={**form.activity_values(), **files}, schedule=form.schedule_values()
+                fields={**form.activity_values(), **_placement(form, self.organisation), **files},
+                schedule=form.schedule_values(),
             ),
             actor=current_user,
         )
@@ -692,10 +744,12 @@ class EditActivity(_ActivityFiles, _OneActivity):
 
     def act(self, form: ActivityForm) -> bool:
         files, self.replaced = _file_changes(form, self.activity, self.stored)
+        placed = _placement(form, self.activity.organisation)
         return update_activity(
             self.activity,
             ActivityData(
-                fields={**form.activity_values(), **files}, schedule=form.schedule_values()
+                fields={**form.activity_values(), **placed, **files},
+                schedule=form.schedule_values(),
             ),
             actor=current_user,
         )

@@ -30,6 +30,8 @@ class SchoolSpec:
     grade_max: int
     area: str
     address: str
+    latitude: float  # made up near the real school, for «near the school»
+    longitude: float
     facebook: bool
     backpack: bool
 
