@@ -65,6 +65,7 @@ bench: install
 	$(BIN)/python bench/search_bench.py 10000
 	$(BIN)/python bench/http_bench.py
 	$(BIN)/python bench/export_bench.py --requests 200
+	$(BIN)/python bench/distance_bench.py --activities 10000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules

@@ -208,6 +208,39 @@ def _too_many_fields(fields: int, columns: int, delimiter: str, example_column: 
     )
 
 
+COORDINATE_COLUMNS = ("latitude", "longitude")
+_COORDINATE = re.compile(r"^[+-]?\d{1,3}(?:[.,]\d{1,10})?$")
+
+
+def check_coordinate_columns(parsed: ParsedFile) -> None:
+    """Coordinates come as a pair of columns, or not at all."""
+    if ("latitude" in parsed.columns) != ("longitude" in parsed.columns):
+        raise ImportAborted(_("Kolonnene latitude og longitude må stå i filen sammen."))
+
+
+def coordinate_problems(
+    v: Mapping[str, str], refused: Mapping[str, Any], ranges: Mapping[str, tuple]
+) -> list[str]:
+    """The row's latitude and longitude in words when the form refuses them (out of range, not
+    a decimal number with a point or a comma) or only one of them is filled in."""
+    errors = []
+    for name in COORDINATE_COLUMNS:
+        if v[name] and (name in refused or not _COORDINATE.match(v[name])):
+            low, high = ranges[name]
+            errors.append(
+                _(
+                    "%(column)s %(value)s må være et desimaltall fra %(low)s til %(high)s",
+                    column=name,
+                    value=quoted(v[name]),
+                    low=low,
+                    high=high,
+                )
+            )
+    if bool(v["latitude"]) != bool(v["longitude"]):
+        errors.append(_("latitude og longitude må fylles ut begge eller ingen av dem"))
+    return errors
+
+
 def check_columns(parsed: ParsedFile, required: tuple[str, ...]) -> None:
     """ImportAborted when a column is named twice or a required one is missing."""
     columns = parsed.columns

@@ -25,6 +25,7 @@ from directory.organisations.models import Organisation
 from directory.organisations.operations import listed_organisations
 from directory.search.documents import public_conditions
 from directory.urls import absolute_url
+from directory.venues.operations import public_venues
 
 bp = Blueprint("findable", __name__)
 
@@ -52,6 +53,7 @@ DISALLOWED = (
     "/activities/*/edit",
     "/activities/*/reach",
     "/activities/*/requests",
+    "/venues/*/edit",
     "/api/",
     "/embed",
 )
@@ -180,10 +182,15 @@ def sitemap():
     activities = _public_activities()
     organisations = listed_organisations()
     latest_by_org: dict[int, datetime] = {}
+    latest_by_venue: dict[int, datetime] = {}
     for activity in activities:
-        seen = latest_by_org.get(activity.organisation_id)
-        if seen is None or activity.updated_at > seen:
-            latest_by_org[activity.organisation_id] = activity.updated_at
+        for latest, key in (
+            (latest_by_org, activity.organisation_id),
+            (latest_by_venue, activity.venue_id),
+        ):
+            seen = latest.get(key)
+            if key is not None and (seen is None or activity.updated_at > seen):
+                latest[key] = activity.updated_at
     newest = max(
         [a.updated_at for a in activities] + [o.updated_at for o in organisations], default=None
     )
@@ -202,6 +209,13 @@ def sitemap():
         latest = latest_by_org.get(organisation.id)
         changed = max(organisation.updated_at, latest) if latest else organisation.updated_at
         _add_page(urlset, urls, changed)
+    for listed in public_venues():
+        if not listed.activities:
+            continue  # a venue with nothing happening there is no page to look for
+        venue = listed.venue
+        urls = _language_urls("venues.show_venue", slug=venue.slug)
+        latest = latest_by_venue.get(venue.id)
+        _add_page(urlset, urls, max(venue.updated_at, latest) if latest else venue.updated_at)
     body = ET.tostring(urlset, encoding="utf-8", xml_declaration=True)
     return _cacheable(Response(body, mimetype="application/xml"), newest)
 

@@ -29,6 +29,8 @@ from directory.csvimport import (
     ParsedFile,
     RowError,
     check_columns,
+    check_coordinate_columns,
+    coordinate_problems,
     count_plan,
     is_web_url,
     other_refusals,
@@ -66,6 +68,8 @@ COLUMNS = (
     "rrule",
     "venue",
     "address",
+    "latitude",
+    "longitude",
     "facebook_post_url",
     "registration_url",
     "fritidskort",
@@ -95,7 +99,7 @@ ACTIVITY_RULES = FormRules(
         name: name
         for name in (
             "title", "summary", "description", "age_min", "age_max", "price_nok", "venue",
-            "address", "facebook_post_url", "registration_url",
+            "address", "latitude", "longitude", "facebook_post_url", "registration_url",
         )
     },
 )  # fmt: skip
@@ -119,6 +123,9 @@ class ActivityRow:
     duration_minutes: int | None  # None when the file has no ends_at column
     rrule: str | None  # None when the file has no rrule column
     hidden_category: str = ""  # the category as the file names it, when it is hidden
+    # The venue's coordinates (latitude, longitude) when the row gives them: they place a new
+    # venue and fill in a known venue's missing ones, never overwrite them.
+    point: tuple[Any, Any] | None = None
 
     @property
     def key(self) -> tuple[str, str, datetime]:
@@ -157,6 +164,7 @@ def _check_header(parsed: ParsedFile) -> None:
             )
         )
     check_columns(parsed, REQUIRED_COLUMNS)
+    check_coordinate_columns(parsed)
     for name in columns:
         if name and name not in COLUMNS:
             parsed.warnings.append(
@@ -309,7 +317,9 @@ def _form_problems(v: dict[str, str], refused: dict[str, list[str]]) -> list[str
                     value=quoted(v[name]),
                 )
             errors.append(message)
-    worded = {"age_min", "age_max", "price_nok", "facebook_post_url", "registration_url"}
+    errors += coordinate_problems(v, refused, ACTIVITY_RULES.ranges)
+    worded = {"age_min", "age_max", "price_nok", "facebook_post_url", "registration_url",
+              "latitude", "longitude"}  # fmt: skip
     errors += other_refusals(refused, v, worded=worded, limits=TEXT_LIMITS)
     return errors
 
@@ -461,6 +471,8 @@ def validate_row(
             fields[name] = flags[name]
     if "category" in columns:
         fields["category_id"] = category.id if category else None
+    lat, lon = activity.data.get("latitude"), activity.data.get("longitude")
+    point = (lat, lon) if lat is not None and lon is not None else None
     assert starts_at is not None
     return (
         ActivityRow(
@@ -474,6 +486,7 @@ def validate_row(
             duration_minutes=duration,
             rrule=rrule,
             hidden_category=v["category"] if category is not None and category.hidden else "",
+            point=point,
         ),
         [],
     )
@@ -579,6 +592,9 @@ def _plan(
         changes = {
             name: value for name, value in row.fields.items() if getattr(activity, name) != value
         }
+        if row.point is not None and activity.venue_id is not None and activity.latitude is None:
+            # Coordinates for a venue that has none: the venue and its activities get them.
+            changes[POINT] = row.point
         schedule_changes = {}
         if row.duration_minutes is not None and schedule.duration_minutes != row.duration_minutes:
             schedule_changes["duration_minutes"] = row.duration_minutes
@@ -610,13 +626,22 @@ def _hidden_category_error(row: ActivityRow) -> RowError:
     )
 
 
-def _placed_fields(org: Organisation, fields: dict[str, Any], actor: Any | None) -> dict[str, Any]:
+# A planned change that is no column: coordinates for the activity's venue (see _plan).
+POINT = "venue.point"
+
+
+def _place(name: str, address: str, point: tuple[Any, Any] | None) -> dict[str, Any]:
+    latitude, longitude = point or (None, None)
+    return {"name": name, "address": address, "latitude": latitude, "longitude": longitude}
+
+
+def _placed_fields(org: Organisation, row: ActivityRow, actor: Any | None) -> dict[str, Any]:
     """The row's activity columns with its venue and address turned into the venue of that
     name and address in the municipality (found, or added for the organisation)."""
+    fields = dict(row.fields)
     if "venue" not in fields and "address" not in fields:
         return fields
-    fields = dict(fields)
-    place = {"name": fields.pop("venue", ""), "address": fields.pop("address", "")}
+    place = _place(fields.pop("venue", ""), fields.pop("address", ""), row.point)
     return {**fields, **placement(venue_for(org, place, actor=actor))}
 
 
@@ -654,7 +679,7 @@ def _apply(
             organisation=org,
             status="published",
             published_at=now,
-            **_placed_fields(org, row.fields, actor),
+            **_placed_fields(org, row, actor),
         )
         activity.schedules.append(
             Schedule(
@@ -664,14 +689,14 @@ def _apply(
             )
         )
         db.session.add(activity)
-    for activity, schedule, _row, changes in plan.updates:
+    for activity, schedule, row, changes in plan.updates:
         for name, value in changes.items():
             if name.startswith("schedule."):
                 setattr(schedule, name.removeprefix("schedule."), value)
-            else:
+            elif name != POINT:
                 setattr(activity, name, value)
-        if "venue" in changes or "address" in changes:
-            place = {"name": activity.venue, "address": activity.address}
+        if {"venue", "address", POINT} & changes.keys():
+            place = _place(activity.venue, activity.address, row.point)
             place_activity(activity, venue_for(activity.organisation, place, actor=actor))
         # A schedule-only change still makes the activity newer, for feeds and caches.
         activity.updated_at = now

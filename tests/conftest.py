@@ -502,6 +502,20 @@ def new_activity(organisation: Organisation, title: str, **values) -> Activity:
     return activity
 
 
+@pytest.fixture
+def import_activities_file(app, tmp_path, municipality):
+    """Run `flask import-activities` on these bytes (written to a file); the Click result."""
+
+    def run(data: bytes, *args: str):
+        path = tmp_path / "aktiviteter.csv"
+        path.write_bytes(data)
+        result = app.test_cli_runner().invoke(args=["import-activities", str(path), *args])
+        db.session.expire_all()
+        return result
+
+    return run
+
+
 def require_tool(message: str) -> None:
     """A missing browser tool skips the test here, and fails it under REQUIRE_BROWSER=1 (CI)."""
     if os.environ.get("REQUIRE_BROWSER") == "1":

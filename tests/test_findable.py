@@ -136,6 +136,7 @@ def test_sitemap_lists_public_pages_in_each_language_and_nothing_else(
 
     pages = ["/", "/organisations", f"/organisations/{club.slug}"]
     pages += [f"/activities/{a.id}" for a in shown.values()]
+    pages += [f"/venues/{shown['published'].place.slug}"]  # where they happen (issue 13)
     expected = {BASE + page + query for page in pages for query in LANGUAGES.values()}
     assert set(entries) == expected
     body = response.get_data(as_text=True)

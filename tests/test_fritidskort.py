@@ -133,17 +133,9 @@ def test_a_bad_flag_value_is_a_400(client, offers):
 
 
 @pytest.fixture
-def run_import(app, tmp_path, municipality, make_category):
+def run_import(import_activities_file, make_category):
     make_category(slug="idrett", name_nb="Idrett")
-
-    def run(data: bytes):
-        path = tmp_path / "aktiviteter.csv"
-        path.write_bytes(data)
-        result = app.test_cli_runner().invoke(args=["import-activities", str(path)])
-        db.session.expire_all()
-        return result
-
-    return run
+    return import_activities_file
 
 
 def test_the_import_reads_yes_and_no_in_every_spelling(run_import):

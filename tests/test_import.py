@@ -107,17 +107,9 @@ def categories(make_category):
 
 
 @pytest.fixture
-def run_import(app, tmp_path, municipality, categories):
+def run_import(import_activities_file, categories):
     """Write the bytes to a file and run the command on it; returns the Click result."""
-
-    def run(data: bytes, *args: str):
-        path = tmp_path / "aktiviteter.csv"
-        path.write_bytes(data)
-        result = app.test_cli_runner().invoke(args=["import-activities", str(path), *args])
-        db.session.expire_all()
-        return result
-
-    return run
+    return import_activities_file
 
 
 def table_counts() -> dict[str, int]:

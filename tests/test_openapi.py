@@ -268,9 +268,14 @@ def test_the_search_parser_accepts_what_the_document_declares(app, document):
     """directory.search.query parses the filters, directory.api.schemas declares them: at every
     documented edge (range, length, count, choice, pattern, date) the two agree."""
 
+    # Parameters that mean something only beside another: given with it.
+    needs = {"sort": [("near", "fjell")], "within_km": [("near", "fjell")]}
+
     def parses(name: str, *values: object) -> bool:
         try:
-            parse_search_args(MultiDict([(name, str(value)) for value in values]))
+            parse_search_args(
+                MultiDict([(name, str(value)) for value in values] + needs.get(name, []))
+            )
         except QueryError as exc:
             assert exc.param == name, (exc.param, name, values)
             return False
@@ -285,6 +290,9 @@ def test_the_search_parser_accepts_what_the_document_declares(app, document):
                 assert parses(name, schema["minimum"]) and parses(name, schema["maximum"]), name
                 assert not parses(name, schema["maximum"] + 1), name
                 assert not parses(name, schema["minimum"] - 1), name
+            if "exclusiveMinimum" in schema:
+                assert parses(name, schema["maximum"]) and not parses(name, schema["maximum"] + 1)
+                assert not parses(name, schema["exclusiveMinimum"]), name
             if "maxLength" in schema:
                 assert parses(name, "a" * schema["maxLength"]), name
                 assert not parses(name, "a" * (schema["maxLength"] + 1)), name
@@ -369,6 +377,10 @@ def test_other_lists_conform(client, world, conforms, path):
         ("/api/v1/activities?from=2026-05-02&to=2026-05-01", 400),
         ("/api/v1/activities?q=a%00b", 400),
         ("/api/v1/activities?school=atlantis", 404),
+        ("/api/v1/activities?near=atlantis", 404),
+        ("/api/v1/activities?near=fjell", 400),  # a school without coordinates
+        ("/api/v1/activities?within_km=2", 400),  # a distance needs `near`
+        ("/api/v1/activities?sort=distance", 400),
         ("/api/v1/activities?organisation=atlantis", 404),
         ("/api/v1/activities?municipality=atlantis", 404),
         ("/api/v1/activities/999999", 404),
@@ -489,7 +501,7 @@ def test_generated_requests_never_fail_and_always_conform(app, world):
         response_schema_conformance,
     ]
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 8
+    assert len(operations) == 9
 
     for operation in operations:
 

@@ -149,6 +149,25 @@ def test_seed_demo_loads_a_consistent_demo_once(app):
     archived = [a for a in activities if a.status == "archived"]
     assert all(next_start(a.schedules) is None for a in archived)
 
+    # Venues (issue 13): every activity at one, every venue with coordinates, and every school
+    # with coordinates and public offers within a few kilometres.
+    from directory.policy.geo import great_circle_km
+    from directory.venues.models import Venue
+
+    assert all(a.venue_id is not None for a in activities)
+    venues = db.session.scalars(select(Venue)).all()
+    assert len(venues) >= 20 and all(v.has_point for v in venues)
+    assert any(v.accessibility for v in venues)
+    for school in schools:
+        assert school.latitude is not None and school.longitude is not None, school.name
+        near = [
+            a for a in upcoming
+            if great_circle_km(school.latitude, school.longitude,
+                               float(a.latitude), float(a.longitude)) <= 5
+        ]  # fmt: skip
+        assert len(near) >= 5, school.name
+        assert any(a.trial_session for a in near), school.name
+
     # Flyers: about a third, real one-page A4 PDFs in the upload folder.
     with_flyer = [a for a in activities if a.flyer_filename]
     assert 60 <= len(with_flyer) <= 150

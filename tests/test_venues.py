@@ -16,7 +16,7 @@ from directory.extensions import db
 from directory.venues.models import Venue
 from tests.conftest import quick_user, sign_in
 from tests.test_activities_manage import form_data
-from tests.test_import import csv_bytes, row
+from tests.test_import import HEADER, csv_bytes, row
 
 
 def venues() -> list[Venue]:
@@ -239,17 +239,8 @@ def test_the_api_answers_an_unknown_municipality_with_404(client):
 
 
 @pytest.fixture
-def run_import(app, tmp_path, municipality):
-    """Write the bytes to a file and run the import command on it."""
-
-    def run(data: bytes):
-        path = tmp_path / "aktiviteter.csv"
-        path.write_bytes(data)
-        result = app.test_cli_runner().invoke(args=["import-activities", str(path)])
-        db.session.expire_all()
-        return result
-
-    return run
+def run_import(import_activities_file):
+    return import_activities_file
 
 
 def test_the_import_places_rows_at_venues_and_reuses_one_venue_per_name_and_address(run_import):
@@ -262,3 +253,43 @@ def test_the_import_places_rows_at_venues_and_reuses_one_venue_per_name_and_addr
     (venue,) = venues()
     assert venue.name == "Åssiden kunstgress"
     assert {a.venue_id for a in db.session.scalars(select(Activity))} == {venue.id}
+
+
+def test_the_import_gives_a_venue_its_coordinates_and_fills_in_missing_ones_later(run_import):
+    header = [*HEADER]
+    plain = row(title="Trening", venue="Banen", address="Gata 8", category="")
+    assert run_import(csv_bytes([plain])).exit_code == 0
+    assert venues()[0].latitude is None
+    # The same file again with the venue's coordinates: the activity stays, the venue learns.
+    result = run_import(csv_bytes([{**plain, "latitude": "59,7561", "longitude": "10.1332"}],
+                                  header=header))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (venue,) = venues()
+    assert (venue.latitude, venue.longitude) == (Decimal("59.7561"), Decimal("10.1332"))
+    assert db.session.scalar(select(func.count(Activity.id))) == 1
+
+
+@pytest.mark.parametrize(
+    ("latitude", "longitude", "message"),
+    [
+        ("95", "10", "latitude «95» må være et desimaltall fra -90 til 90"),
+        ("59.7", "", "latitude og longitude må fylles ut begge eller ingen av dem"),
+        ("nord", "10", "latitude «nord» må være et desimaltall"),
+    ],
+)
+def test_bad_coordinates_in_the_import_are_refused_and_nothing_is_written(
+    run_import, latitude, longitude, message
+):
+    bad = row(venue="Banen", address="Gata 8", category="", latitude=latitude,
+              longitude=longitude)  # fmt: skip
+    result = run_import(csv_bytes([bad]))
+    assert result.exit_code == 1
+    assert message in result.output
+    assert venues() == [] and db.session.scalar(select(func.count(Activity.id))) == 0
+
+
+def test_a_file_with_latitude_but_no_longitude_column_is_refused(run_import):
+    header = [c for c in HEADER if c != "longitude"]
+    result = run_import(csv_bytes([row(category="", latitude="59.7")], header=header))
+    assert result.exit_code == 1
+    assert "Kolonnene latitude og longitude må stå i filen sammen." in result.output

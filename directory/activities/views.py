@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -308,6 +308,9 @@ def _chips(query: SearchQuery, endpoint: str, names: dict[str, dict]) -> list[Ch
         name = names["school"].get(query.near, query.near)
         add(_("Nær %(school)s", school=name), _("nær %(school)s", school=name),
             near=None, within_km=None, sort=_sort_without_near(query))  # fmt: skip
+        if query.within_km is not None:
+            # Without the school the limit goes too: loosening says so once, at the limit.
+            chips[-1] = replace(chips[-1], loosened=None)
     if query.within_km is not None:
         km = km_text(query.within_km)
         add(_("Innen %(km)s", km=km), _("innen %(km)s", km=km), within_km=None)

@@ -25,6 +25,7 @@ REF_TEMPLATE = "#/components/schemas/{model}"
 COMPONENTS = (
     schemas.OrganisationRef,
     schemas.Activity,
+    schemas.ActivityListItem,
     schemas.ActivityDetail,
     schemas.Schedule,
     schemas.Occurrence,
@@ -52,7 +53,7 @@ INFO = {
     ),
     "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
 }
-TAGS = ("activities", "organisations", "schools", "categories", "routing", "meta")
+TAGS = ("activities", "organisations", "venues", "schools", "categories", "routing", "meta")
 
 
 class ApiJsonSchema(GenerateJsonSchema):

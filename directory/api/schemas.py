@@ -37,6 +37,7 @@ from directory.search.query import (
     MAX_PAGE,
     MAX_PER_PAGE,
     MAX_TEXT,
+    MAX_WITHIN_KM,
     SORTS,
     TIMES_OF_DAY,
     WEEKDAY_NAMES,
@@ -150,9 +151,26 @@ class SearchParams(BaseModel):
         description="YYYY-MM-DD: activities with an occurrence on this day or earlier; "
         "not before `from`.",
     )
+    near: Slug | None = Field(
+        None,
+        description="A school's slug: each item's `distance_km` is its great-circle distance "
+        "from the school, and the order is by that distance unless `sort` says otherwise. "
+        "Filters nothing by itself (the school's grades are `school`). Unknown or inactive: "
+        "404; a school without coordinates: 400.",
+    )
+    within_km: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_WITHIN_KM,
+        description="Only activities at most this many kilometres from the `near` school "
+        "(activities without coordinates are left out; totals and facets count the same). "
+        "Needs `near`. A decimal comma is accepted too: 2,5.",
+    )
     sort: Literal[SORTS] | None = Field(  # type: ignore[valid-type]
         None,
-        description="Order: relevance (default with text), soonest (default without), newest.",
+        description="Order: relevance (default with text), soonest (default without), newest, "
+        "distance (nearest first, activities without coordinates last; the default with "
+        "`near`, and only with `near`).",
     )
     page: int = Field(1, ge=1, le=MAX_PAGE, description="Page number, from 1.")
     per_page: int = Field(
@@ -279,6 +297,16 @@ class Activity(Shape):
     address: str
 
 
+class ActivityListItem(Activity):
+    """An activity as a search lists it."""
+
+    distance_km: float | None = Field(
+        ge=0,
+        description="The great-circle distance in km from the `near` school to the venue, "
+        "rounded to 2 decimals; null without `near` or when the activity has no coordinates.",
+    )
+
+
 class Schedule(Shape):
     """When an activity takes place, in iCalendar terms."""
 
@@ -309,6 +337,10 @@ class ActivityDetail(Activity):
     latitude: float | None = Field(ge=-90, le=90)
     longitude: float | None = Field(ge=-180, le=180)
     accessibility: str = Field(description="Accessibility notes.")
+    venue_slug: Slug | None = Field(
+        description="The venue's slug (see /api/v1/venues); null when it has no venue."
+    )
+    venue_accessibility: str = Field(description="The venue's own accessibility notes.")
     languages: list[str]
     registration_url: str | None
     capacity: Count | None
@@ -359,7 +391,7 @@ class Facets(Shape):
 class ActivityList(Shape):
     """One page of matching activities."""
 
-    items: list[Activity] = Field(max_length=MAX_PER_PAGE)
+    items: list[ActivityListItem] = Field(max_length=MAX_PER_PAGE)
     total: Count = Field(description="All matches, not just this page.")
     page: int = Field(ge=1, le=MAX_PAGE)
     per_page: int = Field(ge=1, le=MAX_PER_PAGE)
@@ -448,6 +480,27 @@ class SchoolList(Shape):
     """All active schools."""
 
     items: list[School]
+
+
+class Venue(Shape):
+    """A place where activities happen; coordinates as the municipality or an organiser gave
+    them (never geocoded)."""
+
+    slug: Slug
+    name: str
+    address: str
+    latitude: float | None = Field(ge=-90, le=90)
+    longitude: float | None = Field(ge=-180, le=180)
+    accessibility: str = Field(description="Accessibility notes about the place.")
+    municipality: MunicipalitySlug
+    activities: Count = Field(description="How many public activities are placed there.")
+    url: Uri = Field(description="The venue's web page, listing what happens there.")
+
+
+class VenueList(Shape):
+    """Public venues: the municipality's own and those of public activities."""
+
+    items: list[Venue]
 
 
 class Routing(Shape):

@@ -18,6 +18,7 @@ from directory.organisations.models import Organisation
 from directory.rendering import render_markdown
 from directory.schools.models import School
 from directory.urls import absolute_url
+from directory.venues.operations import ListedVenue
 
 # --- input ---------------------------------------------------------------------------------
 # The activities list takes the search filters (directory.search.query); the other lists take
@@ -92,9 +93,15 @@ def _activity_fields(activity: Activity, next_start: datetime | None) -> dict[st
     }
 
 
-def activity_item(activity: Activity, *, next_start: datetime | None) -> schemas.Activity:
-    """An activity as it appears in a list; `next_start` is computed by the caller."""
-    return schemas.Activity(**_activity_fields(activity, next_start))
+def activity_item(
+    activity: Activity, *, next_start: datetime | None, distance_km: float | None = None
+) -> schemas.ActivityListItem:
+    """An activity as a search lists it; `next_start` and `distance_km` (from the `near`
+    school, None without one) are computed by the caller."""
+    return schemas.ActivityListItem(
+        **_activity_fields(activity, next_start),
+        distance_km=round(distance_km, 2) if distance_km is not None else None,
+    )
 
 
 def schedule_item(schedule: Schedule) -> schemas.Schedule:
@@ -123,6 +130,8 @@ def activity_detail(activity: Activity, *, now: datetime) -> schemas.ActivityDet
         latitude=activity.latitude,
         longitude=activity.longitude,
         accessibility=activity.accessibility,
+        venue_slug=activity.place.slug if activity.place else None,
+        venue_accessibility=activity.place.accessibility if activity.place else "",
         # Names in bokmål, as the API has always given them (the activity stores codes).
         languages=language_names(activity.languages, "nb"),
         registration_url=activity.registration_url,
@@ -153,6 +162,22 @@ def category_item(category: Category, language: str) -> schemas.Category:
         slug=category.slug,
         name=category.name_in(language),
         names=schemas.CategoryNames(nb=category.name_nb, nn=category.name_nn, en=category.name_en),
+    )
+
+
+def venue_item(listed: ListedVenue) -> schemas.Venue:
+    """A public venue with its count of public activities."""
+    venue = listed.venue
+    return schemas.Venue(
+        slug=venue.slug,
+        name=venue.name,
+        address=venue.address,
+        latitude=venue.latitude,
+        longitude=venue.longitude,
+        accessibility=venue.accessibility,
+        municipality=venue.municipality.slug,
+        activities=listed.activities,
+        url=absolute_url("venues.show_venue", slug=venue.slug),
     )
 
 

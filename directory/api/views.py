@@ -27,6 +27,7 @@ from directory.schools.routing import decide_for, decision_json
 from directory.search.query import QueryError, parse_search_args
 from directory.search.service import UnknownFilterValue, search_activities
 from directory.timeutil import utcnow
+from directory.venues.operations import public_venues
 from directory.web import MAX_ID, abort_with
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -81,7 +82,7 @@ _MUNICIPALITY_404 = (_ERROR, "An unknown municipality.")
     responses={
         200: (schemas.ActivityList, "One page of matches."),
         400: (_ERROR, "A bad parameter; `parameter` names it."),
-        404: (_ERROR, "An unknown school, organisation or municipality."),
+        404: (_ERROR, "An unknown school (`school` or `near`), organisation or municipality."),
     },
 )
 def list_activities():
@@ -100,7 +101,11 @@ def list_activities():
     return serializers.json_response(
         schemas.ActivityList(
             items=[
-                serializers.activity_item(activity, next_start=page.next_starts[activity.id])
+                serializers.activity_item(
+                    activity,
+                    next_start=page.next_starts[activity.id],
+                    distance_km=page.distances.get(activity.id),
+                )
                 for activity in page.items
             ],
             total=page.total,
@@ -221,6 +226,30 @@ def list_schools():
     schools = db.session.scalars(stmt).all()
     return serializers.json_response(
         schemas.SchoolList(items=[serializers.school_item(s) for s in schools])
+    )
+
+
+@bp.route("/venues")
+@operation(
+    "/api/v1/venues",
+    "listVenues",
+    "Public venues with their coordinates, by municipality and name",
+    description="The municipality's own venues and those where a public activity is placed, "
+    "with how many public activities are there. A place only a draft names is left out.",
+    tag="venues",
+    query=(schemas.MunicipalityParams, schemas.LanguageParams),
+    responses={
+        200: (schemas.VenueList, "All of them."),
+        400: (_ERROR, "A bad parameter."),
+        404: _MUNICIPALITY_404,
+    },
+)
+def list_venues():
+    """Public venues (of one municipality), with their counts of public activities."""
+    municipality = _municipality(_params().municipality)
+    listed = public_venues(municipality)
+    return serializers.json_response(
+        schemas.VenueList(items=[serializers.venue_item(item) for item in listed])
     )
 
 

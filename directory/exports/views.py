@@ -35,6 +35,7 @@ from directory.exports.formats.messaging import message_text
 from directory.exports.formats.overview import overview_note
 from directory.exports.formats.shared import ExportFile
 from directory.exports.forms import ExportForm
+from directory.exports.nearby import NEARBY_KM, nearby_offers
 from directory.exports.operations import (
     EXPORT_LOCALE,
     ExportResult,
@@ -219,7 +220,8 @@ class Download(Handler):
 @bp.route("/schools/<slug>/overview/<week>")
 @login_required
 def overview(slug: str, week: str):
-    """The week's overview of every approved offer at the school: a page to print or share."""
+    """The week's overview of every approved offer at the school: a page to print or share;
+    then the public offers near the school that week (when the school has coordinates)."""
     school = _school(slug)
     week = _week(week)
     batch = overview_batch(school, week, base_url=_base_url())
@@ -232,6 +234,8 @@ def overview(slug: str, week: str):
         week_text=week_label(week),
         batch=batch,
         note=note,
+        nearby=nearby_offers(school, week, base_url=_base_url()),
+        nearby_km=NEARBY_KM,
     )
 
 

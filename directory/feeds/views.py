@@ -81,6 +81,9 @@ def _search(query: SearchQuery, limit: int) -> ResultPage:
     except UnknownFilterValue as exc:
         abort_with(404, exc.message)
         raise  # unreachable: abort_with raises
+    except QueryError as exc:  # a `near` school without coordinates
+        abort_with(400, exc.message)
+        raise  # unreachable: abort_with raises
 
 
 def _today() -> str:

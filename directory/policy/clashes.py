@@ -13,14 +13,14 @@ the schedules over the window (WINDOW_WEEKS) and formats the reasons.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 
+from directory.policy.geo import great_circle_km
+
 WINDOW_WEEKS = 8  # occurrences from now over the next eight weeks are compared
 NEAR_KM = 5.0  # offers with coordinates further apart than this do not compete
-EARTH_RADIUS_KM = 6371.0
 
 Interval = tuple[datetime, datetime]
 
@@ -64,12 +64,7 @@ class Clash:
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     """The great-circle distance between two (latitude, longitude) points, in kilometres."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+    return great_circle_km(*a, *b)
 
 
 def shared_slots(mine: Iterable[Interval], theirs: Iterable[Interval]) -> tuple[Slot, ...]:

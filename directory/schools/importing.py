@@ -16,7 +16,6 @@ with https://, a coordinate as a plain decimal number). Messages are bokmål tem
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,6 +32,8 @@ from directory.csvimport import (
     ParsedFile,
     RowError,
     check_columns,
+    check_coordinate_columns,
+    coordinate_problems,
     count_plan,
     int_in_range,
     is_web_url,
@@ -98,7 +99,6 @@ NEW_SCHOOL_DEFAULTS: dict[str, Any] = {
     "facebook_page_url": None,
     "accepts_backpack_post": True,
 }
-_NUMBER = re.compile(r"^[+-]?\d{1,3}(?:[.,]\d{1,10})?$")
 
 
 @dataclass
@@ -155,8 +155,7 @@ def _check_header(parsed: ParsedFile) -> None:
             )
         )
     check_columns(parsed, REQUIRED_COLUMNS)
-    if ("latitude" in parsed.columns) != ("longitude" in parsed.columns):
-        raise ImportAborted(_("Kolonnene latitude og longitude må stå i filen sammen."))
+    check_coordinate_columns(parsed)
 
 
 def parse_school_csv(data: bytes) -> ParsedFile:
@@ -246,18 +245,7 @@ def _form_problems(v: dict[str, str], refused: dict[str, list[str]]) -> list[str
                     high=high,
                 )
             )
-    for name in ("latitude", "longitude"):
-        if v[name] and (name in refused or not _NUMBER.match(v[name])):
-            low, high = SCHOOL_RULES.ranges[name]
-            errors.append(
-                _(
-                    "%(column)s %(value)s må være et desimaltall fra %(low)s til %(high)s",
-                    column=name,
-                    value=quoted(v[name]),
-                    low=low,
-                    high=high,
-                )
-            )
+    errors += coordinate_problems(v, refused, SCHOOL_RULES.ranges)
     page = v["facebook_page_url"]
     if page and len(page) <= TEXT_LIMITS["facebook_page_url"]:
         if "facebook_page_url" in refused or not _https_address(page):
@@ -308,8 +296,6 @@ def validate_row(row: CsvRow, columns: set[str]) -> tuple[SchoolRow | None, list
             )
         )
         low = high = None
-    if bool(v["latitude"]) != bool(v["longitude"]):
-        errors.append(_("latitude og longitude må fylles ut begge eller ingen av dem"))
 
     backpack = None
     if "accepts_backpack_post" in columns:

@@ -68,6 +68,10 @@ class ActivityDocument:
     fritidskort: bool = False
     trial: bool = False
     equipment: bool = False
+    # The venue's coordinates, copied onto the activity (issue 13, "near a school"): both or
+    # neither.
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 @dataclass
@@ -99,6 +103,9 @@ class ResultPage:
     # Every group counted within the result itself (a multi-select group's choice included):
     # with `facets`, what ticking one more value of a group would add to the result.
     facets_within: dict[str, dict[str, int]] = field(default_factory=dict)
+    # With `near`: each item's great-circle distance from the school in km (None without
+    # coordinates); empty without `near`.
+    distances: dict[int, float | None] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:

@@ -6,8 +6,9 @@ degraded), and can be configured outright with SEARCH_BACKEND = "database". Stru
 free text is narrowed in SQL with LIKE patterns that tolerate æ/ø/å spelled either way, then
 matched exactly in Python with the same Norwegian analysis as the index (stems, compound parts,
 folded spellings), so "kurs" finds "Svømmekurs" here too. Schedules are expanded in Python for
-weekdays, times of day, dates, "has not ended" and the soonest order. No typo tolerance and no
-spelling suggestions: those need the index.
+weekdays, times of day, dates, "has not ended" and the soonest order; distances from a school
+(`within_km`, the distance order) are measured in Python from the activity's coordinates. No
+typo tolerance and no spelling suggestions: those need the index.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from directory.activities.models import Activity, Category, Schedule
 from directory.extensions import db
 from directory.organisations.models import Organisation
 from directory.policy.audience import grade_ages, grades_ages
+from directory.policy.geo import great_circle_km
 from directory.schools.models import Municipality
 from directory.search.analysis import analyse, compound_parts, fold, index_analyzer, stem
 from directory.search.base import ActivityDocument, SearchResult
 from directory.search.documents import (
     ScheduleFacts,
+    coordinates,
     public_conditions,
     public_stamps,
     schedule_facts,
@@ -40,6 +43,7 @@ _VOWELS = set("aeiouy")
 _FOLDED_ANALYZER = index_analyzer(folded=True)
 MIN_LIKE = 3  # shorter words are not narrowed in SQL
 _CHUNK = 500
+FAR = float("inf")  # the distance of an activity without coordinates: after all the others
 
 
 def like_pattern(word: str) -> str | None:
@@ -162,6 +166,8 @@ class DatabaseBackend:
                 Activity.status,
                 Activity.published_at,
                 Activity.created_at,
+                Activity.latitude,
+                Activity.longitude,
                 Organisation.name.label("organisation_name"),
                 func.coalesce(Category.slug, literal("")).label("category_slug"),
             )
@@ -182,6 +188,15 @@ class DatabaseBackend:
                     kept.append(row)
                     scores[row.id] = sum(3 for w in words if _word_matches(w, title_tokens))
             rows = kept
+
+        distances: dict[int, float] = {}
+        if query.near_point is not None:
+            lat, lon = query.near_point
+            for row in rows:
+                point = coordinates(row.latitude, row.longitude)
+                distances[row.id] = great_circle_km(lat, lon, *point) if point else FAR
+            if query.within_km is not None:
+                rows = [row for row in rows if distances[row.id] <= query.within_km]
 
         facts = self._facts([row.id for row in rows], now)
         matched = []
@@ -232,6 +247,9 @@ class DatabaseBackend:
         elif query.sort == "relevance" and words:
             matched.sort(key=soonest)
             matched.sort(key=lambda r: scores.get(r.id, 0), reverse=True)
+        elif query.sort == "distance" and distances:
+            # Nearest first, those without coordinates last; ties by the soonest start.
+            matched.sort(key=lambda r: (distances[r.id], soonest(r)))
         else:
             matched.sort(key=soonest)
         # Cancelled activities after all the others, each part in the order above (a stable sort).

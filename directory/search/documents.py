@@ -123,15 +123,26 @@ def make_stamp(
     category_slug: str | None,
     municipality_slug: str,
     schedules: Iterable[ScheduleLike],
+    point: tuple[float, float] | None = None,
 ) -> str:
     """The stamp of a document: changes whenever anything the index holds changes.
 
     The versions cover the activity's and the organisation's own columns; the digest covers the
-    schedule rows (which do not bump the activity's version), the category and the municipality.
+    schedule rows (which do not bump the activity's version), the category, the municipality
+    and the coordinates (which a venue's change may rewrite on many activities at once).
     """
     rows = sorted(_schedule_row(s) for s in schedules)
-    digest = hashlib.sha256(repr((category_slug, municipality_slug, rows)).encode()).hexdigest()
+    digest = hashlib.sha256(
+        repr((category_slug, municipality_slug, rows, point)).encode()
+    ).hexdigest()
     return f"{activity_version}.{organisation_version}.{digest[:16]}"
+
+
+def coordinates(latitude, longitude) -> tuple[float, float] | None:
+    """An activity's (latitude, longitude) as floats, or None unless it has both."""
+    if latitude is None or longitude is None:
+        return None
+    return (float(latitude), float(longitude))
 
 
 def stamp_for(activity: Activity) -> str:
@@ -142,6 +153,7 @@ def stamp_for(activity: Activity) -> str:
         activity.category.slug if activity.category else None,
         activity.organisation.municipality.slug,
         activity.schedules,
+        coordinates(activity.latitude, activity.longitude),
     )
 
 
@@ -150,6 +162,7 @@ def document_for(activity: Activity, *, now: datetime | None = None) -> Activity
     now = now or utcnow()
     organisation = activity.organisation
     facts = schedule_facts(activity.schedules, now=now)
+    point = coordinates(activity.latitude, activity.longitude)
     return ActivityDocument(
         id=activity.id,
         stamp=stamp_for(activity),
@@ -178,6 +191,8 @@ def document_for(activity: Activity, *, now: datetime | None = None) -> Activity
         fritidskort=bool(activity.fritidskort),
         trial=bool(activity.trial_session),
         equipment=bool(activity.equipment_provided),
+        latitude=point[0] if point else None,
+        longitude=point[1] if point else None,
     )
 
 
@@ -222,6 +237,8 @@ def public_stamps(session: Session) -> dict[int, tuple[str, str]]:
             Activity.id,
             Activity.title,
             Activity.version,
+            Activity.latitude,
+            Activity.longitude,
             Organisation.version.label("organisation_version"),
             Category.slug.label("category_slug"),
             Municipality.slug.label("municipality_slug"),
@@ -252,6 +269,7 @@ def public_stamps(session: Session) -> dict[int, tuple[str, str]]:
                 row.category_slug,
                 row.municipality_slug,
                 schedules.get(row.id, []),
+                coordinates(row.latitude, row.longitude),
             ),
             row.title,
         )

@@ -6,6 +6,7 @@ parameters and parse them here, so a filter means the same thing everywhere.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -24,12 +25,14 @@ WEEKDAY_NAMES = {
     "7": 7, "son": 7, "søn": 7, "sun": 7,
 }  # fmt: skip
 TIMES_OF_DAY = ("after_school", "evening", "weekend")
-SORTS = ("relevance", "soonest", "newest")
+SORTS = ("relevance", "soonest", "newest", "distance")
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
 MAX_PAGE = 10_000
 MAX_TEXT = 200
 GRADE_RANGE = (1, 13)
+MAX_WITHIN_KM = 100  # `within_km`: a positive number of kilometres up to this
+_KM = re.compile(r"([0-9]{1,3})(?:[.,]([0-9]{1,3}))?")  # "2", "2.5" or "2,5"
 
 
 class QueryError(ValueError):
@@ -61,6 +64,8 @@ class SearchQuery:
     municipality: str | None = None  # slug
     date_from: date | None = None
     date_to: date | None = None
+    near: str | None = None  # a school's slug: measure distances from it (it filters nothing)
+    within_km: float | None = None  # only activities this close to `near` (needs `near`)
     sort: str = "relevance"
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
@@ -68,6 +73,8 @@ class SearchQuery:
     school_grades: tuple[int, int] | None = field(default=None, compare=False)
     # The school's municipality (slug), filled in with school_grades: the catchment area.
     school_municipality: str | None = field(default=None, compare=False)
+    # The (latitude, longitude) of the `near` school, filled in by the service.
+    near_point: tuple[float, float] | None = field(default=None, compare=False)
 
     @property
     def has_filters(self) -> bool:
@@ -75,7 +82,7 @@ class SearchQuery:
         return any(
             (self.text, self.age is not None, self.grade is not None, self.categories,
              self.weekdays, self.times, self.free, self.accessible, self.fritidskort,
-             self.trial, self.equipment, self.school,
+             self.trial, self.equipment, self.school, self.within_km is not None,
              self.organisation, self.municipality, self.date_from, self.date_to)
         )  # fmt: skip
 
@@ -154,6 +161,29 @@ def _slug(args, name: str) -> str | None:
     return raw.lower()
 
 
+def _km(args, name: str) -> float | None:
+    raw = _one(args, name)
+    if not raw:
+        return None
+    match = _KM.fullmatch(raw)
+    value = float(f"{match.group(1)}.{match.group(2) or 0}") if match else 0.0
+    if not 0 < value <= MAX_WITHIN_KM:
+        raise QueryError(
+            name,
+            _("Avstanden må være et tall større enn 0 og høyst %(max)d km, for eksempel 2 "
+              "eller 2,5.", max=MAX_WITHIN_KM),
+        )  # fmt: skip
+    return value
+
+
+def default_sort(text: str, near: str | None) -> str:
+    """The order when none is asked for: distance from a chosen school, else relevance with
+    text, else the soonest start."""
+    if near:
+        return "distance"
+    return "relevance" if text else "soonest"
+
+
 def parse_search_args(args) -> SearchQuery:
     """A SearchQuery from request arguments (a MultiDict); raises QueryError on bad input.
 
@@ -182,9 +212,22 @@ def parse_search_args(args) -> SearchQuery:
     for value in categories:
         if not all(c.isascii() and (c.isalnum() or c == "-") for c in value):
             raise QueryError("category", _("Kategorien «%(value)s» er ugyldig.", value=value))
-    sort = _one(args, "sort").lower() or ("relevance" if text else "soonest")
+    near = _slug(args, "near")
+    within_km = _km(args, "within_km")
+    sort = _one(args, "sort").lower() or default_sort(text, near)
     if sort not in SORTS:
-        raise QueryError("sort", _("Sorteringen må være relevance, soonest eller newest."))
+        raise QueryError(
+            "sort", _("Sorteringen må være relevance, soonest, newest eller distance.")
+        )
+    if sort == "distance" and not near:
+        raise QueryError(
+            "sort", _("Sortering etter avstand krever en skole å måle fra (near=<skole>).")
+        )
+    if within_km is not None and not near:
+        raise QueryError(
+            "within_km",
+            _("Avstandsgrensen krever en skole å måle fra: velg «Nær skole» også."),
+        )
     query = SearchQuery(
         text=text,
         age=_int(args, "age", *AGE_RANGE, _("Alderen må være et helt tall fra 0 til 25.")),
@@ -202,6 +245,8 @@ def parse_search_args(args) -> SearchQuery:
         municipality=_slug(args, "municipality"),
         date_from=_date(args, "from"),
         date_to=_date(args, "to"),
+        near=near,
+        within_km=within_km,
         sort=sort,
         page=_int(args, "page", 1, MAX_PAGE, _("Sidetallet må være et helt tall fra 1 og oppover."))
         or 1,
@@ -234,7 +279,9 @@ def query_to_args(query: SearchQuery, **overrides) -> dict[str, object]:
         "municipality": query.municipality,
         "from": query.date_from.isoformat() if query.date_from else None,
         "to": query.date_to.isoformat() if query.date_to else None,
-        "sort": None if query.sort == ("relevance" if query.text else "soonest") else query.sort,
+        "near": query.near,
+        "within_km": f"{query.within_km:g}" if query.within_km is not None else None,
+        "sort": None if query.sort == default_sort(query.text, query.near) else query.sort,
         "page": query.page if query.page != 1 else None,
         "per_page": query.per_page if query.per_page != DEFAULT_PER_PAGE else None,
     }
@@ -251,10 +298,11 @@ def clean_search_args(args) -> list[tuple[str, str]]:
     Only ever leaves parameters out, so the clean parameters are clean already (no loop).
     """
     text = " ".join(v.strip() for v in args.getlist("q")).strip()
+    near = " ".join(v.strip() for v in args.getlist("near")).strip()
     defaults = {
         "page": {"1"},
         "per_page": {str(DEFAULT_PER_PAGE)},
-        "sort": {"relevance" if text else "soonest"},
+        "sort": {default_sort(text, near or None)},
         **dict.fromkeys(FLAG_PARAMS, FLAG_NO),
     }
     kept = []

@@ -38,6 +38,7 @@ from directory.activities.models import Activity, Category
 from directory.activities.schedule import next_start
 from directory.extensions import db
 from directory.organisations.models import Organisation
+from directory.policy.geo import great_circle_km
 from directory.schools.models import Municipality, School
 from directory.search import outbox
 from directory.search.base import (
@@ -50,13 +51,14 @@ from directory.search.base import (
 )
 from directory.search.database_backend import DatabaseBackend
 from directory.search.documents import (
+    coordinates,
     document_for,
     iter_public_documents,
     load_public_activities,
     public_conditions,
     public_stamps,
 )
-from directory.search.query import SearchQuery
+from directory.search.query import QueryError, SearchQuery
 from directory.search.whoosh_backend import WhooshBackend
 from directory.timeutil import utcnow
 
@@ -124,8 +126,10 @@ def _uses_index(backend: SearchBackend) -> bool:
 
 
 def resolve_query(query: SearchQuery) -> SearchQuery:
-    """The query with its school's grades and municipality filled in; raises UnknownFilterValue
-    for a school, organisation or municipality slug that does not exist."""
+    """The query with its school's grades and municipality filled in, and the point of its
+    `near` school; raises UnknownFilterValue for a school, organisation or municipality slug
+    that does not exist (or a school no longer active), and QueryError for a `near` school
+    without coordinates (nothing to measure from: a bad request, not a missing thing)."""
     if query.school:
         school = db.session.scalar(
             select(School).where(School.slug == query.school, School.active.is_(True))
@@ -139,6 +143,20 @@ def resolve_query(query: SearchQuery) -> SearchQuery:
             school_grades=(school.grade_min, school.grade_max),
             school_municipality=school.municipality.slug,
         )
+    if query.near:
+        near = db.session.scalar(
+            select(School).where(School.slug == query.near, School.active.is_(True))
+        )
+        if near is None:
+            raise UnknownFilterValue("near", _("Skolen «%(slug)s» finnes ikke.", slug=query.near))
+        point = coordinates(near.latitude, near.longitude)
+        if point is None:
+            raise QueryError(
+                "near",
+                _("Skolen %(name)s har ingen koordinater ennå, så avstand kan ikke regnes ut.",
+                  name=near.name),
+            )  # fmt: skip
+        query = replace(query, near_point=point)
     if query.organisation:
         found = db.session.scalar(
             select(Organisation.id).where(Organisation.slug == query.organisation)
@@ -165,7 +183,9 @@ def search_activities(
 ) -> ResultPage:
     """One page of public activities matching the query, in the query's order.
 
-    Raises UnknownFilterValue for an unknown school/organisation/municipality. Never raises for
+    Raises UnknownFilterValue for an unknown school/organisation/municipality, QueryError for a
+    `near` school without coordinates. With `near`, `distances` holds each item's distance
+    from the school in km (None for an activity without coordinates). Never raises for
     an unavailable index: the database answers instead and the page is marked degraded. Items
     may be fewer than the page size when the index lists an activity that has just stopped
     being public (it is left out rather than shown). Facet counts follow facet_counts();
@@ -191,6 +211,11 @@ def search_activities(
         )
         activities = {a.id: a for a in rows}
     items = [activities[i] for i in result.ids if i in activities and activities[i].is_public]
+    distances: dict[int, float | None] = {}
+    if query.near_point is not None:
+        for activity in items:
+            point = coordinates(activity.latitude, activity.longitude)
+            distances[activity.id] = great_circle_km(*query.near_point, *point) if point else None
     return ResultPage(
         items=items,
         next_starts={a.id: next_start(a.schedules, after=now) for a in items},
@@ -201,6 +226,7 @@ def search_activities(
         suggestion=result.suggestion,
         degraded=answerer.degraded,
         facets_within=within,
+        distances=distances,
     )
 
 

@@ -18,7 +18,9 @@ int) the first time it is used and is cached with the searcher; sorting by date 
 ended" filter read the index's columns once per searcher. A query is then a few AND/OR/bit_count
 operations on integers (filters, words, facet counts), BM25F scores for the candidates left
 (one by one when few remain, else one searcher.search(..., filter=...)), a sort of the page, and
-the page's stored ids.
+the page's stored ids. Near a school: each document's point is a column; the distances from one
+school are computed once per searcher (a table by document number, kept for a few schools), and
+`within_km` becomes a cached bitmap like any other filter.
 
 Time. next_start is computed at index time and goes stale as occurrences pass. The index also
 keeps the first few upcoming (start, end) pairs of each activity in a column, and orders "soonest"
@@ -49,6 +51,7 @@ from whoosh.index import LockError
 from whoosh.query import Every, Or, Query, Term, TermRange
 
 from directory.policy.audience import grade_ages, grades_ages
+from directory.policy.geo import great_circle_km
 from directory.policy.limits import AGE_RANGE
 from directory.search.analysis import (
     compound_parts,
@@ -64,7 +67,7 @@ from directory.search.query import TIMES_OF_DAY, SearchQuery
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # 2: fritidskort, trial, equipment flags
+SCHEMA_VERSION = 3  # 2: fritidskort, trial, equipment flags; 3: the venue's point
 INDEX_PREFIX = f"activities_v{SCHEMA_VERSION}_"
 POINTER_FILE = "CURRENT"
 REBUILD_LOCK = "REBUILD_LOCK"
@@ -76,6 +79,9 @@ COMPOUND_BOOST = 0.7
 SCORED_FIELDS = ("title", "body")
 DIRECT_SCORING_LIMIT = 1500  # score up to this many candidates one by one, else search
 _PAIR = struct.Struct("<2q")
+_POINT = struct.Struct("<2d")  # latitude, longitude
+FAR = float("inf")  # the distance of an activity without coordinates: after all the others
+MAX_DISTANCE_TABLES = 64  # distances kept per searcher, one table per point measured from
 _QUERY_WORD = re.compile(r"(\w+)(\*?)")
 
 
@@ -130,6 +136,7 @@ def build_schema() -> fields.Schema:
         published_at=fields.NUMERIC(**numeric),
         upcoming=fields.COLUMN(columns.VarBytesColumn()),
         title_sort=fields.COLUMN(columns.VarBytesColumn()),
+        point=fields.COLUMN(columns.VarBytesColumn()),  # _POINT, or empty without coordinates
     )
 
 
@@ -174,6 +181,11 @@ def document_fields(doc: ActivityDocument) -> dict[str, Any]:
             _PAIR.pack(_epoch(start, 0), _epoch(end, 0)) for start, end in doc.upcoming
         ),
         "title_sort": title_sort_key(doc.title).encode(),
+        "point": (
+            _POINT.pack(doc.latitude, doc.longitude)
+            if doc.latitude is not None and doc.longitude is not None
+            else b""
+        ),
     }
 
 
@@ -317,6 +329,7 @@ class _State:
     column_cache: dict[str, list] = field(default_factory=dict)
     live: _Timed | None = None
     soonest: _Timed | None = None
+    distance_tables: OrderedDict = field(default_factory=OrderedDict)
 
     def __post_init__(self) -> None:
         self.size = self.searcher.reader().doc_count_all()
@@ -380,6 +393,32 @@ class _State:
                 values = []
             self.column_cache[name] = values
         return values
+
+    def distances(self, point: tuple[float, float]) -> list[float]:
+        """Each document's great-circle distance from the point in km (FAR without
+        coordinates), by document number; kept for the few points (schools) asked about."""
+        table = self.distance_tables.get(point)
+        if table is None:
+            lat, lon = point
+            table = [
+                great_circle_km(lat, lon, *_POINT.unpack(packed)) if packed else FAR
+                for packed in self.column("point")
+            ]
+            self.distance_tables[point] = table
+            if len(self.distance_tables) > MAX_DISTANCE_TABLES:
+                self.distance_tables.popitem(last=False)
+        else:
+            self.distance_tables.move_to_end(point)
+        return table
+
+    def within_bits(self, point: tuple[float, float], km: float) -> int:
+        """The documents with coordinates at most `km` from the point, as a cached bitmap."""
+        return self._cached(
+            ("within", point, km),
+            lambda: to_bitmap(
+                (n for n, d in enumerate(self.distances(point)) if d <= km), self.size
+            ),
+        )
 
     def live_bits(self, now: int) -> int:
         """Documents whose last occurrence has not ended by `now`."""
@@ -682,6 +721,8 @@ class WhooshBackend:
             for q in group:
                 union |= state.bits(q)
             allowed &= union
+        if query.within_km is not None and query.near_point is not None:
+            allowed &= state.within_bits(query.near_point, query.within_km)
         return allowed
 
     def _word_bits(self, state: _State, word: Word, *, tolerant: bool, expansions: dict) -> int:
@@ -780,8 +821,14 @@ class WhooshBackend:
             return heapq.nsmallest(
                 wanted, from_bitmap(matched), key=lambda n: (-published[n], titles[n], n)
             )
-        keys = state.soonest_keys(now)  # soonest
-        return heapq.nsmallest(wanted, from_bitmap(matched), key=keys.__getitem__)
+        keys = state.soonest_keys(now)
+        if query.sort == "distance" and query.near_point is not None:
+            # Nearest first, those without coordinates last; ties by the soonest start.
+            distances = state.distances(query.near_point)
+            return heapq.nsmallest(
+                wanted, from_bitmap(matched), key=lambda n: (distances[n], keys[n])
+            )
+        return heapq.nsmallest(wanted, from_bitmap(matched), key=keys.__getitem__)  # soonest
 
     def _by_relevance(
         self, state: _State, text: TextQuery, expansions: dict, matched: int, wanted: int, now: int

@@ -48,7 +48,10 @@ class VenueForm(VersionedForm):
         lat, lon = self.latitude, self.longitude
         if not lat.errors and not lon.errors and (lat.data is None) != (lon.data is None):
             blank = lat if lat.data is None else lon
-            blank.errors = [*blank.errors, str(_l("Fyll inn begge koordinatene, eller ingen av dem."))]
+            blank.errors = [
+                *blank.errors,
+                str(_l("Fyll inn begge koordinatene, eller ingen av dem.")),
+            ]
             ok = False
         return ok
 
@@ -61,4 +64,3 @@ class VenueForm(VersionedForm):
             "longitude": self.longitude.data,
             "accessibility": self.accessibility.data or "",
         }
-
