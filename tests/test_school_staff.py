@@ -60,7 +60,9 @@ def staff_row(school, user) -> SchoolStaff | None:
 
 
 def events(action: str) -> list[AuditEvent]:
-    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+    """The audit events of one kind, oldest first (PostgreSQL keeps no order without asking)."""
+    query = select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+    return list(db.session.scalars(query))
 
 
 # --- inviting ----------------------------------------------------------------------------------

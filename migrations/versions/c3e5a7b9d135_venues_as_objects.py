@@ -54,8 +54,8 @@ def upgrade():
         sa.Column("longitude", sa.Numeric(precision=9, scale=6), nullable=True),
         sa.Column("accessibility", sa.Text(), nullable=False),
         sa.Column("added_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["added_by_id"], ["organisation.id"], name="fk_venue_added_by_id_organisation"
@@ -115,8 +115,8 @@ def _migrate_venue_texts():
         sa.column("longitude", sa.Numeric(9, 6)),
         sa.column("accessibility", sa.Text),
         sa.column("added_by_id", sa.Integer),
-        sa.column("created_at", sa.DateTime(timezone=True)),
-        sa.column("updated_at", sa.DateTime(timezone=True)),
+        sa.column("created_at", sa.DateTime()),
+        sa.column("updated_at", sa.DateTime()),
         sa.column("version", sa.Integer),
     )
     venues = {}  # (municipality, key) -> values
@@ -142,7 +142,7 @@ def _migrate_venue_texts():
             }
         elif found["latitude"] is None and has_point:
             found["latitude"], found["longitude"] = row.latitude, row.longitude
-    now = datetime.now(UTC)
+    now = datetime.now(UTC).replace(tzinfo=None)  # stored as naive UTC (directory.dbtypes)
     taken = set()
     for key, values in venues.items():
         base = _slugify(values["name"])
