@@ -115,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     from directory.accounts.blueprint import bp as accounts_bp
     from directory.activities.views import bp as activities_bp
     from directory.admin import account_views as admin_accounts  # noqa: F401 - on admin_bp
+    from directory.admin import school_calendar_views  # noqa: F401 - pages of admin_bp
     from directory.admin import views as admin_views  # noqa: F401 - pages of admin_bp
     from directory.admin.blueprint import bp as admin_bp
     from directory.api.views import bp as api_bp

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import takewhile
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from dateutil.rrule import rrulestr
@@ -57,13 +57,16 @@ def activity_calendar(
     locale: str = "nb",
     cancelled_label: str = "Avlyst",
     refresh_interval: timedelta | None = None,
+    texts: Mapping[int, Any] | None = None,
 ) -> bytes:
     """A VCALENDAR with one VEVENT per schedule of each activity, and a bounded VTIMEZONE.
 
     base_url is the site's scheme and host (and any path prefix) without a trailing slash;
     page links and the UIDs' host come from it. now is the DTSTAMP and the reference for how
     far open-ended rules need the time zone. refresh_interval, for subscribed feeds, tells
-    clients how often to fetch the calendar again.
+    clients how often to fetch the calendar again. texts maps an activity's id to its text in
+    another language (an ActivityTranslation: language, title, summary, description), which
+    then stands for the activity's own in SUMMARY and DESCRIPTION, marked with LANGUAGE.
     """
     activities = list(activities)
     base_url = base_url.rstrip("/")
@@ -98,6 +101,7 @@ def activity_calendar(
                     stamp=stamp,
                     locale=locale,
                     cancelled_label=cancelled_label,
+                    text=(texts or {}).get(activity.id),
                 )
             )
     return calendar.to_ical()
@@ -164,12 +168,15 @@ def _event(
     stamp: datetime,
     locale: str,
     cancelled_label: str,
+    text: Any = None,
 ) -> Event:
     cancelled = activity.status == "cancelled"
     start = schedule.dtstart.replace(tzinfo=OSLO)
     # The end is an exact duration after the start, as the schedule's own expansion has it.
     end = (start.astimezone(UTC) + timedelta(minutes=schedule.duration_minutes)).astimezone(OSLO)
     page = activity_url(base_url, activity)
+    if text is not None:
+        page = f"{page}?content={text.language}"  # the page in the language of the event
 
     event = Event()
     event.add("uid", event_uid(activity, schedule, host))
@@ -184,9 +191,11 @@ def _event(
     exdates = parse_local_list(schedule.exdates)
     if exdates:
         event.add("exdate", [d.replace(tzinfo=OSLO) for d in exdates])
-    title = f"{cancelled_label}: {activity.title}" if cancelled else activity.title
-    event.add("summary", title)
-    event.add("description", _description(activity, page))
+    own_title = text.title if text is not None else activity.title
+    title = f"{cancelled_label}: {own_title}" if cancelled else own_title
+    language = {"LANGUAGE": text.language} if text is not None else None
+    event.add("summary", title, parameters=language)
+    event.add("description", _description(activity, page, text), parameters=language)
     location = ", ".join(part for part in (activity.venue, activity.address) if part)
     if location:
         event.add("location", location)
@@ -208,8 +217,9 @@ def _event(
     return event
 
 
-def _description(activity: Activity, page: str) -> str:
-    parts = [activity.summary.strip(), markdown_to_text(activity.description)]
+def _description(activity: Activity, page: str, text: Any = None) -> str:
+    source = text if text is not None else activity
+    parts = [source.summary.strip(), markdown_to_text(source.description)]
     if activity.status == "cancelled" and activity.cancellation_note:
         parts.insert(0, activity.cancellation_note.strip())
     parts.append(page)

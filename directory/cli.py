@@ -15,13 +15,14 @@ def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     for command in (init_db, create_admin, import_activities, seed_demo, backup):
         app.cli.add_command(command)
-    for command in (create_municipality, import_schools):
+    for command in (create_municipality, import_schools, import_school_calendar):
         app.cli.add_command(command)
     for command in (reindex, check_index):
         app.cli.add_command(command)
     app.cli.add_command(route)
     app.cli.add_command(reset_two_step)
     app.cli.add_command(export)
+    app.cli.add_command(review_listings)
 
 
 def _fail(message: str) -> NoReturn:
@@ -292,6 +293,25 @@ def import_schools(csv_file, municipality_slug: str | None, dry_run: bool) -> No
     click.echo(f"Skoler importert til {municipality.name}: {report.summary()}.")
 
 
+@click.command("import-school-calendar")
+@click.argument("calendar_file", metavar="FILE", type=click.File("rb"))
+@click.option("--municipality", "municipality_slug", help="Kommunens kortnavn (slug).")
+@click.option("--dry-run", is_flag=True, help="Kontroller filen og vis hva som ville skjedd.")
+def import_school_calendar(calendar_file, municipality_slug: str | None, dry_run: bool) -> None:
+    """Import the municipality's school holidays from a CSV or iCalendar file: every holiday
+    valid, or nothing is written. Each school year in the file replaces that year's holidays."""
+    from directory.extensions import db
+    from directory.schools.calendar_import import import_school_calendar as run_import
+
+    municipality, report = _import_csv(run_import, calendar_file, municipality_slug, dry_run)
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"Prøvekjøring, ingenting er lagret. Skolerute: {report.years_summary()}.")
+        return
+    db.session.commit()
+    click.echo(f"Skolerute importert til {municipality.name}: {report.years_summary()}.")
+
+
 @click.command("seed-demo")
 @with_appcontext
 @click.option("--if-empty", is_flag=True, help="Gjør ingenting når databasen har en kommune.")
@@ -510,6 +530,38 @@ def export(school_slug: str, week: str, channel: str, out: Path, base_url: str |
         f"{out}: {result.included} {requests} fra {school.name}, {iso}, {channel}"
         f" ({result.newly_exported} merket som eksportert nå)."
     )
+
+
+@click.command("review-listings")
+@with_appcontext
+@click.option("--base-url", help="Nettstedets adresse i lenkene (ellers PUBLIC_BASE_URL).")
+def review_listings(base_url: str | None) -> None:
+    """E-mail the organisations whose listings run out in 14 or 3 days (run daily)."""
+    from flask import current_app
+
+    from directory.activities.reminders import review_listings as run_review
+
+    base = base_url or current_app.config.get("PUBLIC_BASE_URL")
+    if base and not base.startswith(("http://", "https://")):
+        raise click.BadParameter(
+            "adressen må begynne med http:// eller https://.", param_hint="--base-url"
+        )
+    if not base:
+        base = DEFAULT_EXPORT_BASE_URL
+        click.echo(f"Merk: PUBLIC_BASE_URL er ikke satt; lenkene går til {base}.", err=True)
+    result = run_review(base_url=base)
+    mails = "påminnelse" if result.sent == 1 else "påminnelser"
+    activities = "aktivitet" if result.activities == 1 else "aktiviteter"
+    click.echo(
+        f"{result.sent} {mails} sendt om {result.activities} {activities}"
+        f" ({result.failed} kunne ikke sendes)."
+    )
+    if result.failed:
+        click.echo(
+            f"Feil: {result.failed} e-poster kunne ikke sendes; de prøves igjen neste gang.",
+            err=True,
+        )
+        raise click.exceptions.Exit(1)
 
 
 @click.command("reset-two-step")

@@ -56,6 +56,11 @@ class Defaults:
     API_RATE_LIMIT = "300 per minute"
     SEARCH_RATE_LIMIT = "240 per minute"
     FEED_RATE_LIMIT = "120 per minute"
+    # The exports' short links (/a/<id>) answer a loop with 429 only past this, per address.
+    SHORT_LINK_RATE_LIMIT = "120 per minute"
+    # Visits counted per client address through the short links' school, channel and week; past
+    # this the link still leads to the activity, and the visit is not counted (no inflating).
+    REACH_COUNT_RATE_LIMIT = "20 per hour;60 per day"
     # How long the second step waits after the right password before the login starts over.
     TWO_STEP_PENDING_SECONDS = 300
     # Password-reset requests: per client address, and per e-mail address asked for.

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import io
 import random
+import re
+import tomllib
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from importlib.resources import files
 
 from dateutil.easter import easter
 from flask_babel import force_locale
@@ -25,7 +28,7 @@ from directory.accounts.models import User
 from directory.accounts.operations import create_user
 from directory.activities.categories import STANDARD_CATEGORIES, add_missing_standard_categories
 from directory.activities.display import describe_schedule
-from directory.activities.models import Activity, Category, Schedule
+from directory.activities.models import Activity, ActivityTranslation, Category, Schedule
 from directory.activities.schedule import build_rrule, format_local_list, next_start
 from directory.approvals.models import DistributionRequest
 from directory.approvals.operations import (
@@ -43,8 +46,11 @@ from directory.exports.formats.pdf import pdf_safe
 from directory.exports.operations import mark_exported
 from directory.extensions import db
 from directory.organisations.models import Membership, Organisation
+from directory.policy.activity_states import PUBLIC_STATES
+from directory.policy.listing_dates import default_confirmed_until
 from directory.policy.orgnumber import check_digit
 from directory.policy.request_states import QUOTA_STATES, is_requestable, transition
+from directory.reach_counts.demo import add_demo_counts
 from directory.rendering import format_price
 from directory.schools.models import Municipality, School, SchoolGradeCount, SchoolStaff
 from directory.schools.routing import iso_week
@@ -176,6 +182,34 @@ def is_school_holiday(day: date) -> bool:
         return True
     easter_sunday = easter(day.year)
     return easter_sunday - timedelta(days=7) <= day <= easter_sunday + timedelta(days=1)
+
+
+def holiday_dates(spec: demo_data.HolidaySpec, school_year: str) -> tuple[date, date]:
+    """The first and last day of a demo holiday in a school year ('2026-2027')."""
+    start = int(school_year[:4])
+    if spec.easter:
+        sunday = easter(start + 1)
+        return sunday - timedelta(days=6), sunday + timedelta(days=1)
+    if spec.week is not None:
+        monday = date.fromisocalendar(start if spec.week >= 32 else start + 1, spec.week, 1)
+        return monday, monday + timedelta(days=4)
+    month, day = (int(part) for part in spec.first.split("-"))
+    first = date(start if month >= 8 else start + 1, month, day)
+    month, day = (int(part) for part in spec.last.split("-"))
+    last = date(first.year, month, day)
+    if last < first:
+        last = date(first.year + 1, month, day)
+    return first, last
+
+
+def _school_calendar(municipality: Municipality, spec: MunicipalitySpec, today: date) -> None:
+    """The municipality's school holidays of the current school year."""
+    from directory.policy.school_calendar import school_year_of
+    from directory.schools.calendar import NewHoliday, replace_school_years
+
+    year = school_year_of(today)
+    holidays = [NewHoliday(year, h.name, *holiday_dates(h, year)) for h in spec.holidays]
+    replace_school_years(municipality, holidays, actor=None, source_name="demo")
 
 
 # --- the generator ---------------------------------------------------------------------------
@@ -875,6 +909,8 @@ def _plan_requests(
         info, policy = school_info(school), policy_for(school)
         used: set[int] = set()
         for week, monday in weeks:
+            if week in policy.holiday_weeks:
+                continue  # the schools take no requests in a holiday week
             week_start = datetime.combine(monday, time(0, 0), tzinfo=OSLO)
             usage = WeekUsage(week=week)  # nothing is approved yet, so every place is free
             by_channel: dict[str, list[Activity]] = {}
@@ -1021,14 +1057,29 @@ def _backdate_requests(plan: list[_PlannedRequest], rng: random.Random, now: dat
             event.created_at = moment
 
 
+def request_weeks(today: date, closed: frozenset[str] = frozenset()) -> list[tuple[str, date]]:
+    """The two weeks the demo's requests are for, with their Mondays: this week and the next,
+    or the first weeks after them that no school holiday closes."""
+    monday = today - timedelta(days=today.weekday())
+    weeks: list[tuple[str, date]] = []
+    while len(weeks) < 2:
+        if iso_week(monday) not in closed:
+            weeks.append((iso_week(monday), monday))
+        monday += timedelta(weeks=1)
+    return weeks
+
+
 def _requests(demo: _Demo, seed: int) -> int:
-    """Distribution requests in every state for this week and the next, at the schools with demo
-    staff accounts, sent by the demo organisers; the number of requests."""
+    """Distribution requests in every state for this week and the next (holiday weeks skipped),
+    at the schools with demo staff accounts, sent by the demo organisers; the number of requests."""
     rng = random.Random(f"requests-{seed}")  # its own generator: the rest of the demo stays put
     organisers = _demo_users(("owner", "editor"))
     reviewers = _demo_users(("school_admin", "school_staff"))
-    monday = demo.now.date() - timedelta(days=demo.now.weekday())
-    weeks = [(iso_week(day), day) for day in (monday, monday + timedelta(weeks=1))]
+    from directory.schools.calendar import closed_weeks
+
+    municipality_ids = {demo.schools[name].municipality_id for name in reviewers}
+    closed = frozenset().union(*(closed_weeks(mid) for mid in municipality_ids))
+    weeks = request_weeks(demo.now.date(), closed)
     organisers = {key: users for key, users in organisers.items() if key in demo.orgs}
     plan = _plan_requests(demo, rng, weeks, organisers, reviewers)
     _send_requests(plan, rng, demo, organisers, demo.now.astimezone(UTC))
@@ -1036,6 +1087,104 @@ def _requests(demo: _Demo, seed: int) -> int:
     _backdate_requests(plan, rng, demo.now.astimezone(UTC))
     db.session.flush()
     return len(plan)
+
+
+# --- listings that stay current (issue 14) ----------------------------------------------------
+
+# Days from today of the confirmation dates a few published offers get, the demo organisers'
+# first: two near (the 3- and 14-day reminders are due), two past (expired: off the lists).
+LISTING_OFFSETS = (2, 10, -4, -30)
+
+
+def _plain(activity: Activity) -> bool:
+    """An ordinary offer: none of the things the other demo journeys look for (a flyer, a
+    trial session, a Facebook post, a sign-up link, step-free access, football, school notices),
+    so that expiring it takes nothing from them."""
+    return not (
+        activity.school_business
+        or activity.flyer_filename
+        or activity.trial_session
+        or activity.facebook_post_url
+        or activity.registration_url
+        or activity.accessible
+        or "fotball" in activity.title.casefold()
+    )
+
+
+def _listing_dates(demo: _Demo) -> None:
+    """Every public activity confirmed until the season's end; a few near and past their date,
+    among published offers no school has been asked about (without the random generator)."""
+    today = demo.now.astimezone(OSLO).date()
+    public = db.session.scalars(
+        select(Activity).where(Activity.status.in_(PUBLIC_STATES)).order_by(Activity.id)
+    ).all()
+    for activity in public:
+        activity.confirmed_until = default_confirmed_until(today)
+    asked = set(db.session.scalars(select(DistributionRequest.activity_id)))
+    organisers = {demo.orgs[key].id for key in _demo_users(("owner", "editor")) if key in demo.orgs}
+    candidates = sorted(
+        (a for a in public if a.status == "published" and a.id not in asked and _plain(a)),
+        key=lambda a: (a.organisation_id not in organisers, a.id),
+    )
+    for activity, days in zip(candidates, LISTING_OFFSETS, strict=False):
+        activity.confirmed_until = today + timedelta(days=days)
+    db.session.flush()
+
+
+# Published offers of each translated template that get the text in other languages.
+TRANSLATED_PER_TEMPLATE = 2
+_KULL = re.compile(r"for (\d{4})-kullet")
+
+
+def _translated_title(entry: dict, rest: str) -> str | None:
+    """The title in another language of an offer whose title is the template's base plus
+    `rest` (the demo's variation), or None when the entry has no words for the variation."""
+    if not rest:
+        return entry["title"]
+    kull = _KULL.fullmatch(rest)
+    if kull and "kull" in entry:
+        return f"{entry['title']} – {entry['kull'].format(year=kull.group(1))}"
+    level = entry.get("levels", {}).get(rest)
+    return f"{entry['title']} {level}" if level else None
+
+
+def _translations(demo: _Demo) -> int:
+    """The text in other languages (translations.toml) for the first published offers of a
+    few templates that stay current through the demo's first weeks. Returns how many."""
+    data = tomllib.loads(files(demo_data).joinpath("translations.toml").read_text("utf-8"))
+    today = demo.now.astimezone(OSLO).date()
+    published = db.session.scalars(
+        select(Activity).where(Activity.status == "published").order_by(Activity.id)
+    ).all()
+    made = 0
+    for key, languages in data.items():
+        base = demo_data.TEMPLATES[key].base
+        chosen = 0
+        for activity in published:
+            if chosen == TRANSLATED_PER_TEMPLATE:
+                break
+            if not (activity.title == base or activity.title.startswith(base + " ")):
+                continue
+            soon = today + timedelta(days=21)
+            if activity.confirmed_until is not None and activity.confirmed_until < soon:
+                continue  # near or past its date: kept for the listings part of the demo
+            rest = activity.title[len(base) :].strip()
+            texts = {code: _translated_title(entry, rest) for code, entry in languages.items()}
+            if None in texts.values():
+                continue
+            for code, entry in languages.items():
+                activity.translations.append(
+                    ActivityTranslation(
+                        language=code,
+                        title=texts[code],
+                        summary=entry["summary"],
+                        description=entry["description"],
+                    )
+                )
+                made += 1
+            chosen += 1
+    db.session.flush()
+    return made
 
 
 def load_demo(*, seed: int = SEED, now: datetime | None = None) -> DemoSummary:
@@ -1048,8 +1197,13 @@ def load_demo(*, seed: int = SEED, now: datetime | None = None) -> DemoSummary:
     for spec in demo_data.MUNICIPALITIES:
         if spec.policies:
             _policies(demo, municipalities[spec.slug], spec.policies)
+        if spec.holidays:
+            _school_calendar(municipalities[spec.slug], spec, demo.now.date())
     db.session.flush()
     requests = _requests(demo, seed)
+    add_demo_counts(seed, demo.now.date())  # visits through the exported requests' links
+    _listing_dates(demo)
+    _translations(demo)
     drammen = municipalities["drammen"]
     summary = DemoSummary(
         municipalities=len(municipalities),

@@ -17,6 +17,7 @@ from flask import Blueprint, Response, current_app, send_from_directory
 from markupsafe import Markup
 from sqlalchemy import select
 
+from directory.activities.listings import current_listing_condition, oslo_today
 from directory.activities.models import Activity
 from directory.calendar import markdown_to_text
 from directory.extensions import db
@@ -170,7 +171,7 @@ def _public_activities() -> list[Activity]:
         db.session.scalars(
             select(Activity)
             .join(Organisation, Activity.organisation_id == Organisation.id)
-            .where(*public_conditions())
+            .where(*public_conditions(), current_listing_condition(oslo_today()))
             .order_by(Activity.id)
         )
     )

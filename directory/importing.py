@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from directory.activities.forms import FACEBOOK_HOSTS, ActivityForm
+from directory.activities.listings import oslo_today
 from directory.activities.models import Activity, Category, Schedule
 from directory.activities.schedule import validate_rrule
 from directory.audit.operations import record
@@ -44,6 +45,7 @@ from directory.csvimport import ImportReport as BaseImportReport
 from directory.extensions import db
 from directory.organisations.forms import OrganisationForm
 from directory.organisations.models import Organisation
+from directory.policy.listing_dates import default_confirmed_until
 from directory.policy.orgnumber import is_valid_org_number, normalise_org_number
 from directory.policy.routing import ORGANISATION_KINDS
 from directory.schools.models import Municipality
@@ -679,6 +681,7 @@ def _apply(
             organisation=org,
             status="published",
             published_at=now,
+            confirmed_until=default_confirmed_until(oslo_today(now)),
             **_placed_fields(org, row, actor),
         )
         activity.schedules.append(

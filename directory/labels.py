@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from directory.organisations.forms import KIND_LABELS, ROLE_LABELS, VERIFICATION_LABELS
+from directory.policy.reach_counts import SHOWN_FROM, UNDER
 from directory.schools.staff_forms import STAFF_ROLE_LABELS
 
 
@@ -45,6 +47,9 @@ AUDIT_ACTION_LABELS = {
     "activity.create": _l("Aktivitet opprettet"),
     "activity.update": _l("Aktivitet endret"),
     "activity.copy": _l("Aktivitet kopiert"),
+    "activity.translate": _l("Tekst på annet språk lagret"),
+    "activity.untranslate": _l("Tekst på annet språk fjernet"),
+    "activity.confirm": _l("Aktivitet bekreftet som aktuell"),
     "activity.publish": _l("Aktivitet publisert"),
     "activity.unpublish": _l("Aktivitet avpublisert"),
     "activity.cancel": _l("Aktivitet avlyst"),
@@ -74,6 +79,9 @@ AUDIT_ACTION_LABELS = {
     "user.reset_password": _l("Passord tilbakestilt via e-post"),
     "import.activities": _l("Aktiviteter importert"),
     "import.schools": _l("Skoler importert"),
+    "import.school_calendar": _l("Skolerute importert"),
+    "school_holiday.add": _l("Skoleferie lagt til"),
+    "school_holiday.remove": _l("Skoleferie fjernet"),
     "municipality.create": _l("Kommune opprettet"),
     "demo.seed": _l("Demodata lastet inn"),
     "school.create": _l("Skole lagt til"),
@@ -103,6 +111,7 @@ OBJECT_TYPE_LABELS = {
     "SchoolStaff": _l("Ansatt ved skole"),
     "User": _l("Konto"),
     "Municipality": _l("Kommune"),
+    "SchoolHoliday": _l("Skoleferie"),
     "Category": _l("Kategori"),
     "Venue": _l("Sted"),
 }
@@ -119,8 +128,16 @@ def object_type_label(object_type: str) -> str:
     return str(OBJECT_TYPE_LABELS.get(object_type, object_type))
 
 
+def reach_count_text(shown: int | str) -> str:
+    """A visit count as `shown_count` lets it be shown: the number, or 'under 5'."""
+    if shown == UNDER:
+        return _("under %(num)s", num=SHOWN_FROM)
+    return str(shown)
+
+
 # The template filters of the same names (registered app-wide in directory.web).
 FILTERS = {
+    "reach_count": reach_count_text,
     "kind_label": kind_label,
     "role_label": role_label,
     "verification_label": verification_label,

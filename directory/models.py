@@ -1,15 +1,23 @@
 """Every model, imported in one place for Alembic and the shell."""
 
 from directory.accounts.models import PasswordReset, RecoveryCode, User, UserSession
-from directory.activities.models import Activity, Category, Schedule
+from directory.activities.models import (
+    Activity,
+    ActivityTranslation,
+    Category,
+    ListingReminder,
+    Schedule,
+)
 from directory.approvals.models import DistributionRequest
 from directory.audit.models import AuditEvent
 from directory.organisations.models import Invitation, Membership, Organisation
+from directory.reach_counts.models import ReachCount
 from directory.schools.models import (
     ChannelPolicy,
     Municipality,
     School,
     SchoolGradeCount,
+    SchoolHoliday,
     SchoolInvitation,
     SchoolStaff,
 )
@@ -19,19 +27,23 @@ from directory.venues.models import Venue
 
 __all__ = [
     "Activity",
+    "ActivityTranslation",
     "AuditEvent",
     "Category",
     "ChannelPolicy",
     "DistributionRequest",
     "Invitation",
+    "ListingReminder",
     "Membership",
     "Municipality",
     "Organisation",
     "PasswordReset",
+    "ReachCount",
     "RecoveryCode",
     "Schedule",
     "School",
     "SchoolGradeCount",
+    "SchoolHoliday",
     "SchoolInvitation",
     "SchoolStaff",
     "SearchBacklog",

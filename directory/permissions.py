@@ -135,6 +135,11 @@ def can_edit_municipality_settings(user, municipality_id: int) -> bool:
     return is_admin_of_municipality(user, municipality_id)
 
 
+def can_edit_school_calendar(user, municipality_id: int) -> bool:
+    """Only the municipal admin records the municipality's school holidays."""
+    return is_admin_of_municipality(user, municipality_id)
+
+
 def can_create_school(user, municipality_id: int) -> bool:
     """Only the municipal admin adds schools to the municipality."""
     return is_admin_of_municipality(user, municipality_id)

@@ -16,6 +16,7 @@ from babel.dates import format_interval
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from directory.policy.isoweeks import week_monday, week_of
 from directory.timeutil import oslo_now
 
 WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -38,18 +39,6 @@ def parse_week(value: object) -> str | None:
 def today_in_oslo(today: date | None = None) -> date:
     """The given day, else today's date in Oslo."""
     return today or oslo_now().date()
-
-
-def week_of(day: date) -> str:
-    """The ISO week of a day as '2026-W48'."""
-    year, number, _weekday = day.isocalendar()
-    return f"{year}-W{number:02d}"
-
-
-def week_monday(week: str) -> date:
-    """The Monday of a valid ISO week."""
-    year, number = week.split("-W")
-    return date.fromisocalendar(int(year), int(number), 1)
 
 
 def add_weeks(week: str, count: int) -> str:

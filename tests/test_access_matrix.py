@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from directory.accounts.models import PasswordReset, User
 from directory.accounts.tokens import hash_token
-from directory.activities.models import Activity
+from directory.activities.models import Activity, ActivityTranslation
 from directory.activities.uploads import upload_folder
 from directory.approvals.display import upcoming_weeks
 from directory.approvals.models import DistributionRequest
@@ -394,6 +394,39 @@ def matrix_category(hidden: bool = False) -> int:
     return category.id
 
 
+HOLIDAY_FORM = {"name": "Vinterferie", "first_day": "2027-02-22", "last_day": "2027-02-26"}
+
+
+def matrix_holiday(w: World) -> int:
+    """A school holiday of A's municipality (created once, before the case's snapshot)."""
+    from datetime import date
+
+    from directory.schools.models import SchoolHoliday
+
+    holiday = db.session.scalar(
+        select(SchoolHoliday).where(SchoolHoliday.municipality_id == w.municipality.id)
+    )
+    if holiday is None:
+        holiday = SchoolHoliday(
+            municipality_id=w.municipality.id,
+            school_year="2026-2027",
+            name="Høstferie",
+            first_day=date(2026, 9, 28),
+            last_day=date(2026, 10, 2),
+        )
+        db.session.add(holiday)
+        db.session.commit()
+    return holiday.id
+
+
+def calendar_upload(w: World) -> dict:
+    """A one-holiday school calendar file to upload."""
+    import io
+
+    text = "school_year,name,first_day,last_day\n2026-2027,Vinterferie,2027-02-22,2027-02-26\n"
+    return {"calendar_file": (io.BytesIO(text.encode()), "skolerute.csv")}
+
+
 CATEGORY_FORM = {"name_nb": "Friluft", "name_nn": "Friluft", "name_en": "Outdoor life"}
 
 
@@ -503,6 +536,13 @@ def _staff_account(w: World, *, active: bool = True) -> int:
 def _school_invitation_link(w: World) -> str:
     _school_invitation(w)
     return f"/schools/invitations/{SCHOOL_INVITATION_TOKEN}"
+
+
+def _listing_link(w: World) -> str:
+    """The «Fortsatt aktuell» link of A's published activity, as e-mailed to A's editor."""
+    from directory.activities.listings import confirmation_token
+
+    return f"/listings/confirm/{confirmation_token(w.published, w.colleague.id)}"
 
 
 CASES: tuple[Case, ...] = (
@@ -721,13 +761,41 @@ CASES: tuple[Case, ...] = (
     Case("admin.list_venues", "GET", lambda w: "/admin/venues", ANY_ADMIN),
     Case("admin.new_venue", "POST", lambda w: "/admin/venues/new", ANY_ADMIN, data=lambda w: NEW_VENUE_FORM),
     Case("api.list_venues", "GET", lambda w: "/api/v1/venues", EVERYONE),
+    # listings that stay current (issue 14): the members' button; the e-mailed link is the key
+    Case("activities.confirm_listing", "POST", lambda w: f"/activities/{w.published.id}/confirm", A_MEMBERS),
+    Case("activities.confirm_listing_by_link", "GET", _listing_link, EVERYONE),
+    Case("activities.confirm_listing_by_link", "POST", _listing_link, EVERYONE, data=lambda w: {}),  # its GET is the page with the button
     Case("admin.list_categories", "GET", lambda w: "/admin/categories", ANY_ADMIN),
+    # offers in the families' languages (issue 14): the organiser's text in other languages
+    Case("activities.list_translations", "GET", lambda w: f"/activities/{w.published.id}/translations", A_MEMBERS),
+    Case("activities.list_translations", "GET", lambda w: f"/activities/{w.draft.id}/translations", A_DRAFT_MEMBERS, label="draft"),
+    Case("activities.edit_translation", "GET", lambda w: f"/activities/{w.published.id}/translations/pl", A_MEMBERS),
+    Case("activities.edit_translation", "POST", lambda w: f"/activities/{w.published.id}/translations/pl", A_MEMBERS, data=lambda w: {"title": "Trening piłki nożnej", "version": w.published.version}),
+    Case("activities.edit_translation", "POST", lambda w: f"/activities/{w.draft.id}/translations/uk", A_DRAFT_MEMBERS, label="draft", data=lambda w: {"title": "Тренування", "version": w.draft.version}),
+    Case(
+        "activities.delete_translation",
+        "POST",
+        lambda w: f"/activities/{w.published.id}/translations/pl/delete",
+        A_MEMBERS,
+        # The Polish text to remove, stored before the snapshot that refusals must leave as is.
+        data=lambda w: (
+            w.published.translations.append(ActivityTranslation(language="pl", title="Tytuł")),
+            db.session.commit(),
+            {"version": w.published.version},
+        )[-1],
+    ),
     Case("admin.new_category", "POST", lambda w: "/admin/categories/new", ANY_ADMIN, data=lambda w: CATEGORY_FORM),
     Case("admin.edit_category", "GET", lambda w: f"/admin/categories/{matrix_category()}/edit", ANY_ADMIN),
     Case("admin.edit_category", "POST", lambda w: f"/admin/categories/{matrix_category()}/edit", ANY_ADMIN, data=category_form),
     Case("admin.hide_category", "POST", lambda w: f"/admin/categories/{matrix_category()}/hide", ANY_ADMIN),
     Case("admin.show_category", "POST", lambda w: f"/admin/categories/{matrix_category(hidden=True)}/show", ANY_ADMIN),
     # the statements: public
+    # the school-year calendar (issue 14): the municipality's admin; the API is public
+    Case("admin.school_calendar", "GET", lambda w: "/admin/school-calendar", ANY_ADMIN),
+    Case("admin.add_school_holiday", "POST", lambda w: "/admin/school-calendar/holidays", ANY_ADMIN, data=lambda w: HOLIDAY_FORM),
+    Case("admin.remove_school_holiday", "POST", lambda w: f"/admin/school-calendar/holidays/{matrix_holiday(w)}/remove", A_ADMIN),
+    Case("admin.import_school_calendar", "POST", lambda w: "/admin/school-calendar/import", ANY_ADMIN, data=calendar_upload),
+    Case("api.school_calendar", "GET", lambda w: "/api/v1/school-calendar", EVERYONE),
     Case("pages.privacy", "GET", lambda w: "/personvern", EVERYONE),
     Case("pages.accessibility", "GET", lambda w: "/tilgjengelighet", EVERYONE),
     # what crawlers and browsers ask for: public

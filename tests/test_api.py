@@ -94,6 +94,7 @@ def test_list_has_the_documented_shape(client, make_activity, make_category, mak
         "url": f"http://localhost/activities/{activity.id}",
         "venue": "Idrettshallen",
         "address": "Idrettsveien 1, 3015 Drammen",
+        "content_languages": [],  # no text in other languages
         "distance_km": None,  # no `near` school to measure from
     }
 

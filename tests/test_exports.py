@@ -201,7 +201,8 @@ def test_messaging_csv_has_one_row_per_request(staff_client, world):
     assert first["Trinn"] == "3, 4, 5"
     assert first["Pris"] == "Gratis"
     assert first["Lenke"] == f"{BASE}/activities/{football.id}"
-    assert first["Kort lenke"] == f"{BASE}/a/{football.id}"
+    # The short link carries the school, channel and week: visits through it are counted.
+    assert first["Kort lenke"] == f"{BASE}/a/{football.id}?s=bragernes&c=school_messaging&w={WEEK}"
     assert first["Melding"].startswith("Æsj, fotball på Øvre Ål\n")
     assert f"Les mer: {BASE}/a/{football.id}" in first["Melding"]
     assert second["Trinn"] == "5, 7"
@@ -359,14 +360,16 @@ def test_backpack_flyers_carry_qr_codes_that_decode_to_the_activity_links(
     found = qr_codes(pdf, 2, tmp_path)
 
     assert found == {
-        f"{BASE}/activities/{football.id}",
+        f"{BASE}/a/{football.id}?s=bragernes&c=backpack_post&w={WEEK}",
         f"{BASE}/activities/{football.id}.ics",
-        f"{BASE}/activities/{coding.id}",
+        f"{BASE}/a/{coding.id}?s=bragernes&c=backpack_post&w={WEEK}",
         f"{BASE}/activities/{coding.id}.ics",
     }
 
 
-def test_backpack_qr_codes_encode_the_page_and_calendar_links(staff_client, world, monkeypatch):
+def test_backpack_qr_codes_encode_the_counted_short_link_and_the_calendar_link(
+    staff_client, world, monkeypatch
+):
     """Without a decoder: what each flyer's codes are made from, caught at generation."""
     encoded = []
     real_make = backpack.segno.make
@@ -381,9 +384,9 @@ def test_backpack_qr_codes_encode_the_page_and_calendar_links(staff_client, worl
     assert download(staff_client, "backpack_post", "pdf").status_code == 200
 
     assert encoded == [
-        f"{BASE}/activities/{coding.id}",
+        f"{BASE}/a/{coding.id}?s=bragernes&c=backpack_post&w={WEEK}",
         f"{BASE}/activities/{coding.id}.ics",
-        f"{BASE}/activities/{football.id}",
+        f"{BASE}/a/{football.id}?s=bragernes&c=backpack_post&w={WEEK}",
         f"{BASE}/activities/{football.id}.ics",
     ]
 
@@ -476,7 +479,7 @@ def test_backpack_places_the_organisations_own_flyer_with_a_qr_code_to_the_activ
     first, second = pdf_text(reader, 2), pdf_text(reader, 3)
     assert "Fotballskolen til Øvre Ål IL" in first and "Treningstider og kart" in second
     assert "Hver tirsdag" not in first  # the club's flyer, not one made in its place
-    assert f"Les mer og meld på: {BASE}/a/{football.id}" in first
+    assert f"Les mer og meld på {BASE}/a/{football.id}?s=bragernes&c=backpack_post" in first
     assert f"Nr. 2 – delt ut av Bragernes skole i uke {int(WEEK[-2:])}" in first
     assert "Side 1 av 2" in first and "Side 2 av 2" in second
     links = [a.get_object()["/A"]["/URI"] for a in reader.pages[2]["/Annots"]]
@@ -486,7 +489,9 @@ def test_backpack_places_the_organisations_own_flyer_with_a_qr_code_to_the_activ
 
     pdf = tmp_path / "ranselpost.pdf"
     pdf.write_bytes(raw)
-    assert qr_codes(pdf, 3, tmp_path) == {f"{BASE}/activities/{football.id}"}
+    assert qr_codes(pdf, 3, tmp_path) == {
+        f"{BASE}/a/{football.id}?s=bragernes&c=backpack_post&w={WEEK}"
+    }
 
 
 @pytest.mark.parametrize("fault", ["broken", "too large"])

@@ -174,7 +174,7 @@ def test_messaging_csv_links_ignore_the_host_header(evil_staff_client, activity)
     raw = evil_download(evil_staff_client, "school_messaging", "csv").get_data()
     [row] = csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";")
     assert row["Lenke"] == f"{BASE}/activities/{activity.id}"
-    assert row["Kort lenke"] == f"{BASE}/a/{activity.id}"
+    assert row["Kort lenke"] == f"{BASE}/a/{activity.id}?s=bragernes&c=school_messaging&w={WEEK}"
     assert_no_evil(raw.decode("utf-8-sig"))
 
 
@@ -194,7 +194,10 @@ def test_backpack_pdf_qr_codes_ignore_the_host_header(evil_staff_client, activit
         for png in tmp_path.glob("p-*.png")
         for code in zxingcpp.read_barcodes(Image.open(png).convert("L"))
     }
-    assert found == {f"{BASE}/activities/{activity.id}", f"{BASE}/activities/{activity.id}.ics"}
+    assert found == {
+        f"{BASE}/a/{activity.id}?s=bragernes&c=backpack_post&w={WEEK}",
+        f"{BASE}/activities/{activity.id}.ics",
+    }
 
 
 # --- the production profile refuses other hosts -------------------------------------------------

@@ -180,6 +180,7 @@ def world(app, municipality, make_municipality):
         pending, approved = request(other_activity, "pending"), request(second, "approved")
         db.session.commit()
         _category(None)  # for the category routes' path parameter
+        _school_holiday(drammen.id)  # for the school-calendar routes' path parameter
         (upload_folder() / DRAFT_IMAGE).write_bytes(png_bytes())
         return World(
             municipality=drammen,
@@ -236,6 +237,8 @@ def valid_path_value(w: World, argument: str, path: str = "") -> str:
         "filename": "site.css",
         "user_id": str(w.staff.id),
         "category_id": str(_category(w)),
+        "language": "pl",  # a content language (issue 14)
+        "holiday_id": str(_school_holiday(w.municipality.id)),  # a school holiday (issue 14)
     }
     assert argument in values, f"a new path parameter <{argument}>: add a valid value here"
     return values[argument]
@@ -439,6 +442,7 @@ MUNICIPALITY_PAGES = {  # the municipality chooses whose list or statement is sh
     "/tilgjengelighet",
     "/api/v1/organisations",
     "/api/v1/schools",
+    "/api/v1/school-calendar",
     "/api/v1/venues",
 }
 REQUEST_LISTS = {"/organisations/<slug>/requests", "/schools/<slug>/requests"}
@@ -756,6 +760,26 @@ def _category(w: World | None) -> int:
     return category.id
 
 
+def _school_holiday(municipality_id: int) -> int:
+    """A school holiday of the admin's municipality (made on first use, again once removed)."""
+    from datetime import date
+
+    from directory.schools.models import SchoolHoliday
+
+    holiday = db.session.scalar(select(SchoolHoliday).where(SchoolHoliday.name == "Høstferie"))
+    if holiday is None:
+        holiday = SchoolHoliday(
+            municipality_id=municipality_id,
+            school_year="2026-2027",
+            name="Høstferie",
+            first_day=date(2026, 9, 28),
+            last_day=date(2026, 10, 2),
+        )
+        db.session.add(holiday)
+        db.session.commit()
+    return holiday.id
+
+
 RESET_TOKEN = "passordlenke-" + "r" * 32
 
 
@@ -775,6 +799,13 @@ def _password_reset_link(w: World) -> str:
         )
         db.session.commit()
     return f"/account/password/reset/{RESET_TOKEN}"
+
+
+def _listing_link(w: World) -> str:
+    """The «Fortsatt aktuell» link of A's published activity, as e-mailed to its owner."""
+    from directory.activities.listings import confirmation_token
+
+    return f"/listings/confirm/{confirmation_token(current(w.published), w.owner.id)}"
 
 
 def _registration_link(w: World) -> str:
@@ -1164,12 +1195,39 @@ POST_ROUTES: dict[str, PostRoute] = {
         refused=409,
         odd=answers(NUMBERS, 422),
     ),
+    # Listings that stay current (issue 14): buttons, whatever else is sent.
+    "activities.confirm_listing": PostRoute(
+        "owner",
+        lambda w: f"/activities/{w.published.id}/confirm",
+        lambda w: {"return_to": "list"},
+        refused=302,
+    ),
+    "activities.confirm_listing_by_link": PostRoute(
+        "anonymous",
+        lambda w: _listing_link(w),
+        lambda w: {},
+        also_signed_in=True,
+        refused=200,  # the page saying it is done
+    ),
     "admin.new_category": PostRoute(
         "admin",
         lambda w: "/admin/categories/new",
         lambda w: dict(_CATEGORY_FORM),
         refused=422,
         odd=answers((*NUMBERS, *ANY_TEXT), 302),
+    ),
+    # Offers in the families' languages (issue 14): versioned forms, so junk is stale (409).
+    "activities.edit_translation": PostRoute(
+        "owner",
+        lambda w: f"/activities/{w.published.id}/translations/pl",
+        lambda w: {"title": "Trening", "version": str(current(w.published).version)},
+        refused=409,
+    ),
+    "activities.delete_translation": PostRoute(
+        "owner",
+        lambda w: f"/activities/{w.published.id}/translations/pl/delete",
+        lambda w: {"version": str(current(w.published).version)},
+        refused=409,
     ),
     "admin.edit_category": PostRoute(
         "admin",
@@ -1195,6 +1253,23 @@ POST_ROUTES: dict[str, PostRoute] = {
         lambda w: f"/venues/{_venue(w).slug}/edit",
         _venue_form,
         refused=409,
+    ),
+    # the school-year calendar (issue 14)
+    "admin.add_school_holiday": PostRoute(
+        "admin",
+        lambda w: "/admin/school-calendar/holidays",
+        lambda w: {"name": "Vinterferie", "first_day": "2027-02-22", "last_day": "2027-02-26"},
+        refused=422,
+        odd=answers(NUMBERS, 302),
+    ),
+    "admin.remove_school_holiday": PostRoute(
+        "admin",
+        lambda w: f"/admin/school-calendar/holidays/{_school_holiday(w.municipality.id)}/remove",
+        lambda w: {},
+        refused=302,
+    ),
+    "admin.import_school_calendar": PostRoute(
+        "admin", lambda w: "/admin/school-calendar/import", lambda w: {}, refused=400
     ),
     "admin.hide_category": PostRoute(
         "admin", lambda w: f"/admin/categories/{_category(w)}/hide", lambda w: {}, refused=302

@@ -58,6 +58,7 @@ from directory.activities.uploads import (
     read_flyer_upload,
     read_image_upload,
 )
+from directory.forms import Form
 from directory.pipeline import VersionedForm
 from directory.policy.limits import AGE_RANGE, PRICE_RANGE
 from directory.timeutil import oslo_now
@@ -722,3 +723,20 @@ class StatusForm(VersionedForm):
         filters=[_strip],
     )
     return_to = HiddenField(validators=[Optional(), AnyOf(["list", "detail"])])
+
+
+class TranslationForm(VersionedForm):
+    """The activity's title, summary and description in one other language; the same limits as
+    the activity form. Carries the activity's version: a save elsewhere meanwhile is a 409."""
+
+    # The activity form's own fields (labels, limits, messages).
+    title = ActivityForm.title
+    summary = ActivityForm.summary
+    description = ActivityForm.description
+
+
+class ConfirmListingForm(Form):
+    """The «Fortsatt aktuell» button: one click renews the listing. `return_to` says which page
+    to go back to (the activity's page, else the organisation's list)."""
+
+    return_to = HiddenField()

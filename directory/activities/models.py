@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Numeric, String, Text
+from sqlalchemy import Date, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from directory.dbtypes import UTCDateTime
 from directory.extensions import db
 from directory.policy.activity_states import PUBLIC_STATES
-from directory.timeutil import utcnow
+from directory.policy.listing_dates import is_expired
+from directory.timeutil import oslo_now, utcnow
 
 if TYPE_CHECKING:
     from directory.organisations.models import Organisation
@@ -90,12 +91,22 @@ class Activity(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(default=1)
+    # The listing is confirmed until this Oslo date (directory.policy.listing_dates): set on
+    # publishing and renewing; past it the activity leaves the public lists. None: never set.
+    confirmed_until: Mapped[date | None] = mapped_column(Date)
 
     organisation: Mapped[Organisation] = relationship(back_populates="activities")
     category: Mapped[Category | None] = relationship()
     place: Mapped[Venue | None] = relationship()
     schedules: Mapped[list[Schedule]] = relationship(
         back_populates="activity", cascade="all, delete-orphan", order_by="Schedule.dtstart"
+    )
+    # The offer's text in other languages (issue 14), in the order of CONTENT_LANGUAGES when shown.
+    translations: Mapped[list[ActivityTranslation]] = relationship(
+        back_populates="activity",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="ActivityTranslation.language",
     )
 
     __mapper_args__ = {"version_id_col": version}
@@ -114,6 +125,11 @@ class Activity(db.Model):
     def is_public(self) -> bool:
         """Whether anyone may see the activity: published or cancelled, by a non-rejected org."""
         return self.status in PUBLIC_STATES and not self.organisation.rejected
+
+    @property
+    def listing_expired(self) -> bool:
+        """Whether its confirmation has run out (today in Oslo is past `confirmed_until`)."""
+        return is_expired(self.confirmed_until, oslo_now().date())
 
     @property
     def tag_list(self) -> list[str]:
@@ -144,3 +160,47 @@ class Schedule(db.Model):
     exdates: Mapped[str] = mapped_column(Text, default="")
 
     activity: Mapped[Activity] = relationship(back_populates="schedules")
+
+
+class ActivityTranslation(db.Model):
+    """An activity's title, summary and description in another language, written by its
+    organiser (directory.activities.content_languages lists the languages)."""
+
+    __tablename__ = "activity_translation"
+    __table_args__ = (UniqueConstraint("activity_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activity.id", ondelete="CASCADE"), index=True
+    )
+    language: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(150))
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")  # Markdown, rendered safely
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    activity: Mapped[Activity] = relationship(back_populates="translations")
+
+
+class ListingReminder(db.Model):
+    """One reminder e-mail sent to one member about one activity's confirmation date: what
+    `review-listings` has sent, so that a second run never sends the same reminder twice."""
+
+    __tablename__ = "listing_reminder"
+    __table_args__ = (
+        # Named here: the convention's name would pass PostgreSQL's 63 characters.
+        UniqueConstraint(
+            "activity_id", "confirmed_until", "days_before", "user_id",
+            name="uq_listing_reminder_once",
+        ),
+    )  # fmt: skip
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activity.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    confirmed_until: Mapped[date] = mapped_column(Date)
+    days_before: Mapped[int]
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

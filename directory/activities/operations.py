@@ -10,7 +10,8 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from directory.activities.models import Activity, Schedule
+from directory.activities.listings import oslo_today
+from directory.activities.models import Activity, ActivityTranslation, Schedule
 from directory.activities.schedule import next_start, shift_schedule
 from directory.activities.uploads import delete_stored
 from directory.approvals.operations import cancel_requests, reopen_requests
@@ -18,7 +19,8 @@ from directory.audit.operations import record
 from directory.errors import DomainError
 from directory.extensions import db
 from directory.organisations.models import Organisation
-from directory.policy.activity_states import ACTIONS, check_transition
+from directory.policy.activity_states import ACTIONS, PUBLIC_STATES, check_transition
+from directory.policy.listing_dates import default_confirmed_until
 from directory.timeutil import utcnow
 
 # Columns that are the activity's content; a copy takes these and nothing else.
@@ -151,6 +153,7 @@ def change_activity_status(activity: Activity, data: dict[str, Any], *, actor) -
     activity.status = target
     if target == "published":
         activity.published_at = utcnow()
+        activity.confirmed_until = default_confirmed_until(oslo_today())
     if target == "cancelled":
         activity.cancellation_note = data.get("note") or ""
     elif target in ("published", "draft"):
@@ -171,6 +174,35 @@ def change_activity_status(activity: Activity, data: dict[str, Any], *, actor) -
         # Schools must not pass on an offer that is no longer public as it was approved.
         reopen_requests(activity, ["status"], actor=actor)
     return target
+
+
+def confirm_listing(activity: Activity, data: dict[str, Any] | None = None, *, actor) -> date:
+    """Confirm that a public activity is still current: `confirmed_until` moves to the default
+    date from today (directory.policy.listing_dates). `data` may say `via` ('button', 'link').
+
+    Raises ActivityActionError (409) for an activity that is not public (a draft or archived
+    one is confirmed by publishing it).
+    """
+    if activity.status not in PUBLIC_STATES:
+        raise ActivityActionError(
+            _("Bare publiserte aktiviteter kan bekreftes som fortsatt aktuelle."), 409
+        )
+    before = activity.confirmed_until
+    activity.confirmed_until = default_confirmed_until(oslo_today())
+    activity.updated_at = utcnow()
+    db.session.flush()
+    record(
+        "activity.confirm",
+        activity,
+        actor=actor,
+        municipality_id=_municipality_id(activity),
+        data={
+            "from": before.isoformat() if before else None,
+            "to": activity.confirmed_until.isoformat(),
+            "via": (data or {}).get("via", "button"),
+        },
+    )
+    return activity.confirmed_until
 
 
 def copy_activity(activity: Activity, data: dict[str, Any] | None = None, *, actor) -> Activity:
@@ -201,6 +233,13 @@ def copy_activity(activity: Activity, data: dict[str, Any] | None = None, *, act
         raise ActivityActionError(
             _("Tidsplanen kan ikke flyttes et år fram. Rett tidsplanen og prøv igjen."), 400
         ) from exc
+    for translation in activity.translations:
+        copy.translations.append(
+            ActivityTranslation(
+                language=translation.language,
+                **{name: getattr(translation, name) for name in TRANSLATION_FIELDS},
+            )
+        )
     db.session.add(copy)
     db.session.flush()
     record(
@@ -246,3 +285,55 @@ def action_phrase(action: str) -> str:
         "cancel": _("avlyses"),
         "archive": _("arkiveres"),
     }.get(action, action)
+
+
+# --- the offer in other languages (issue 14) ---------------------------------------------------
+
+TRANSLATION_FIELDS = ("title", "summary", "description")
+
+
+def translate_activity(activity: Activity, language: str, data: dict[str, Any], *, actor) -> bool:
+    """Add or replace the activity's text in `language` (a content language code). Returns
+    whether anything changed. The activity's row is touched so its version moves on: the
+    search index re-reads it, and a form showing the old text is refused as stale."""
+    translation = next((t for t in activity.translations if t.language == language), None)
+    values = {name: (data.get(name) or "").strip() for name in TRANSLATION_FIELDS}
+    if translation is None:
+        translation = ActivityTranslation(language=language, **values)
+        activity.translations.append(translation)
+        changes = {name: [None, value] for name, value in values.items() if value}
+    else:
+        changes = {}
+        for name, value in values.items():
+            if getattr(translation, name) != value:
+                changes[name] = [getattr(translation, name), value]
+                setattr(translation, name, value)
+        if not changes:
+            return False
+    activity.updated_at = utcnow()
+    db.session.flush()
+    record(
+        "activity.translate",
+        activity,
+        actor=actor,
+        municipality_id=_municipality_id(activity),
+        data={"language": language, "changes": changes},
+    )
+    return True
+
+
+def untranslate_activity(activity: Activity, language: str, *, actor) -> None:
+    """Remove the activity's text in `language`; raises ActivityActionError when there is none."""
+    translation = next((t for t in activity.translations if t.language == language), None)
+    if translation is None:
+        raise ActivityActionError(_("Aktiviteten har ingen tekst på dette språket."), 404)
+    activity.translations.remove(translation)
+    activity.updated_at = utcnow()
+    db.session.flush()
+    record(
+        "activity.untranslate",
+        activity,
+        actor=actor,
+        municipality_id=_municipality_id(activity),
+        data={"language": language, "title": translation.title},
+    )

@@ -29,17 +29,34 @@ from werkzeug.datastructures import MultiDict
 
 from directory import loading
 from directory.activities import clashes
+from directory.activities.content_languages import (
+    CONTENT_LANGUAGES,
+    ContentLanguage,
+    content_language,
+    content_text,
+    in_language_order,
+)
 from directory.activities.display import describe_schedule, event_json_ld, fritidskort_hint
-from directory.activities.forms import ActivityForm, StatusForm, activity_form_data
+from directory.activities.forms import (
+    ActivityForm,
+    ConfirmListingForm,
+    StatusForm,
+    TranslationForm,
+    activity_form_data,
+)
 from directory.activities.forms import schedule_form_data as _schedule_form_data
 from directory.activities.languages import language_names
-from directory.activities.models import Activity, Category
+from directory.activities.listings import LinkRefused, oslo_today, resolve_confirmation_link
+from directory.activities.models import Activity, ActivityTranslation, Category
 from directory.activities.operations import (
     ActivityData,
     change_activity_status,
+    confirm_listing,
     copy_activity,
     create_activity,
     discard_unused_files,
+    translate_activity,
+    untranslate_activity,
     update_activity,
 )
 from directory.activities.schedule import next_occurrences, next_start, summarise_rule
@@ -62,8 +79,9 @@ from directory.permissions import (
     can_view_activity,
     can_view_organisation,
 )
-from directory.pipeline import Handler, route
+from directory.pipeline import Handler, VersionedForm, route
 from directory.policy.activity_states import allowed_actions
+from directory.policy.listing_dates import default_confirmed_until
 from directory.schools.models import Municipality, School
 from directory.search.base import MULTI_SELECT_FACETS
 from directory.search.query import (
@@ -76,6 +94,7 @@ from directory.search.query import (
 )
 from directory.search.service import UnknownFilterValue, count_matches, search_activities
 from directory.venues.operations import known_venues, placement, venue_for
+from directory.web import abort_with
 
 bp = Blueprint("activities", __name__)
 
@@ -516,12 +535,16 @@ def show_activity(activity_id: int):
     activity = loading.activity(activity_id)
     if not can_view_activity(current_user, activity):
         abort(404)  # a draft's existence is nobody else's business
+    content = _content_in(activity, request.args.get("content"))
     upcoming = next_occurrences(activity.schedules, limit=5)
     can_edit = can_edit_activity(current_user, activity)
     response = make_response(
         render_template(
             "activities/show.html",
             activity=activity,
+            content=content,
+            text=content.translation if content else activity,
+            content_links=_content_links(activity),
             upcoming=upcoming,
             schedule_texts=[describe_schedule(s) for s in activity.schedules],
             category_name=activity.category.name_in(_locale()) if activity.category else None,
@@ -538,6 +561,72 @@ def show_activity(activity_id: int):
     )
     response.vary.add("Referer")  # the back link depends on it
     return response
+
+
+@dataclass(frozen=True)
+class ContentLink:
+    """A link to the activity's text in another language («Les på polsk»)."""
+
+    language: ContentLanguage
+    name: str  # in the interface language
+    url: str
+    absolute_url: str  # for <link rel="alternate" hreflang>
+
+
+@dataclass(frozen=True)
+class ContentView:
+    """The activity page showing its text in another language."""
+
+    language: ContentLanguage
+    name: str
+    translation: ActivityTranslation
+
+
+def _content_in(activity: Activity, code: str | None) -> ContentView | None:
+    """The translation `?content=` asks for; None without the parameter; 404 with a message for
+    a language the site does not offer or the activity has no text in."""
+    translation = content_text(activity, code)
+    if translation is None:
+        return None
+    language = CONTENT_LANGUAGES[translation.language]
+    return ContentView(language, language.name(_locale()), translation)
+
+
+def _content_links(activity: Activity) -> list[ContentLink]:
+    """The activity's other languages, in the order of the language list."""
+    links = []
+    for translation in in_language_order(activity.translations):
+        language = CONTENT_LANGUAGES[translation.language]
+        values = {"activity_id": activity.id, "content": language.code}
+        links.append(
+            ContentLink(
+                language,
+                language.name(_locale()),
+                url_for("activities.show_activity", **values),
+                url_for("activities.show_activity", _external=True, **values),
+            )
+        )
+    return links
+
+
+@bp.app_template_filter("in_language_order")
+def _in_language_order_filter(translations):
+    """Translations in the order of the content languages (for the cards)."""
+    return in_language_order(translations)
+
+
+@bp.app_template_filter("endonym")
+def endonym(code: str) -> str:
+    """A content language's own name ("Українська"), or the code as given."""
+    language = content_language(code)
+    return language.endonym if language else code
+
+
+@bp.app_template_filter("content_direction")
+def content_direction(code: str) -> str:
+    """A content language's writing direction: "rtl" or "ltr"."""
+    language = content_language(code)
+    return language.direction if language else "ltr"
 
 
 @bp.app_template_filter("card_picture")
@@ -817,3 +906,181 @@ class CopyActivity(_OneActivity):
             "info",
         )
         return redirect(url_for("activities.edit_activity", activity_id=copy.id))
+
+
+# --- the offer in other languages (issue 14) ---------------------------------------------------
+
+
+@bp.route("/activities/<int:activity_id>/translations")
+@login_required
+def list_translations(activity_id: int):
+    """The activity's text in each other language: written ones to edit or remove, the rest
+    to add."""
+    activity = loading.activity(activity_id)
+    if not can_edit_activity(current_user, activity):
+        abort(activity_refusal_status(current_user, activity))
+    written = {t.language: t for t in activity.translations}
+    rows = [
+        (language, language.name(_locale()), written.get(code))
+        for code, language in CONTENT_LANGUAGES.items()
+    ]
+    return render_template("activities/translations.html", activity=activity, rows=rows)
+
+
+class _OneTranslation(_OneActivity):
+    """An action on the activity's text in one language (404 for a language not offered)."""
+
+    def load(self, activity_id: int, language: str) -> None:
+        super().load(activity_id)
+        found = content_language(language)
+        if found is None:
+            abort_with(404, _("Vi tilbyr ikke tekst på det språket."))
+        self.language = found
+        self.translation = next(
+            (t for t in self.activity.translations if t.language == found.code), None
+        )
+
+
+@route(bp, "/activities/<int:activity_id>/translations/<language>", "edit_translation")
+class EditTranslation(_OneTranslation):
+    """Write or change the activity's title, summary and description in one language."""
+
+    methods = ["GET", "POST"]
+
+    def make_form(self) -> TranslationForm:
+        if request.method == "GET" and self.translation is not None:
+            return TranslationForm(
+                data={
+                    "title": self.translation.title,
+                    "summary": self.translation.summary,
+                    "description": self.translation.description,
+                }
+            )
+        return TranslationForm()
+
+    def show(self, form: TranslationForm, status: int = 200):
+        return render_template(
+            "activities/edit_translation.html",
+            activity=self.activity,
+            language=self.language,
+            language_name=self.language.name(_locale()),
+            translation=self.translation,
+            form=form,
+        ), status
+
+    def invalid(self, form: TranslationForm):
+        return self.show(form, 400)
+
+    def act(self, form: TranslationForm) -> bool:
+        return translate_activity(
+            self.activity,
+            self.language.code,
+            {"title": form.title.data, "summary": form.summary.data,
+             "description": form.description.data},
+            actor=current_user,
+        )  # fmt: skip
+
+    def done(self, changed: bool):
+        name = self.language.name(_locale())
+        flash(
+            _("Teksten på %(language)s er lagret.", language=name)
+            if changed
+            else _("Ingen endringer å lagre."),
+            "info",
+        )
+        return redirect(url_for("activities.list_translations", activity_id=self.activity.id))
+
+
+@route(bp, "/activities/<int:activity_id>/translations/<language>/delete", "delete_translation")
+class DeleteTranslation(_OneTranslation):
+    """Remove the activity's text in one language."""
+
+    form_class = VersionedForm
+
+    def act(self, form: VersionedForm) -> None:
+        untranslate_activity(self.activity, self.language.code, actor=current_user)
+
+    def done(self, result: None):
+        flash(
+            _("Teksten på %(language)s er fjernet.", language=self.language.name(_locale())),
+            "info",
+        )
+        return redirect(url_for("activities.list_translations", activity_id=self.activity.id))
+
+
+# --- listings that stay current (issue 14) ---------------------------------------------------
+
+
+def _confirmed_message(until) -> str:
+    return _(
+        "Takk! Aktiviteten er bekreftet som aktuell til %(date)s.",
+        date=format_date(until, "long"),
+    )
+
+
+@route(bp, "/activities/<int:activity_id>/confirm", "confirm_listing")
+class ConfirmListing(_OneActivity):
+    """«Fortsatt aktuell»: a member confirms the listing in one click (no version: renewing
+    twice is harmless), then back where the button was."""
+
+    form_class = ConfirmListingForm
+
+    def current_version(self) -> None:
+        return None
+
+    def act(self, form: ConfirmListingForm):
+        self.return_to = form.return_to.data
+        return confirm_listing(self.activity, {"via": "button"}, actor=current_user)
+
+    def done(self, until):
+        flash(_confirmed_message(until), "success")
+        if self.return_to == "detail":
+            return redirect(url_for("activities.show_activity", activity_id=self.activity.id))
+        return redirect(url_for("activities.list_manage", slug=self.activity.organisation.slug))
+
+
+# A refused «Fortsatt aktuell» link: its status and why, in words.
+LINK_REFUSALS = {
+    "invalid": (404, _l("Lenken er ikke gyldig. Kopier hele lenken fra e-posten, eller logg inn og bekreft aktiviteten på aktivitetslista.")),
+    "expired": (410, _l("Lenken er for gammel. Logg inn og bekreft aktiviteten på aktivitetslista.")),
+    "used": (410, _l("Lenken er allerede brukt, eller aktiviteten er bekreftet på annen måte siden e-posten ble sendt.")),
+    "member": (403, _l("Du er ikke lenger med i organisasjonen som har aktiviteten, så lenken virker ikke.")),
+    "not_public": (409, _l("Aktiviteten er ikke publisert, så den kan ikke bekreftes. Logg inn og publiser den på nytt.")),
+}  # fmt: skip
+
+
+@route(bp, "/listings/confirm/<token>", "confirm_listing_by_link")
+class ConfirmListingByLink(Handler):
+    """The e-mailed «Fortsatt aktuell» link: signed, single use, 30 days, no login for this one
+    act. GET shows the button and changes nothing (mail scanners follow links); POST renews."""
+
+    methods = ["GET", "POST"]
+    decorators = []  # the link is the key
+    form_class = Form
+
+    def load(self, token: str) -> None:
+        try:
+            link = resolve_confirmation_link(token)
+        except LinkRefused as refused:
+            status, message = LINK_REFUSALS[refused.reason]
+            page = render_template("activities/confirm_listing_invalid.html", message=message)
+            abort(make_response(page, status))
+        self.activity, self.user = link.activity, link.user
+
+    def show(self, form: Form):
+        return render_template(
+            "activities/confirm_listing.html",
+            form=form,
+            activity=self.activity,
+            new_date=default_confirmed_until(oslo_today()),
+            confirmed_until=None,
+        )
+
+    def act(self, form: Form):
+        return confirm_listing(self.activity, {"via": "link"}, actor=self.user)
+
+    def done(self, until):
+        return render_template(
+            "activities/confirm_listing.html", form=None, activity=self.activity,
+            new_date=None, confirmed_until=until,
+        )  # fmt: skip

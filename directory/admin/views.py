@@ -49,6 +49,7 @@ from directory.permissions import (
     can_view_statistics,
 )
 from directory.pipeline import Handler, route
+from directory.reach_counts.queries import municipality_counts
 from directory.web import abort_with
 
 
@@ -133,10 +134,16 @@ def statistics():
         abort(403)
     form = StatisticsFilterForm(formdata=request.args, weeks=statistics_weeks(municipality))
     valid = form.validate()
+    stats = reach = None
+    if valid:
+        weeks = form.week_range()
+        stats = request_statistics(municipality, weeks)
+        reach = municipality_counts(municipality, weeks.start, weeks.end)
     return render_template(
         "admin/statistics.html",
         form=form,
-        stats=request_statistics(municipality, form.week_range()) if valid else None,
+        stats=stats,
+        reach=reach,
         statuses=status_columns(),
         municipality=municipality,
         rate_text=rate_text,

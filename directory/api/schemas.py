@@ -24,6 +24,7 @@ from pydantic import (
 )
 from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
 
+from directory.activities.content_languages import CONTENT_LANGUAGE_CODES
 from directory.i18n import LANGUAGE_NAMES
 from directory.organisations.listing import MAX_PAGE as ORGANISATIONS_MAX_PAGE
 from directory.organisations.listing import MAX_TEXT as ORGANISATIONS_MAX_TEXT
@@ -237,6 +238,8 @@ class ActivityPath(BaseModel):
 
 # ?lang= is read for every request by directory.i18n (an unknown value means bokmål).
 Language = Literal[tuple(LANGUAGE_NAMES)]  # type: ignore[valid-type]
+# The languages an offer's text may be written in besides bokmål (issue 14).
+ContentLanguageCode = Literal[CONTENT_LANGUAGE_CODES]  # type: ignore[valid-type]
 
 
 class LanguageParams(BaseModel):
@@ -295,6 +298,11 @@ class Activity(Shape):
     url: Uri = Field(description="The activity's web page.")
     venue: str
     address: str
+    content_languages: list[ContentLanguageCode] = Field(
+        description="The languages the organiser has also written the title, summary and "
+        "description in (codes; [] when none). The page in one of them is `url` with "
+        "`?content=<code>`."
+    )
 
 
 class ActivityListItem(Activity):
@@ -324,6 +332,17 @@ class Occurrence(Shape):
     end: OsloDateTime
 
 
+class Translation(Shape):
+    """The activity's title, summary and description in another language, as its organiser
+    wrote them (no machine translation)."""
+
+    language: ContentLanguageCode = Field(description="The language's code (BCP 47).")
+    title: str
+    summary: str
+    description: str = Field(description="The Markdown source.")
+    description_html: str = Field(description="Rendered and sanitised HTML.")
+
+
 class ActivityDetail(Activity):
     """Everything public about one activity."""
 
@@ -348,6 +367,18 @@ class ActivityDetail(Activity):
     image_alt: str
     flyer_url: Uri | None
     municipality: MunicipalitySlug
+    expired: bool = Field(
+        description="Whether the organiser's confirmation that the offer is current has run "
+        "out (the Oslo date is past `confirmed_until`): an expired activity is left out of "
+        "every list, feed and search, and may be out of date; `status` stays as it was."
+    )
+    translations: list[Translation] = Field(
+        description="The text in other languages, in the order of `content_languages`."
+    )
+    confirmed_until: date | None = Field(
+        description="The last day (Oslo date) the organiser has confirmed the offer as "
+        "current; null when never asked."
+    )
 
 
 # Facet counts keyed by filter value; TypedDicts because the keys are not Python names.
@@ -517,6 +548,29 @@ class Routing(Shape):
         description="One sentence per rule considered, in the order applied, in the language "
         "asked for.",
     )
+
+
+class SchoolHoliday(Shape):
+    """One school holiday of a municipality."""
+
+    municipality: MunicipalitySlug
+    school_year: Annotated[str, StringConstraints(pattern="^[0-9]{4}-[0-9]{4}$")] = Field(
+        description="The school year, August to July, e.g. 2026-2027."
+    )
+    name: str = Field(min_length=1, description="The holiday's name, e.g. Høstferie.")
+    first_day: date = Field(description="The first day of the holiday (included).")
+    last_day: date = Field(description="The last day of the holiday (included).")
+    blackout_weeks: list[Annotated[str, StringConstraints(pattern=ISO_WEEK)]] = Field(
+        description="The ISO weeks the holiday touches whose every school day (Monday to Friday) "
+        "is a holiday: no school takes requests for them. A week with only some holiday days "
+        "is not listed."
+    )
+
+
+class SchoolCalendar(Shape):
+    """School holidays by municipality, school year and first day."""
+
+    items: list[SchoolHoliday]
 
 
 class Error(Shape):

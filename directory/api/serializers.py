@@ -9,12 +9,15 @@ from flask import jsonify
 from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 
+from directory.activities.content_languages import in_language_order
 from directory.activities.languages import language_names
+from directory.activities.listings import oslo_today
 from directory.activities.models import Activity, Category, Schedule
 from directory.activities.schedule import next_occurrences, parse_local_list
 from directory.api import schemas
 from directory.organisations.listing import Entry
 from directory.organisations.models import Organisation
+from directory.policy.listing_dates import is_expired
 from directory.rendering import render_markdown
 from directory.schools.models import School
 from directory.urls import absolute_url
@@ -90,6 +93,7 @@ def _activity_fields(activity: Activity, next_start: datetime | None) -> dict[st
         "url": activity_url(activity),
         "venue": activity.venue,
         "address": activity.address,
+        "content_languages": [t.language for t in in_language_order(activity.translations)],
     }
 
 
@@ -140,6 +144,18 @@ def activity_detail(activity: Activity, *, now: datetime) -> schemas.ActivityDet
         image_alt=activity.image_alt,
         flyer_url=media_url(activity.flyer_filename),
         municipality=activity.organisation.municipality.slug,
+        translations=[
+            schemas.Translation(
+                language=t.language,
+                title=t.title,
+                summary=t.summary,
+                description=t.description,
+                description_html=str(render_markdown(t.description)),
+            )
+            for t in in_language_order(activity.translations)
+        ],
+        expired=is_expired(activity.confirmed_until, oslo_today(now)),
+        confirmed_until=activity.confirmed_until,
     )
 
 

@@ -22,6 +22,7 @@ from directory.i18n import current_language
 from directory.organisations.listing import DirectoryError, directory_page, parse_directory_args
 from directory.organisations.models import Organisation
 from directory.pipeline import run_in_transaction
+from directory.schools.calendar import SchoolCalendar
 from directory.schools.models import Municipality, School
 from directory.schools.routing import decide_for, decision_json
 from directory.search.query import QueryError, parse_search_args
@@ -140,6 +141,7 @@ def show_activity(activity_id: int):
             selectinload(Activity.organisation).selectinload(Organisation.municipality),
             selectinload(Activity.category),
             selectinload(Activity.schedules),
+            selectinload(Activity.translations),
         )
     )
     # The API has no login, so only public activities exist here (drafts are not revealed).
@@ -299,6 +301,10 @@ def routing():
     # No login here: only public activities exist (a draft is not revealed).
     if activity is None or not activity.is_public:
         return _parameter_error(404, _("Aktiviteten finnes ikke."), "activity")
+    if activity.listing_expired:  # out of date: not routed to any school
+        return _parameter_error(
+            404, _("Aktiviteten er ikke bekreftet som aktuell og formidles ikke."), "activity"
+        )
     school = db.session.scalar(select(School).where(School.slug == school_slug))
     if school is None:
         return _parameter_error(
@@ -318,6 +324,45 @@ def routing():
         )
     decision = decision_json(decide_for(activity, school, week))
     return serializers.json_response(schemas.Routing.model_validate(decision))
+
+
+@bp.route("/school-calendar")
+@operation(
+    "/api/v1/school-calendar",
+    "getSchoolCalendar",
+    "School holidays by municipality and school year, with the weeks they close",
+    description="Weeks whose every school day (Monday to Friday) is a holiday are blackout "
+    "weeks for every school channel of the municipality.",
+    tag="schools",
+    query=(schemas.MunicipalityParams, schemas.LanguageParams),
+    responses={
+        200: (schemas.SchoolCalendar, "The holidays (of one municipality, or of all)."),
+        400: (_ERROR, "A bad parameter."),
+        404: _MUNICIPALITY_404,
+    },
+)
+def school_calendar():
+    """The school holidays (of one municipality) with the blackout weeks each one closes."""
+    municipality = _municipality(_params().municipality)
+    if municipality is not None:
+        municipalities = [municipality]
+    else:
+        municipalities = list(db.session.scalars(select(Municipality).order_by(Municipality.slug)))
+    items = []
+    for each in municipalities:
+        calendar = SchoolCalendar(each.id)
+        items += [
+            schemas.SchoolHoliday(
+                municipality=each.slug,
+                school_year=row.school_year,
+                name=row.name,
+                first_day=row.first_day,
+                last_day=row.last_day,
+                blackout_weeks=calendar.weeks_of(row),
+            )
+            for row in calendar.rows
+        ]
+    return serializers.json_response(schemas.SchoolCalendar(items=items))
 
 
 @bp.route("/openapi.json")

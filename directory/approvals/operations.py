@@ -34,10 +34,13 @@ from directory.policy.request_states import (
     rejection_reason_problem,
     transition,
 )
-from directory.policy.routing import Decision
+from directory.policy.routing import Decision, Policy, decide
+from directory.policy.school_calendar import last_day_to_ask, too_late
+from directory.schools.calendar import day_in_text
 from directory.schools.models import School
-from directory.schools.routing import decide_for, iso_week, reason_text
-from directory.timeutil import utcnow
+from directory.schools.routing import decide_for, iso_week, offer_for, reason_text, school_inputs
+from directory.timeutil import oslo_now, utcnow
+from directory.weeks import week_in_text
 
 
 class RequestError(DomainError):
@@ -106,18 +109,50 @@ def open_request(activity: Activity, school: School, week: str) -> DistributionR
     return next((req for req in earlier if blocks_new_request(req.status)), None)
 
 
+def calendar_problem(week: str, policy: Policy) -> str | None:
+    """Why the school year closes the week to requests at the school: a holiday week, or the
+    school's lead time has run out (naming the last day); None when it is open."""
+    if week in policy.holiday_weeks:
+        return _(
+            "Det er skoleferie i %(week)s, så skolene tar ikke imot forespørsler for den uken.",
+            week=week_in_text(week),
+        )
+    if too_late(week, policy.lead_days, oslo_now().date()):
+        return _(
+            "For sent: skolen vil ha forespørsler %(days)s dager før uken begynner, så siste "
+            "dag å be om %(week)s var %(day)s.",
+            days=policy.lead_days,
+            week=week_in_text(week),
+            day=day_in_text(last_day_to_ask(week, policy.lead_days)),
+        )
+    return None
+
+
 def request_problem(
-    activity: Activity, school: School, week: str, decision: Decision
+    activity: Activity,
+    school: School,
+    week: str,
+    decision: Decision,
+    policy: Policy | None = None,
 ) -> str | None:
-    """Why this activity cannot be requested at this school in this week, or None."""
+    """Why this activity cannot be requested at this school in this week, or None. `policy`
+    is the school's (read here when not given), for its school year and lead time."""
     if activity.status == CANCELLED:
         return _("Aktiviteten er avlyst, så skolene kan ikke formidle den.")
     if not activity.is_public:
         return _("Aktiviteten må være publisert før skolene kan formidle den.")
+    if activity.listing_expired:
+        return _(
+            "Aktiviteten er ikke bekreftet som fortsatt aktuell, så skolene kan ikke formidle "
+            "den. Bekreft den på aktivitetslista først."
+        )
     if week < iso_week():
         return _("Uken er passert.")
     if school.municipality_id != activity.organisation.municipality_id:
         return _("Skolen ligger i en annen kommune.")
+    problem = calendar_problem(week, policy or school_inputs(school, week)[1])
+    if problem is not None:
+        return problem
     if not is_requestable(decision.channel):
         if decision.channel == "not_eligible":
             return _("Tilbudet kan ikke gå gjennom denne skolen.")
@@ -136,9 +171,11 @@ def create_requests(
     asked; the caller shows it and nothing is half-sent.
     """
     planned: list[tuple[SchoolChoice, Decision, list[int]]] = []
+    offer = offer_for(activity)
     for choice in choices:
-        decision = decide_for(activity, choice.school, week)
-        problem = request_problem(activity, choice.school, week, decision)
+        info, policy, usage = school_inputs(choice.school, week)
+        decision = decide(offer, info, policy, usage)
+        problem = request_problem(activity, choice.school, week, decision, policy)
         if problem is not None:
             raise RequestError(
                 _("%(school)s: %(problem)s", school=choice.school.name, problem=problem),
@@ -220,6 +257,10 @@ def approve_request(req: DistributionRequest, *, actor) -> None:
         raise RequestError(_("Aktiviteten er avlyst, så den kan ikke godkjennes."))
     if not req.activity.is_public or req.activity.status not in DISTRIBUTABLE_STATES:
         raise RequestError(_("Aktiviteten er ikke publisert lenger, så den kan ikke godkjennes."))
+    if req.activity.listing_expired:
+        raise RequestError(
+            _("Aktiviteten er ikke bekreftet som fortsatt aktuell, så den kan ikke godkjennes.")
+        )
     decision = recheck(req)
     if decision.channel != req.channel:
         raise RequestError(

@@ -36,7 +36,7 @@ from directory.approvals.operations import (
     create_requests,
     withdraw_request,
 )
-from directory.approvals.reach import Reach, reach_weeks
+from directory.approvals.reach import Reach, deadline_text, reach_weeks
 from directory.errors import DomainError
 from directory.extensions import db
 from directory.organisations.models import Organisation
@@ -48,11 +48,14 @@ from directory.permissions import (
 )
 from directory.pipeline import INVALID_MESSAGE, Handler, route
 from directory.policy.request_states import PENDING, STATE_NAMES, STATES, allowed_acts
+from directory.reach_counts.queries import request_counts
+from directory.schools.calendar import day_in_text
 from directory.schools.models import School
 from directory.web import abort_with
 from directory.weeks import (
     not_a_week_message,
     this_week,
+    today_in_oslo,
     week_choice_label,
     week_choices,
     week_in_text,
@@ -83,8 +86,8 @@ class ReachSchools(Handler):
         """The form, with the page's rows for the week shown (the posted one on POST) as the
         schools and grades it accepts. Without a week the page opens on the first week from
         next week on that some school can still be asked for."""
-        self.weeks = reach_weeks()
         self.reach = Reach(self.activity)
+        self.weeks = reach_weeks(closed=self.reach.calendar.closed)
         form = RequestSchoolsForm(weeks=self.weeks)
         if form.is_submitted():
             posted = form.posted_week()
@@ -94,6 +97,8 @@ class ReachSchools(Handler):
             week = parse_week(raw) if raw.strip() else self.reach.default_week(self.weeks)
             if week is None:
                 abort_with(400, not_a_week_message())
+            if week in self.reach.calendar.closed:
+                abort_with(400, _holiday_week_message(week))
             if week not in self.weeks:
                 abort_with(400, _week_outside_message(week, self.weeks))
             self.week = week
@@ -126,6 +131,7 @@ class ReachSchools(Handler):
             )
         )
         summary = self.reach.summary(self.week, self.weeks)
+        overview = self.reach.overview(self.weeks, today_in_oslo())
         return render_template(
             "approvals/reach.html",
             activity=activity,
@@ -143,6 +149,12 @@ class ReachSchools(Handler):
             week_text=week_in_text(self.week),
             weeks=week_choices(self.weeks),
             this_week=this_week(),
+            overview=overview,
+            holidays_left_out=self.reach.holidays_left_out(self.weeks),
+            deadline_text=deadline_text,
+            day_in_text=day_in_text,
+            week_in_text=week_in_text,
+            week_choice_label=week_choice_label,
         ), status
 
     def invalid(self, form: RequestSchoolsForm):
@@ -171,6 +183,15 @@ class ReachSchools(Handler):
             "info",
         )
         return redirect(url_for("approvals.list_activity_requests", activity_id=self.activity.id))
+
+
+def _holiday_week_message(week: str) -> str:
+    """A holiday week asked for by its address: the page leaves those out."""
+    return _(
+        "Det er skoleferie i %(week)s, så skolene tar ikke imot forespørsler for den uken. "
+        "Velg en uke fra listen.",
+        week=week_in_text(week),
+    )
 
 
 def _week_outside_message(week: str, weeks: list[str]) -> str:
@@ -216,7 +237,9 @@ def _organiser_query(*conditions):
 
 
 def _request_weeks(requests: list[DistributionRequest]) -> list[dict]:
-    """The requests grouped by week (newest first), each with what the organiser reads."""
+    """The requests grouped by week (newest first), each with what the organiser reads: the
+    visits through the school's links included (one query for the list)."""
+    reach = request_counts(requests)
     weeks: list[dict] = []
     for req in requests:
         if not weeks or weeks[-1]["week"] != req.week:
@@ -229,6 +252,7 @@ def _request_weeks(requests: list[DistributionRequest]) -> list[dict]:
                 "changes": change_labels(req.changes or []) if req.changed_at else [],
                 "waiting_again": req.changed_at is not None and req.status == PENDING,
                 "can_withdraw": "withdraw" in allowed_acts(req.status),
+                "reach": reach.get(req.id, []),
             }
         )
     return weeks

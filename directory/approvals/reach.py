@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from sqlalchemy import func, select
 
 from directory.activities.models import Activity
 from directory.approvals.display import channel_label
-from directory.approvals.operations import fitting_grades, request_problem
+from directory.approvals.models import QUOTA_STATES, DistributionRequest
+from directory.approvals.operations import calendar_problem, fitting_grades, request_problem
+from directory.extensions import db
 from directory.policy.activity_states import CANCELLED
 from directory.policy.reach import (
     FACEBOOK_POST,
@@ -30,6 +33,8 @@ from directory.policy.reach import (
 )
 from directory.policy.request_states import is_requestable
 from directory.policy.routing import WEEK_BOUND, Decision, Policy, SchoolInfo, WeekUsage, decide
+from directory.policy.school_calendar import WeekClash, last_day_to_ask, week_monday
+from directory.schools.calendar import SchoolCalendar, day_in_text
 from directory.schools.models import School
 from directory.schools.routing import (
     active_schools,
@@ -41,10 +46,45 @@ from directory.schools.routing import (
 )
 from directory.weeks import coming_weeks, this_week, week_choice_label, week_in_text
 
+# How far past the usual weeks the page looks for open ones when holidays close some (the
+# summer break is about eight weeks).
+HOLIDAY_LOOKAHEAD = 10
 
-def reach_weeks(today: date | None = None) -> list[str]:
-    """The weeks the page offers: this week and the next ones (REACH_WEEKS in all)."""
-    return coming_weeks(REACH_WEEKS, today)
+
+def reach_weeks(today: date | None = None, closed: frozenset[str] = frozenset()) -> list[str]:
+    """The weeks the page offers: this week and the next ones (REACH_WEEKS in all), leaving
+    out the municipality's holiday weeks (`closed`) and looking further ahead instead."""
+    weeks = coming_weeks(REACH_WEEKS + HOLIDAY_LOOKAHEAD, today)
+    return [week for week in weeks if week not in closed][:REACH_WEEKS]
+
+
+@dataclass(frozen=True)
+class SchoolWeek:
+    """One school in one week of the overview: its free backpack-post places (None when it
+    takes no backpack post) and the last day to ask it for the week."""
+
+    school: School
+    free: int | None
+    quota: int
+    deadline: date
+    open: bool  # the deadline has not passed
+    blackout: bool = False  # the school has closed the week for backpack post itself
+
+
+@dataclass(frozen=True)
+class WeekOverview:
+    """One week the organiser can still ask for: its schools, the last day to ask (when every
+    school has the same) and a holiday clash (some school days off)."""
+
+    week: str
+    schools: list[SchoolWeek]
+    deadline: date | None
+    clash: WeekClash | None
+
+    @property
+    def free_schools(self) -> int:
+        """How many schools have a free backpack-post place this week."""
+        return sum(1 for row in self.schools if row.open and row.free)
 
 
 @dataclass
@@ -100,9 +140,11 @@ class Reach:
     def __init__(self, activity: Activity):
         self.activity = activity
         self.offer = offer_for(activity)
+        municipality_id = activity.organisation.municipality_id
+        self.calendar = SchoolCalendar(municipality_id)
         self.schools = [
-            (school, school_info(school), policy_for(school))
-            for school in active_schools(activity.organisation.municipality_id)
+            (school, school_info(school), policy_for(school, self.calendar.closed))
+            for school in active_schools(municipality_id)
         ]
         self._rows: dict[str, list[SchoolRow]] = {}
 
@@ -120,7 +162,7 @@ class Reach:
             decision = decide(self.offer, info, policy, usage)
             if decision.channel == "not_eligible":
                 continue
-            problem = request_problem(self.activity, school, week, decision)
+            problem = request_problem(self.activity, school, week, decision, policy)
             row = SchoolRow(
                 school=school,
                 decision=decision,
@@ -130,7 +172,9 @@ class Reach:
                 label=channel_label(decision.channel, messaging),
                 reasons=[reason_text(reason) for reason in decision.reasons],
             )
-            if problem is not None:
+            if problem is not None and problem == calendar_problem(week, policy):
+                row.blockers, row.week_bound = [problem], True  # a later week may be open
+            elif problem is not None:
                 row.blockers, row.week_bound = self._blockers(row, week)
             rows.append(row)
         _split_common(rows)
@@ -140,7 +184,12 @@ class Reach:
         """Why the school cannot be asked, as the summary words it, and whether only the
         week stands in the way."""
         activity = self.activity
-        if activity.status == CANCELLED or not activity.is_public or week < this_week():
+        if (
+            activity.status == CANCELLED
+            or not activity.is_public
+            or activity.listing_expired
+            or week < this_week()
+        ):
             return [row.problem], False
         decision = row.decision
         if is_requestable(decision.channel):
@@ -152,6 +201,51 @@ class Reach:
         channels = [r for r in decision.reasons if r.rule in ("facebook", "backpack")]
         bound = any(r.template in WEEK_BOUND for r in channels)
         return [reason_text(r) for r in channels] or [row.problem], bound
+
+    def overview(self, weeks: list[str], today: date) -> list[WeekOverview]:
+        """The weeks from this one on that some school in reach can still be asked for, with
+        each school's free backpack-post places and last day to ask (holiday weeks are not
+        among `weeks`)."""
+        in_reach = {row.school.id for row in self.rows(weeks[0])} if weeks else set()
+        schools = [entry for entry in self.schools if entry[0].id in in_reach]
+        used = _backpack_used([school.id for school, _i, _p in schools], weeks)
+        out = []
+        for week in weeks:
+            rows = []
+            for school, info, policy in schools:
+                deadline = last_day_to_ask(week, policy.lead_days) or (
+                    week_monday(week) + timedelta(days=6)
+                )
+                takes = policy.backpack_enabled and info.accepts_backpack_post
+                quota = policy.backpack_weekly_quota
+                blackout = takes and week in policy.blackout_weeks
+                free = max(quota - used.get((school.id, week), 0), 0) if takes else None
+                if blackout:
+                    free = 0
+                rows.append(SchoolWeek(school, free, quota, deadline, today <= deadline, blackout))
+            if rows and not any(row.open for row in rows):
+                continue  # too late everywhere: not a week that can be reached
+            deadlines = {row.deadline for row in rows}
+            deadline = deadlines.pop() if len(deadlines) == 1 else None
+            out.append(WeekOverview(week, rows, deadline, self.calendar.clashes.get(week)))
+        return out
+
+    def holidays_left_out(self, weeks: list[str]) -> list[tuple[str, list[str]]]:
+        """The holiday weeks between the first and last of `weeks` (which leave them out),
+        with the names of the holidays that close them."""
+        if not weeks:
+            return []
+        out = []
+        for row in self.calendar.rows:
+            for week in self.calendar.weeks_of(row):
+                if weeks[0] <= week <= weeks[-1]:
+                    out.append((week, row.name))
+        merged: dict[str, list[str]] = {}
+        for week, name in sorted(out):
+            merged.setdefault(week, [])
+            if name not in merged[week]:
+                merged[week].append(name)
+        return list(merged.items())
 
     def can_ask(self, week: str) -> bool | None:
         """Whether some school can be asked in the week; None when nothing that stops them
@@ -255,6 +349,28 @@ class Reach:
                     )
                 )
         return fixes
+
+
+def _backpack_used(school_ids: list[int], weeks: list[str]) -> dict[tuple[int, str], int]:
+    """The backpack-post places taken (approved or exported) per school and week, in one query."""
+    if not school_ids or not weeks:
+        return {}
+    query = (
+        select(DistributionRequest.school_id, DistributionRequest.week, func.count())
+        .where(
+            DistributionRequest.school_id.in_(school_ids),
+            DistributionRequest.week.in_(weeks),
+            DistributionRequest.channel == "backpack_post",
+            DistributionRequest.status.in_(QUOTA_STATES),
+        )
+        .group_by(DistributionRequest.school_id, DistributionRequest.week)
+    )
+    return {(school_id, week): count for school_id, week, count in db.session.execute(query)}
+
+
+def deadline_text(day: date) -> str:
+    """«Frist: fredag 11. desember»."""
+    return _("Frist: %(day)s", day=day_in_text(day))
 
 
 def _split_common(rows: list[SchoolRow]) -> None:

@@ -109,6 +109,19 @@ class Place:
 
 
 @dataclass(frozen=True)
+class HolidaySpec:
+    """A school holiday of the current school year as a rule the demo turns into dates: a whole
+    ISO week (`week`), month-days (`first`/`last`, "MM-DD", the autumn ones in the school year's
+    first calendar year), or Easter (`easter`: Monday of Holy Week to Easter Monday)."""
+
+    name: str
+    week: int | None = None
+    first: str | None = None
+    last: str | None = None
+    easter: bool = False
+
+
+@dataclass(frozen=True)
 class MunicipalitySpec:
     """A demo municipality and everything in it."""
 
@@ -127,6 +140,8 @@ class MunicipalitySpec:
     # School name -> channel policy settings; when present, the municipality also gets the
     # default policy.
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The school holidays of the current school year (the municipality's school calendar).
+    holidays: tuple[HolidaySpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -176,6 +191,7 @@ def _municipality(slug: str) -> MunicipalitySpec:
         venues={key: _make(Venue, v, where) for key, v in data.get("venue", {}).items()},
         notices=tuple(_make(NoticeSpec, n, where) for n in data.get("notice", [])),
         policies=data.get("policy", {}),
+        holidays=tuple(_make(HolidaySpec, h, where) for h in data.get("holiday", [])),
         fritidskort_min_sessions=data.get("fritidskort_min_sessions"),
         fritidskort_max_price=data.get("fritidskort_max_price"),
     )

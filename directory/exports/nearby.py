@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from directory.activities.models import Activity
 from directory.activities.schedule import activity_occurrences
 from directory.exports.formats.shared import Links
+from directory.policy.reach_counts import OVERVIEW_CHANNEL
 from directory.schools.models import School
 from directory.search.documents import coordinates
 from directory.search.query import MAX_PER_PAGE, SearchQuery
@@ -71,7 +72,7 @@ def nearby_offers(school: School, week: str, *, base_url: str) -> list[NearbyOff
     if coordinates(school.latitude, school.longitude) is None:
         return None
     page = search_activities(nearby_query(school, week), facets=False)
-    links = Links(base_url)
+    links = Links(base_url, school.slug, OVERVIEW_CHANNEL, week)  # a part of the overview
     return [
         NearbyOffer(
             title=activity.title,

@@ -25,6 +25,7 @@ from directory.exports.formats.shared import (
     merge_by_activity,
 )
 from directory.extensions import db
+from directory.policy.reach_counts import OVERVIEW_CHANNEL
 from directory.policy.request_states import (
     APPROVED,
     EXPORTED,
@@ -69,8 +70,9 @@ class ExportResult:
 
 
 def is_exportable_activity(activity: Activity) -> bool:
-    """Only a published activity of a non-rejected organiser goes out to parents."""
-    return activity.status == "published" and activity.is_public
+    """Only a published activity of a non-rejected organiser, confirmed as current, goes out
+    to parents."""
+    return activity.status == "published" and activity.is_public and not activity.listing_expired
 
 
 def load_requests(
@@ -108,7 +110,8 @@ def channel_batch(
     """What an export of the channel would hold, without changing anything (for the preview)."""
     selection = select_requests(school, week, (channel,))
     with force_locale(EXPORT_LOCALE):
-        batch = build_batch(school, week, channel, selection.included, Links(base_url))
+        links = Links(base_url, school.slug, channel, week)
+        batch = build_batch(school, week, channel, selection.included, links)
     return batch, selection
 
 
@@ -116,7 +119,8 @@ def overview_batch(school: School, week: str, *, base_url: str) -> Batch:
     """Every approved offer of the week at the school, across the channels, once each."""
     selection = select_requests(school, week, REQUESTABLE_CHANNELS)
     with force_locale(EXPORT_LOCALE):
-        batch = build_batch(school, week, None, selection.included, Links(base_url))
+        links = Links(base_url, school.slug, OVERVIEW_CHANNEL, week)
+        batch = build_batch(school, week, None, selection.included, links)
     return replace(batch, offers=tuple(merge_by_activity(batch.offers)))
 
 

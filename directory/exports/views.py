@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
+    current_app,
     redirect,
     render_template,
     request,
@@ -47,12 +48,17 @@ from directory.exports.operations import (
     overview_batch,
     weeks_with_requests,
 )
+from directory.extensions import limiter
 from directory.permissions import can_review_requests
-from directory.pipeline import Handler, route
+from directory.pipeline import Handler, route, run_in_transaction
+from directory.policy.reach_counts import REACH_CHANNELS
 from directory.policy.request_states import REQUESTABLE_CHANNELS
 from directory.policy.routing import CHANNELS
+from directory.reach_counts.operations import count_visit, link_visit, within_count_limit
+from directory.reach_counts.queries import reach_channel_label, school_week_counts
 from directory.schools.models import School
 from directory.schools.routing import iso_week
+from directory.timeutil import oslo_now
 from directory.urls import site_base_url
 from directory.web import abort_with
 from directory.weeks import not_a_week_message, week_choice_label
@@ -136,6 +142,8 @@ def index(slug: str):
         week_text=week_label(week),
         weeks=[(w, week_choice_label(w)) for w in weeks],
         channels=channels,
+        reach=school_week_counts(school, week),
+        reach_channels=[(c, reach_channel_label(c, label)) for c in REACH_CHANNELS],
     )
 
 
@@ -252,8 +260,44 @@ def overview_pdf(slug: str, week: str):
     return _attachment(export_file)
 
 
+# The parameters an export's short link carries: the school, the channel and the ISO week.
+REACH_PARAMETERS = ("s", "c", "w")
+
+
 @bp.route("/a/<int:activity_id>")
+@limiter.limit(lambda: current_app.config["SHORT_LINK_RATE_LIMIT"])
 def short_link(activity_id: int):
-    """The short link in messages and on flyers: a permanent redirect to a public activity."""
+    """The short link in messages and on flyers: a redirect to a public activity.
+
+    Bare, it is permanent (301). With an export's school, channel and week (?s=&c=&w=) the
+    visit is counted per activity, school, channel, week and day, and the redirect is a 302
+    that is not stored, so that the next visit reaches the site to be counted too. Parameters
+    naming no school, channel or week count nothing, and the link still leads to the page.
+    Nothing about the visitor is read or stored, and no cookie is set.
+    """
     activity = loading.public_activity(activity_id)
-    return redirect(url_for("activities.show_activity", activity_id=activity.id), code=301)
+    target = url_for("activities.show_activity", activity_id=activity.id)
+    if not any(name in request.args for name in REACH_PARAMETERS):
+        return redirect(target, code=301)
+    if request.method == "GET":  # a HEAD (a link checker) is no visit
+        _count_visit(activity)
+    response = redirect(target, code=302)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _count_visit(activity) -> None:
+    """Count the visit the link's parameters describe, in a transaction of its own; a failure
+    is logged, never shown: the link must lead to the activity whatever happens to the
+    counter."""
+
+    def count() -> None:
+        s, c, w = (request.args.get(name, "") for name in REACH_PARAMETERS)
+        visit = link_visit(activity, s, c, w, oslo_now().date())
+        if visit is not None and within_count_limit():
+            count_visit(visit)
+
+    try:
+        run_in_transaction(count)  # commits, or rolls back and raises
+    except Exception:
+        current_app.logger.exception("could not count a visit through a short link")

@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from werkzeug.http import is_resource_modified
 
 from directory import loading
+from directory.activities.content_languages import content_text
 from directory.activities.models import Activity
 from directory.calendar import activity_calendar, ics_filename
 from directory.extensions import db, limiter
@@ -155,7 +156,7 @@ def _conditional(
     return response
 
 
-def _ics(activities: list[Activity], *, name: str, feed: bool) -> bytes:
+def _ics(activities: list[Activity], *, name: str, feed: bool, texts: dict | None = None) -> bytes:
     return activity_calendar(
         activities,
         base_url=site_base_url(),
@@ -164,6 +165,7 @@ def _ics(activities: list[Activity], *, name: str, feed: bool) -> bytes:
         locale=_locale(),
         cancelled_label=_("Avlyst"),
         refresh_interval=REFRESH_INTERVAL if feed else None,
+        texts=texts,
     )
 
 
@@ -176,10 +178,15 @@ def activity_ics(activity_id: int):
     """One public activity as an iCalendar file, one event per schedule."""
     activity = loading.public_activity(activity_id)
     filename = ics_filename(activity.title)
+    # ?content=uk: the activity's text in that language (as its page with ?content= shows it).
+    text = content_text(activity, request.args.get("content"))
+    texts = {activity.id: text} if text is not None else None
     return _conditional(
-        _fingerprint("activity.ics", [activity]),
+        _fingerprint("activity.ics", [activity], text.language if text else None),
         _last_changed([activity]),
-        lambda: _ics([activity], name=activity.title, feed=False),
+        lambda: _ics(
+            [activity], name=text.title if text else activity.title, feed=False, texts=texts
+        ),
         mimetype="text/calendar",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

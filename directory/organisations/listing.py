@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import selectinload
 
+from directory.activities.listings import current_listing_condition, oslo_today
 from directory.activities.models import Activity, Category
 from directory.activities.schedule import next_occurrences
 from directory.extensions import db
@@ -117,9 +118,12 @@ def parse_directory_args(args) -> DirectoryQuery:
 
 
 def _listed():
-    """Organisations the directory shows: not rejected, with a public activity."""
+    """Organisations the directory shows: not rejected, with a public activity whose listing
+    has not expired."""
     has_public = exists().where(
-        Activity.organisation_id == Organisation.id, Activity.status.in_(PUBLIC_STATES)
+        Activity.organisation_id == Organisation.id,
+        Activity.status.in_(PUBLIC_STATES),
+        current_listing_condition(oslo_today()),
     )
     return Organisation.verification != "rejected", has_public
 
@@ -135,6 +139,7 @@ def _categories_by_organisation(ids: list[int]) -> dict[int, set[int]]:
         .where(
             Activity.organisation_id.in_(ids),
             Activity.status.in_(PUBLIC_STATES),
+            current_listing_condition(oslo_today()),
             Category.hidden.is_(False),
         )
         .distinct()
@@ -145,13 +150,18 @@ def _categories_by_organisation(ids: list[int]) -> dict[int, set[int]]:
 
 
 def _current_offers(ids: list[int], now: datetime) -> dict[int, int]:
-    """How many published activities of each organisation have an occurrence not ended."""
+    """How many published activities of each organisation, their listings not expired, have an
+    occurrence not ended."""
     counts: dict[int, int] = defaultdict(int)
     if not ids:
         return counts
     activities = db.session.scalars(
         select(Activity)
-        .where(Activity.organisation_id.in_(ids), Activity.status == PUBLISHED)
+        .where(
+            Activity.organisation_id.in_(ids),
+            Activity.status == PUBLISHED,
+            current_listing_condition(oslo_today(now)),
+        )
         .options(selectinload(Activity.schedules))
     ).all()
     for activity in activities:

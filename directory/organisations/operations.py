@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from directory.accounts import invitations
 from directory.accounts.invitations import InvitationState
 from directory.accounts.models import User
+from directory.activities.listings import current_listing_condition, oslo_today
 from directory.activities.models import Activity
 from directory.audit.operations import apply_changes, record
 from directory.errors import DomainError
@@ -126,20 +127,28 @@ def update_organisation(organisation: Organisation, data: dict[str, Any], *, act
 
 
 def public_activities(organisation: Organisation) -> list[Activity]:
-    """The organisation's published and cancelled activities, by title."""
+    """The organisation's published and cancelled activities whose listing has not expired,
+    by title."""
     return list(
         db.session.scalars(
             select(Activity)
-            .where(Activity.organisation_id == organisation.id, Activity.status.in_(PUBLIC_STATES))
+            .where(
+                Activity.organisation_id == organisation.id,
+                Activity.status.in_(PUBLIC_STATES),
+                current_listing_condition(oslo_today()),
+            )
             .order_by(Activity.title, Activity.id)
         )
     )
 
 
 def listed_organisations(municipality: Municipality | None = None) -> list[Organisation]:
-    """Non-rejected organisations with at least one public activity, by name."""
+    """Non-rejected organisations with at least one public activity (its listing not expired),
+    by name."""
     has_public = exists().where(
-        Activity.organisation_id == Organisation.id, Activity.status.in_(PUBLIC_STATES)
+        Activity.organisation_id == Organisation.id,
+        Activity.status.in_(PUBLIC_STATES),
+        current_listing_condition(oslo_today()),
     )
     query = (
         select(Organisation)

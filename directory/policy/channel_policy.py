@@ -14,11 +14,15 @@ from dataclasses import replace
 from typing import Any
 
 from directory.policy.routing import MAX_BACKPACK_QUOTA, N_, REORDERABLE, Policy
+from directory.policy.school_calendar import MAX_LEAD_DAYS
 
 SETTINGS = (
     "order", "facebook_enabled", "backpack_enabled", "backpack_weekly_quota", "blackout_weeks",
-    "municipal_in_messaging",
+    "municipal_in_messaging", "lead_days",
 )  # fmt: skip
+# Settings added after policies were first stored: a complete policy (the municipal default)
+# without one has its default value, which keeps the behaviour it had before.
+LATER_SETTINGS = {"lead_days": 0}
 # Names someone might use to loosen a fixed rule, and what we tell them.
 FIXED = {
     "audience": N_("Aldersregelen kan ikke endres: tilbud må passe for skolens trinn."),
@@ -105,7 +109,16 @@ def parse_settings(data: Any, *, complete: bool) -> dict[str, Any]:
         if not isinstance(weeks, list | tuple) or len(weeks) > 60:
             raise PolicyError("blackout_weeks", N_("«blackout_weeks» må være en liste med uker."))
         settings["blackout_weeks"] = frozenset(_week("blackout_weeks", w) for w in weeks)
+    if "lead_days" in data:
+        lead = data["lead_days"]
+        if isinstance(lead, bool) or not isinstance(lead, int) or not 0 <= lead <= MAX_LEAD_DAYS:
+            raise PolicyError("lead_days", N_(
+                "Fristen må være et helt antall dager fra 0 til %(max)s."),
+                {"max": MAX_LEAD_DAYS})  # fmt: skip
+        settings["lead_days"] = lead
     if complete:
+        for key, value in LATER_SETTINGS.items():
+            settings.setdefault(key, value)
         missing = [key for key in SETTINGS if key not in settings]
         if missing:
             raise PolicyError(missing[0], N_("Innstillingen «%(field)s» mangler."),

@@ -83,6 +83,10 @@ class Policy:
     backpack_weekly_quota: int = DEFAULT_BACKPACK_QUOTA
     blackout_weeks: frozenset[str] = field(default_factory=frozenset)  # ISO weeks, "2026-W52"
     municipal_in_messaging: bool = False
+    lead_days: int = 0  # a request must arrive this many days before its week's Monday
+    # Not a setting: the municipality's school holidays that close whole weeks
+    # (directory.policy.school_calendar), given with the school's policy.
+    holiday_weeks: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -249,8 +253,9 @@ _BACKPACK_YES = N_(
 
 # The backpack reasons that hold for one week only: another week may have room.
 BLACKOUT_WEEK = N_("Uke %(week)s er stengt for ranselpost ved skolen.")
+HOLIDAY_WEEK = N_("Uke %(week)s er skoleferie, så skolen deler ikke ut ranselpost.")
 QUOTA_USED_UP = N_("Ukekvoten for ranselpost (%(quota)s) er brukt opp i uke %(week)s.")
-WEEK_BOUND = (BLACKOUT_WEEK, QUOTA_USED_UP)
+WEEK_BOUND = (BLACKOUT_WEEK, HOLIDAY_WEEK, QUOTA_USED_UP)
 
 
 def _facebook(offer: Offer, school: SchoolInfo, policy: Policy) -> Reason:
@@ -269,6 +274,8 @@ def _backpack(offer: Offer, school: SchoolInfo, policy: Policy, usage: WeekUsage
         return Reason("backpack", N_("Skolen tar ikke imot ranselpost."))
     if not offer.has_flyer:
         return Reason("backpack", N_("Tilbudet har ingen trykkbar flyer til ranselpost."))
+    if usage.week in policy.holiday_weeks:
+        return Reason("backpack", HOLIDAY_WEEK, {"week": week})
     if usage.week in policy.blackout_weeks:
         return Reason("backpack", BLACKOUT_WEEK, {"week": week})
     if usage.backpack_used >= policy.backpack_weekly_quota:

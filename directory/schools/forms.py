@@ -38,6 +38,7 @@ from directory.pipeline import VersionedForm
 from directory.policy.limits import GRADE_RANGE
 from directory.policy.orgnumber import is_valid_org_number, normalise_org_number
 from directory.policy.routing import MAX_BACKPACK_QUOTA
+from directory.policy.school_calendar import MAX_LEAD_DAYS
 from directory.weeks import YEAR_OF_WEEKS, coming_weeks, week_choices
 
 INHERIT = "inherit"
@@ -72,6 +73,13 @@ class PolicyForm(VersionedForm):
         option_widget=CheckboxInput(),
     )
     municipal_in_messaging = SelectField(_l("Kommunale tilbud i meldingsappen"))
+    lead_days = IntegerField(
+        _l("Frist for forespørsler (dager før uken)"),
+        validators=[
+            Optional(),
+            NumberRange(0, MAX_LEAD_DAYS, _l("Skriv et helt tall fra 0 til %(max)s.")),
+        ],
+    )
 
     def __init__(self, *args: Any, override: bool, kept_weeks: Iterable[str] = (), **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -127,6 +135,7 @@ class PolicyForm(VersionedForm):
             elif self.override:
                 field.data = INHERIT
         self.backpack_weekly_quota.data = settings.get("backpack_weekly_quota")
+        self.lead_days.data = settings.get("lead_days")
         if self.override:
             self.blackout_inherit.data = "blackout_weeks" not in settings
         self._offer_weeks(settings.get("blackout_weeks", []))
@@ -147,8 +156,10 @@ class PolicyForm(VersionedForm):
             out["blackout_weeks"] = sorted(set(self.blackout_weeks.data or []))
         if self.municipal_in_messaging.data != INHERIT:
             out["municipal_in_messaging"] = _BOOLS[self.municipal_in_messaging.data]
+        if self.lead_days.data is not None:
+            out["lead_days"] = self.lead_days.data
         order = ["order", "facebook_enabled", "backpack_enabled", "backpack_weekly_quota",
-                 "blackout_weeks", "municipal_in_messaging"]  # fmt: skip
+                 "blackout_weeks", "municipal_in_messaging", "lead_days"]  # fmt: skip
         return {key: out[key] for key in order if key in out}
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -169,3 +169,26 @@ class SchoolInvitation(db.Model):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     school: Mapped[School] = relationship()
+
+
+class SchoolHoliday(db.Model):
+    """One school holiday of a municipality in a school year (August to July): its name and its
+    first and last day, both included. Weeks whose every school day is a holiday are closed to
+    requests at every school of the municipality (directory.policy.school_calendar)."""
+
+    __tablename__ = "school_holiday"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(
+        ForeignKey("municipality.id", ondelete="CASCADE"), index=True
+    )
+    school_year: Mapped[str] = mapped_column(String(9))  # "2026-2027"
+    name: Mapped[str] = mapped_column(String(80))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    municipality: Mapped[Municipality] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<SchoolHoliday {self.name} {self.first_day}>"

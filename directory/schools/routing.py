@@ -7,6 +7,7 @@ visitor's language.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -16,8 +17,9 @@ from sqlalchemy import func, select
 from directory.activities.models import Activity
 from directory.approvals.models import QUOTA_STATES, DistributionRequest
 from directory.extensions import db
-from directory.policy.channel_policy import default_settings, effective_policy
+from directory.policy.channel_policy import LATER_SETTINGS, default_settings, effective_policy
 from directory.policy.routing import Decision, Offer, Policy, Reason, SchoolInfo, WeekUsage, decide
+from directory.schools.calendar import closed_weeks
 from directory.schools.models import ChannelPolicy, School
 from directory.timeutil import oslo_now
 
@@ -72,15 +74,20 @@ def school_override(school: School) -> ChannelPolicy | None:
 def default_settings_for(municipality_id: int) -> dict[str, Any]:
     """The municipal default's settings (the built-in Drammen default when none is stored)."""
     row = municipal_default(municipality_id)
-    return dict(row.settings) if row is not None else default_settings()
+    # A default stored before a setting existed has that setting's old behaviour.
+    return {**LATER_SETTINGS, **row.settings} if row is not None else default_settings()
 
 
-def policy_for(school: School) -> Policy:
-    """The policy the school works under: the municipal default with its override."""
+def policy_for(school: School, holiday_weeks: frozenset[str] | None = None) -> Policy:
+    """The policy the school works under: the municipal default with its override, and the
+    municipality's holiday weeks (read here unless given) closed as well."""
     override = school_override(school)
-    return effective_policy(
+    policy = effective_policy(
         default_settings_for(school.municipality_id), override.settings if override else None
     )
+    if holiday_weeks is None:
+        holiday_weeks = closed_weeks(school.municipality_id)
+    return replace(policy, holiday_weeks=holiday_weeks)
 
 
 def week_usage(school: School, week: str, *, excluding: int | None = None) -> WeekUsage:

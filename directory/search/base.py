@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from flask_sqlalchemy.pagination import Pagination
@@ -72,6 +72,12 @@ class ActivityDocument:
     # neither.
     latitude: float | None = None
     longitude: float | None = None
+    # The offer's text in other languages (issue 14): (language code, title summary
+    # description), in the order of the content languages.
+    translations: tuple[tuple[str, str], ...] = ()
+    # The listing is confirmed until this Oslo date (issue 14); past it the document stays in
+    # the index but no query finds it. None: no date, always current.
+    confirmed_until: date | None = None
 
 
 @dataclass

@@ -8,7 +8,9 @@ matched exactly in Python with the same Norwegian analysis as the index (stems, 
 folded spellings), so "kurs" finds "Svømmekurs" here too. Schedules are expanded in Python for
 weekdays, times of day, dates, "has not ended" and the soonest order; distances from a school
 (`within_km`, the distance order) are measured in Python from the activity's coordinates. No
-typo tolerance and no spelling suggestions: those need the index.
+typo tolerance and no spelling suggestions: those need the index. An offer's text in other
+languages (issue 14) is matched in Python with each language's analysis, as the index's fields
+hold it (directory.search.translated).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, and_, func, literal, or_, select
 
-from directory.activities.models import Activity, Category, Schedule
+from directory.activities.listings import current_listing_condition, oslo_today
+from directory.activities.models import Activity, ActivityTranslation, Category, Schedule
 from directory.extensions import db
 from directory.organisations.models import Organisation
 from directory.policy.audience import grade_ages, grades_ages
@@ -37,6 +40,12 @@ from directory.search.documents import (
     title_sort_key,
 )
 from directory.search.query import TIMES_OF_DAY, SearchQuery
+from directory.search.translated import (
+    query_prefix,
+    query_terms,
+    tokens_by_field,
+    translation_text,
+)
 from directory.search.whoosh_backend import parse_text
 
 _VOWELS = set("aeiouy")
@@ -69,6 +78,35 @@ def _word_matches(word: str, tokens: set[str]) -> bool:
         return True
     parts = compound_parts(fold(word), folded=True)
     return len(parts) >= 2 and all(stem(p, folded=True) in tokens for p in parts[:2])
+
+
+def _translated_matches(word: str, tokens: dict[str, set[str]]) -> bool:
+    """Whether the word is in the offer's text in another language ({field: tokens})."""
+    if not tokens:
+        return False
+    if word.endswith("*"):
+        prefix = query_prefix(word[:-1])
+        return any(t.startswith(prefix) for found in tokens.values() for t in found)
+    return any(term in tokens.get(field, ()) for field, term in query_terms(word).items())
+
+
+def _translation_tokens(ids: list[int]) -> dict[int, dict[str, set[str]]]:
+    """{activity id: {field: tokens}} of these activities' texts in other languages."""
+    texts: dict[int, dict[str, str]] = defaultdict(dict)
+    for start in range(0, len(ids), _CHUNK):
+        for row in db.session.execute(
+            select(
+                ActivityTranslation.activity_id,
+                ActivityTranslation.language,
+                ActivityTranslation.title,
+                ActivityTranslation.summary,
+                ActivityTranslation.description,
+            ).where(ActivityTranslation.activity_id.in_(ids[start : start + _CHUNK]))
+        ):
+            texts[row.activity_id][row.language] = translation_text(
+                row.title, row.summary, row.description
+            )
+    return {i: tokens_by_field(found) for i, found in texts.items()}
 
 
 class DatabaseBackend:
@@ -109,8 +147,11 @@ class DatabaseBackend:
 
     # --- querying ---
 
-    def _conditions(self, query: SearchQuery, words: list[str]) -> list[ColumnElement[bool]]:
+    def _conditions(
+        self, query: SearchQuery, words: list[str], now: datetime
+    ) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = list(public_conditions())
+        conditions.append(current_listing_condition(oslo_today(now)))
         if query.age is not None:
             conditions += [Activity.age_min <= query.age, Activity.age_max >= query.age]
         if query.grade is not None:
@@ -145,7 +186,14 @@ class DatabaseBackend:
         for word in words:
             pattern = like_pattern(word)
             if pattern is not None:
-                conditions.append(or_(*(c.ilike(pattern, escape="\\") for c in text_columns)))
+                # An offer with text in other languages stays a candidate: those words are
+                # matched in Python (SQLite's LIKE folds the case of ASCII letters only).
+                conditions.append(
+                    or_(
+                        *(c.ilike(pattern, escape="\\") for c in text_columns),
+                        Activity.id.in_(select(ActivityTranslation.activity_id)),
+                    )
+                )
         return conditions
 
     def query(self, query: SearchQuery, *, now: datetime) -> SearchResult:
@@ -174,17 +222,19 @@ class DatabaseBackend:
             .join(Organisation, Activity.organisation_id == Organisation.id)
             .join(Municipality, Organisation.municipality_id == Municipality.id)
             .outerjoin(Category, Activity.category_id == Category.id)
-            .where(and_(*self._conditions(query, words)))
+            .where(and_(*self._conditions(query, words, now)))
         ).all()
 
         scores: dict[int, int] = {}
         if words:
             kept = []
+            translated = _translation_tokens([row.id for row in rows])
             for row in rows:
                 body = " ".join((row.summary, row.description, row.tags, row.organisation_name))
                 title_tokens = set(analyse(row.title, _FOLDED_ANALYZER))
                 tokens = title_tokens | set(analyse(body, _FOLDED_ANALYZER))
-                if all(_word_matches(w, tokens) for w in words):
+                other = translated.get(row.id, {})
+                if all(_word_matches(w, tokens) or _translated_matches(w, other) for w in words):
                     kept.append(row)
                     scores[row.id] = sum(3 for w in words if _word_matches(w, title_tokens))
             rows = kept

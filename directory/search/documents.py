@@ -15,12 +15,14 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
+from directory.activities.content_languages import in_language_order
 from directory.activities.models import Activity, Category, Schedule
 from directory.activities.schedule import Occurrence, ScheduleLike, activity_occurrences
 from directory.organisations.models import Organisation
 from directory.policy.activity_states import PUBLIC_STATES
 from directory.schools.models import Municipality
 from directory.search.base import ActivityDocument
+from directory.search.translated import translation_text
 from directory.timeutil import OSLO, utcnow
 
 HORIZON_DAYS = 400  # occurrences further ahead are not indexed (reindex nightly)
@@ -51,6 +53,7 @@ def public_activities_query() -> Select:
             selectinload(Activity.schedules),
             selectinload(Activity.organisation).selectinload(Organisation.municipality),
             selectinload(Activity.category),
+            selectinload(Activity.translations),
         )
         .order_by(Activity.id)
     )
@@ -193,6 +196,11 @@ def document_for(activity: Activity, *, now: datetime | None = None) -> Activity
         equipment=bool(activity.equipment_provided),
         latitude=point[0] if point else None,
         longitude=point[1] if point else None,
+        translations=tuple(
+            (t.language, translation_text(t.title, t.summary, t.description))
+            for t in in_language_order(activity.translations)
+        ),
+        confirmed_until=activity.confirmed_until,
     )
 
 

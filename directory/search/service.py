@@ -34,11 +34,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
+from directory.activities.listings import oslo_today
 from directory.activities.models import Activity, Category
 from directory.activities.schedule import next_start
 from directory.extensions import db
 from directory.organisations.models import Organisation
 from directory.policy.geo import great_circle_km
+from directory.policy.listing_dates import listing_is_current
 from directory.schools.models import Municipality, School
 from directory.search import outbox
 from directory.search.base import (
@@ -207,10 +209,18 @@ def search_activities(
                 selectinload(Activity.schedules),
                 selectinload(Activity.organisation),
                 selectinload(Activity.category),
+                selectinload(Activity.translations),  # the cards and the API list them
             )
         )
         activities = {a.id: a for a in rows}
-    items = [activities[i] for i in result.ids if i in activities and activities[i].is_public]
+    today = oslo_today(now)
+    items = [
+        activities[i]
+        for i in result.ids
+        if i in activities
+        and activities[i].is_public
+        and listing_is_current(activities[i].confirmed_until, today)
+    ]
     distances: dict[int, float | None] = {}
     if query.near_point is not None:
         for activity in items:

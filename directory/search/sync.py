@@ -1,15 +1,15 @@
 """The index follows the database through an outbox (directory.search.outbox).
 
-after_flush notes which activities a flush touched (an activity itself; a schedule -> its
-activity; an existing organisation, category or municipality -> all their activities) and queues
-them in search_backlog through the flush's own connection, so the queue entry commits or rolls
-back with the change. after_commit writes them (public ones indexed, the rest removed), with the
-longest-queued older entries, through a new short-lived session, since the committed one cannot
-run SQL, and deletes the entries it wrote. A write that fails (lock timeout, missing index,
-anything) is logged and its entries stay queued; so do they when the process dies after the
-commit. The next successful write, `flask reindex --pending` and the nightly `flask reindex`
-catch up; /healthz says "search": "behind" when an entry waits longer than
-SEARCH_BACKLOG_MAX_AGE_SECONDS. The index never breaks the request that changed the data.
+after_flush notes which activities a flush touched (an activity itself; a schedule or a
+translation -> its activity; an existing organisation, category or municipality -> all their
+activities) and queues them in search_backlog through the flush's own connection, so the queue
+entry commits or rolls back with the change. after_commit writes them (public ones indexed, the
+rest removed), with the longest-queued older entries, through a new short-lived session, since
+the committed one cannot run SQL, and deletes the entries it wrote. A write that fails (lock
+timeout, missing index, anything) is logged and its entries stay queued; so do they when the
+process dies after the commit. The next successful write, `flask reindex --pending` and the
+nightly `flask reindex` catch up; /healthz says "search": "behind" when an entry waits longer
+than SEARCH_BACKLOG_MAX_AGE_SECONDS. The index never breaks the request that changed the data.
 
 SEARCH_SYNC = False skips the write after each commit (bulk loads); the changes still queue, so
 run `flask reindex` (or `reindex --pending`) afterwards. With SEARCH_BACKEND = "database" there is
@@ -24,7 +24,7 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from directory.activities.models import Activity, Category, Schedule
+from directory.activities.models import Activity, ActivityTranslation, Category, Schedule
 from directory.organisations.models import Organisation
 from directory.schools.models import Municipality
 from directory.search.outbox import queue
@@ -44,7 +44,7 @@ def collect_changes(session: Session) -> set[int]:
         if isinstance(obj, Activity):
             if obj.id is not None:
                 ids.add(obj.id)
-        elif isinstance(obj, Schedule):
+        elif isinstance(obj, Schedule | ActivityTranslation):
             activity_id = obj.activity_id or (obj.activity.id if obj.activity else None)
             if activity_id is not None:
                 ids.add(activity_id)

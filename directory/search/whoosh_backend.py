@@ -41,7 +41,7 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.query import Every, Or, Query, Term, TermRange
 
+from directory.activities.content_languages import CONTENT_LANGUAGE_CODES
 from directory.policy.audience import grade_ages, grades_ages
 from directory.policy.geo import great_circle_km
 from directory.policy.limits import AGE_RANGE
@@ -64,10 +65,17 @@ from directory.search.analysis import (
 from directory.search.base import ActivityDocument, SearchResult, SearchUnavailable
 from directory.search.documents import title_sort_key
 from directory.search.query import TIMES_OF_DAY, SearchQuery
+from directory.search.translated import (
+    field_name,
+    query_prefix,
+    query_terms,
+    translation_analyzer,
+)
+from directory.timeutil import OSLO
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3  # 2: fritidskort, trial, equipment flags; 3: the venue's point
+SCHEMA_VERSION = 4  # 2: fritidskort, trial, equipment flags; 3: the venue's point; 4: issue 14
 INDEX_PREFIX = f"activities_v{SCHEMA_VERSION}_"
 POINTER_FILE = "CURRENT"
 REBUILD_LOCK = "REBUILD_LOCK"
@@ -133,10 +141,16 @@ def build_schema() -> fields.Schema:
         verified=fields.BOOLEAN(),
         next_start=fields.NUMERIC(**numeric),
         last_end=fields.NUMERIC(**numeric),
+        listed_until=fields.NUMERIC(**numeric),  # the last second of confirmed_until (Oslo)
         published_at=fields.NUMERIC(**numeric),
         upcoming=fields.COLUMN(columns.VarBytesColumn()),
         title_sort=fields.COLUMN(columns.VarBytesColumn()),
         point=fields.COLUMN(columns.VarBytesColumn()),  # _POINT, or empty without coordinates
+        # The offer's text in each other language, with that language's analyser (issue 14).
+        **{
+            field_name(code): fields.TEXT(analyzer=translation_analyzer(code), phrase=False)
+            for code in CONTENT_LANGUAGE_CODES
+        },
     )
 
 
@@ -145,6 +159,15 @@ SCHEMA = build_schema()
 
 def _epoch(value: datetime | None, default: int) -> int:
     return int(value.timestamp()) if value is not None else default
+
+
+def listed_until(confirmed_until: date | None) -> int:
+    """The last second (epoch) a listing confirmed until this Oslo date is current; NEVER
+    without a date."""
+    if confirmed_until is None:
+        return NEVER
+    next_day = datetime.combine(confirmed_until + timedelta(days=1), time(), tzinfo=OSLO)
+    return int(next_day.timestamp()) - 1
 
 
 def document_fields(doc: ActivityDocument) -> dict[str, Any]:
@@ -176,6 +199,7 @@ def document_fields(doc: ActivityDocument) -> dict[str, Any]:
         "verified": doc.verified,
         "next_start": _epoch(doc.next_start, NEVER),
         "last_end": _epoch(doc.last_end, 0),
+        "listed_until": listed_until(doc.confirmed_until),
         "published_at": _epoch(doc.published_at, 0),
         "upcoming": b"".join(
             _PAIR.pack(_epoch(start, 0), _epoch(end, 0)) for start, end in doc.upcoming
@@ -186,6 +210,7 @@ def document_fields(doc: ActivityDocument) -> dict[str, Any]:
             if doc.latitude is not None and doc.longitude is not None
             else b""
         ),
+        **{field_name(code): text for code, text in doc.translations},
     }
 
 
@@ -205,6 +230,8 @@ class Word:
     stemmed: str
     folded: str  # folded, then stemmed: for the diacritics-insensitive field
     parts: tuple[str, ...]  # stems of a query compound's first two parts, or ()
+    # (field, term): the word as each content language's field holds it (issue 14).
+    translated: tuple[tuple[str, str], ...] = ()
 
     @property
     def prefix(self) -> str | None:
@@ -236,6 +263,8 @@ class TextQuery:
             for part in word.parts:
                 add("title", part, TITLE_BOOST * COMPOUND_BOOST / 2)
                 add("body", part, COMPOUND_BOOST / 2)
+            for fieldname, text in word.translated:
+                add(fieldname, text, 1.0)
             for fieldname, text, boost in expansions.get(word.text, ()):
                 if fieldname in SCORED_FIELDS:  # "folded" only widens the match
                     add(fieldname, text, boost)
@@ -264,6 +293,7 @@ def parse_text(text: str) -> TextQuery:
                 stemmed=stem(core),
                 folded=stem(fold(core), folded=True),
                 parts=tuple(stem(p) for p in parts[:2]) if len(parts) >= 2 else (),
+                translated=tuple(query_terms(core).items()) if not word.endswith("*") else (),
             )
         )
     return TextQuery(words, parsed)
@@ -421,12 +451,14 @@ class _State:
         )
 
     def live_bits(self, now: int) -> int:
-        """Documents whose last occurrence has not ended by `now`."""
+        """Documents whose last occurrence has not ended by `now` and whose listing has not
+        expired by then (issue 14: checked here, at query time, not by a nightly reindex)."""
         if self.live is None or not self.live.fits(now):
             last_end = self.column("last_end")
+            listed = self.column("listed_until")
             alive = from_bitmap(self.bits(Every()))
-            live = [n for n in alive if last_end[n] >= now]
-            valid_until = min((last_end[n] for n in live), default=NEVER) + 1
+            live = [n for n in alive if min(last_end[n], listed[n]) >= now]
+            valid_until = min((min(last_end[n], listed[n]) for n in live), default=NEVER) + 1
             self.live = _Timed(to_bitmap(live, self.size), now, valid_until)
         return self.live.value
 
@@ -728,12 +760,17 @@ class WhooshBackend:
     def _word_bits(self, state: _State, word: Word, *, tolerant: bool, expansions: dict) -> int:
         """The documents a word matches: strictly, or also by folded spelling and typos."""
         if word.prefix is not None:
-            return (
+            bits = (
                 state.prefix_bits("title", word.prefix)
                 | state.prefix_bits("body", word.prefix)
                 | state.prefix_bits("folded", fold(word.prefix))
             )
+            for code in CONTENT_LANGUAGE_CODES:
+                bits |= state.prefix_bits(field_name(code), query_prefix(word.prefix))
+            return bits
         bits = state.term("title", word.stemmed) | state.term("body", word.stemmed)
+        for fieldname, text in word.translated:  # or the offer's text in another language
+            bits |= state.term(fieldname, text)
         if word.parts:
             # A query compound also finds its parts written apart ("fotball trening").
             both = -1

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from directory.activities.listings import current_listing_condition, oslo_today
 from directory.activities.models import Activity
 from directory.activities.schedule import next_start
 from directory.audit.operations import apply_changes, record
@@ -255,7 +256,7 @@ class ListedVenue:
 
 def public_venues(municipality: Municipality | None = None) -> list[ListedVenue]:
     """The public venues (of one municipality), by municipality and name, with their counts of
-    public activities."""
+    public activities (their listings not expired)."""
     count = (
         select(func.count(Activity.id))
         .join(Organisation, Activity.organisation_id == Organisation.id)
@@ -263,6 +264,7 @@ def public_venues(municipality: Municipality | None = None) -> list[ListedVenue]
             Activity.venue_id == Venue.id,
             Activity.status.in_(PUBLIC_STATES),
             Organisation.verification != "rejected",
+            current_listing_condition(oslo_today()),
         )
         .scalar_subquery()
     )
@@ -290,8 +292,8 @@ def municipality_venues(municipality_id: int) -> list[ListedVenue]:
 
 
 def activities_at(venue: Venue) -> list[tuple[Activity, Any]]:
-    """The public activities at the venue that have not ended, with their next start, soonest
-    first (cancelled ones last)."""
+    """The public activities at the venue that have not ended (nor their listing expired),
+    with their next start, soonest first (cancelled ones last)."""
     activities = db.session.scalars(
         select(Activity)
         .join(Organisation, Activity.organisation_id == Organisation.id)
@@ -299,6 +301,7 @@ def activities_at(venue: Venue) -> list[tuple[Activity, Any]]:
             Activity.venue_id == venue.id,
             Activity.status.in_(PUBLIC_STATES),
             Organisation.verification != "rejected",
+            current_listing_condition(oslo_today()),
         )
         .options(
             selectinload(Activity.schedules),

@@ -1,5 +1,6 @@
 """The backpack-post channel: a PDF with a cover sheet saying how many copies to print for each
-grade and on which page each flyer is, then the flyers, each with a QR code to its activity.
+grade and on which page each flyer is, then the flyers, each with a QR code to its activity:
+the export's short link, carrying the school, channel and week so that a visit is counted.
 
 An organisation's own flyer (the PDF it uploaded) is placed page by page, made a little smaller
 so that a strip at the foot of the A4 page holds the QR code to the activity's page and the
@@ -44,6 +45,7 @@ from directory.exports.formats.pdf import (
     PAGE_WIDTH,
     TEXT_WIDTH,
     PdfDocument,
+    fit_link,
 )
 from directory.exports.formats.shared import Batch, Offer
 
@@ -325,7 +327,7 @@ def _flyer_page(pdf: PdfDocument, number: int, offer: Offer, batch: Batch) -> No
     block = 7 + QR_SIZE + 11  # label, code, the link in text
     top = min(max(pdf.get_y() + 6, 185.0), footer_top - block - 2)
     columns = (
-        (MARGIN, _("Les mer og meld på"), offer.page_url, offer.short_url),
+        (MARGIN, _("Les mer og meld på"), offer.short_url, offer.short_url),
         (PAGE_WIDTH / 2 + 5, _("Legg i kalenderen"), offer.calendar_url, offer.calendar_url),
     )
     for x, label, data, shown in columns:
@@ -334,8 +336,7 @@ def _flyer_page(pdf: PdfDocument, number: int, offer: Offer, batch: Batch) -> No
         pdf.cell(80, 6, label)
         draw_qr(pdf, data, x, top + 7, QR_SIZE)
         pdf.set_xy(x, top + 7 + QR_SIZE + 1)
-        pdf.set_font("Helvetica", "", 9)
-        pdf.block(85, 4.5, shown)
+        pdf.block(85, 4.5, fit_link(pdf, shown, 85, (9,)))
 
     pdf.set_draw_color(*MUTED)
     pdf.line(MARGIN, footer_top, PAGE_WIDTH - MARGIN, footer_top)
@@ -412,7 +413,7 @@ def _half_flyer(pdf: PdfDocument, number: int, offer: Offer, batch: Batch, top: 
     column = TEXT_WIDTH / 2
     text_width = column - HALF_QR_SIZE - 5
     columns = (
-        (MARGIN, _("Les mer og meld på"), offer.page_url, offer.short_url),
+        (MARGIN, _("Les mer og meld på"), offer.short_url, offer.short_url),
         (MARGIN + column, _("Legg i kalenderen"), offer.calendar_url, offer.calendar_url),
     )
     for x, label, data, shown in columns:
@@ -422,11 +423,7 @@ def _half_flyer(pdf: PdfDocument, number: int, offer: Offer, batch: Batch, top: 
         pdf.block(text_width, 5.5, label)
         pdf.set_xy(x + HALF_QR_SIZE + 3, qr_top + 11)
         # A link is kept on one line when a smaller size allows: broken, it is hard to type.
-        for size in (9, 8, 7):
-            pdf.set_font("Helvetica", "", size)
-            if pdf.get_string_width(shown) <= text_width - 2 * pdf.c_margin:
-                break
-        pdf.block(text_width, 4.2, shown)
+        pdf.block(text_width, 4.2, fit_link(pdf, shown, text_width, (9, 8, 7)))
 
     pdf.set_draw_color(*MUTED)
     pdf.line(MARGIN, footer_top, PAGE_WIDTH - MARGIN, footer_top)
@@ -456,8 +453,9 @@ def _halves_page(pdf: PdfDocument, batch: Batch, numbers: list[int]) -> None:
 def _uploaded_page(
     pdf: PdfDocument, number: int, offer: Offer, batch: Batch, page: int, pages: int
 ) -> None:
-    """A page for one page of an uploaded flyer: the strip at its foot, with a QR code to the
-    activity's page (a link too), the short link, the flyer's number and the school's note.
+    """A page for one page of an uploaded flyer: the strip at its foot, with a QR code of the
+    short link (which counts the visit; a click on screen goes to the activity's page), the
+    short link, the flyer's number and the school's note.
     The flyer's page is placed above the strip afterwards (`_place_uploads`)."""
     pdf.add_page()
     pdf.set_auto_page_break(False)
@@ -465,21 +463,23 @@ def _uploaded_page(
     pdf.set_draw_color(*MUTED)
     pdf.line(MARGIN, top, PAGE_WIDTH - MARGIN, top)
     qr_top = top + 2
-    draw_qr(pdf, offer.page_url, MARGIN, qr_top, STAMP_QR_SIZE)
+    draw_qr(pdf, offer.short_url, MARGIN, qr_top, STAMP_QR_SIZE)
     pdf.link(MARGIN, qr_top, STAMP_QR_SIZE, STAMP_QR_SIZE, offer.page_url)
     x = MARGIN + STAMP_QR_SIZE + 4
     width = PAGE_WIDTH - MARGIN - x
-    pdf.set_xy(x, qr_top + 3)
+    pdf.set_xy(x, qr_top + 1)
     pdf.set_font("Helvetica", "B", 11)
-    pdf.cell(
-        width, 5.5, _("Les mer og meld på: %(link)s", link=offer.short_url), link=offer.page_url
-    )
+    pdf.cell(width, 5.5, _("Les mer og meld på"), link=offer.page_url)
+    # The short link (with the export's school, channel and week) on a line of its own.
+    shown = fit_link(pdf, offer.short_url, width, (10, 9, 8))
+    pdf.set_xy(x, qr_top + 6.5)
+    pdf.block(width, 4.2, shown)
     pdf.set_text_color(*MUTED)
     pdf.set_font("Helvetica", "", 8.5)
     handed_out = _handed_out(number, offer, batch)
     if pages > 1:
         handed_out += " " + _("Side %(page)s av %(pages)s.", page=page, pages=pages)
-    pdf.set_xy(x, qr_top + 10)
+    pdf.set_xy(x, max(pdf.get_y(), qr_top + 11) + 0.5)
     pdf.block(width, 4, handed_out)
     pdf.set_x(x)
     pdf.block(width, 4, _("Skolen er ikke arrangør: spørsmål går til arrangøren."))

@@ -12,7 +12,7 @@ from directory.exports.formats.shared import Batch, Offer
 def facebook_text(offer: Offer) -> str:
     """A suggested text to go with the shared post: who it is for, when (the schedules as
     sentences, each ending in its own full stop, then the next time of a repeating one), the
-    price and the link."""
+    price, the offer's other languages with their titles, and the link."""
     parts = [
         _(
             "Tips til foresatte på %(grades)s: %(title)s med %(organiser)s.",
@@ -25,6 +25,8 @@ def facebook_text(offer: Offer) -> str:
     if offer.next_time:
         parts.append(_("Neste gang: %(when)s.", when=offer.next_time))
     parts.append(_("Pris: %(price)s.", price=offer.price))
+    if offer.translations:
+        parts.append(_("Også på: %(languages)s.", languages=offer.other_languages()))
     parts.append(_("Les mer: %(url)s", url=offer.short_url))
     return " ".join(parts)
 

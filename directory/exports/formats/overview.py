@@ -6,7 +6,16 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from fpdf.enums import Align
 
-from directory.exports.formats.pdf import INK, MARGIN, MUTED, PAGE_HEIGHT, PAGE_WIDTH, PdfDocument
+from directory.exports.formats.pdf import (
+    INK,
+    MARGIN,
+    MUTED,
+    PAGE_HEIGHT,
+    PAGE_WIDTH,
+    TEXT_WIDTH,
+    PdfDocument,
+    fit_link,
+)
 from directory.exports.formats.shared import Batch
 
 
@@ -57,7 +66,12 @@ def overview_pdf(batch: Batch) -> bytes:
             pdf.labelled(_("Hvor"), offer.where, size=10.5, label_width=24)
         pdf.labelled(_("For"), offer.audience, size=10.5, label_width=24)
         pdf.labelled(_("Pris"), offer.price, size=10.5, label_width=24)
-        pdf.labelled(_("Les mer"), offer.short_url, size=10.5, label_width=24)
+        if offer.translations:
+            # Names only: the PDF core fonts have no Cyrillic, Arabic or Ge'ez letters.
+            languages = offer.other_languages(with_titles=False)
+            pdf.labelled(_("Også på"), languages, size=10.5, label_width=24)
+        link = fit_link(pdf, offer.short_url, TEXT_WIDTH - 24, (10.5,))
+        pdf.labelled(_("Les mer"), link, size=10.5, label_width=24)
         pdf.ln(2)
     return pdf.output_bytes()
 

@@ -64,6 +64,22 @@ INK = (20, 20, 20)
 MUTED = (80, 80, 80)
 
 
+def fit_link(pdf: FPDF, link: str, width: float, sizes: tuple[float, ...]) -> str:
+    """Set the largest of `sizes` at which the link fits a line of `width`, and return it; when
+    none does, the link broken before its query string (the export's school, channel and week),
+    then also before its second parameter, at the largest size the lines fit: broken anywhere
+    else, a link is hard to type."""
+    room = width - 2 * pdf.c_margin
+    query = link.replace("?", "\n?", 1)
+    text = link
+    for text in (link, query, query.replace("&", "\n&", 1)):
+        for size in sizes:
+            pdf.set_font("Helvetica", "", size)
+            if max(pdf.get_string_width(line) for line in text.split("\n")) <= room:
+                return text
+    return text  # at the smallest size, wrapped where it must
+
+
 class PdfDocument(FPDF):
     """An A4 document in the core fonts, with fixed dates so that the same data gives the same
     bytes (fpdf2's file id is a hash of the content and the creation date)."""

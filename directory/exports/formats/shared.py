@@ -7,11 +7,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from flask import current_app
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
+from directory.activities.content_languages import (
+    CONTENT_LANGUAGES,
+    ContentLanguage,
+    in_language_order,
+)
 from directory.activities.display import describe_schedule
 from directory.activities.schedule import next_start
 from directory.approvals.display import grades_text, week_label, week_monday
@@ -35,6 +41,11 @@ class Links:
     """
 
     base_url: str
+    # The school, channel and ISO week of the export the links go into: its short links carry
+    # them (?s=&c=&w=), so that visits through them are counted (directory.reach_counts).
+    school_slug: str | None = None
+    channel: str | None = None
+    week: str | None = None
 
     def _url(self, endpoint: str, **values: object) -> str:
         adapter = current_app.url_map.bind("localhost")
@@ -45,8 +56,12 @@ class Links:
         return self._url("activities.show_activity", activity_id=activity_id)
 
     def short(self, activity_id: int) -> str:
-        """The short link that redirects to the activity's page."""
-        return self._url("exports.short_link", activity_id=activity_id)
+        """The short link that redirects to the activity's page, with the export's school,
+        channel and week when the links have them."""
+        url = self._url("exports.short_link", activity_id=activity_id)
+        if self.school_slug and self.channel and self.week:
+            url += "?" + urlencode({"s": self.school_slug, "c": self.channel, "w": self.week})
+        return url
 
     def calendar(self, activity_id: int) -> str:
         """The activity as an iCalendar file."""
@@ -81,6 +96,25 @@ class Offer:
     image_name: str | None  # the stored file, for the preview's own link
     image_alt: str
     flyer_name: str | None = None  # the organisation's uploaded flyer (a stored PDF's name)
+    # (language code, title) of the offer's text in other languages (issue 14), in list order.
+    translations: tuple[tuple[str, str], ...] = ()
+
+    def language_titles(self) -> list[tuple[ContentLanguage, str, str]]:
+        """(language, its name in the export's language, the title in it) of each translation."""
+        locale = get_locale()
+        code = locale.language if locale else "nb"
+        return [
+            (CONTENT_LANGUAGES[lang], CONTENT_LANGUAGES[lang].name(code), title)
+            for lang, title in self.translations
+        ]
+
+    def other_languages(self, *, with_titles: bool = True) -> str:
+        """The offer's other languages by name in the export's language, each with its title
+        («polsk – Trening piłki nożnej; ukrainsk – …»), or names only; '' without any."""
+        names = [(name, title) for _language, name, title in self.language_titles()]
+        if with_titles:
+            return "; ".join(f"{name} – {title}" for name, title in names)
+        return ", ".join(name for name, _title in names)
 
     @property
     def grades_text(self) -> str:
@@ -185,6 +219,7 @@ def describe_offer(request: DistributionRequest, links: Links) -> Offer:
         image_name=activity.image_filename or None,
         image_alt=activity.image_alt or "",
         flyer_name=activity.flyer_filename or None,
+        translations=tuple((t.language, t.title) for t in in_language_order(activity.translations)),
     )
 
 
