@@ -68,6 +68,7 @@ PAGES: dict[str, Shown] = {
     "organisations": Shown("organisations.list_organisations", "visitor"),
     "organisation": Shown("organisations.show_organisation", "visitor"),
     "venue": Shown("venues.show_venue", "visitor"),
+    "listing-confirm": Shown("activities.confirm_listing_by_link", "visitor"),
     "channels": Shown("approvals.channels_page", "visitor"),
     "privacy": Shown("pages.privacy", "visitor"),
     "accessibility": Shown("pages.accessibility", "visitor"),
@@ -88,6 +89,8 @@ PAGES: dict[str, Shown] = {
     "manage-activities": Shown("activities.list_manage", "organiser"),
     "new-activity": Shown("activities.new_activity", "organiser"),
     "edit-activity": Shown("activities.edit_activity", "organiser"),
+    "translations": Shown("activities.list_translations", "organiser"),
+    "translation-edit": Shown("activities.edit_translation", "organiser"),
     "reach": Shown("approvals.reach_schools", "organiser"),
     "activity-requests": Shown("approvals.list_activity_requests", "organiser"),
     "organisation-requests": Shown("approvals.list_organisation_requests", "organiser"),
@@ -109,6 +112,7 @@ PAGES: dict[str, Shown] = {
     "admin-categories": Shown("admin.list_categories", "admin"),
     "admin-category-edit": Shown("admin.edit_category", "admin"),
     "admin-venues": Shown("admin.list_venues", "admin"),
+    "admin-school-calendar": Shown("admin.school_calendar", "admin"),
     "venue-edit": Shown("venues.edit_venue", "admin"),
     "admin-accounts": Shown("admin.list_accounts", "admin"),
     "admin-schools": Shown("schools.list_schools", "admin"),
@@ -144,6 +148,7 @@ NOT_PAGES: dict[str, str] = {
     "api.list_organisations": "JSON API",
     "api.list_schools": "JSON API",
     "api.list_venues": "JSON API",
+    "api.school_calendar": "JSON API",
     "api.routing": "JSON API",
     "api.openapi_json": "JSON API",
 }
@@ -272,6 +277,13 @@ def face(demo_site, signed_in_paths) -> Face:  # noqa: F811 - the imported fixtu
                 "organisation": {"name": "Nytt lag for telefontesten", "kind": "volunteer"},
             }
         )
+        # The «Fortsatt aktuell» link e-mailed to the organiser about their activity (issue 14).
+        from directory.activities.listings import confirmation_token
+
+        organiser = db.session.scalar(
+            select(User).where(User.email == signed_in_paths.organiser.email)
+        )
+        listing_token = confirmation_token(db.session.get(Activity, activity_id), organiser.id)
         paths = {
             "home": "/",
             "search": "/activities?q=fotball",
@@ -280,6 +292,7 @@ def face(demo_site, signed_in_paths) -> Face:  # noqa: F811 - the imported fixtu
             "organisations": "/organisations",
             "organisation": f"/organisations/{activity.organisation.slug}",
             "venue": f"/venues/{activity.place.slug}",
+            "listing-confirm": f"/listings/confirm/{listing_token}",
             "channels": "/om/kanaler",
             "privacy": "/personvern",
             "accessibility": "/tilgjengelighet",
@@ -299,6 +312,8 @@ def face(demo_site, signed_in_paths) -> Face:  # noqa: F811 - the imported fixtu
             "manage-activities": f"/organisations/{organisation_slug}/activities",
             "new-activity": f"/organisations/{organisation_slug}/activities/new",
             "edit-activity": f"/activities/{activity_id}/edit",
+            "translations": f"/activities/{activity_id}/translations",
+            "translation-edit": f"/activities/{activity_id}/translations/uk",
             "reach": journey["reach"],
             "activity-requests": journey["activity-requests"],
             "organisation-requests": journey["organisation-requests"],
@@ -318,6 +333,7 @@ def face(demo_site, signed_in_paths) -> Face:  # noqa: F811 - the imported fixtu
             "admin-categories": "/admin/categories",
             "admin-category-edit": f"/admin/categories/{category.id}/edit",
             "admin-venues": "/admin/venues",
+            "admin-school-calendar": "/admin/school-calendar",
             "venue-edit": f"/venues/{activity.place.slug}/edit",
             "admin-accounts": "/admin/accounts",
             "admin-schools": "/admin/schools",
