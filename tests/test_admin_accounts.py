@@ -90,7 +90,9 @@ def test_deactivating_ends_the_sessions_at_once_and_stops_logins(app, admin, tea
     admin_client.post(f"/admin/accounts/{teacher.id}/reactivate")
     assert login(app.test_client(), teacher).status_code == 302
     actions = db.session.scalars(
-        select(AuditEvent.action).where(AuditEvent.object_id == teacher.id)
+        select(AuditEvent.action)
+        .where(AuditEvent.object_id == teacher.id)
+        .order_by(AuditEvent.id)  # PostgreSQL keeps no order unasked
     ).all()
     assert actions == ["user.deactivate", "user.reactivate"]
     assert "Konto deaktivert" in admin_client.get("/admin/audit").get_data(as_text=True)

@@ -59,7 +59,7 @@ def upgrade():
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("confirmed_until", sa.Date(), nullable=False),
         sa.Column("days_before", sa.Integer(), nullable=False),
-        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["activity_id"],
             ["activity.id"],

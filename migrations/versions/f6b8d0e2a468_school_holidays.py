@@ -27,7 +27,7 @@ def upgrade():
         sa.Column("name", sa.String(length=80), nullable=False),
         sa.Column("first_day", sa.Date(), nullable=False),
         sa.Column("last_day", sa.Date(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["municipality_id"],
             ["municipality.id"],
