@@ -17,14 +17,13 @@ from flask import Blueprint, Response, current_app, send_from_directory
 from markupsafe import Markup
 from sqlalchemy import select
 
-from directory.activities.listings import current_listing_condition, oslo_today
+from directory.activities.listings import listed_conditions
 from directory.activities.models import Activity
 from directory.calendar import markdown_to_text
 from directory.extensions import db
 from directory.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES
 from directory.organisations.models import Organisation
 from directory.organisations.operations import listed_organisations
-from directory.search.documents import public_conditions
 from directory.urls import absolute_url
 from directory.venues.operations import public_venues
 
@@ -171,7 +170,7 @@ def _public_activities() -> list[Activity]:
         db.session.scalars(
             select(Activity)
             .join(Organisation, Activity.organisation_id == Organisation.id)
-            .where(*public_conditions(), current_listing_condition(oslo_today()))
+            .where(*listed_conditions())
             .order_by(Activity.id)
         )
     )

@@ -42,6 +42,14 @@ def current_listing_condition(today: date) -> ColumnElement[bool]:
     return or_(Activity.confirmed_until.is_(None), Activity.confirmed_until >= today)
 
 
+def listed_conditions(today: date | None = None) -> list[ColumnElement[bool]]:
+    """SQL (joined with Organisation): a public activity (directory.search.documents.
+    public_conditions) whose listing has not expired on `today` (Oslo; by default now)."""
+    from directory.search.documents import public_conditions
+
+    return [*public_conditions(), current_listing_condition(today or oslo_today())]
+
+
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=LINK_SALT)
 

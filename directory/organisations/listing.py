@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from directory.activities.listings import current_listing_condition, oslo_today
@@ -23,6 +23,7 @@ from directory.activities.models import Activity, Category
 from directory.activities.schedule import next_occurrences
 from directory.extensions import db
 from directory.organisations.models import Organisation
+from directory.organisations.operations import listed_organisation_conditions
 from directory.policy.activity_states import PUBLIC_STATES, PUBLISHED
 from directory.policy.routing import ORGANISATION_KINDS
 from directory.schools.models import Municipality
@@ -117,17 +118,6 @@ def parse_directory_args(args) -> DirectoryQuery:
     return DirectoryQuery(q, category, kind, municipality, page)
 
 
-def _listed():
-    """Organisations the directory shows: not rejected, with a public activity whose listing
-    has not expired."""
-    has_public = exists().where(
-        Activity.organisation_id == Organisation.id,
-        Activity.status.in_(PUBLIC_STATES),
-        current_listing_condition(oslo_today()),
-    )
-    return Organisation.verification != "rejected", has_public
-
-
 def _categories_by_organisation(ids: list[int]) -> dict[int, set[int]]:
     """The (not hidden) categories of each organisation's public activities."""
     found: dict[int, set[int]] = defaultdict(set)
@@ -172,7 +162,7 @@ def _current_offers(ids: list[int], now: datetime) -> dict[int, int]:
 
 def directory_page(query: DirectoryQuery, *, now: datetime) -> DirectoryPage:
     """The page of organisations `query` asks for, with counts per filter value."""
-    conditions = list(_listed())
+    conditions = list(listed_organisation_conditions())
     if query.q:
         escaped = query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"

@@ -142,17 +142,23 @@ def public_activities(organisation: Organisation) -> list[Activity]:
     )
 
 
-def listed_organisations(municipality: Municipality | None = None) -> list[Organisation]:
-    """Non-rejected organisations with at least one public activity (its listing not expired),
-    by name."""
+def listed_organisation_conditions() -> tuple:
+    """SQL: an organisation the public lists: not rejected, with at least one public activity
+    whose listing has not expired."""
     has_public = exists().where(
         Activity.organisation_id == Organisation.id,
         Activity.status.in_(PUBLIC_STATES),
         current_listing_condition(oslo_today()),
     )
+    return Organisation.verification != "rejected", has_public
+
+
+def listed_organisations(municipality: Municipality | None = None) -> list[Organisation]:
+    """Non-rejected organisations with at least one public activity (its listing not expired),
+    by name."""
     query = (
         select(Organisation)
-        .where(Organisation.verification != "rejected", has_public)
+        .where(*listed_organisation_conditions())
         .options(selectinload(Organisation.municipality))
     )
     if municipality is not None:

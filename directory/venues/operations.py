@@ -17,15 +17,15 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from directory.activities.listings import current_listing_condition, oslo_today
+from directory.activities.listings import listed_conditions
 from directory.activities.models import Activity
 from directory.activities.schedule import next_start
 from directory.audit.operations import apply_changes, record
 from directory.errors import DomainError
 from directory.extensions import db
 from directory.organisations.models import Organisation
-from directory.policy.activity_states import PUBLIC_STATES
 from directory.schools.models import Municipality
+from directory.search.documents import public_conditions
 from directory.text import unique_slug
 from directory.timeutil import utcnow
 from directory.venues.models import Venue
@@ -195,9 +195,8 @@ def _plain(values: dict[str, Any]) -> dict[str, Any]:
 def _has_public_activity() -> ColumnElement[bool]:
     return exists().where(
         Activity.venue_id == Venue.id,
-        Activity.status.in_(PUBLIC_STATES),
         Activity.organisation_id == Organisation.id,
-        Organisation.verification != "rejected",
+        *public_conditions(),
     )
 
 
@@ -262,9 +261,7 @@ def public_venues(municipality: Municipality | None = None) -> list[ListedVenue]
         .join(Organisation, Activity.organisation_id == Organisation.id)
         .where(
             Activity.venue_id == Venue.id,
-            Activity.status.in_(PUBLIC_STATES),
-            Organisation.verification != "rejected",
-            current_listing_condition(oslo_today()),
+            *listed_conditions(),
         )
         .scalar_subquery()
     )
@@ -299,9 +296,7 @@ def activities_at(venue: Venue) -> list[tuple[Activity, Any]]:
         .join(Organisation, Activity.organisation_id == Organisation.id)
         .where(
             Activity.venue_id == venue.id,
-            Activity.status.in_(PUBLIC_STATES),
-            Organisation.verification != "rejected",
-            current_listing_condition(oslo_today()),
+            *listed_conditions(),
         )
         .options(
             selectinload(Activity.schedules),
