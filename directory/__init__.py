@@ -72,11 +72,44 @@ def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    if not app.config.get("SEARCH_BACKEND"):
+        postgres = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+        app.config["SEARCH_BACKEND"] = "postgres" if postgres else "whoosh"
     if not app.config.get("SECRET_KEY"):
+        if profile == "production":
+            # Every host must sign sessions with the same key: one generated here would be
+            # this host's alone (a login on one server unknown on the next).
+            old_key = Path(app.instance_path) / "secret_key"
+            hint = (
+                f"copy the key of {old_key} (no longer read in production) into SECRET_KEY"
+                if old_key.exists()
+                else "generate one with python3 -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+            raise RuntimeError(
+                "DIRECTORY_PROFILE=production needs a secret key: set SECRET_KEY (or "
+                "DIRECTORY_SECRET_KEY) in the environment, the same on every host, or SECRET_KEY "
+                f"in instance/config.py; {hint}"
+            )
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
     for key, sub in (("UPLOAD_FOLDER", "uploads"), ("SEARCH_INDEX_DIR", "search-index")):
         if not app.config.get(key):
             app.config[key] = str(Path(app.instance_path) / sub)
+    _configure_upload_storage(app)
+
+
+def _configure_upload_storage(app: Flask) -> None:
+    """UPLOAD_STORAGE as configured, else the database on PostgreSQL and the folder otherwise."""
+    from directory.storage import STORAGES, default_storage
+
+    storage = app.config.get("UPLOAD_STORAGE") or default_storage(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if storage not in STORAGES:
+        raise RuntimeError(
+            f"UPLOAD_STORAGE={storage!r} (DIRECTORY_UPLOAD_STORAGE): choose one of "
+            + ", ".join(STORAGES)
+        )
+    app.config["UPLOAD_STORAGE"] = storage
 
 
 def _trust_proxy(app: Flask) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(reset_two_step)
     app.cli.add_command(export)
     app.cli.add_command(review_listings)
+    app.cli.add_command(move_uploads)
 
 
 def _fail(message: str) -> NoReturn:
@@ -339,23 +340,126 @@ def seed_demo(if_empty: bool) -> None:
 @click.argument("target", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Overskriv FILE om den finnes.")
 def backup(target: Path, force: bool) -> None:
-    """Back up the database to FILE, and the uploads to FILE.uploads.tar.gz."""
+    """Back up the database to FILE, and the uploads to FILE.uploads.tar.gz (when they are kept
+    in a folder; in the database they are in FILE)."""
     from flask import current_app
 
     from directory.backup import BackupError, make_backup
     from directory.extensions import db
+    from directory.storage import FolderStorage, upload_storage
 
+    in_database = current_app.config["UPLOAD_STORAGE"] == "database"
+    # With the uploads in the database, the copy of the database holds them: no archive.
+    folder = None if in_database else current_app.config.get("UPLOAD_FOLDER")
     try:
-        result = make_backup(
-            db.engine.url, current_app.config.get("UPLOAD_FOLDER"), target, force=force
-        )
+        result = make_backup(db.engine.url, folder, target, force=force)
     except BackupError as exc:
         _fail(exc.message)
     click.echo(f"Databasen er kopiert til {result.database_file}.")
-    if result.uploads_file:
+    if in_database:
+        count = len(list(upload_storage().names()))
+        click.echo(
+            f"De opplastede filene ({count}) ligger i databasen og er med i kopien; "
+            "ingen egen fil for dem."
+        )
+        left = len(list(FolderStorage(current_app.config["UPLOAD_FOLDER"]).names()))
+        if left:
+            click.echo(
+                f"Merk: mappen {current_app.config['UPLOAD_FOLDER']} har {left} filer som ikke "
+                "er med. Flytt dem inn med: flask move-uploads --to database"
+            )
+    elif result.uploads_file:
         click.echo(f"{result.upload_count} opplastede filer er pakket i {result.uploads_file}.")
     else:
         click.echo("Ingen opplastede filer å ta med.")
+
+
+MOVE_BATCH = 50  # files per commit: bounds the memory a move of thousands of files holds
+MOVE_USAGE = "Bruk: flask move-uploads --to database|folder [--delete-source]"
+
+
+class _MoveCommand(click.Command):
+    """A command line it cannot read is bad input like any other: status 1, not Click's 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            click.echo(f"Feil: {exc.format_message()} {MOVE_USAGE}", err=True)
+            raise click.exceptions.Exit(1) from None
+
+
+@click.command("move-uploads", cls=_MoveCommand)
+@with_appcontext
+@click.option("--to", "target", metavar="database|folder", help="Hvor filene skal flyttes.")
+@click.option(
+    "--delete-source", is_flag=True, help="Slett filene fra kilden når de er trygt flyttet."
+)
+def move_uploads(target: str | None, delete_source: bool) -> None:
+    """Move the uploaded files between the folder (UPLOAD_FOLDER) and the database; files
+    already there are left as they are, so running it again does nothing new."""
+    from flask import current_app
+
+    from directory.activities.uploads import CARD_NAME, STORED_NAME
+    from directory.extensions import db
+    from directory.storage import STORAGES, content_type_of, storage_of_kind
+
+    if target not in STORAGES:
+        given = "ingen" if target is None else f"«{target}»"
+        _fail(f"--to må være database eller folder (mappen), ikke {given}. {MOVE_USAGE}")
+    source_kind = "folder" if target == "database" else "database"
+    source, destination = storage_of_kind(source_kind), storage_of_kind(target)
+    place = {
+        "database": "databasen",
+        "folder": f"mappen {current_app.config['UPLOAD_FOLDER']}",
+    }
+    moved, present, foreign = 0, 0, 0
+    done: list[str] = []
+    for name in list(source.names()):
+        if not (STORED_NAME.fullmatch(name) or CARD_NAME.fullmatch(name)):
+            foreign += 1  # not a name the app makes (a leftover, someone's own file): left
+            continue
+        if destination.exists(name):
+            present += 1
+        else:
+            content = source.read(name)
+            if content is None:  # removed meanwhile
+                continue
+            try:
+                destination.put(name, content, content_type_of(name))
+            except OSError as exc:
+                db.session.commit()  # what was moved so far stays; running again goes on
+                _fail(f"{name} kunne ikke skrives til {place[target]}: {exc.strerror or exc}.")
+            moved += 1
+        done.append(name)
+        if len(done) % MOVE_BATCH == 0:
+            db.session.commit()
+    db.session.commit()
+    click.echo(f"{moved} filer kopiert fra {place[source_kind]} til {place[target]}.")
+    if present:
+        click.echo(f"{present} filer fantes der allerede og er ikke endret.")
+    if foreign:
+        click.echo(
+            f"{foreign} filer med navn appen ikke lager er latt være i {place[source_kind]}."
+        )
+    if delete_source:
+        # Only after the copies are committed: a failure before this leaves two copies.
+        for number, name in enumerate(done, 1):
+            source.delete(name)
+            if number % MOVE_BATCH == 0:
+                db.session.commit()
+        db.session.commit()
+        click.echo(f"{len(done)} filer slettet fra {place[source_kind]}.")
+    elif done:
+        click.echo(
+            f"Kildene er beholdt; bruk --delete-source for å slette dem fra {place[source_kind]}."
+        )
+    if current_app.config["UPLOAD_STORAGE"] != target:
+        click.echo(
+            f"Merk: appen bruker nå {place[current_app.config['UPLOAD_STORAGE']]}. "
+            f"Sett DIRECTORY_UPLOAD_STORAGE={target} for at den skal lese filene fra "
+            f"{place[target]}."
+        )
 
 
 @click.command("reindex")
@@ -372,16 +476,35 @@ def reindex(pending: bool) -> None:
         rebuild_index,
     )
 
+    kind = current_app.config.get("SEARCH_BACKEND")
+    if kind == "database":
+        click.echo("Ingenting å gjøre: søket leser databasen direkte (SEARCH_BACKEND=database).")
+        return
+    postgres = kind == "postgres"
+    if pending and postgres:
+        click.echo(
+            "Ingenting å gjøre: PostgreSQL-søket skrives i samme transaksjon som endringene, "
+            "så ingenting venter i kø."
+        )
+        return
+    label = "Frisker opp søkedataene i PostgreSQL" if postgres else "Bygger søkeindeksen"
     try:
         if pending:
             written = catch_up_backlog()
             click.echo(f"{written} aktiviteter fra køen er skrevet til søkeindeksen.")
             return
-        with click.progressbar(length=public_activity_count(), label="Bygger søkeindeksen") as bar:
+        with click.progressbar(length=public_activity_count(), label=label) as bar:
             count = rebuild_index(progress=bar.update)
     except SearchUnavailable as exc:
         _fail(f"søkeindeksen kunne ikke skrives ({exc}).")
-    click.echo(f"Søkeindeksen er bygget med {count} aktiviteter.")
+    if postgres:
+        click.echo(
+            f"Søkedataene i PostgreSQL er friske: {count} aktiviteter er skrevet på nytt "
+            "(datoene flyttet med kalenderen, ordlisten for skrivefeil bygget på nytt). "
+            "Søket svarte hele tiden."
+        )
+    else:
+        click.echo(f"Søkeindeksen er bygget med {count} aktiviteter.")
 
 
 @click.command("check-index")
@@ -396,8 +519,15 @@ def check_index() -> None:
         diff = compare()
     except SearchUnavailable as exc:
         _fail(f"søkeindeksen kan ikke leses ({exc}). Kjør «flask --app directory reindex».")
+    postgres = current_app.config.get("SEARCH_BACKEND") == "postgres"
     if diff.clean:
-        click.echo("Indeksen stemmer med databasen.")
+        if postgres:
+            click.echo(
+                "Søkedataene i PostgreSQL stemmer med databasen (de skrives i samme "
+                "transaksjon som endringene)."
+            )
+        else:
+            click.echo("Indeksen stemmer med databasen.")
         return
     for label, ids in (
         ("Mangler i indeksen", diff.missing),
@@ -408,7 +538,7 @@ def check_index() -> None:
             click.echo(f"{label} ({len(ids)}):")
             for activity_id in ids:
                 click.echo(f"  {activity_id}  {diff.titles.get(activity_id, '(slettet)')}")
-    pending = pending_count()
+    pending = 0 if postgres else pending_count()
     if pending:
         click.echo(
             f"{pending} aktiviteter venter i køen; «flask --app directory reindex --pending» "

@@ -6,6 +6,7 @@ from datetime import timedelta
 class Defaults:
     """Defaults for a local, single-machine installation."""
 
+    PROFILE = "default"  # DIRECTORY_PROFILE, which chose this class
     # Filled in by create_app() from the instance folder when not configured.
     SQLALCHEMY_DATABASE_URI: str | None = None
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
@@ -23,6 +24,9 @@ class Defaults:
     IMAGE_MAX_PIXELS = 50_000_000
     FLYER_MAX_BYTES = 8 * 1024 * 1024
     UPLOAD_FOLDER: str | None = None  # instance/uploads unless set
+    # "database" or "folder" (UPLOAD_FOLDER); unset: the database on PostgreSQL, where several
+    # hosts may serve one installation, the folder otherwise (README, "Uploads").
+    UPLOAD_STORAGE: str | None = None
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -77,8 +81,10 @@ class Defaults:
     ARGON2_MEMORY_COST = 19456
     ARGON2_PARALLELISM = 1
 
-    # "whoosh" (default) or "database" (SQL only, as in degraded mode).
-    SEARCH_BACKEND = "whoosh"
+    # "whoosh" (a file index in SEARCH_INDEX_DIR: one host), "postgres" (tables in the shared
+    # PostgreSQL database: any number of hosts) or "database" (SQL only, as in degraded mode).
+    # Unset: "postgres" when the database is PostgreSQL, else "whoosh" (DIRECTORY_SEARCH_BACKEND).
+    SEARCH_BACKEND: str | None = None
     # Write every commit's changes to the index right after it; switch off for bulk loads (the
     # changes still queue in search_backlog) and run `flask reindex` afterwards.
     SEARCH_SYNC = True
@@ -126,6 +132,11 @@ class Production(Defaults):
     the profile and the site's own values (PUBLIC_BASE_URL, the database, the secret key).
     """
 
+    PROFILE = "production"
+    # No default key: SECRET_KEY (or DIRECTORY_SECRET_KEY) from the environment, the same on
+    # every host, or start-up fails (a key generated into instance/ would be one host's alone).
+    # Rate limits stay on memory:// unless DIRECTORY_RATELIMIT_STORAGE_URI names the Redis all
+    # workers and hosts share (redis://127.0.0.1:6379/0); the log warns at start-up otherwise.
     PREFERRED_URL_SCHEME = "https"
     # PUBLIC_BASE_URL's host, added at start-up, and any other names listed here (e.g.
     # DIRECTORY_TRUSTED_HOSTS='["www.aktiviteter.kommune.no"]'); with neither, localhost only.

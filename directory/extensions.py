@@ -88,15 +88,24 @@ def _positive(value: str) -> int:
         return 1
 
 
-def storage_warning(storage_uri: str, workers: int) -> str | None:
-    """The warning for limits kept apart in each of several workers, or None when they are not."""
-    if workers <= 1 or not storage_uri.startswith("memory://"):
+def storage_warning(storage_uri: str, workers: int, *, production: bool = False) -> str | None:
+    """The warning for limits kept apart in each of several workers (or, in production, in a
+    process that cannot know of the other hosts), or None when they are not."""
+    if not storage_uri.startswith("memory://"):
         return None
-    return (
-        f"Rate limits are kept in memory while {workers} workers run: each worker counts on its "
-        f"own, so every limit lets {workers} times as much through. Set "
-        "DIRECTORY_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 (a store all workers share)."
-    )
+    if workers > 1:
+        return (
+            f"Rate limits are kept in memory while {workers} workers run: each worker counts on "
+            f"its own, so every limit lets {workers} times as much through. Set "
+            "DIRECTORY_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 (a store all workers share)."
+        )
+    if production:
+        return (
+            "Rate limits are kept in this process's memory in the production profile: any other "
+            "worker or host counts on its own. Set "
+            "DIRECTORY_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 (a store all of them share)."
+        )
+    return None
 
 
 class DirectoryLimiter(Limiter):
@@ -105,7 +114,9 @@ class DirectoryLimiter(Limiter):
     def init_app(self, app: Flask) -> None:
         super().init_app(app)
         warning = storage_warning(
-            app.config.get("RATELIMIT_STORAGE_URI") or "memory://", configured_workers()
+            app.config.get("RATELIMIT_STORAGE_URI") or "memory://",
+            configured_workers(),
+            production=app.config.get("PROFILE") == "production",
         )
         if warning:
             app.logger.warning(warning)

@@ -23,6 +23,7 @@ from directory.schools.models import (
 )
 from directory.search import sync as _search_sync  # noqa: F401 - the index follows commits
 from directory.search.models import SearchBacklog
+from directory.storage.models import StoredFile
 from directory.venues.models import Venue
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "SchoolInvitation",
     "SchoolStaff",
     "SearchBacklog",
+    "StoredFile",
     "User",
     "UserSession",
     "Venue",

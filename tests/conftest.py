@@ -58,9 +58,14 @@ def base_config(tmp_path_factory, **overrides) -> dict:
         "WTF_CSRF_ENABLED": False,
         "UPLOAD_FOLDER": str(root / "uploads"),
         "SEARCH_INDEX_DIR": str(root / "search-index"),
+        # Whoosh on either database; the search tests run each backend (tests/search).
+        "SEARCH_BACKEND": "whoosh",
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
     }
+    if os.environ.get("DIRECTORY_UPLOAD_STORAGE"):
+        # Without it, the app's own default: the database on PostgreSQL, the folder otherwise.
+        config["UPLOAD_STORAGE"] = os.environ["DIRECTORY_UPLOAD_STORAGE"]
     config.update(overrides)
     # Every test app starts with an empty, working search index (as after `flask reindex`).
     WhooshBackend(config["SEARCH_INDEX_DIR"]).rebuild(())

@@ -24,12 +24,12 @@ from sqlalchemy import select
 from directory.accounts.models import PasswordReset, User
 from directory.accounts.tokens import hash_token
 from directory.activities.models import Activity, ActivityTranslation
-from directory.activities.uploads import upload_folder
 from directory.approvals.display import upcoming_weeks
 from directory.approvals.models import DistributionRequest
 from directory.extensions import db
 from directory.organisations.models import Invitation, Membership
 from directory.schools.models import School, SchoolInvitation, SchoolStaff
+from directory.storage import upload_storage
 from directory.timeutil import utcnow
 from tests.conftest import (
     PASSWORD,
@@ -167,8 +167,8 @@ def world(app, municipality, make_municipality):
         image_alt="Et bilde",
         venue="Utkastbua",
     )
-    (upload_folder() / DRAFT_IMAGE).write_bytes(b"\x89PNG\r\n\x1a\n")
-    (upload_folder() / REJECTED_LOGO).write_bytes(b"\x89PNG\r\n\x1a\n")
+    upload_storage().put(DRAFT_IMAGE, b"\x89PNG\r\n\x1a\n", "image/png")
+    upload_storage().put(REJECTED_LOGO, b"\x89PNG\r\n\x1a\n", "image/png")
     colleague = quick_user("kollega")
     membership = Membership(user=colleague, organisation=org_a, role="editor")
     db.session.add(membership)

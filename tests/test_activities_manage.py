@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -19,6 +18,7 @@ from directory.extensions import db
 from directory.organisations.models import Membership, Organisation
 from directory.policy.activity_states import allowed_actions, check_transition
 from directory.schools.models import Municipality
+from directory.storage import upload_storage
 from tests.conftest import PASSWORD, csrf_token_from, login, next_weekday_at
 
 # --- helpers -------------------------------------------------------------------------------
@@ -499,14 +499,13 @@ def test_replacing_and_removing_the_image(client, org, signed_in, app):
     activity = db.session.scalars(select(Activity)).one()
     first_name = activity.image_filename
     assert first_name
-    upload_dir = app.config["UPLOAD_FOLDER"]
 
     data = edit_data(client, activity.id)
     data["image"] = (io.BytesIO(png_bytes((60, 40))), "nytt.png")
     assert client.post(f"/activities/{activity.id}/edit", data=data).status_code == 302
     db.session.refresh(activity)
     assert activity.image_filename not in (None, first_name)
-    assert not (Path(upload_dir) / first_name).exists()  # no longer used by any activity
+    assert not upload_storage().exists(first_name)  # no longer used by any activity
 
     data = edit_data(client, activity.id, remove_image="y")
     assert client.post(f"/activities/{activity.id}/edit", data=data).status_code == 302

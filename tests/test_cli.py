@@ -32,10 +32,11 @@ def backup_possible(app):
 
 @pytest.fixture
 def upload_folder(app, tmp_path, monkeypatch):
-    """An empty upload folder of this test's own."""
+    """An empty upload folder of this test's own, where the app keeps its uploads."""
     folder = tmp_path / "uploads"
     folder.mkdir()
     monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(folder))
+    monkeypatch.setitem(app.config, "UPLOAD_STORAGE", "folder")
     return folder
 
 

@@ -15,7 +15,6 @@ import re
 import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import time_machine
@@ -31,6 +30,7 @@ from directory.exports.formats.pdf import pdf_safe
 from directory.extensions import db
 from directory.schools.models import Municipality, School, SchoolGradeCount, SchoolStaff
 from directory.schools.routing import iso_week
+from directory.storage import upload_storage
 from directory.timeutil import utcnow
 from tests.conftest import (
     csrf_token_from,
@@ -501,9 +501,9 @@ def test_an_uploaded_flyer_that_cannot_be_used_gives_way_to_a_made_one(
     football = world["football"]
     flyer = club_flyer("Fotballskolen til Øvre Ål IL")
     upload_flyer(football, flyer)
-    stored = Path(app.config["UPLOAD_FOLDER"]) / football.flyer_filename
-    if fault == "broken":
-        stored.write_bytes(flyer[: len(flyer) // 3])  # cut short on the disk
+    if fault == "broken":  # cut short where it is stored
+        upload_storage().put(football.flyer_filename, flyer[: len(flyer) // 3], "application/pdf")
+        db.session.commit()
     else:
         monkeypatch.setitem(app.config, "FLYER_MAX_BYTES", len(flyer) - 1)
 

@@ -32,13 +32,13 @@ from werkzeug.routing import IntegerConverter
 
 from directory.accounts.tokens import hash_token
 from directory.activities.models import Activity
-from directory.activities.uploads import upload_folder
 from directory.approvals.display import upcoming_weeks
 from directory.approvals.models import DistributionRequest
 from directory.extensions import db, limiter
 from directory.organisations.models import Invitation, Membership
 from directory.schools.models import Municipality, School, SchoolStaff
 from directory.search.query import MAX_PAGE, MAX_PER_PAGE
+from directory.storage import upload_storage
 from directory.timeutil import utcnow
 from directory.weeks import coming_weeks
 from tests.conftest import (
@@ -181,7 +181,8 @@ def world(app, municipality, make_municipality):
         db.session.commit()
         _category(None)  # for the category routes' path parameter
         _school_holiday(drammen.id)  # for the school-calendar routes' path parameter
-        (upload_folder() / DRAFT_IMAGE).write_bytes(png_bytes())
+        upload_storage().put(DRAFT_IMAGE, png_bytes(), "image/png")
+        db.session.commit()
         return World(
             municipality=drammen,
             org=org,
@@ -1419,14 +1420,14 @@ def test_an_upload_of_the_wrong_kind_is_refused_with_the_form_errors(
         data[name] = (io.BytesIO(content), filename, mimetype)
     client = client_as(app, world, "owner")
     before = snapshot()
-    files_before = set(upload_folder().iterdir())
+    files_before = set(upload_storage().names())
     response = client.post(
         POST_ROUTES[endpoint].path(world), data=data, content_type="multipart/form-data"
     )
     assert response.status_code == 400, response.status_code
     assert 'class="errors"' in response.get_data(as_text=True)
     assert snapshot() == before
-    assert set(upload_folder().iterdir()) == files_before, "a refused upload left a file behind"
+    assert set(upload_storage().names()) == files_before, "a refused upload left a file behind"
 
 
 def test_a_body_over_the_size_limit_is_a_413_with_a_message(app, world):

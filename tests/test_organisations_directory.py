@@ -14,8 +14,9 @@ from PIL import Image
 
 from directory.api.openapi import openapi_document
 from directory.extensions import db
+from directory.storage import upload_storage
 from tests.test_organisations import edit_form
-from tests.test_uploads import jpeg_with_gps
+from tests.test_uploads import StoredUpload, jpeg_with_gps
 
 NOW = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)  # a Monday
 CURRENT = {"dtstart": datetime(2026, 3, 3, 17, 0), "rrule": "FREQ=WEEKLY"}
@@ -223,7 +224,19 @@ def upload(client, org, data: bytes, filename: str, **fields):
 
 
 def folder(app) -> Path:
-    return Path(app.config["UPLOAD_FOLDER"])
+    """The uploads, in whichever storage the app keeps them (StoredUpload is path-like)."""
+    return _Uploads()
+
+
+class _Uploads:
+    def __truediv__(self, name: str) -> StoredUpload:
+        return StoredUpload(name)
+
+    def exists(self) -> bool:
+        return True
+
+    def iterdir(self) -> list[str]:
+        return list(upload_storage().names())
 
 
 def test_an_uploaded_logo_is_re_encoded_and_shown_on_the_card(app, client, editor_org):
@@ -232,7 +245,7 @@ def test_an_uploaded_logo_is_re_encoded_and_shown_on_the_card(app, client, edito
     db.session.refresh(editor_org)
     name = editor_org.logo_filename
     assert re.fullmatch(r"[0-9a-f]{32}\.jpg", name)
-    with Image.open(folder(app) / name) as stored:
+    with Image.open((folder(app) / name).open()) as stored:
         assert not stored.getexif()  # decoded and written again: no camera, no GPS position
     body = client.get("/organisations").get_data(as_text=True)
     assert f'src="/media/{name}"' in body

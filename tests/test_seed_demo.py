@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -38,6 +39,7 @@ from directory.policy.request_states import (
 from directory.schools.calendar import closed_weeks
 from directory.schools.models import Municipality, School, SchoolStaff
 from directory.schools.routing import policy_for
+from directory.storage import upload_storage
 from directory.timeutil import OSLO, oslo_now
 from tests.conftest import login
 
@@ -178,9 +180,8 @@ def test_seed_demo_loads_a_consistent_demo_once(app):
     # Flyers: about a third, real one-page A4 PDFs in the upload folder.
     with_flyer = [a for a in activities if a.flyer_filename]
     assert 60 <= len(with_flyer) <= 150
-    folder = Path(app.config["UPLOAD_FOLDER"])
     for activity in with_flyer:
-        reader = PdfReader(folder / activity.flyer_filename)
+        reader = PdfReader(io.BytesIO(upload_storage().read(activity.flyer_filename)))
         assert len(reader.pages) == 1
         box = reader.pages[0].mediabox
         assert (round(float(box.width)), round(float(box.height))) == (595, 842)

@@ -14,17 +14,14 @@ request for an image stored before renditions existed, and removed with the imag
 
 from __future__ import annotations
 
-import contextlib
 import io
 import logging
 import math
-import os
 import re
 import secrets
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -37,6 +34,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObj
 from werkzeug.datastructures import FileStorage
 
 from directory.config import Defaults
+from directory.storage import UploadStorage, content_type_of, upload_storage
 
 MAX_IMAGE_SIDE = 1600
 MAX_FLYER_PAGES = 20
@@ -314,52 +312,40 @@ def prepare_flyer(data: bytes) -> PreparedFile:
     return PreparedFile(data, "pdf")
 
 
-def upload_folder() -> Path:
-    """The folder uploads are stored in, created when missing."""
-    folder = Path(current_app.config["UPLOAD_FOLDER"])
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _write_complete(folder: Path, name: str, content: bytes) -> None:
-    """Write `content` to `folder`/`name` through a temporary file renamed when complete: a
-    write that fails (a full disk) leaves no file behind, empty or partial, and raises its
-    OSError; a reader of `name` sees the whole file or none."""
-    # Its own temporary name for each writer: two requests making the same rendition at once
-    # do not meet (the last rename wins, with the same content).
-    partial = folder / f".{name}.{secrets.token_hex(4)}.part"
-    try:
-        # "x": never write over a file, even a leftover of the (practically impossible) same name.
-        with open(partial, "xb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())  # the data is on disk before a name the database points at
-        os.replace(partial, folder / name)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
-        raise
-
-
 def store(prepared: PreparedFile) -> str:
-    """Write prepared content under a new random name and return the name; an image gets its
+    """Store prepared content under a new random name and return the name; an image gets its
     card rendition beside it.
 
-    A write that fails (a full disk) leaves no file behind and raises its OSError (a full disk
-    is answered 503 by the app's fault handling); the media route, which serves only
-    STORED_NAME and CARD_NAME names, never sees a file being written. A rendition that cannot
-    be made is not an error: the media route makes it later, or serves the image itself.
+    In the folder, a write that fails (a full disk) leaves no file behind and raises its
+    OSError (a full disk is answered 503 by the app's fault handling); the media route, which
+    serves only STORED_NAME and CARD_NAME names, never sees a file being written. In the
+    database, the file is part of the caller's transaction. A rendition that cannot be made is
+    not an error: the media route makes it later, or serves the image itself.
     """
-    folder = upload_folder()
+    storage = upload_storage()
     name = f"{secrets.token_hex(16)}.{prepared.extension}"
-    _write_complete(folder, name, prepared.content)
+    storage.put(name, prepared.content, content_type_of(name))
     card = card_name(name)
     if card is not None:
-        try:
-            _write_complete(folder, card, card_rendition(prepared.content))
-        except Exception:  # noqa: BLE001 - the image is stored; its rendition can wait
-            logger.warning("No card rendition for %s", name, exc_info=True)
+        _store_rendition(storage, name, card, prepared.content)
     return name
+
+
+def _store_rendition(storage: UploadStorage, image_name: str, card: str, data: bytes) -> bool:
+    """Make and store the card rendition of an image's content; False (logged) when it cannot
+    be made or, in the folder, written (a full disk). A database error rises: the session is
+    unusable until the request rolls it back."""
+    try:
+        rendition = card_rendition(data)
+    except Exception:  # noqa: BLE001 - the card shows the image itself instead
+        logger.warning("No card rendition for %s", image_name, exc_info=True)
+        return False
+    try:
+        storage.put(card, rendition, content_type_of(card))
+    except OSError:
+        logger.warning("No card rendition for %s", image_name, exc_info=True)
+        return False
+    return True
 
 
 def card_name(name: str) -> str | None:
@@ -400,18 +386,16 @@ def _has_alpha(image: Image.Image) -> bool:
 def ensure_card_rendition(image_name: str) -> str | None:
     """The name of the stored image's card rendition, made now when it is missing (an image
     stored before renditions existed); None when it cannot be made (the image is missing or
-    unreadable, the disk is full): the caller serves the image itself."""
+    unreadable, the disk is full): the caller serves the image itself. In the database the
+    rendition is written in the session's transaction, which the caller commits."""
     card = card_name(image_name)
     if card is None:
         return None
-    folder = upload_folder()
-    if (folder / card).is_file():
+    storage = upload_storage()
+    if storage.exists(card):
         return card
-    try:
-        data = (folder / image_name).read_bytes()
-        _write_complete(folder, card, card_rendition(data))
-    except Exception:  # noqa: BLE001 - the card shows the image itself instead
-        logger.warning("No card rendition for %s", image_name, exc_info=True)
+    data = storage.read(image_name)
+    if data is None or not _store_rendition(storage, image_name, card, data):
         return None
     return card
 
@@ -438,10 +422,10 @@ def read_flyer_upload(storage: FileStorage) -> PreparedFile:
 
 def delete_stored(name: str) -> None:
     """Remove a stored file, when its name is one of ours and it exists, with an image's card
-    rendition."""
+    rendition (in the database: in the session's transaction, which the caller commits)."""
     if STORED_NAME.fullmatch(name):
-        folder = upload_folder()
-        (folder / name).unlink(missing_ok=True)
+        storage = upload_storage()
+        storage.delete(name)
         card = card_name(name)
         if card is not None:
-            (folder / card).unlink(missing_ok=True)
+            storage.delete(card)

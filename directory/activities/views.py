@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, replace
 from typing import ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -16,6 +17,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     send_from_directory,
     url_for,
 )
@@ -66,7 +68,6 @@ from directory.activities.uploads import (
     card_name,
     ensure_card_rendition,
     store,
-    upload_folder,
 )
 from directory.extensions import db, limiter
 from directory.feeds.links import activity_calendar_links, feed_urls
@@ -79,7 +80,7 @@ from directory.permissions import (
     can_view_activity,
     can_view_organisation,
 )
-from directory.pipeline import Handler, VersionedForm, route
+from directory.pipeline import Handler, VersionedForm, route, run_in_transaction
 from directory.policy.activity_states import allowed_actions
 from directory.policy.listing_dates import default_confirmed_until
 from directory.schools.models import Municipality, School
@@ -93,6 +94,7 @@ from directory.search.query import (
     query_to_args,
 )
 from directory.search.service import UnknownFilterValue, count_matches, search_activities
+from directory.storage import upload_storage
 from directory.venues.operations import known_venues, placement, venue_for
 from directory.web import abort_with
 
@@ -662,27 +664,53 @@ def media(name: str):
         served = name
         if images:
             logo = logo_owner.logo_filename
-            served = ensure_card_rendition(logo) or logo
+            served = _card_or_image(logo)
         return _send_media(served, public=not logo_owner.rejected)
     if not any(can_view_activity(current_user, a) for a in owners):
         abort(404)
     served = name
     if images:
         image = owners[0].image_filename  # copies of an activity share the same file
-        served = ensure_card_rendition(image) or image
+        served = _card_or_image(image)
     return _send_media(served, public=all(a.is_public for a in owners))
 
 
+def _card_or_image(image: str) -> str:
+    """The name to serve for an image's card: its rendition, made (and, in the database,
+    committed) now when missing, else the image itself."""
+    return run_in_transaction(lambda: ensure_card_rendition(image)) or image
+
+
 def _send_media(served: str, *, public: bool):
-    """A stored file as /media/ serves it; `public` when anyone may see it (cacheable)."""
+    """A stored file as /media/ serves it; `public` when anyone may see it (cacheable).
+
+    The same answer from either storage: Content-Length, an ETag and Last-Modified, a 304 to
+    a matching conditional request, ranges, an hour's max-age; the folder's file is sent from
+    disk, the database's from its row (its ETag the content's SHA-256, the same on every host).
+    """
     is_pdf = served.endswith(".pdf")
-    response = send_from_directory(
-        upload_folder(),
-        served,
-        mimetype="application/pdf" if is_pdf else None,
-        max_age=3600,
-        conditional=True,
-    )
+    found = upload_storage().get(served)
+    if found is None:
+        abort(404)
+    mimetype = "application/pdf" if is_pdf else found.content_type
+    if found.path is not None:
+        response = send_from_directory(
+            found.path.parent,
+            served,
+            mimetype="application/pdf" if is_pdf else None,
+            max_age=3600,
+            conditional=True,
+        )
+    else:
+        response = send_file(
+            io.BytesIO(found.read()),
+            mimetype=mimetype,
+            download_name=served,
+            etag=found.etag,
+            last_modified=found.modified,
+            max_age=3600,
+            conditional=True,
+        )
     # A flyer is saved and opened in the reader's own PDF viewer, never rendered as a page of
     # this site's origin (the activity page's link says "Last ned"). CSP's sandbox would keep
     # it inline, but Chrome's and Safari's viewers then show nothing at all.
@@ -731,8 +759,9 @@ def _flash_clashes(activity: Activity) -> None:
 
 class _ActivityFiles:
     """Uploads stored during a save: removed again when the save fails (a concurrent edit's
-    409, any error before the commit), so that no orphan is left in the upload folder. Only
-    files stored in this request are listed, never ones in use."""
+    409, any error before the commit), so that no orphan is left in the upload folder (in the
+    database the rollback took them already). Only files stored in this request are listed,
+    never ones in use."""
 
     stored: list[str]
 
@@ -847,7 +876,8 @@ class EditActivity(_ActivityFiles, _OneActivity):
         )
 
     def done(self, changes: bool):
-        discard_unused_files(self.replaced)
+        # After the commit, in a transaction of its own: never a file still in use.
+        run_in_transaction(lambda: discard_unused_files(self.replaced))
         flash(_("Endringene er lagret.") if changes else _("Ingen endringer å lagre."), "info")
         _flash_clashes(self.activity)
         return redirect(url_for("activities.show_activity", activity_id=self.activity.id))

@@ -406,12 +406,13 @@ def check_search() -> str:
 
 
 def watched_folders() -> list[Path]:
-    """Where the app writes: the instance, upload and search-index folders and the SQLite
-    database's folder; each as its nearest existing folder (uploads appear with the first)."""
+    """Where the app writes: the instance, upload (unless uploads are in the database) and
+    search-index folders and the SQLite database's folder; each as its nearest existing folder
+    (uploads appear with the first)."""
     config = current_app.config
     folders = [
         current_app.instance_path,
-        config.get("UPLOAD_FOLDER"),
+        config.get("UPLOAD_FOLDER") if config.get("UPLOAD_STORAGE") == "folder" else None,
         config.get("SEARCH_INDEX_DIR"),
     ]
     database = db.engine.url

@@ -60,7 +60,7 @@ from directory.permissions import (
     can_view_members,
     can_view_organisation,
 )
-from directory.pipeline import Handler, route
+from directory.pipeline import Handler, route, run_in_transaction
 from directory.policy.routing import ORGANISATION_KINDS
 from directory.timeutil import utcnow
 from directory.web import abort_with
@@ -182,7 +182,8 @@ class EditOrganisation(Handler):
 
     def done(self, reset: bool):
         if self.replaced_logo:
-            delete_stored(self.replaced_logo)  # after the commit: never a file still in use
+            # After the commit, in a transaction of its own: never a file still in use.
+            run_in_transaction(lambda: delete_stored(self.replaced_logo))
         flash(_("Endringene er lagret."), "success")
         if reset:
             flash(

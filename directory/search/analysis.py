@@ -74,6 +74,8 @@ _OVERRIDE_GROUPS = {
     "kurs": "kurs kurset kursene kursa kursets",
     "dans": "dans dansen danse dansing dansingen dansene danser",
     "korps": "korps korpset korpsene korpsa",
+    # Snowball makes "kors" (Røde Kors) "kor", the stem of a choir: a choir is not a cross.
+    "kors": "kors korset korsene korsa korsets",
     "svømm": "svøm svømme svømming svømmingen",
     "turn": "turn turning turnen",
     "sykkel": "sykkel sykle sykling syklene sykler syklingen",

@@ -58,9 +58,13 @@ FAR = float("inf")  # the distance of an activity without coordinates: after all
 def like_pattern(word: str) -> str | None:
     """A LIKE pattern that every text containing the word (in any spelling the analysis treats
     as the same) matches: vowels may be æ/ø/å or accented, so they become "_", and "ae" may be
-    "æ", so it becomes "%". None when the word is too short to narrow anything."""
+    "æ", so it becomes "%"; a compound's first part stands for it, as its parts may be written
+    apart. None when the word is too short to narrow anything."""
     core = word.rstrip("*")
     folded = fold(core)
+    parts = compound_parts(folded, folded=True) if core == word else []
+    if len(parts) >= 2:  # a compound may be written apart: its first part must be there
+        folded = parts[0]
     common = os.path.commonprefix([folded, stem(folded, folded=True)])
     if len(common) < MIN_LIKE:
         return None

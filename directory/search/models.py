@@ -1,10 +1,25 @@
-"""The search index's outbox: activities whose index entry is not up to date yet."""
+"""The search tables: the Whoosh index's outbox (activities whose index entry is not up to date
+yet), and the PostgreSQL backend's documents and words."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    event,
+    text,
+)
+from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Mapped, mapped_column
 
 from directory.dbtypes import UTCDateTime
@@ -35,3 +50,93 @@ class SearchBacklog(db.Model):
 
     def __repr__(self) -> str:
         return f"<SearchBacklog activity={self.activity_id} version={self.version}>"
+
+
+# --- the PostgreSQL search backend's tables (directory.search.postgres_backend) ---------------
+#
+# Created on every database so the schema is one, but written only with SEARCH_BACKEND =
+# "postgres": on SQLite they stay empty. Text columns stand in for PostgreSQL's types there.
+
+TSVECTOR_TYPE = Text().with_variant(pg.TSVECTOR(), "postgresql")
+DATES_TYPE = JSON().with_variant(pg.ARRAY(Date()), "postgresql")
+TIMES_TYPE = JSON().with_variant(pg.ARRAY(DateTime()), "postgresql")
+# The extensions the backend needs: unaccent folds a search word as the index was folded,
+# pg_trgm finds the indexed words near a misspelt one.
+EXTENSIONS = ("unaccent", "pg_trgm")
+
+
+class SearchDocument(db.Model):
+    """What the PostgreSQL backend knows about one public activity: the analysed text as a
+    weighted tsvector and the facts its filters, facets and orders read, written in the same
+    transaction as the change (directory.search.sync). Times are naive UTC."""
+
+    __tablename__ = "search_document"
+
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activity.id", ondelete="CASCADE"), primary_key=True
+    )
+    stamp: Mapped[str] = mapped_column(String(64))
+    document: Mapped[str] = mapped_column(TSVECTOR_TYPE)
+    municipality: Mapped[str] = mapped_column(String(100))
+    organisation: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str | None] = mapped_column(String(100))
+    age_min: Mapped[int] = mapped_column(SmallInteger)
+    age_max: Mapped[int] = mapped_column(SmallInteger)
+    weekdays: Mapped[int] = mapped_column(SmallInteger)  # bit d set for ISO weekday d
+    times: Mapped[int] = mapped_column(SmallInteger)  # bits of directory.search.query's TIMES
+    dates: Mapped[list] = mapped_column(DATES_TYPE)  # Oslo dates with an occurrence (horizon)
+    free: Mapped[bool] = mapped_column(Boolean)
+    accessible: Mapped[bool] = mapped_column(Boolean)
+    fritidskort: Mapped[bool] = mapped_column(Boolean)
+    trial: Mapped[bool] = mapped_column(Boolean)
+    equipment: Mapped[bool] = mapped_column(Boolean)
+    cancelled: Mapped[bool] = mapped_column(Boolean)
+    next_start: Mapped[datetime | None] = mapped_column(DateTime)
+    next_end: Mapped[datetime | None] = mapped_column(DateTime)
+    last_end: Mapped[datetime | None] = mapped_column(DateTime)
+    listed_until: Mapped[datetime | None] = mapped_column(DateTime)  # None: no listing date
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
+    upcoming_starts: Mapped[list] = mapped_column(TIMES_TYPE)
+    upcoming_ends: Mapped[list] = mapped_column(TIMES_TYPE)
+    title_sort: Mapped[str] = mapped_column(Text)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (
+        Index("ix_search_document_document", "document", postgresql_using="gin"),
+        Index("ix_search_document_last_end", "last_end"),
+    )
+
+
+class SearchWord(db.Model):
+    """An indexed word, for typo tolerance and "did you mean" (pg_trgm on its folded form).
+
+    kind "l": a lexeme of some document's tsvector (a stem or a folded stem); kind "s": a word
+    as written (lowercase, unstemmed), what a suggestion offers. Added with the documents,
+    never counted; `flask reindex` rebuilds the table, and a suggestion is only made of words
+    some document still holds.
+    """
+
+    __tablename__ = "search_word"
+
+    kind: Mapped[str] = mapped_column(String(1), primary_key=True)
+    term: Mapped[str] = mapped_column(String(200), primary_key=True)
+    folded: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (
+        Index(
+            "ix_search_word_folded_trgm",
+            "folded",
+            postgresql_using="gin",
+            postgresql_ops={"folded": "gin_trgm_ops"},
+        ),
+    )
+
+
+@event.listens_for(SearchWord.__table__, "before_create")
+def _create_extensions(target, connection, **kw) -> None:
+    """db.create_all() on PostgreSQL (tests, benches) creates the extensions first, as the
+    migration does."""
+    if connection.dialect.name == "postgresql":
+        for name in EXTENSIONS:
+            connection.execute(text(f"CREATE EXTENSION IF NOT EXISTS {name}"))

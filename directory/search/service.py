@@ -114,8 +114,14 @@ def get_backend(app: Flask | None = None) -> SearchBackend:
             backend = WhooshBackend(directory, writer_timeout=timeout)
         elif kind == "database":
             backend = DatabaseBackend()
+        elif kind == "postgres":
+            from directory.search.postgres_backend import PostgresBackend
+
+            backend = PostgresBackend()
         else:
-            raise ValueError(f"SEARCH_BACKEND must be 'whoosh' or 'database', not {kind!r}")
+            raise ValueError(
+                f"SEARCH_BACKEND must be 'whoosh', 'postgres' or 'database', not {kind!r}"
+            )
         cache[key] = backend
     return backend
 

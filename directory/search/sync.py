@@ -13,7 +13,11 @@ than SEARCH_BACKLOG_MAX_AGE_SECONDS. The index never breaks the request that cha
 
 SEARCH_SYNC = False skips the write after each commit (bulk loads); the changes still queue, so
 run `flask reindex` (or `reindex --pending`) afterwards. With SEARCH_BACKEND = "database" there is
-no index to follow and nothing queues. Importing this module installs the listeners once, on
+no index to follow and nothing queues. With SEARCH_BACKEND = "postgres" nothing queues either:
+before the commit, the changed activities' rows in search_document are written through the
+transaction's own connection (directory.search.postgres_backend.write_in_transaction), so the
+search is never behind the data and there is no backlog (SEARCH_SYNC = False skips the writes:
+run `flask reindex` after a bulk load). Importing this module installs the listeners once, on
 Flask-SQLAlchemy's session class.
 """
 
@@ -30,6 +34,7 @@ from directory.schools.models import Municipality
 from directory.search.outbox import queue
 
 PENDING_KEY = "search_pending_activity_ids"
+TRANSACTION_KEY = "search_activity_ids_in_transaction"
 
 
 def _activity_ids_where(session: Session, condition) -> list[int]:
@@ -64,17 +69,31 @@ def collect_changes(session: Session) -> set[int]:
     return ids
 
 
+def _backend_kind() -> str | None:
+    return current_app.config.get("SEARCH_BACKEND") if has_app_context() else None
+
+
 def _follows_index() -> bool:
-    """Whether changes must reach an index (the database backend keeps none)."""
-    return has_app_context() and current_app.config.get("SEARCH_BACKEND", "whoosh") != "database"
+    """Whether changes must reach a Whoosh index through the outbox."""
+    return _backend_kind() == "whoosh"
 
 
 def _writes_after_commit() -> bool:
     return _follows_index() and current_app.config.get("SEARCH_SYNC", True)
 
 
+def _writes_in_transaction() -> bool:
+    """Whether changes are written to the PostgreSQL search tables before the commit."""
+    return _backend_kind() == "postgres" and current_app.config.get("SEARCH_SYNC", True)
+
+
 @event.listens_for(FlaskSession, "after_flush")
 def _after_flush(session: Session, flush_context) -> None:
+    if _writes_in_transaction():
+        ids = collect_changes(session)
+        if ids:
+            session.info.setdefault(TRANSACTION_KEY, set()).update(ids)
+        return
     if not _follows_index():
         return
     ids = collect_changes(session)
@@ -83,6 +102,22 @@ def _after_flush(session: Session, flush_context) -> None:
         # committed without its queue entry.
         queue(session.connection(), ids)
         session.info.setdefault(PENDING_KEY, set()).update(ids)
+
+
+@event.listens_for(FlaskSession, "before_commit")
+def _before_commit(session: Session) -> None:
+    """PostgreSQL search: the changed activities' rows are written in the change's own
+    transaction, after its last flush, so they commit (or roll back) with it."""
+    if not _writes_in_transaction():
+        return
+    from directory.search.postgres_backend import write_in_transaction
+
+    for _round in range(10):  # a write flushes nothing new; the bound is a safeguard
+        session.flush()
+        ids = session.info.pop(TRANSACTION_KEY, None)
+        if not ids:
+            return
+        write_in_transaction(session, ids)
 
 
 @event.listens_for(FlaskSession, "after_commit")
@@ -98,3 +133,4 @@ def _after_commit(session: Session) -> None:
 @event.listens_for(FlaskSession, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop(PENDING_KEY, None)
+    session.info.pop(TRANSACTION_KEY, None)

@@ -230,6 +230,9 @@ class Word:
     stemmed: str
     folded: str  # folded, then stemmed: for the diacritics-insensitive field
     parts: tuple[str, ...]  # stems of a query compound's first two parts, or ()
+    # The same parts folded, as the diacritics-insensitive field holds them: "svommekurs"
+    # finds "Svømming og kurs" as "svømmekurs" does.
+    folded_parts: tuple[str, ...] = ()
     # (field, term): the word as each content language's field holds it (issue 14).
     translated: tuple[tuple[str, str], ...] = ()
 
@@ -286,13 +289,20 @@ def parse_text(text: str) -> TextQuery:
     parsed = []
     for word in words:
         core = word.rstrip("*")
-        parts = compound_parts(core) if not word.endswith("*") else []
+        prefix = word.endswith("*")
+        parts = compound_parts(core) if not prefix else []
+        folded_parts = compound_parts(fold(core), folded=True) if not prefix else []
         parsed.append(
             Word(
                 text=word,
                 stemmed=stem(core),
                 folded=stem(fold(core), folded=True),
                 parts=tuple(stem(p) for p in parts[:2]) if len(parts) >= 2 else (),
+                folded_parts=(
+                    tuple(stem(p, folded=True) for p in folded_parts[:2])
+                    if len(folded_parts) >= 2
+                    else ()
+                ),
                 translated=tuple(query_terms(core).items()) if not word.endswith("*") else (),
             )
         )
@@ -769,6 +779,8 @@ class WhooshBackend:
                 bits |= state.prefix_bits(field_name(code), query_prefix(word.prefix))
             return bits
         bits = state.term("title", word.stemmed) | state.term("body", word.stemmed)
+        # With or without æ/ø/å and accents: "svommekurs" finds what "svømmekurs" finds.
+        bits |= state.term("folded", word.folded)
         for fieldname, text in word.translated:  # or the offer's text in another language
             bits |= state.term(fieldname, text)
         if word.parts:
@@ -777,8 +789,13 @@ class WhooshBackend:
             for part in word.parts:
                 both &= state.term("title", part) | state.term("body", part)
             bits |= both
+        if word.folded_parts:
+            both = -1
+            for part in word.folded_parts:
+                both &= state.term("folded", part)
+            bits |= both
         if tolerant:
-            found = [("folded", word.folded, 0.0)]
+            found = []
             edits = max_edits(word.text)
             if edits:
                 reader = state.searcher.reader()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 
 import pytest
@@ -51,8 +52,14 @@ def titles(search):
     return run
 
 
-@pytest.fixture(params=["whoosh", "database"])
+ON_POSTGRESQL = os.environ.get("DATABASE_URL", "").startswith("postgres")
+
+
+@pytest.fixture(params=["whoosh", "postgres", "database"])
 def backend_kind(request, app, monkeypatch):
-    """Run a test against each backend: the index, and the database fallback."""
+    """Run a test against each backend: the Whoosh index, PostgreSQL's full-text search (on
+    PostgreSQL only), and the database fallback."""
+    if request.param == "postgres" and not ON_POSTGRESQL:
+        pytest.skip("needs PostgreSQL (DATABASE_URL)")
     monkeypatch.setitem(app.config, "SEARCH_BACKEND", request.param)
     return request.param

@@ -78,7 +78,13 @@ def killed_import(app, tmp_path, municipality, *, after: str = "commit") -> None
     path.write_bytes(csv_bytes(many_rows()))
     config = {
         key: app.config[key]
-        for key in ("SQLALCHEMY_DATABASE_URI", "SEARCH_INDEX_DIR", "UPLOAD_FOLDER", "SECRET_KEY")
+        for key in (
+            "SQLALCHEMY_DATABASE_URI",
+            "SEARCH_INDEX_DIR",
+            "SEARCH_BACKEND",
+            "UPLOAD_FOLDER",
+            "SECRET_KEY",
+        )
     } | {"TESTING": True, "RATELIMIT_STORAGE_URI": "memory://"}
     slug = municipality.slug
     db.session.commit()

@@ -1,4 +1,5 @@
-"""Norwegian relevance: compounds, inflections, typos, diacritics, title weight, "did you mean".
+"""Norwegian relevance: compounds, inflections, typos, diacritics, title weight, "did you mean",
+on the Whoosh index and on PostgreSQL alike.
 
 Each test asserts which activities come back, and their order where the order matters.
 """
@@ -6,6 +7,18 @@ Each test asserts which activities come back, and their order where the order ma
 from __future__ import annotations
 
 import pytest
+
+from tests.search.conftest import ON_POSTGRESQL
+
+
+@pytest.fixture(autouse=True, params=["whoosh", "postgres"])
+def ranking_backend(request, app, monkeypatch):
+    """Every test here runs on the Whoosh index and on PostgreSQL's full-text search, the two
+    backends that rank, forgive typos and suggest (the database fallback does neither)."""
+    if request.param == "postgres" and not ON_POSTGRESQL:
+        pytest.skip("needs PostgreSQL (DATABASE_URL)")
+    monkeypatch.setitem(app.config, "SEARCH_BACKEND", request.param)
+    return request.param
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ import logging
 import math
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import segno
 from flask import current_app
@@ -48,6 +47,7 @@ from directory.exports.formats.pdf import (
     fit_link,
 )
 from directory.exports.formats.shared import Batch, Offer
+from directory.storage import UploadStorage, upload_storage
 
 MAX_SCHEDULE_LINES = 3  # on a flyer; the activity page has them all
 BAND = (0, 70, 120)  # the flyers' title band: white text on it has a contrast above 9:1
@@ -487,7 +487,9 @@ def _uploaded_page(
     pdf.set_auto_page_break(True, margin=MARGIN + 5)
 
 
-def _open_flyer(folder: Path, name: str, limit: int, content_limit: int) -> UploadedFlyer | None:
+def _open_flyer(
+    storage: UploadStorage, name: str, limit: int, content_limit: int
+) -> UploadedFlyer | None:
     """The uploaded flyer `name`, opened and checked for placing; None (logged) when it cannot
     be used: not there, larger than `limit` bytes, unreadable, encrypted, too many pages or
     pages of no usable size, or page descriptions longer than `content_limit` bytes."""
@@ -501,12 +503,14 @@ def _open_flyer(folder: Path, name: str, limit: int, content_limit: int) -> Uplo
 
     if not (STORED_NAME.fullmatch(name) and name.endswith(".pdf")):
         return unusable("has no stored PDF's name")
-    path = folder / name
     try:
-        size = path.stat().st_size
+        found = storage.get(name)
+        if found is None:
+            return unusable("is not stored")
+        size = found.size
         if size > limit:
             return unusable("is too large (%d bytes, at most %d here)", size, limit)
-        data = path.read_bytes()
+        data = found.read()
     except OSError as exc:
         return unusable("cannot be read from disk (%s)", exc.strerror or exc)
     try:
@@ -536,7 +540,7 @@ def uploaded_flyers(batch: Batch) -> dict[int, UploadedFlyer]:
     """The usable uploaded flyers of the batch's offers, by request id; each file is opened
     once, and all of them together may not pass MAX_PLACED_BYTES nor MAX_CONTENT_BYTES (the
     ones past it get made flyers)."""
-    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    storage = upload_storage()
     limit = current_app.config["FLYER_MAX_BYTES"]
     opened: dict[str, UploadedFlyer | None] = {}
     bytes_left, content_left = MAX_PLACED_BYTES, MAX_CONTENT_BYTES
@@ -546,7 +550,7 @@ def uploaded_flyers(batch: Batch) -> dict[int, UploadedFlyer]:
         if not name:
             continue
         if name not in opened:
-            flyer = _open_flyer(folder, name, min(limit, bytes_left), content_left)
+            flyer = _open_flyer(storage, name, min(limit, bytes_left), content_left)
             opened[name] = flyer
             if flyer is not None:
                 bytes_left -= flyer.size
