@@ -61,11 +61,14 @@ lint: install
 browser-deps:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
+# The last line needs the PostgreSQL at 127.0.0.1:5432 (it recreates the database bench_scale):
+# 100,000 activities, Whoosh and the PostgreSQL backend side by side, in process and over HTTP.
 bench: install
 	$(BIN)/python bench/search_bench.py 10000
 	$(BIN)/python bench/http_bench.py
 	$(BIN)/python bench/export_bench.py --requests 200
 	$(BIN)/python bench/distance_bench.py --activities 10000
+	$(BIN)/python bench/scale_bench.py --activities 100000 --backends whoosh,postgres
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules

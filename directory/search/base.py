@@ -2,8 +2,8 @@
 
 A backend indexes ActivityDocuments and answers SearchQuery objects with ids in order, a total,
 facet counts and, when nothing matched, a spelling suggestion. The Whoosh backend is the default;
-a database backend answers when the index is missing or broken (degraded), and a PostgreSQL
-full-text backend can be added behind the same interface without touching the views.
+a database backend answers when the index is missing or broken (degraded); the PostgreSQL
+backend keeps the search in the shared database for several hosts.
 """
 
 from __future__ import annotations
@@ -92,6 +92,9 @@ class SearchResult:
     total: int
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     suggestion: str | None = None
+    # The multi-select groups with a choice, each counted without its own choice, when the
+    # backend counted them along with the result (else the service asks for them).
+    open_facets: dict[str, dict[str, int]] | None = None
 
 
 @dataclass
@@ -157,9 +160,10 @@ class SearchBackend(Protocol):
         """Write the (documents, ids to remove) that `read` returns, in one commit; `read` runs
         while the writer holds the index, so writes follow the order of the reads."""
 
-    def query(self, query: SearchQuery, *, now: datetime) -> SearchResult:
+    def query(self, query: SearchQuery, *, now: datetime, count_only: bool = False) -> SearchResult:
         """Answer a query in its order, cancelled activities after all the others (whatever the
-        order: relevance too); raises SearchUnavailable when it cannot."""
+        order: relevance too); raises SearchUnavailable when it cannot. With `count_only` the
+        ids may be left out (the total and the facets are wanted: facet and filter counts)."""
 
     def rebuild(
         self,

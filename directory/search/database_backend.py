@@ -200,8 +200,9 @@ class DatabaseBackend:
                 )
         return conditions
 
-    def query(self, query: SearchQuery, *, now: datetime) -> SearchResult:
-        """Answer a query from the database (never raises SearchUnavailable)."""
+    def query(self, query: SearchQuery, *, now: datetime, count_only: bool = False) -> SearchResult:
+        """Answer a query from the database (never raises SearchUnavailable); the page costs
+        nothing more than the count here, so `count_only` changes nothing."""
         words = parse_text(query.text).words
         rows = db.session.execute(
             select(

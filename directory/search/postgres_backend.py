@@ -44,6 +44,8 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR, insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -57,7 +59,7 @@ from directory.policy.limits import AGE_RANGE
 from directory.search.analysis import analyse, fold, index_analyzer, spelling_analyzer, stem
 from directory.search.base import ActivityDocument, SearchResult, SearchUnavailable
 from directory.search.documents import document_for, load_public_activities, title_sort_key
-from directory.search.models import EXTENSIONS, SearchDocument, SearchWord
+from directory.search.models import EXTENSIONS, SearchDocument, SearchText, SearchWord
 from directory.search.query import TIMES_OF_DAY, SearchQuery
 from directory.search.translated import field_name, query_prefix, translation_analyzer
 from directory.search.whoosh_backend import TextQuery, Word, max_edits, parse_text
@@ -66,6 +68,7 @@ from directory.timeutil import OSLO, utcnow
 log = logging.getLogger(__name__)
 
 DOCUMENTS = SearchDocument.__table__
+TEXTS = SearchText.__table__
 WORDS = SearchWord.__table__
 # ts_rank's weights for D, C, B, A: folded spellings only widen the match, the other
 # languages and the body weigh a third of the title.
@@ -73,7 +76,11 @@ RANK_WEIGHTS = "{0, 0.33, 0.33, 1}"
 RANK_NORMALISATION = 1  # divide by 1 + log(the document's length): a short title is sharper
 MAX_LEXEME = 200  # characters of a lexeme (PostgreSQL's own limit is 2,046 bytes)
 MAX_POSITIONS = 32  # positions kept per lexeme and weight
-TIME_BITS = {label: 1 << n for n, label in enumerate(TIMES_OF_DAY)}
+FLAGS = ("free", "accessible", "fritidskort", "trial", "equipment")
+# The bits of search_document.facets: ISO weekday d is bit d, then the times of day, the flags.
+WEEKDAY_BITS = {day: 1 << day for day in range(1, 8)}
+TIME_BITS = {label: 1 << (8 + n) for n, label in enumerate(TIMES_OF_DAY)}
+FLAG_BITS = {flag: 1 << (11 + n) for n, flag in enumerate(FLAGS)}
 LEXEME, SPELLING = "l", "s"  # SearchWord kinds
 WRITE_CHUNK = 500
 _INDEX_ANALYZER = index_analyzer()
@@ -152,49 +159,54 @@ def analysed(doc: ActivityDocument) -> tuple[str, set[str], set[str]]:
     return vector.literal(), lexemes, words
 
 
-def document_row(doc: ActivityDocument) -> tuple[dict[str, Any], set[str], set[str]]:
-    """(the search_document row, its lexemes, its words as written) of one document."""
+def facet_bits(doc: ActivityDocument) -> int:
+    """The document's facet values as the bits of search_document.facets."""
+    bits = sum(WEEKDAY_BITS[d] for d in set(doc.weekdays) if d in WEEKDAY_BITS)
+    bits |= sum(TIME_BITS[t] for t in set(doc.times) if t in TIME_BITS)
+    return bits | sum(FLAG_BITS[flag] for flag in FLAGS if getattr(doc, flag))
+
+
+def document_rows(doc: ActivityDocument) -> tuple[dict[str, Any], dict[str, Any], set, set]:
+    """(the search_document row, the search_text row, its lexemes, its words as written)."""
     vector, lexemes, words = analysed(doc)
     low, high = max(doc.age_min, AGE_RANGE[0]), min(doc.age_max, AGE_RANGE[1])
-    row = {
+    facts = {
         "activity_id": doc.id,
         "stamp": doc.stamp,
-        "document": vector,
         "municipality": doc.municipality,
         "organisation": doc.organisation_slug,
         "category": doc.category,
         "age_min": low,
         "age_max": high,
-        "weekdays": sum(1 << d for d in set(doc.weekdays)),
-        "times": sum(TIME_BITS[t] for t in set(doc.times) if t in TIME_BITS),
-        "dates": [date.fromisoformat(d) for d in doc.dates],
-        "free": doc.free,
-        "accessible": doc.accessible,
-        "fritidskort": doc.fritidskort,
-        "trial": doc.trial,
-        "equipment": doc.equipment,
+        "facets": facet_bits(doc),
         "cancelled": doc.status == "cancelled",
         "next_start": _naive_utc(doc.upcoming[0][0]) if doc.upcoming else None,
         "next_end": _naive_utc(doc.upcoming[0][1]) if doc.upcoming else None,
         "last_end": _naive_utc(doc.last_end),
         "listed_until": listed_until(doc.confirmed_until),
         "published_at": _naive_utc(doc.published_at),
-        "upcoming_starts": [_naive_utc(start) for start, _end in doc.upcoming],
-        "upcoming_ends": [_naive_utc(end) for _start, end in doc.upcoming],
         "title_sort": title_sort_key(doc.title),
         "latitude": doc.latitude,
         "longitude": doc.longitude,
     }
-    return row, lexemes, words
+    text_row = {
+        "activity_id": doc.id,
+        "document": vector,
+        "dates": [date.fromisoformat(d) for d in doc.dates],
+        "upcoming_starts": [_naive_utc(start) for start, _end in doc.upcoming],
+        "upcoming_ends": [_naive_utc(end) for _start, end in doc.upcoming],
+    }
+    return facts, text_row, lexemes, words
 
 
-def _upsert_documents():
-    columns = [c.name for c in DOCUMENTS.columns]
+def _upsert(table, casts: dict[str, Any] | None = None):
+    columns = [c.name for c in table.columns]
     values = {name: bindparam(name) for name in columns}
-    values["document"] = cast(bindparam("document"), TSVECTOR)
-    statement = insert(DOCUMENTS).values(values)
+    for name, type_ in (casts or {}).items():
+        values[name] = cast(bindparam(name), type_)
+    statement = insert(table).values(values)
     return statement.on_conflict_do_update(
-        index_elements=[DOCUMENTS.c.activity_id],
+        index_elements=[table.c.activity_id],
         set_={name: statement.excluded[name] for name in columns if name != "activity_id"},
     )
 
@@ -224,26 +236,30 @@ def write_documents(
     """Write these documents and remove these ids in the connection's transaction; returns how
     many were written. With `words`, the lexemes and words as written are collected there
     instead of being added to search_word (a refresh adds them all at the end)."""
-    rows, lexemes, spelled = [], set(), set()
+    facts, texts, lexemes, spelled = [], [], set(), set()
     for doc in documents:
-        row, doc_lexemes, doc_words = document_row(doc)
-        rows.append(row)
+        fact, text_row, doc_lexemes, doc_words = document_rows(doc)
+        facts.append(fact)
+        texts.append(text_row)
         lexemes |= doc_lexemes
         spelled |= doc_words
-    removed = sorted(set(remove_ids) - {row["activity_id"] for row in rows})
+    removed = sorted(set(remove_ids) - {row["activity_id"] for row in facts})
     for start in range(0, len(removed), WRITE_CHUNK):
         chunk = removed[start : start + WRITE_CHUNK]
-        connection.execute(delete(DOCUMENTS).where(DOCUMENTS.c.activity_id.in_(chunk)))
-    if rows:
-        rows.sort(key=lambda row: row["activity_id"])  # one order for every writer
-        connection.execute(_upsert_documents(), rows)
+        for table in (DOCUMENTS, TEXTS):
+            connection.execute(delete(table).where(table.c.activity_id.in_(chunk)))
+    if facts:
+        facts.sort(key=lambda row: row["activity_id"])  # one order for every writer
+        texts.sort(key=lambda row: row["activity_id"])
+        connection.execute(_upsert(DOCUMENTS), facts)
+        connection.execute(_upsert(TEXTS, {"document": TSVECTOR}), texts)
     if words is not None:
         words[0].update(lexemes)
         words[1].update(spelled)
     else:
         _remember_words(connection, LEXEME, lexemes)
         _remember_words(connection, SPELLING, spelled)
-    return len(rows)
+    return len(facts)
 
 
 def write_in_transaction(session: Session, activity_ids: Iterable[int]) -> None:
@@ -395,6 +411,7 @@ class PostgresBackend:
             flush()
         with db.engine.begin() as connection:
             indexed = set(connection.scalars(select(DOCUMENTS.c.activity_id)))
+            indexed |= set(connection.scalars(select(TEXTS.c.activity_id)))
             write_documents(connection, (), indexed - written, words=words)
             for kind, terms in ((LEXEME, words[0]), (SPELLING, words[1])):
                 known = set(connection.scalars(select(WORDS.c.term).where(WORDS.c.kind == kind)))
@@ -422,10 +439,11 @@ class PostgresBackend:
             raise SearchUnavailable(f"the search table cannot be read: {exc}") from None
 
     def check(self) -> bool:
-        """Whether the table and the extensions are there."""
+        """Whether the tables and the extensions are there."""
         try:
             with db.engine.connect() as connection:
-                connection.execute(select(DOCUMENTS.c.activity_id).limit(1)).all()
+                for table in (DOCUMENTS, TEXTS, WORDS):
+                    connection.execute(select(table.c[0]).limit(1)).all()
                 present = connection.scalar(
                     text("SELECT count(*) FROM pg_extension WHERE extname = ANY(:names)"),
                     {"names": list(EXTENSIONS)},
@@ -435,17 +453,50 @@ class PostgresBackend:
             return False
         return present == len(EXTENSIONS)
 
-    def query(self, query: SearchQuery, *, now: datetime) -> SearchResult:
+    def query(self, query: SearchQuery, *, now: datetime, count_only: bool = False) -> SearchResult:
         """Answer a query; raises SearchUnavailable when the database cannot (the service
-        then answers from the database backend, degraded)."""
+        then answers from the database backend, degraded). `count_only`: the total and the
+        facets, no page of ids."""
         try:
             with db.engine.connect() as connection:
-                return self._query(connection, query, _naive_utc(now))
+                return self._query(connection, query, _naive_utc(now), count_only=count_only)
         except SQLAlchemyError as exc:
             log.warning("PostgreSQL search failed: %s", exc)
             raise SearchUnavailable(f"PostgreSQL search failed: {exc}") from None
 
-    def _filters(self, query: SearchQuery, now: datetime) -> list[ColumnElement[bool]]:
+    @staticmethod
+    def _choices(query: SearchQuery) -> dict[str, ColumnElement[bool]]:
+        """The conditions of the multi-select groups with a choice (MULTI_SELECT_FACETS)."""
+        d = DOCUMENTS.c
+        chosen: dict[str, ColumnElement[bool]] = {}
+        if query.categories:
+            chosen["category"] = d.category.in_(query.categories)
+        if query.weekdays:
+            mask = sum(WEEKDAY_BITS[day] for day in query.weekdays)
+            chosen["weekday"] = d.facets.op("&")(mask) != 0
+        if query.times:
+            mask = sum(TIME_BITS[t] for t in query.times)
+            chosen["time"] = d.facets.op("&")(mask) != 0
+        return chosen
+
+    @staticmethod
+    def _group_passes(query: SearchQuery) -> dict[str, Callable[[str | None, int], bool]]:
+        """The same choices as tests of a counted group (category, facet bits)."""
+        tests: dict[str, Callable[[str | None, int], bool]] = {}
+        if query.categories:
+            chosen = set(query.categories)
+            tests["category"] = lambda slug, bits: slug in chosen
+        if query.weekdays:
+            days = sum(WEEKDAY_BITS[day] for day in query.weekdays)
+            tests["weekday"] = lambda slug, bits: bool(bits & days)
+        if query.times:
+            times = sum(TIME_BITS[t] for t in query.times)
+            tests["time"] = lambda slug, bits: bool(bits & times)
+        return tests
+
+    def _filters(self, query: SearchQuery, now: datetime) -> tuple[list[ColumnElement], bool]:
+        """The conditions of the filters but the multi-select groups (see _choices), and
+        whether they read search_text (the dates)."""
         d = DOCUMENTS.c
         conditions: list[ColumnElement[bool]] = [
             d.last_end >= now,
@@ -459,34 +510,23 @@ class PostgresBackend:
         if query.school_grades is not None:
             low, high = grades_ages(*query.school_grades)
             conditions += [d.age_min <= high, d.age_max >= low]
-        if query.categories:
-            conditions.append(d.category.in_(query.categories))
-        if query.weekdays:
-            mask = sum(1 << day for day in query.weekdays)
-            conditions.append(d.weekdays.op("&")(mask) != 0)
-        if query.times:
-            mask = sum(TIME_BITS[t] for t in query.times)
-            conditions.append(d.times.op("&")(mask) != 0)
-        for flag in ("free", "accessible", "fritidskort", "trial", "equipment"):
+        for flag in FLAGS:
             if getattr(query, flag):
-                conditions.append(getattr(d, flag).is_(True))
+                conditions.append(d.facets.op("&")(FLAG_BITS[flag]) != 0)
         for slug in {query.municipality, query.school_municipality} - {None}:
             conditions.append(d.municipality == slug)
         if query.organisation:
             conditions.append(d.organisation == query.organisation)
-        if query.date_from or query.date_to:
-            days = func.unnest(d.dates).table_valued("day").render_derived()
+        dated = bool(query.date_from or query.date_to)
+        if dated:
+            days = func.unnest(TEXTS.c.dates).table_valued("day").render_derived()
+            first, last = query.date_from or date.min, query.date_to or date(9999, 12, 31)
             conditions.append(
-                exists(
-                    select(literal(1))
-                    .select_from(days)
-                    .where(days.c.day.between(query.date_from or date.min, query.date_to
-                                              or date(9999, 12, 31)))
-                )
-            )  # fmt: skip
+                exists(select(literal(1)).select_from(days).where(days.c.day.between(first, last)))
+            )
         if query.within_km is not None and query.near_point is not None:
             conditions.append(self._distance(query.near_point) <= query.within_km)
-        return conditions
+        return conditions, dated
 
     @staticmethod
     def _distance(point: tuple[float, float]) -> ColumnElement[float]:
@@ -501,14 +541,26 @@ class PostgresBackend:
         return 2 * MEAN_EARTH_RADIUS_KM * func.asin(func.least(1.0, func.sqrt(h)))
 
     @staticmethod
-    def _soonest(now: datetime) -> ColumnElement:
+    def _later_start(now: datetime) -> ColumnElement:
+        """The start of the first stored upcoming occurrence not ended by `now` (NULL: none):
+        for a row whose next occurrence has ended since it was written."""
+        own = TEXTS.alias("own_text")
+        pairs = (
+            func.unnest(own.c.upcoming_starts, own.c.upcoming_ends)
+            .table_valued("s", "e")
+            .render_derived()
+        )
+        return (
+            select(func.min(pairs.c.s))
+            .select_from(own.join(pairs, true()))  # a function in FROM sees `own`
+            .where(own.c.activity_id == DOCUMENTS.c.activity_id, pairs.c.e > now)
+            .scalar_subquery()
+        )
+
+    def _soonest(self, now: datetime) -> ColumnElement:
         """The start of the first occurrence not ended by `now` (NULL: none known)."""
         d = DOCUMENTS.c
-        pairs = (
-            func.unnest(d.upcoming_starts, d.upcoming_ends).table_valued("s", "e").render_derived()
-        )
-        later = select(func.min(pairs.c.s)).where(pairs.c.e > now).scalar_subquery()
-        return case((d.next_end > now, d.next_start), else_=later)
+        return case((d.next_end > now, d.next_start), else_=self._later_start(now))
 
     def _expansions(self, connection: Connection, text: TextQuery) -> dict[str, list[str]]:
         """The indexed lexemes within each word's edit distance (first letter kept), as Whoosh
@@ -566,98 +618,170 @@ class PostgresBackend:
     @staticmethod
     def _frequency(connection: Connection, word: str) -> int:
         """How many documents hold a word as written (by its stem or a compound's part)."""
-        condition = DOCUMENTS.c.document.op("@@")(_tsquery(quote_lexeme(stem(word))))
+        condition = TEXTS.c.document.op("@@")(_tsquery(quote_lexeme(stem(word))))
         return connection.scalar(select(func.count()).where(condition)) or 0
 
-    def _query(self, connection: Connection, query: SearchQuery, now: datetime) -> SearchResult:
+    def _query(
+        self, connection: Connection, query: SearchQuery, now: datetime, *, count_only: bool
+    ) -> SearchResult:
         d = DOCUMENTS.c
-        conditions = self._filters(query, now)
-        text = parse_text(query.text)
+        # Indexes over rows in memory cost little more than reading rows in order: without
+        # this the planner reads every search_text row for a common word.
+        connection.execute(text("SET LOCAL random_page_cost = 1.1"))
+        conditions, dated = self._filters(query, now)
+        choices = self._choices(query)
+        passes = self._group_passes(query)
+        search_text = parse_text(query.text)
+        joined = DOCUMENTS.join(TEXTS, TEXTS.c.activity_id == d.activity_id)
+        source = joined if search_text.parsed or dated else DOCUMENTS
         suggestion = None
         expansions: dict[str, list[str]] = {}
-        if text.parsed:
-            strict = and_(*conditions, d.document.op("@@")(_tsquery(text_query(text))))
-            facets, total = self._count(connection, strict)
-            if not total:
-                suggestion = self._suggest(connection, text.words)
-                expansions = self._expansions(connection, text)
+        where = and_(*conditions)
+        if search_text.parsed:
+            matched = TEXTS.c.document.op("@@")(_tsquery(text_query(search_text)))
+            groups = self._groups(connection, source, and_(where, matched))
+            counted = self._count(groups, passes)
+            if not counted[1]:
+                suggestion = self._suggest(connection, search_text.words)
+                expansions = self._expansions(connection, search_text)
                 if any(expansions.values()):
-                    tolerant = d.document.op("@@")(_tsquery(text_query(text, expansions)))
-                    strict = and_(*conditions, tolerant)
-                    facets, total = self._count(connection, strict)
-            where = strict
+                    tolerant = _tsquery(text_query(search_text, expansions))
+                    matched = TEXTS.c.document.op("@@")(tolerant)
+                    groups = self._groups(connection, source, and_(where, matched))
+                    counted = self._count(groups, passes)
+            where = and_(where, matched)
         else:
-            where = and_(*conditions)
-            facets, total = self._count(connection, where)
+            groups = self._groups(connection, source, where)
+            counted = self._count(groups, passes)
+        facets, total, open_facets = counted
         offset = (query.page - 1) * query.per_page
         ids: list[int] = []
-        if offset < total:
-            order = [d.cancelled]
-            soonest = self._soonest(now).asc().nulls_last()
-            ties = [soonest, d.title_sort.collate("C"), d.activity_id]
-            if query.sort == "relevance" and text.parsed:
-                scoring = rank_query(text, expansions)
-                if scoring:
-                    rank = func.ts_rank(
-                        literal_column(f"'{RANK_WEIGHTS}'::real[]"),
-                        d.document,
-                        _tsquery(scoring),
-                        RANK_NORMALISATION,
-                    )
-                    order.append(rank.desc())
-                prefixes = title_prefix_query(text)
-                if prefixes:
-                    order.append(d.document.op("@@")(_tsquery(prefixes)).desc())
-                order += ties
-            elif query.sort == "newest":
-                order += [d.published_at.desc().nulls_last(), d.title_sort.collate("C"),
-                          d.activity_id]  # fmt: skip
-            elif query.sort == "distance" and query.near_point is not None:
-                order += [self._distance(query.near_point).asc().nulls_last(), *ties]
+        if offset < total and not count_only:
+            where = and_(where, *choices.values())
+            if query.sort == "soonest" or (query.sort == "relevance" and not search_text.parsed):
+                page = self._soonest_page(source, where, now, offset, query.per_page)
             else:
-                order += ties
-            ids = list(
-                connection.scalars(
+                # "cancelled" as an expression: no index order for it tempts the planner into
+                # walking the soonest index through every row.
+                cancelled_last = case((d.cancelled, 1), else_=0)
+                page = (
                     select(d.activity_id)
+                    .select_from(source)
                     .where(where)
-                    .order_by(*order)
+                    .order_by(cancelled_last, *self._order(query, search_text, expansions, now))
                     .offset(offset)
                     .limit(query.per_page)
                 )
+            ids = list(connection.scalars(page))
+        return SearchResult(
+            ids=ids, total=total, facets=facets, suggestion=suggestion, open_facets=open_facets
+        )
+
+    def _order(self, query: SearchQuery, text: TextQuery, expansions, now: datetime) -> list:
+        """The ORDER BY after `cancelled` for relevance, newest and distance."""
+        d = DOCUMENTS.c
+        ties = [self._soonest(now).asc().nulls_last(), d.title_sort, d.activity_id]
+        if query.sort == "newest":
+            return [d.published_at.desc().nulls_last(), d.title_sort, d.activity_id]
+        if query.sort == "distance" and query.near_point is not None:
+            return [self._distance(query.near_point).asc().nulls_last(), *ties]
+        order = []
+        scoring = rank_query(text, expansions)
+        if scoring:
+            weights = literal_column(f"'{RANK_WEIGHTS}'::real[]")
+            rank = func.ts_rank(weights, TEXTS.c.document, _tsquery(scoring), RANK_NORMALISATION)
+            order.append(rank.desc())
+        prefixes = title_prefix_query(text)
+        if prefixes:
+            order.append(TEXTS.c.document.op("@@")(_tsquery(prefixes)).desc())
+        return [*order, *ties]
+
+    def _soonest_page(self, source, where, now: datetime, offset: int, limit: int):
+        """The page in the soonest order, from two ordered parts: the rows whose next
+        occurrence has not ended (in the order of an index: the home listing reads a page of
+        rows, not all of them) and the few whose next occurrence ended since they were written
+        (ordered by their later start, read from search_text)."""
+        d = DOCUMENTS.c
+        wanted = offset + limit
+        later = self._later_start(now)
+        fresh = (
+            select(d.activity_id, d.cancelled, d.next_start.label("start"), d.title_sort)
+            .select_from(source)
+            .where(where, d.next_end > now)
+            .order_by(d.cancelled, d.next_start, d.title_sort, d.activity_id)
+            .limit(wanted)
+        )
+        stale = (
+            select(d.activity_id, d.cancelled, later.label("start"), d.title_sort)
+            .select_from(source)
+            .where(where, or_(d.next_end <= now, d.next_end.is_(None)))
+            .order_by(d.cancelled, later.asc().nulls_last(), d.title_sort, d.activity_id)
+            .limit(wanted)
+        )
+        both = union_all(fresh, stale).subquery()
+        return (
+            select(both.c.activity_id)
+            .order_by(
+                both.c.cancelled, both.c.start.asc().nulls_last(), both.c.title_sort,
+                both.c.activity_id,
             )
-        return SearchResult(ids=ids, total=total, facets=facets, suggestion=suggestion)
+            .offset(offset)
+            .limit(limit)
+        )  # fmt: skip
 
     @staticmethod
-    def _count(connection: Connection, where) -> tuple[dict[str, dict[str, int]], int]:
-        """The facet counts within the result and its total, in one grouped count."""
+    def _groups(connection: Connection, source, where) -> list[tuple[str | None, int, int]]:
+        """(category, facet bits, count) of the rows matching everything but the multi-select
+        groups' choices: one grouped count answers the total, the facets and the facets of each
+        group without its own choice."""
         d = DOCUMENTS.c
-        counted: dict[str, Any] = {
-            **{f"w{day}": func.count().filter(d.weekdays.op("&")(1 << day) != 0)
-               for day in range(1, 8)},
-            **{f"t_{label}": func.count().filter(d.times.op("&")(bit) != 0)
-               for label, bit in TIME_BITS.items()},
-            **{flag: func.count().filter(getattr(d, flag).is_(True))
-               for flag in ("free", "accessible", "fritidskort", "trial", "equipment")},
-        }  # fmt: skip
-        rows = connection.execute(
-            select(d.category, func.count().label("n"), *(v.label(k) for k, v in counted.items()))
-            .where(where)
-            .group_by(d.category)
-        ).all()
-        sums = dict.fromkeys(counted, 0)
+        return [
+            (slug, bits, n)
+            for slug, bits, n in connection.execute(
+                select(d.category, d.facets, func.count())
+                .select_from(source)
+                .where(where)
+                .group_by(d.category, d.facets)
+            )
+        ]
+
+    @staticmethod
+    def _facets(groups: Iterable[tuple[str | None, int, int]]) -> tuple[dict, int]:
+        """The facet counts and the total of these groups."""
         category: dict[str, int] = {}
+        by_bits: dict[int, int] = {}
         total = 0
-        for row in rows:
-            total += row.n
-            if row.category:
-                category[row.category] = row.n
-            for key in counted:
-                sums[key] += getattr(row, key)
+        for slug, bits, n in groups:
+            total += n
+            if slug:
+                category[slug] = category.get(slug, 0) + n
+            by_bits[bits] = by_bits.get(bits, 0) + n
+        counts = dict.fromkeys([*WEEKDAY_BITS.values(), *TIME_BITS.values(),
+                                *FLAG_BITS.values()], 0)  # fmt: skip
+        for bits, n in by_bits.items():
+            for bit in counts:
+                if bits & bit:
+                    counts[bit] += n
         facets = {
             "category": category,
-            "weekday": {str(day): sums[f"w{day}"] for day in range(1, 8)},
-            "time": {label: sums[f"t_{label}"] for label in TIMES_OF_DAY},
-            **{flag: {"1": sums[flag]}
-               for flag in ("free", "accessible", "fritidskort", "trial", "equipment")},
-        }  # fmt: skip
+            "weekday": {str(day): counts[bit] for day, bit in WEEKDAY_BITS.items()},
+            "time": {label: counts[bit] for label, bit in TIME_BITS.items()},
+            **{flag: {"1": counts[FLAG_BITS[flag]]} for flag in FLAGS},
+        }
         return facets, total
+
+    def _count(
+        self, groups: list[tuple[str | None, int, int]], passes: dict[str, Callable]
+    ) -> tuple[dict, int, dict | None]:
+        """(facets within the result, its total, each chosen group's facets without its own
+        choice or None without choices) from the groups of _groups()."""
+        chosen = [g for g in groups if all(test(g[0], g[1]) for test in passes.values())]
+        facets, total = self._facets(chosen)
+        if not passes:
+            return facets, total, None
+        open_facets = {}
+        for name in passes:
+            others = [t for other, t in passes.items() if other != name]
+            wider = [g for g in groups if all(test(g[0], g[1]) for test in others)]
+            open_facets[name] = self._facets(wider)[0][name]
+        return facets, total, open_facets

@@ -204,7 +204,12 @@ def search_activities(
     answerer = _Answerer(get_backend(), now)
     result = answerer.query(query)
     within = _without_hidden_categories(result.facets)
-    facets = facet_counts(query, result.facets, answerer.query) if facets else result.facets
+    if not facets:
+        facets = result.facets
+    elif result.open_facets is not None:  # the backend counted them with the result
+        facets = {**result.facets, **result.open_facets}
+    else:
+        facets = facet_counts(query, result.facets, answerer.counts)
     facets = _without_hidden_categories(facets)
     activities = {}
     if result.ids:
@@ -256,7 +261,7 @@ def count_matches(queries: Iterable[SearchQuery], *, now: datetime | None = None
     now = now or utcnow()
     answerer = _Answerer(get_backend(), now)
     return [
-        answerer.query(replace(resolve_query(q), sort="soonest", page=1, per_page=1)).total
+        answerer.counts(replace(resolve_query(q), sort="soonest", page=1, per_page=1)).total
         for q in queries
     ]
 
@@ -270,17 +275,21 @@ class _Answerer:
         self.now = now
         self.degraded = False
 
-    def query(self, query: SearchQuery) -> SearchResult:
+    def query(self, query: SearchQuery, *, count_only: bool = False) -> SearchResult:
         """The backend's answer to the query, or the database's."""
         try:
-            return self.backend.query(query, now=self.now)
+            return self.backend.query(query, now=self.now, count_only=count_only)
         except SearchUnavailable as exc:
             current_app.logger.warning(
                 "search index unavailable, answering from the database: %s", exc
             )
             self.backend = DatabaseBackend()
             self.degraded = True
-            return self.backend.query(query, now=self.now)
+            return self.backend.query(query, now=self.now, count_only=count_only)
+
+    def counts(self, query: SearchQuery) -> SearchResult:
+        """The total and the facets of the query (its page of ids may be left out)."""
+        return self.query(query, count_only=True)
 
 
 def _without_hidden_categories(facets: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:

@@ -704,8 +704,9 @@ class WhooshBackend:
             self._state.close()
             self._state = None
 
-    def query(self, query: SearchQuery, *, now: datetime) -> SearchResult:
-        """Answer a query; raises SearchUnavailable when the index cannot answer."""
+    def query(self, query: SearchQuery, *, now: datetime, count_only: bool = False) -> SearchResult:
+        """Answer a query; raises SearchUnavailable when the index cannot answer. (The page
+        costs little here: `count_only` changes nothing.)"""
         with self._lock:
             for _attempt in (1, 2):
                 state = self._current_state()

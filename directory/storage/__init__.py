@@ -168,11 +168,18 @@ class DatabaseStorage:
         _connection().execute(statement)
 
     def get(self, name: str) -> StoredObject | None:
-        row = _connection().execute(
-            select(
-                StoredFile.size, StoredFile.content_type, StoredFile.sha256, StoredFile.created_at
-            ).where(StoredFile.name == name)
-        ).first()
+        row = (
+            _connection()
+            .execute(
+                select(
+                    StoredFile.size,
+                    StoredFile.content_type,
+                    StoredFile.sha256,
+                    StoredFile.created_at,
+                ).where(StoredFile.name == name)
+            )
+            .first()
+        )
         if row is None:
             return None
         return StoredObject(

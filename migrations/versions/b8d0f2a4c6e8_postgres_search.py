@@ -1,5 +1,5 @@
-"""PostgreSQL search: the analysed documents (tsvector and the filters' facts) and the indexed
-words, with the extensions unaccent and pg_trgm
+"""PostgreSQL search: the filters' facts, the analysed text (a tsvector) and the indexed words,
+with the extensions unaccent and pg_trgm
 
 Revision ID: b8d0f2a4c6e8
 Revises: a7c9e1f3b579
@@ -66,33 +66,24 @@ def upgrade():
     tsvector = sa.Text().with_variant(postgresql.TSVECTOR(), "postgresql")
     dates = sa.JSON().with_variant(postgresql.ARRAY(sa.Date()), "postgresql")
     times = sa.JSON().with_variant(postgresql.ARRAY(sa.DateTime()), "postgresql")
+    sort_key = sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
     op.create_table(
         "search_document",
         sa.Column("activity_id", sa.Integer(), nullable=False),
         sa.Column("stamp", sa.String(length=64), nullable=False),
-        sa.Column("document", tsvector, nullable=False),
         sa.Column("municipality", sa.String(length=100), nullable=False),
         sa.Column("organisation", sa.String(length=100), nullable=False),
         sa.Column("category", sa.String(length=100), nullable=True),
         sa.Column("age_min", sa.SmallInteger(), nullable=False),
         sa.Column("age_max", sa.SmallInteger(), nullable=False),
-        sa.Column("weekdays", sa.SmallInteger(), nullable=False),
-        sa.Column("times", sa.SmallInteger(), nullable=False),
-        sa.Column("dates", dates, nullable=False),
-        sa.Column("free", sa.Boolean(), nullable=False),
-        sa.Column("accessible", sa.Boolean(), nullable=False),
-        sa.Column("fritidskort", sa.Boolean(), nullable=False),
-        sa.Column("trial", sa.Boolean(), nullable=False),
-        sa.Column("equipment", sa.Boolean(), nullable=False),
+        sa.Column("facets", sa.Integer(), nullable=False),
         sa.Column("cancelled", sa.Boolean(), nullable=False),
         sa.Column("next_start", sa.DateTime(), nullable=True),
         sa.Column("next_end", sa.DateTime(), nullable=True),
         sa.Column("last_end", sa.DateTime(), nullable=True),
         sa.Column("listed_until", sa.DateTime(), nullable=True),
         sa.Column("published_at", sa.DateTime(), nullable=True),
-        sa.Column("upcoming_starts", times, nullable=False),
-        sa.Column("upcoming_ends", times, nullable=False),
-        sa.Column("title_sort", sa.Text(), nullable=False),
+        sa.Column("title_sort", sort_key, nullable=False),
         sa.Column("latitude", sa.Float(), nullable=True),
         sa.Column("longitude", sa.Float(), nullable=True),
         sa.ForeignKeyConstraint(
@@ -104,14 +95,38 @@ def upgrade():
         sa.PrimaryKeyConstraint("activity_id", name="pk_search_document"),
     )
     op.create_index(
-        "ix_search_document_document",
+        "ix_search_document_category", "search_document", ["category"], unique=False
+    )
+    op.create_index(
+        "ix_search_document_next_end", "search_document", ["next_end"], unique=False
+    )
+    op.create_index(
+        "ix_search_document_soonest",
         "search_document",
+        ["cancelled", "next_start", "title_sort", "activity_id"],
+        unique=False,
+    )
+    op.create_table(
+        "search_text",
+        sa.Column("activity_id", sa.Integer(), nullable=False),
+        sa.Column("document", tsvector, nullable=False),
+        sa.Column("dates", dates, nullable=False),
+        sa.Column("upcoming_starts", times, nullable=False),
+        sa.Column("upcoming_ends", times, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["activity_id"],
+            ["activity.id"],
+            name="fk_search_text_activity_id_activity",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("activity_id", name="pk_search_text"),
+    )
+    op.create_index(
+        "ix_search_text_document",
+        "search_text",
         ["document"],
         unique=False,
         postgresql_using="gin",
-    )
-    op.create_index(
-        "ix_search_document_last_end", "search_document", ["last_end"], unique=False
     )
     op.create_table(
         "search_word",
@@ -133,7 +148,10 @@ def upgrade():
 def downgrade():
     op.drop_index("ix_search_word_folded_trgm", table_name="search_word")
     op.drop_table("search_word")
-    op.drop_index("ix_search_document_last_end", table_name="search_document")
-    op.drop_index("ix_search_document_document", table_name="search_document")
+    op.drop_index("ix_search_text_document", table_name="search_text")
+    op.drop_table("search_text")
+    op.drop_index("ix_search_document_soonest", table_name="search_document")
+    op.drop_index("ix_search_document_next_end", table_name="search_document")
+    op.drop_index("ix_search_document_category", table_name="search_document")
     op.drop_table("search_document")
     # The extensions stay: other schemas may use them, and dropping needs more rights.
