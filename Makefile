@@ -61,14 +61,16 @@ lint: install
 browser-deps:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
-# The last line needs the PostgreSQL at 127.0.0.1:5432 (it recreates the database bench_scale):
-# 100,000 activities, Whoosh and the PostgreSQL backend side by side, in process and over HTTP.
+# The scale_bench line needs the PostgreSQL at 127.0.0.1:5432 (it recreates the database
+# bench_scale): 100,000 activities, Whoosh and the PostgreSQL backend side by side, in process and
+# over HTTP. floor.py: our pages as a percentage of a bare Flask page (uses wrk when installed).
 bench: install
 	$(BIN)/python bench/search_bench.py 10000
 	$(BIN)/python bench/http_bench.py
 	$(BIN)/python bench/export_bench.py --requests 200
 	$(BIN)/python bench/distance_bench.py --activities 10000
 	$(BIN)/python bench/scale_bench.py --activities 100000 --backends whoosh,postgres
+	$(BIN)/python bench/floor.py --activities 10000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from dateutil.rrule import rrulestr
-from icalendar import Calendar, Event, Timezone, vCalAddress, vRecur, vText
 
 from directory.activities.schedule import (
     UNTIL_UTC_FORMAT,
@@ -32,6 +31,10 @@ from directory.text import slugify
 from directory.timeutil import OSLO
 
 if TYPE_CHECKING:
+    # icalendar is imported by the functions that write a calendar: the activity page wants
+    # only the links below, and a worker serving pages need not load it.
+    from icalendar import Event, Timezone
+
     from directory.activities.models import Activity, Schedule
 
 TZID = "Europe/Oslo"
@@ -68,6 +71,8 @@ def activity_calendar(
     another language (an ActivityTranslation: language, title, summary, description), which
     then stands for the activity's own in SUMMARY and DESCRIPTION, marked with LANGUAGE.
     """
+    from icalendar import Calendar, vText
+
     activities = list(activities)
     base_url = base_url.rstrip("/")
     host = urlsplit(base_url).hostname or "localhost"
@@ -114,6 +119,8 @@ def oslo_timezone(first_date: date, last_date: date) -> Timezone:
     RFC 5545 wants it in the offset before the change (02:00, TZOFFSETFROM +0100), so each
     onset is checked against the zone database and corrected where needed.
     """
+    from icalendar import Timezone
+
     timezone = Timezone.from_tzid(TZID, first_date=first_date, last_date=last_date)
     for observance in timezone.subcomponents:
         offset_from = observance["TZOFFSETFROM"].td
@@ -177,6 +184,8 @@ def _event(
     page = activity_url(base_url, activity)
     if text is not None:
         page = f"{page}?content={text.language}"  # the page in the language of the event
+
+    from icalendar import Event, vCalAddress, vRecur
 
     event = Event()
     event.add("uid", event_uid(activity, schedule, host))

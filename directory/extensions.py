@@ -6,13 +6,14 @@ import shlex
 import sqlite3
 import sys
 from collections.abc import Mapping, Sequence
+from typing import Any
 
+import click
 from flask import Flask
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
@@ -42,7 +43,52 @@ class Base(DeclarativeBase):
 # server dropped it, so the first request after a PostgreSQL restart is answered, not a 500.
 # As an engine default, SQLALCHEMY_ENGINE_OPTIONS in the configuration adds to it.
 db = SQLAlchemy(model_class=Base, engine_options={"pool_pre_ping": True})
-migrate = Migrate()
+
+
+class LazyMigrate:
+    """Flask-Migrate, attached without importing it: Alembic weighs some 11 MB, which a web
+    worker would carry for nothing. `flask db ...`, flask_migrate's functions (upgrade) and
+    migrations/env.py find what they expect; Flask-Migrate is loaded the first time they ask."""
+
+    def init_app(self, app: Flask, db: SQLAlchemy, **options: Any) -> None:
+        """Register app.extensions["migrate"] and the `flask db` group, both loaded on use."""
+        app.extensions["migrate"] = _PendingMigrateConfig(app, db, options)
+        app.cli.add_command(_LazyMigrateGroup(), "db")
+
+
+class _PendingMigrateConfig:
+    """Stands in for Flask-Migrate's app.extensions["migrate"] until something reads it, then
+    attaches Flask-Migrate itself (which replaces this entry and the `db` group) and answers
+    from its configuration."""
+
+    def __init__(self, app: Flask, db: SQLAlchemy, options: dict[str, Any]) -> None:
+        self.app = app
+        self.db = db
+        self.options = options
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # copy, pickle and the like: nothing to load
+            raise AttributeError(name)
+        from flask_migrate import Migrate
+
+        Migrate(db=self.db, **self.options).init_app(self.app)
+        return getattr(self.app.extensions["migrate"], name)
+
+
+class _LazyMigrateGroup(click.Command):
+    """`flask db`: listed in `flask --help` without Flask-Migrate; run, it is Flask-Migrate's
+    own group (click runs the command of the context that make_context returns)."""
+
+    def __init__(self) -> None:
+        super().__init__("db", help="Perform database migrations.")
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        from flask_migrate.cli import db as migrate_group
+
+        return migrate_group.make_context(info_name, args, parent=parent, **extra)
+
+
+migrate = LazyMigrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()

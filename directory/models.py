@@ -10,6 +10,7 @@ from directory.activities.models import (
 )
 from directory.approvals.models import DistributionRequest
 from directory.audit.models import AuditEvent
+from directory.data_version import DataVersion
 from directory.organisations.models import Invitation, Membership, Organisation
 from directory.reach_counts.models import ReachCount
 from directory.schools.models import (
@@ -32,6 +33,7 @@ __all__ = [
     "AuditEvent",
     "Category",
     "ChannelPolicy",
+    "DataVersion",
     "DistributionRequest",
     "Invitation",
     "ListingReminder",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import nh3
-from markdown_it import MarkdownIt
+from functools import cache
+from typing import TYPE_CHECKING
+
 from markupsafe import Markup
 
-_md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 ALLOWED_TAGS = {
     "p", "br", "strong", "em", "ul", "ol", "li", "a", "h2", "h3", "h4", "blockquote",
@@ -14,11 +16,22 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 
 
+@cache
+def _markdown() -> MarkdownIt:
+    """The parser, made on first use: the result pages never render Markdown, so a worker that
+    serves only them never imports markdown-it (nor nh3)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
 def render_markdown(text: str | None) -> Markup:
     """Markdown to HTML, with raw HTML disabled and the result cleaned by nh3."""
     if not text:
         return Markup("")
-    html = _md.render(text)
+    import nh3
+
+    html = _markdown().render(text)
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -9,9 +9,11 @@ from datetime import date, datetime, timedelta
 import pytest
 from flask import request
 from icalendar import Calendar
+from sqlalchemy import update
 
 from directory.activities.models import Activity
 from directory.activities.schedule import build_rrule
+from directory.data_version import DataVersion, current
 from directory.extensions import db
 from directory.feeds import links, views
 from directory.organisations.models import Organisation
@@ -166,11 +168,8 @@ def test_calendar_feed_etag_and_304(client, week):
 
 
 def test_calendar_feed_changes_when_an_activity_leaves_it(client, week):
-    # Everything was last changed an hour ago (HTTP dates have whole seconds only).
-    for activity in Activity.query.all():
-        activity.updated_at = utcnow() - timedelta(hours=1)
-    for organisation in Organisation.query.all():
-        organisation.updated_at = utcnow() - timedelta(hours=1)
+    # The public data last changed an hour ago (HTTP dates have whole seconds only).
+    db.session.execute(update(DataVersion).values(changed_at=utcnow() - timedelta(hours=1)))
     db.session.commit()
     first = client.get("/calendar.ics")
     etag, last_modified = first.headers["ETag"], first.headers["Last-Modified"]
@@ -192,6 +191,29 @@ def test_calendar_feed_changes_when_an_activity_leaves_it(client, week):
     assert by_date.status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/calendar.ics?free=1", "/feed.atom", "/embed?age=10"])
+def test_a_current_copy_is_answered_304_before_any_search(client, week, monkeypatch, path):
+    etag = client.get(path).headers["ETag"]
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("searched for a copy the client already has")
+
+    monkeypatch.setattr(views, "_search", no_search)
+    again = client.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["ETag"] == etag
+
+
+def test_the_data_version_rises_with_public_data_only(client, week, make_user):
+    before, _changed = current()
+    make_user()  # an account is not public data
+    assert current()[0] == before
+    mandag = week["Mandag"]
+    db.session.refresh(mandag)
+    mandag.title = "Mandagsklubben"
+    db.session.commit()
+    assert current()[0] == before + 1
+
+
 def test_feeds_set_no_cookie(client, week):
     for path in ("/calendar.ics", "/feed.atom", "/calendar.ics?free=1"):
         response = client.get(path)
@@ -210,8 +232,7 @@ def test_feed_urls_for_a_search_include_a_webcal_subscription(app):
 
 def test_public_base_url_is_used_for_links_and_uids(make_app):
     app = make_app(PUBLIC_BASE_URL="https://aktiviteter.example.no")
-    from directory.activities.models import Activity, Schedule
-    from directory.organisations.models import Organisation
+    from directory.activities.models import Schedule
     from directory.schools.models import Municipality
 
     with app.app_context():

@@ -15,7 +15,6 @@ import re
 import secrets
 
 import pyotp
-import segno
 from sqlalchemy import delete, select
 
 from directory.accounts.models import RecoveryCode, User
@@ -114,6 +113,8 @@ def provisioning_uri(user: User) -> str:
 
 def qr_code_svg(uri: str, title: str) -> str:
     """The URI as an inline SVG QR code (no script, no image request)."""
+    import segno  # only the enrolment page draws one
+
     return segno.make(uri, error="m").svg_inline(
         scale=4, border=4, dark="#000", light="#fff", title=title, svgclass="qr-code"
     )

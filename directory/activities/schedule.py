@@ -107,6 +107,26 @@ def activity_occurrences(
     return sorted(found, key=lambda o: o.start)
 
 
+def _first_occurrences(
+    schedule: ScheduleLike, after: datetime, before: datetime, limit: int
+) -> list[Occurrence]:
+    """The schedule's first `limit` occurrences that overlap [after, before): those of
+    occurrences(schedule, after, before), walked from the start instead of expanded whole."""
+    duration = timedelta(minutes=schedule.duration_minutes)
+    found: list[Occurrence] = []
+    # The same bounds as occurrences()' between(after - duration, before, inc=True).
+    for start in _ruleset(schedule).xafter(after - duration, inc=True):
+        if start > before:
+            break
+        start = start.replace(tzinfo=OSLO)
+        end = (start.astimezone(UTC) + duration).astimezone(OSLO)
+        if end > after and start < before:
+            found.append(Occurrence(start, end))
+            if len(found) >= limit:
+                break
+    return found
+
+
 def next_occurrences(
     schedules: Iterable[ScheduleLike],
     *,
@@ -114,10 +134,18 @@ def next_occurrences(
     limit: int = 5,
     horizon_days: int = 400,
 ) -> list[Occurrence]:
-    """The next `limit` occurrences that have not ended by `after` (now by default)."""
+    """The next `limit` occurrences that have not ended by `after` (now by default) and start
+    within `horizon_days`.
+
+    Each rule is walked from `after` and stops at its `limit`-th occurrence: the horizon only
+    bounds the walk (a rule whose every date is excluded, a yearly one) and is never expanded.
+    """
+    if limit < 1:
+        return []
     after = after or utcnow()
-    found = activity_occurrences(schedules, after, after + timedelta(days=horizon_days))
-    return found[:limit]
+    before = after + timedelta(days=horizon_days)
+    found = {o for s in schedules for o in _first_occurrences(s, after, before, limit)}
+    return sorted(found, key=lambda o: (o.start, o.end))[:limit]
 
 
 def next_start(schedules: Iterable[ScheduleLike], *, after: datetime | None = None):

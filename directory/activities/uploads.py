@@ -22,19 +22,23 @@ import secrets
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_babel import format_decimal, format_number
 from flask_babel import gettext as _
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
-from PIL.JpegImagePlugin import JpegImageFile
-from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 from werkzeug.datastructures import FileStorage
 
 from directory.config import Defaults
 from directory.storage import UploadStorage, content_type_of, upload_storage
+
+if TYPE_CHECKING:
+    # Pillow and pypdf are imported by the functions that decode (see _pillow): a worker
+    # that serves only pages never loads them.
+    from types import ModuleType
+
+    from PIL import Image, ImageFile
+    from pypdf import PdfReader
 
 MAX_IMAGE_SIDE = 1600
 MAX_FLYER_PAGES = 20
@@ -42,11 +46,6 @@ IMAGE_FORMATS = ("JPEG", "PNG", "WEBP")
 # zlib level of a re-encoded PNG: 3 writes a 1600-pixel photo in a tenth of the time that
 # optimize=True took (0.2 s against 2.1 s), for a file about a seventh larger.
 PNG_COMPRESS_LEVEL = 3
-
-# Pillow's own guard, for every image this process opens: it warns above this many pixels and
-# refuses twice as many outright, in Image.open (for WebP before its decoder allocates). The
-# configured limits are applied by prepare_image itself; the guard is the backstop.
-Image.MAX_IMAGE_PIXELS = Defaults.IMAGE_MAX_PIXELS
 
 # Names that make a PDF do more than show its pages: run JavaScript (/JS, /JavaScript), start
 # a program or open a file (/Launch), carry other files (/EmbeddedFile(s), /FileAttachment
@@ -100,6 +99,17 @@ class PreparedFile:
     extension: str
 
 
+def _pillow() -> ModuleType:
+    """Pillow's Image module, imported on first use, with its own guard set: it warns above
+    IMAGE_MAX_PIXELS and refuses twice as many outright, in Image.open (for WebP before its
+    decoder allocates). The configured limits are applied by prepare_image itself; the guard
+    is the backstop."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = Defaults.IMAGE_MAX_PIXELS
+    return Image
+
+
 def _megabytes(limit: int) -> str:
     return f"{limit / (1024 * 1024):.0f}"
 
@@ -129,6 +139,8 @@ def _bytes_per_pixel(image: ImageFile.ImageFile, full_size: tuple[int, int]) -> 
     """What decoding, scaling and re-encoding `image` takes at its peak, in bytes per pixel of
     its full size: from its header alone, after `draft` (bench/image_cap.py measures these
     figures; they are rounded up)."""
+    from PIL.JpegImagePlugin import JpegImageFile
+
     pixels = full_size[0] * full_size[1]
     if isinstance(image, JpegImageFile):  # an MPO too: a phone's JPEG with a second picture
         # Decoded at the drafted size: 4 bytes a pixel, and about as much again while scaling.
@@ -161,6 +173,8 @@ def _check_decoding_cost(image: ImageFile.ImageFile, full_size: tuple[int, int])
 def _decode_scaled(image: ImageFile.ImageFile) -> Image.Image:
     """The opened image decoded, at most MAX_IMAGE_SIDE pixels wide and high, turned upright;
     refused (UploadError) before decoding when that would cost too much."""
+    from PIL import ImageOps
+
     full_size = image.size
     # A JPEG decodes at 1/2, 1/4 or 1/8 of its size directly (the DCT scales), as near the
     # final size as that goes: a 12-megapixel photo costs a quarter of its pixels. Other
@@ -184,6 +198,9 @@ def prepare_image(data: bytes) -> PreparedFile:
     if not data:
         raise UploadError(_("Bildefilen er tom."))
     not_an_image = _("Filen er ikke et bilde vi kan bruke. Bruk JPEG, PNG eller WebP.")
+    Image = _pillow()  # the module, under its usual name
+    from PIL import UnidentifiedImageError
+
     with warnings.catch_warnings():
         # Pillow warns from its process-wide limit on; the configured limits below decide.
         # Its error (twice that limit) is a refusal like theirs.
@@ -218,6 +235,8 @@ def prepare_image(data: bytes) -> PreparedFile:
 def _pdf_objects(reader: PdfReader) -> Iterator[Any]:
     """The trailer and every object the PDF's cross-reference lists, those packed into
     compressed object streams too (pypdf unpacks them)."""
+    from pypdf.generic import IndirectObject
+
     yield reader.trailer
     for generation, numbers in reader.xref.items():
         for number in numbers:
@@ -232,6 +251,8 @@ def _pdf_names(obj: Any) -> Iterator[str]:
     References are not followed: _pdf_objects visits every indirect object by itself. Names
     come decoded (/J#61vaScript is /JavaScript), as a viewer reads them.
     """
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject
+
     stack = [obj]
     while stack:
         item = stack.pop()
@@ -265,6 +286,8 @@ def prepare_flyer(data: bytes) -> PreparedFile:
         )
     if not data.startswith(b"%PDF-"):
         raise UploadError(_("Flygebladet må være en PDF-fil."))
+    from pypdf import PdfReader
+
     try:
         with warnings.catch_warnings():
             # pypdf warns about small flaws it repairs; only what it cannot read is refused.
@@ -364,6 +387,9 @@ def card_image_names(card: str) -> list[str]:
 def card_rendition(data: bytes) -> bytes:
     """A stored image (JPEG or PNG, at most MAX_IMAGE_SIDE) as a card's WebP: cropped to 2:1
     around its middle, at most CARD_WIDTH × CARD_HEIGHT, transparency kept."""
+    Image = _pillow()  # the module, under its usual name
+    from PIL import ImageOps
+
     with Image.open(io.BytesIO(data), formats=("JPEG", "PNG")) as image:
         width, height = image.size
         # The largest 2:1 box the image holds, scaled down (never up) to the card's size.

@@ -109,6 +109,20 @@ def open_request(activity: Activity, school: School, week: str) -> DistributionR
     return next((req for req in earlier if blocks_new_request(req.status)), None)
 
 
+def asked_already(activity: Activity, weeks: Iterable[str]) -> set[tuple[int, str]]:
+    """(school id, week) of every earlier request for this activity in `weeks` that stops a
+    new one, in one query: open_request for all schools and weeks at once."""
+    weeks = list(weeks)
+    if not weeks:
+        return set()
+    rows = db.session.execute(
+        select(
+            DistributionRequest.school_id, DistributionRequest.week, DistributionRequest.status
+        ).where(DistributionRequest.activity_id == activity.id, DistributionRequest.week.in_(weeks))
+    )
+    return {(school_id, week) for school_id, week, status in rows if blocks_new_request(status)}
+
+
 def calendar_problem(week: str, policy: Policy) -> str | None:
     """Why the school year closes the week to requests at the school: a holiday week, or the
     school's lead time has run out (naming the last day); None when it is open."""
@@ -134,9 +148,12 @@ def request_problem(
     week: str,
     decision: Decision,
     policy: Policy | None = None,
+    *,
+    asked: bool | None = None,
 ) -> str | None:
     """Why this activity cannot be requested at this school in this week, or None. `policy`
-    is the school's (read here when not given), for its school year and lead time."""
+    is the school's (read here when not given), for its school year and lead time; `asked`
+    whether an earlier request stops a new one (looked up here when not given)."""
     if activity.status == CANCELLED:
         return _("Aktiviteten er avlyst, så skolene kan ikke formidle den.")
     if not activity.is_public:
@@ -157,7 +174,9 @@ def request_problem(
         if decision.channel == "not_eligible":
             return _("Tilbudet kan ikke gå gjennom denne skolen.")
         return _("Tilbudet vises bare i katalogen for denne skolen; ingen kanal å be om.")
-    if open_request(activity, school, week) is not None:
+    if asked is None:
+        asked = open_request(activity, school, week) is not None
+    if asked:
         return _("Det er allerede sendt en forespørsel til denne skolen for denne uken.")
     return None
 

@@ -36,7 +36,7 @@ from directory.approvals.operations import (
     create_requests,
     withdraw_request,
 )
-from directory.approvals.reach import Reach, deadline_text, reach_weeks
+from directory.approvals.reach import Reach, deadline_text
 from directory.errors import DomainError
 from directory.extensions import db
 from directory.organisations.models import Organisation
@@ -87,7 +87,7 @@ class ReachSchools(Handler):
         schools and grades it accepts. Without a week the page opens on the first week from
         next week on that some school can still be asked for."""
         self.reach = Reach(self.activity)
-        self.weeks = reach_weeks(closed=self.reach.calendar.closed)
+        self.weeks = self.reach.weeks
         form = RequestSchoolsForm(weeks=self.weeks)
         if form.is_submitted():
             posted = form.posted_week()

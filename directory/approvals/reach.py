@@ -2,8 +2,9 @@
 opens on, and one summary that says why no school can be asked and what would change it.
 
 The rules are in directory.policy.reach (weeks, what-ifs) and directory.policy.routing; this
-module gathers their inputs once per page (each school's policy is read once, the week's quota
-use once per week shown) and words the outcome in the visitor's language.
+module gathers their inputs once per page, in a fixed number of queries whatever the number of
+schools (the schools, the municipal default, the overrides, the weeks' quota use and this
+activity's earlier requests, each in one query) and words the outcome in the visitor's language.
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ from sqlalchemy import func, select
 from directory.activities.models import Activity
 from directory.approvals.display import channel_label
 from directory.approvals.models import QUOTA_STATES, DistributionRequest
-from directory.approvals.operations import calendar_problem, fitting_grades, request_problem
+from directory.approvals.operations import (
+    asked_already,
+    calendar_problem,
+    fitting_grades,
+    request_problem,
+)
 from directory.extensions import db
 from directory.policy.activity_states import CANCELLED
 from directory.policy.reach import (
@@ -39,10 +45,9 @@ from directory.schools.models import School
 from directory.schools.routing import (
     active_schools,
     offer_for,
-    policy_for,
+    policies_for,
     reason_text,
     school_info,
-    week_usage,
 )
 from directory.weeks import coming_weeks, this_week, week_choice_label, week_in_text
 
@@ -135,18 +140,33 @@ class Summary:
 
 
 class Reach:
-    """The page's data for one activity; each school's policy is read once."""
+    """The page's data for one activity, read in a fixed number of queries: the schools and
+    their policies once, the quota use and earlier requests of the weeks offered (`weeks`)
+    together on first need; the rule then runs per school without the database."""
 
     def __init__(self, activity: Activity):
         self.activity = activity
         self.offer = offer_for(activity)
         municipality_id = activity.organisation.municipality_id
         self.calendar = SchoolCalendar(municipality_id)
-        self.schools = [
-            (school, school_info(school), policy_for(school, self.calendar.closed))
-            for school in active_schools(municipality_id)
-        ]
+        self.weeks = reach_weeks(closed=self.calendar.closed)
+        schools = active_schools(municipality_id)
+        policies = policies_for(municipality_id, schools, self.calendar.closed)
+        self.schools = [(school, school_info(school), policies[school.id]) for school in schools]
         self._rows: dict[str, list[SchoolRow]] = {}
+        self._loaded_weeks: set[str] = set()
+        self._used: dict[tuple[int, str], int] = {}
+        self._asked: set[tuple[int, str]] = set()
+
+    def _load_weeks(self, weeks: list[str]) -> None:
+        """Read the quota use and this activity's earlier requests of `weeks` and of the weeks
+        offered, all schools at once (two queries; none when they are read already)."""
+        missing = [w for w in dict.fromkeys([*weeks, *self.weeks]) if w not in self._loaded_weeks]
+        if not missing:
+            return
+        self._used.update(_backpack_used([school.id for school, _i, _p in self.schools], missing))
+        self._asked.update(asked_already(self.activity, missing))
+        self._loaded_weeks.update(missing)
 
     def rows(self, week: str) -> list[SchoolRow]:
         """The schools whose grades fit, with their decisions in the week."""
@@ -156,13 +176,21 @@ class Reach:
 
     def _build_rows(self, week: str) -> list[SchoolRow]:
         messaging = self.activity.organisation.municipality.messaging_label
+        self._load_weeks([week])
         rows = []
         for school, info, policy in self.schools:
-            usage = week_usage(school, week)
+            usage = WeekUsage(week=week, backpack_used=self._used.get((school.id, week), 0))
             decision = decide(self.offer, info, policy, usage)
             if decision.channel == "not_eligible":
                 continue
-            problem = request_problem(self.activity, school, week, decision, policy)
+            problem = request_problem(
+                self.activity,
+                school,
+                week,
+                decision,
+                policy,
+                asked=(school.id, week) in self._asked,
+            )
             row = SchoolRow(
                 school=school,
                 decision=decision,
@@ -208,7 +236,8 @@ class Reach:
         among `weeks`)."""
         in_reach = {row.school.id for row in self.rows(weeks[0])} if weeks else set()
         schools = [entry for entry in self.schools if entry[0].id in in_reach]
-        used = _backpack_used([school.id for school, _i, _p in schools], weeks)
+        self._load_weeks(weeks)
+        used = self._used
         out = []
         for week in weeks:
             rows = []

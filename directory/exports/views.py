@@ -30,10 +30,8 @@ from directory.approvals.display import (
 )
 from directory.errors import DomainError
 from directory.exports.formats import CHANNEL_FORMATS
-from directory.exports.formats.backpack import copy_plan
 from directory.exports.formats.facebook import facebook_text
 from directory.exports.formats.messaging import message_text
-from directory.exports.formats.overview import overview_note
 from directory.exports.formats.shared import ExportFile
 from directory.exports.forms import ExportForm
 from directory.exports.nearby import NEARBY_KM, nearby_offers
@@ -181,6 +179,8 @@ def _export_texts(batch, channel: str) -> dict:
         elif channel == "facebook_share":
             texts["shares"] = [(offer, facebook_text(offer)) for offer in batch.offers]
         else:
+            from directory.exports.formats.backpack import copy_plan  # the PDF libraries
+
             rows, per_flyer = copy_plan(batch)
             texts["copy_rows"] = rows
             texts["per_flyer"] = per_flyer
@@ -232,6 +232,8 @@ def overview(slug: str, week: str):
     then the public offers near the school that week (when the school has coordinates)."""
     school = _school(slug)
     week = _week(week)
+    from directory.exports.formats.overview import overview_note  # the PDF libraries
+
     batch = overview_batch(school, week, base_url=_base_url())
     with force_locale(EXPORT_LOCALE):
         note = overview_note()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import (
     Blueprint,
@@ -22,17 +22,15 @@ from flask import (
 )
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 from werkzeug.http import is_resource_modified
 
-from directory import loading
+from directory import data_version, loading
 from directory.activities.content_languages import content_text
 from directory.activities.models import Activity
 from directory.calendar import activity_calendar, ics_filename
-from directory.extensions import db, limiter
+from directory.extensions import limiter
 from directory.feeds.atom import AtomEntry, AtomFeed, build_feed
 from directory.feeds.links import filter_args
-from directory.organisations.models import Organisation
 from directory.rendering import format_price
 from directory.search.base import ResultPage
 from directory.search.query import (
@@ -116,19 +114,26 @@ def _last_changed(activities: list[Activity]) -> datetime:
     return max(stamps, default=datetime(2000, 1, 1, tzinfo=UTC))
 
 
-def _list_last_modified(activities: list[Activity]) -> datetime:
-    """Last-Modified of a filtered list: it must move when an activity leaves the list too.
-
-    An unpublished or archived activity is no longer among the rows, so the latest change to
-    any activity or organisation counts (a draft's edit only costs a needless refetch); and the
-    list changes at midnight, when finished activities drop out of it.
-    """
-    latest_activity = db.session.scalar(select(func.max(Activity.updated_at)))
-    latest_organisation = db.session.scalar(select(func.max(Organisation.updated_at)))
-    midnight = datetime.combine(datetime.now(OSLO).date(), time(0), tzinfo=OSLO)
-    candidates = [_last_changed(activities), midnight.astimezone(UTC)]
-    candidates += [v for v in (latest_activity, latest_organisation) if v is not None]
-    return max(candidates)
+def _list_validators(kind: str, query: SearchQuery, *extra: object, hourly: bool = False):
+    """(ETag, Last-Modified) of a filtered list, known before any search: the public data's
+    version (directory.data_version), the filters, the language, the host and the time the
+    list depends on. A list changes when public data changes, and at midnight, when finished
+    activities and expired listings drop out; with `hourly`, every hour too, as its "next time"
+    texts move with the clock."""
+    version, changed_at = data_version.current()
+    now = datetime.now(OSLO)
+    since = (
+        now.replace(minute=0, second=0, microsecond=0)
+        if hourly
+        else now.replace(hour=0, minute=0, second=0, microsecond=0)
+    )
+    material = repr(
+        (FORMAT_VERSION, kind, site_origin(), request.script_root, _locale(), version,
+         sorted(filter_args(query).items()), since.isoformat(), extra)
+    )  # fmt: skip
+    etag = hashlib.sha256(material.encode()).hexdigest()[:40]
+    candidates = [since.astimezone(UTC)] + ([changed_at] if changed_at is not None else [])
+    return etag, max(candidates)
 
 
 def _conditional(
@@ -195,20 +200,20 @@ def activity_ics(activity_id: int):
 @bp.route("/calendar.ics")
 @feed_limit
 def calendar_feed():
-    """The filtered public activities as a subscribable calendar, soonest first, at most 500."""
+    """The filtered public activities as a subscribable calendar, soonest first, at most 500.
+
+    A client's copy that is still current is answered 304 before any search runs."""
     query = replace(_parse_query(), sort="soonest")
-    result = _search(query, CALENDAR_LIMIT)
-    activities = result.items
+    etag, last_modified = _list_validators("calendar.ics", query)
+
+    def build() -> bytes:
+        activities = _search(query, CALENDAR_LIMIT).items
+        return _ics(activities, name=_("Aktiviteter for barn og unge"), feed=True)
+
     return _conditional(
-        _fingerprint(
-            "calendar.ics",
-            activities,
-            sorted(filter_args(query).items()),
-            _today(),
-            [result.next_starts.get(a.id) for a in activities],
-        ),
-        _list_last_modified(activities),
-        lambda: _ics(activities, name=_("Aktiviteter for barn og unge"), feed=True),
+        etag,
+        last_modified,
+        build,
         mimetype="text/calendar",
         headers={"Content-Disposition": 'attachment; filename="aktiviteter.ics"'},
     )
@@ -237,17 +242,17 @@ def _entry_summary(activity: Activity, next_start: datetime | None) -> str:
 def atom_feed():
     """The filtered public activities as an Atom feed, newest published first, at most 50."""
     query = replace(_parse_query(), sort="newest")
-    result = _search(query, ATOM_LIMIT)
-    # Newest published first, whatever order the backend had for equal dates.
-    activities = sorted(
-        result.items,
-        key=lambda a: ((a.published_at or a.created_at), a.id),
-        reverse=True,
-    )
     args = filter_args(query)
-    last_modified = _list_last_modified(activities)
+    etag, last_modified = _list_validators("feed.atom", query, hourly=True)
 
     def build() -> bytes:
+        result = _search(query, ATOM_LIMIT)
+        # Newest published first, whatever order the backend had for equal dates.
+        activities = sorted(
+            result.items,
+            key=lambda a: ((a.published_at or a.created_at), a.id),
+            reverse=True,
+        )
         locale = _locale()
         entries = [
             AtomEntry(
@@ -266,7 +271,7 @@ def atom_feed():
             id=absolute_url("feeds.atom_feed", **args, lang=None),
             title=_("Aktiviteter for barn og unge"),
             subtitle=_("Nye og oppdaterte aktiviteter i Aktivitetskatalogen"),
-            updated=last_modified,
+            updated=min(last_modified, utcnow()),
             self_link=absolute_url("feeds.atom_feed", **args),
             alternate_link=absolute_url("activities.home", **args),
             author=_("Aktivitetskatalogen"),
@@ -274,18 +279,7 @@ def atom_feed():
         )
         return build_feed(feed, entries)
 
-    return _conditional(
-        _fingerprint(
-            "feed.atom",
-            activities,
-            sorted(args.items()),
-            _today(),
-            [result.next_starts.get(a.id) for a in activities],
-        ),
-        last_modified,
-        build,
-        mimetype="application/atom+xml",
-    )
+    return _conditional(etag, last_modified, build, mimetype="application/atom+xml")
 
 
 @bp.route("/embed")
@@ -296,11 +290,11 @@ def embed():
     allow_framing()
     query = _parse_query()
     limit = min(query.per_page, EMBED_LIMIT)
-    result = _search(replace(query, page=1, per_page=limit), limit)
-    activities = result.items
     args = filter_args(query)
+    etag, last_modified = _list_validators("embed", query, query.sort, limit, hourly=True)
 
     def build() -> bytes:
+        result = _search(replace(query, page=1, per_page=limit), limit)
         html = render_template(
             "feeds/embed.html",
             items=[
@@ -309,7 +303,7 @@ def embed():
                     "url": absolute_url("activities.show_activity", activity_id=a.id),
                     "next_start": result.next_starts.get(a.id),
                 }
-                for a in activities
+                for a in result.items
             ],
             total=result.total,
             all_url=absolute_url("activities.home", **args),
@@ -317,17 +311,4 @@ def embed():
         )
         return html.encode("utf-8")
 
-    return _conditional(
-        _fingerprint(
-            "embed",
-            activities,
-            sorted(args.items()),
-            query.sort,
-            limit,
-            result.total,
-            [result.next_starts.get(a.id) for a in activities],
-        ),
-        _list_last_modified(activities),
-        build,
-        mimetype="text/html",
-    )
+    return _conditional(etag, last_modified, build, mimetype="text/html")

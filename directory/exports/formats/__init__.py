@@ -11,14 +11,16 @@ Every builder is deterministic: the same rows give the same bytes (no clock, no 
 PDF's dates taken from the data), so exporting again gives the same file. The texts go to
 Norwegian parents: callers build them inside `flask_babel.force_locale("nb")`, through gettext
 all the same, so that they can be translated.
+
+The PDF modules (backpack, overview, pdf) are imported by the calls that build a PDF, never
+from here: they load fpdf2, fontTools, Pillow, pypdf and segno, some 30 MB that a worker
+serving the public pages (the short links of this package among them) should not carry.
 """
 
 from __future__ import annotations
 
-from directory.exports.formats.backpack import backpack_pdf
 from directory.exports.formats.facebook import facebook_share_html
 from directory.exports.formats.messaging import messaging_csv, messaging_text_bytes
-from directory.exports.formats.overview import overview_pdf
 from directory.exports.formats.shared import Batch, ExportFile
 
 # The formats each channel is exported in, the first being the main one.
@@ -43,6 +45,8 @@ FILE_NAMES = {
 
 def build_file(batch: Batch, fmt: str) -> ExportFile:
     """The batch's file in one of its channel's formats."""
+    from directory.exports.formats.backpack import backpack_pdf
+
     assert batch.channel is not None and fmt in CHANNEL_FORMATS[batch.channel]
     builders = {
         "txt": messaging_text_bytes,
@@ -59,6 +63,8 @@ def build_file(batch: Batch, fmt: str) -> ExportFile:
 
 def overview_file(batch: Batch) -> ExportFile:
     """The week's overview of every approved offer at the school, as a PDF."""
+    from directory.exports.formats.overview import overview_pdf
+
     return ExportFile(
         content=overview_pdf(batch),
         mimetype=MIMETYPES["pdf"],

@@ -1,0 +1,96 @@
+"""The public data's version: one number that every commit changing public data raises.
+
+Whatever the public sees (activities, their schedules and translations, organisations, venues,
+categories, municipalities, schools, their holidays and channel policies) is the same while this
+number is the same, so an answer made from public data can be named by it: the calendars', the
+Atom feed's and the widget's ETags are checked against it before any search runs, and their
+Last-Modified is when it last changed (no `max(updated_at)` over whole tables).
+
+The number lives in the database (the table data_version, one row), so every host and worker
+sees the same one. A flush that touches a public model marks its session; the commit raises the
+number in its own transaction, just before it commits (one UPDATE of one row), so a reader sees
+the new number exactly when it sees the new data. Statements that bypass the ORM do not raise
+it: they must call bump() themselves.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import BigInteger, event, insert, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from directory.dbtypes import UTCDateTime
+from directory.extensions import db
+from directory.timeutil import utcnow
+
+CHANGED_KEY = "public_data_changed"
+ROW_ID = 1
+
+
+class DataVersion(db.Model):
+    """The one row holding the public data's version and when it last changed."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def _public_models() -> tuple[type, ...]:
+    from directory.activities.models import Activity, ActivityTranslation, Category, Schedule
+    from directory.organisations.models import Organisation
+    from directory.schools.models import ChannelPolicy, Municipality, School, SchoolHoliday
+    from directory.venues.models import Venue
+
+    return (
+        Activity, ActivityTranslation, Category, Schedule, Organisation, ChannelPolicy,
+        Municipality, School, SchoolHoliday, Venue,
+    )  # fmt: skip
+
+
+def touches_public_data(session: Session) -> bool:
+    """Whether the session's pending flush changes a public model."""
+    public = _public_models()
+    return any(isinstance(obj, public) for obj in (*session.new, *session.dirty, *session.deleted))
+
+
+def bump(connection) -> None:
+    """Raise the version, in the connection's transaction (the row is made when missing)."""
+    table = DataVersion.__table__
+    now = utcnow()  # the column's type stores it as naive UTC
+    raised = connection.execute(
+        update(table)
+        .where(table.c.id == ROW_ID)
+        .values(version=table.c.version + 1, changed_at=now)
+    )
+    if not raised.rowcount:
+        connection.execute(insert(table).values(id=ROW_ID, version=1, changed_at=now))
+
+
+def current() -> tuple[int, datetime | None]:
+    """(version, when it last changed) as committed; (0, None) before any change."""
+    row = db.session.execute(
+        select(DataVersion.version, DataVersion.changed_at).where(DataVersion.id == ROW_ID)
+    ).first()
+    return (row.version, row.changed_at) if row else (0, None)
+
+
+@event.listens_for(FlaskSession, "before_flush")
+def _before_flush(session: Session, flush_context, instances) -> None:
+    if touches_public_data(session):
+        session.info[CHANGED_KEY] = True
+
+
+@event.listens_for(FlaskSession, "before_commit")
+def _before_commit(session: Session) -> None:
+    session.flush()  # the last changes mark the session too
+    if session.info.pop(CHANGED_KEY, False):
+        bump(session.connection())
+
+
+@event.listens_for(FlaskSession, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(CHANGED_KEY, None)
