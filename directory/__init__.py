@@ -24,7 +24,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _configure(app, test_config)
     _trust_proxy(app)
 
-    from directory import cli, i18n, models, pipeline, security, urls, web  # noqa: F401 - models: tables
+    from directory import (  # noqa: F401 - models: tables
+        cli,
+        i18n,
+        models,
+        pipeline,
+        response_cache,
+        security,
+        urls,
+        web,
+    )
     from directory.accounts import sessions as browser_sessions
     from directory.extensions import babel, csrf, db, limiter, login_manager, migrate
     from directory.i18n import select_locale
@@ -42,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     pipeline.init_app(app)
     i18n.init_app(app)
     browser_sessions.init_app(app)
+    response_cache.init_app(app)
     _register_blueprints(app)
     cli.init_app(app)
     return app

@@ -85,6 +85,12 @@ class Defaults:
     # PostgreSQL database: any number of hosts) or "database" (SQL only, as in degraded mode).
     # Unset: "postgres" when the database is PostgreSQL, else "whoosh" (DIRECTORY_SEARCH_BACKEND).
     SEARCH_BACKEND: str | None = None
+    # Anonymous answers of public pages and the API kept in each process (directory/
+    # response_cache.py), under the URL, the public data's version and a bucket of this many
+    # seconds, at most RESPONSE_CACHE_MAX_BYTES.
+    RESPONSE_CACHE = True
+    RESPONSE_CACHE_SECONDS = 60
+    RESPONSE_CACHE_MAX_BYTES = 32 * 1024 * 1024
     # Write every commit's changes to the index right after it; switch off for bulk loads (the
     # changes still queue in search_backlog) and run `flask reindex` afterwards.
     SEARCH_SYNC = True

@@ -60,6 +60,9 @@ def base_config(tmp_path_factory, **overrides) -> dict:
         "SEARCH_INDEX_DIR": str(root / "search-index"),
         # Whoosh on either database; the search tests run each backend (tests/search).
         "SEARCH_BACKEND": "whoosh",
+        # Each test starts from an empty database, whose public data version starts over: the
+        # answer cache is tested on its own (tests/test_response_cache.py).
+        "RESPONSE_CACHE": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
     }
