@@ -52,13 +52,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from directory.activities.content_languages import CONTENT_LANGUAGE_CODES
+from directory.activities.models import Activity
 from directory.extensions import db
+from directory.organisations.models import Organisation
 from directory.policy.audience import grade_ages, grades_ages
 from directory.policy.geo import MEAN_EARTH_RADIUS_KM
 from directory.policy.limits import AGE_RANGE
 from directory.search.analysis import analyse, fold, index_analyzer, spelling_analyzer, stem
 from directory.search.base import ActivityDocument, SearchResult, SearchUnavailable
-from directory.search.documents import document_for, load_public_activities, title_sort_key
+from directory.search.documents import (
+    document_for,
+    load_public_activities,
+    public_conditions,
+    title_sort_key,
+)
 from directory.search.models import EXTENSIONS, SearchDocument, SearchText, SearchWord
 from directory.search.query import TIMES_OF_DAY, SearchQuery
 from directory.search.translated import field_name, query_prefix, translation_analyzer
@@ -276,6 +283,21 @@ def write_in_transaction(session: Session, activity_ids: Iterable[int]) -> None:
     write_documents(connection, documents, wanted - activities.keys())
 
 
+def _waiting_for_reindex(connection: Connection) -> bool:
+    """Whether no search row is written while public activities exist (the search tables of
+    an installation upgraded to this backend, before its first `flask reindex`)."""
+    if connection.scalar(select(literal(1)).select_from(DOCUMENTS).limit(1)):
+        return False
+    public = (
+        select(literal(1))
+        .select_from(Activity)
+        .join(Organisation, Activity.organisation_id == Organisation.id)
+        .where(*public_conditions())
+        .limit(1)
+    )
+    return bool(connection.scalar(public))
+
+
 # --- the text query --------------------------------------------------------------------------
 
 
@@ -439,7 +461,8 @@ class PostgresBackend:
             raise SearchUnavailable(f"the search table cannot be read: {exc}") from None
 
     def check(self) -> bool:
-        """Whether the tables and the extensions are there."""
+        """Whether the tables and the extensions are there, and the rows have been written
+        (not an upgraded installation still waiting for its first `flask reindex`)."""
         try:
             with db.engine.connect() as connection:
                 for table in (DOCUMENTS, TEXTS, WORDS):
@@ -448,10 +471,11 @@ class PostgresBackend:
                     text("SELECT count(*) FROM pg_extension WHERE extname = ANY(:names)"),
                     {"names": list(EXTENSIONS)},
                 )
+                waiting = _waiting_for_reindex(connection)
         except SQLAlchemyError as exc:
             log.warning("PostgreSQL search unavailable: %s", exc)
             return False
-        return present == len(EXTENSIONS)
+        return present == len(EXTENSIONS) and not waiting
 
     def query(self, query: SearchQuery, *, now: datetime, count_only: bool = False) -> SearchResult:
         """Answer a query; raises SearchUnavailable when the database cannot (the service
@@ -654,6 +678,9 @@ class PostgresBackend:
             groups = self._groups(connection, source, where)
             counted = self._count(groups, passes)
         facets, total, open_facets = counted
+        if not total and _waiting_for_reindex(connection):
+            # Upgraded, never filled: the database answers (degraded) until `flask reindex`.
+            raise SearchUnavailable("the search rows are not written yet: run flask reindex")
         offset = (query.page - 1) * query.per_page
         ids: list[int] = []
         if offset < total and not count_only:

@@ -188,3 +188,18 @@ def test_a_user_who_may_not_create_the_extensions_gets_a_clear_error(tmp_path):
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
         admin.dispose()
+
+
+@on_postgresql
+def test_an_upgraded_installation_answers_degraded_until_its_first_reindex(
+    app, postgres, monkeypatch, client, make_activity
+):
+    monkeypatch.setitem(app.config, "SEARCH_SYNC", False)  # as before the backend existed
+    make_activity(title="Klatring")
+    page = search_activities(SearchQuery(text="klatring", sort="relevance"))
+    assert page.degraded is True and [a.title for a in page.items] == ["Klatring"]
+    assert client.get("/healthz").get_json()["search"] == "degraded"
+
+    assert app.test_cli_runner().invoke(args=["reindex"]).exit_code == 0
+    assert found("klatring") == ["Klatring"]
+    assert client.get("/healthz").get_json()["search"] == "ok"
