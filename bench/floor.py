@@ -58,6 +58,7 @@ WRK = shutil.which("wrk")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 CATEGORY = "idrett"  # one of the categories http_bench.seed() creates
 FLOOR = "floor"
+CACHED = "cached"  # our app with the anonymous answer cache on (directory/response_cache.py)
 CALENDAR_FULL = "/calendar.ics"
 CALENDAR_304 = "/calendar.ics (If-None-Match: 304)"
 
@@ -80,7 +81,7 @@ class Endpoint:
     """What one row of the table loads: a label, the server, the path and extra headers."""
 
     label: str
-    server: str  # "ours" or FLOOR
+    server: str  # "ours", CACHED or FLOOR
     path: str
     headers: tuple[tuple[str, str], ...] = ()
     expect: int = 200
@@ -140,6 +141,8 @@ def our_environment(workdir: Path) -> dict[str, str]:
         "DIRECTORY_API_RATE_LIMIT": "1000000 per minute",
         "DIRECTORY_SEARCH_RATE_LIMIT": "1000000 per minute",
         "DIRECTORY_FEED_RATE_LIMIT": "1000000 per minute",
+        # Uncached: what each page costs to make (the "cached" server turns the cache on).
+        "DIRECTORY_RESPONSE_CACHE": "false",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
 
@@ -272,12 +275,20 @@ def measure(args: argparse.Namespace, workdir: Path) -> None:
         ours = stack.enter_context(
             running_gunicorn(env, workdir, args=bench_config(workdir, "ours"), workers=2)
         )
+        cached = stack.enter_context(
+            running_gunicorn(
+                {**env, "DIRECTORY_RESPONSE_CACHE": "true"},
+                workdir,
+                args=bench_config(workdir, "cached"),
+                workers=2,
+            )
+        )
         floor = stack.enter_context(
             running_gunicorn(
                 env, workdir, args=bench_config(workdir, "floor", FLOOR_CONFIG), workers=2
             )
         )
-        servers = {"ours": ours, FLOOR: floor}
+        servers = {"ours": ours, CACHED: cached, FLOOR: floor}
         endpoints = endpoints_of(ours.target)
         for endpoint in endpoints:
             check(servers[endpoint.server].target, endpoint)
@@ -349,6 +360,7 @@ def endpoints_of(ours: Target) -> list[Endpoint]:
     return [
         Endpoint("floor: 20 rows, base + page template", FLOOR, "/"),
         *(Endpoint(path, "ours", path) for path in paths),
+        *(Endpoint(f"{path} (answer cache)", CACHED, path) for path in paths),
         Endpoint(CALENDAR_FULL, "ours", CALENDAR_FULL),
         Endpoint(CALENDAR_304, "ours", CALENDAR_FULL, (("If-None-Match", etag),), expect=304),
     ]
@@ -404,7 +416,11 @@ def report(
         "CPU ms/req: the two workers' utime + stime over the endpoint's rounds / requests "
         f"(clock ticks of {1000 / CLK_TCK:g} ms). KB/resp: received bytes as the client counts them (a 304 has no body)."
     )
-    for name, label in (("ours", "directory"), (FLOOR, "floor")):
+    for name, label in (
+        ("ours", "directory"),
+        (CACHED, "directory, answer cache"),
+        (FLOOR, "floor"),
+    ):
         cells = ", ".join(
             f"RSS {m['rss'] / 1024:.0f} MB (USS {m['uss'] / 1024:.0f} MB)" for m in memory[name]
         )
