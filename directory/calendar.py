@@ -8,11 +8,15 @@ RDATE/EXDATE lists), so each Schedule row becomes one VEVENT almost as it is.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from itertools import takewhile
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -33,7 +37,7 @@ from directory.timeutil import OSLO
 if TYPE_CHECKING:
     # icalendar is imported by the functions that write a calendar: the activity page wants
     # only the links below, and a worker serving pages need not load it.
-    from icalendar import Event, Timezone
+    from icalendar import Timezone
 
     from directory.activities.models import Activity, Schedule
 
@@ -49,6 +53,10 @@ MAX_COUNTED = 1000
 MAX_LINK_DETAILS = 600
 # How far ahead the calendar links look for the next occurrence and the extra dates.
 LINK_HORIZON_DAYS = 400
+# RFC 5545 folds content lines longer than 75 octets; like icalendar, we cut at 74.
+FOLD_OCTETS = 74
+# Plain-text descriptions remembered per process: a full feed is 500, the filtered ones overlap.
+DESCRIPTION_CACHE_SIZE = 2000
 
 
 def activity_calendar(
@@ -70,46 +78,59 @@ def activity_calendar(
     clients how often to fetch the calendar again. texts maps an activity's id to its text in
     another language (an ActivityTranslation: language, title, summary, description), which
     then stands for the activity's own in SUMMARY and DESCRIPTION, marked with LANGUAGE.
-    """
-    from icalendar import Calendar, vText
 
+    The calendar's head and time zone come from icalendar (a few lines, cached per bounds);
+    the events are written here as text: icalendar's generic property machinery cost ten
+    times more than the events themselves for a feed of 500.
+    """
     activities = list(activities)
     base_url = base_url.rstrip("/")
     host = urlsplit(base_url).hostname or "localhost"
-    stamp = now.astimezone(UTC).replace(microsecond=0)
+    stamp = _utc_stamp(now.replace(microsecond=0))
+    first, last = timezone_bounds(activities, now)
+    lines: list[str] = []
+    for activity in activities:
+        for schedule in activity.schedules:
+            _event_lines(
+                lines,
+                activity,
+                schedule,
+                base_url=base_url,
+                host=host,
+                stamp=stamp,
+                locale=locale,
+                cancelled_label=cancelled_label,
+                text=(texts or {}).get(activity.id),
+            )
+    lines.append("END:VCALENDAR\r\n")
+    head = _calendar_head(" ".join(name.split()), refresh_interval, first, last)
+    return head + "\r\n".join(lines).encode()
+
+
+@lru_cache(maxsize=64)
+def _calendar_head(name: str, refresh_interval: timedelta | None, first: date, last: date) -> bytes:
+    """The VCALENDAR's own properties and its VTIMEZONE, up to where the events begin."""
+    from icalendar import Calendar, vText
 
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    name = " ".join(name.split())  # a calendar's name is one line
-    calendar.add("name", vText(name))
+    calendar.add("name", vText(name))  # a calendar's name is one line (the caller made it so)
     calendar.add("x-wr-calname", vText(name))
     calendar.add("x-wr-timezone", TZID)
     if refresh_interval is not None:
         calendar.add("refresh-interval", refresh_interval, parameters={"VALUE": "DURATION"})
         calendar.add("x-published-ttl", refresh_interval)
-
-    first, last = timezone_bounds(activities, now)
     # Always present: it keeps an empty feed a valid calendar (one component at least), and it
     # comes before the events that refer to it, which some clients expect.
     calendar.add_component(oslo_timezone(first, last))
-    for activity in activities:
-        for schedule in activity.schedules:
-            calendar.add_component(
-                _event(
-                    activity,
-                    schedule,
-                    base_url=base_url,
-                    host=host,
-                    stamp=stamp,
-                    locale=locale,
-                    cancelled_label=cancelled_label,
-                    text=(texts or {}).get(activity.id),
-                )
-            )
-    return calendar.to_ical()
+    body = calendar.to_ical()
+    end = b"END:VCALENDAR\r\n"
+    if not body.endswith(end):  # pragma: no cover - icalendar always ends so
+        raise ValueError("unexpected end of an icalendar calendar")
+    return body[: -len(end)]
 
 
 def oslo_timezone(first_date: date, last_date: date) -> Timezone:
@@ -166,17 +187,22 @@ def event_uid(activity: Activity, schedule: Schedule, host: str) -> str:
     return f"activity-{activity.id}-schedule-{schedule.id}@{host}"
 
 
-def _event(
+def _event_lines(
+    lines: list[str],
     activity: Activity,
     schedule: Schedule,
     *,
     base_url: str,
     host: str,
-    stamp: datetime,
+    stamp: str,
     locale: str,
     cancelled_label: str,
     text: Any = None,
-) -> Event:
+) -> None:
+    """Append one VEVENT's content lines, folded, in the order icalendar writes them.
+
+    That order is the VEVENT's canonical properties first, then the others alphabetically.
+    """
     cancelled = activity.status == "cancelled"
     start = schedule.dtstart.replace(tzinfo=OSLO)
     # The end is an exact duration after the start, as the schedule's own expansion has it.
@@ -184,55 +210,145 @@ def _event(
     page = activity_url(base_url, activity)
     if text is not None:
         page = f"{page}?content={text.language}"  # the page in the language of the event
-
-    from icalendar import Event, vCalAddress, vRecur
-
-    event = Event()
-    event.add("uid", event_uid(activity, schedule, host))
-    event.add("dtstamp", stamp)
-    event.add("dtstart", start)
-    event.add("dtend", end)
-    if schedule.rrule:
-        event.add("rrule", vRecur.from_ical(utc_until(schedule.rrule)))
-    rdates = parse_local_list(schedule.rdates)
-    if rdates:
-        event.add("rdate", [d.replace(tzinfo=OSLO) for d in rdates])
-    exdates = parse_local_list(schedule.exdates)
-    if exdates:
-        event.add("exdate", [d.replace(tzinfo=OSLO) for d in exdates])
+    language = f";LANGUAGE={_param(text.language)}" if text is not None else ""
     own_title = text.title if text is not None else activity.title
     title = f"{cancelled_label}: {own_title}" if cancelled else own_title
-    language = {"LANGUAGE": text.language} if text is not None else None
-    event.add("summary", title, parameters=language)
-    event.add("description", _description(activity, page, text), parameters=language)
+
+    add = lines.append
+    add("BEGIN:VEVENT")
+    add(_fold(f"SUMMARY{language}:{_escape(title)}"))
+    add(f"DTSTART;TZID={TZID}:{_local_stamp(start)}")
+    add(f"DTEND;TZID={TZID}:{_local_stamp(end)}")
+    add(f"DTSTAMP:{stamp}")
+    add(_fold(f"UID:{_escape(event_uid(activity, schedule, host))}"))
+    add(f"SEQUENCE:{activity.version}")
+    if schedule.rrule:
+        add(_fold(f"RRULE:{_ical_rrule(schedule.rrule)}"))
+    for key, values in (("RDATE", schedule.rdates), ("EXDATE", schedule.exdates)):
+        if values and values.strip():
+            add(_fold(f"{key};TZID={TZID}:{_ical_dates(values)}"))
+    if activity.category is not None:
+        add(_fold(f"CATEGORIES:{_escape(activity.category.name_in(locale))}"))
+    add("CLASS:PUBLIC")
+    add(_fold(f"DESCRIPTION{language}:{_escape(_description(activity, page, text))}"))
+    if activity.latitude is not None and activity.longitude is not None:
+        add(f"GEO:{float(activity.latitude)};{float(activity.longitude)}")
+    modified = activity.updated_at.astimezone(UTC).replace(microsecond=0)
+    add(f"LAST-MODIFIED:{_utc_stamp(modified)}")
     location = ", ".join(part for part in (activity.venue, activity.address) if part)
     if location:
-        event.add("location", location)
-    if activity.latitude is not None and activity.longitude is not None:
-        event.add("geo", (float(activity.latitude), float(activity.longitude)))
-    event.add("url", page)
+        add(_fold(f"LOCATION:{_escape(location)}"))
     # The organiser by name only: no e-mail address is published. The value has to be a URI,
     # and the organisation's page is the one it has.
-    organizer = vCalAddress(organisation_url(base_url, activity.organisation.slug))
-    organizer.params["CN"] = activity.organisation.name
-    event.add("organizer", organizer)
-    if activity.category is not None:
-        event.add("categories", [activity.category.name_in(locale)])
-    event.add("last-modified", activity.updated_at.astimezone(UTC).replace(microsecond=0))
-    event.add("sequence", activity.version)
-    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    event.add("class", "PUBLIC")
-    event.add("transp", "OPAQUE")
-    return event
+    organiser = activity.organisation
+    cn = _param(organiser.name, quote_if=" '")
+    add(_fold(f"ORGANIZER;CN={cn}:{organisation_url(base_url, organiser.slug)}"))
+    add("STATUS:CANCELLED" if cancelled else "STATUS:CONFIRMED")
+    add("TRANSP:OPAQUE")
+    add(_fold(f"URL:{page}"))
+    add("END:VEVENT")
+
+
+def _local_stamp(value: datetime) -> str:
+    return value.strftime("%Y%m%dT%H%M%S")
+
+
+def _escape(value: str) -> str:
+    """A TEXT value escaped as RFC 5545 §3.3.11 wants (and as icalendar does it)."""
+    return (
+        value.replace(r"\N", "\n")
+        .replace("\\", "\\\\")
+        .replace(";", r"\;")
+        .replace(",", r"\,")
+        .replace("\r\n", r"\n")
+        .replace("\n", r"\n")
+        .replace("\r", r"\n")
+    )
+
+
+_PARAM_ESCAPES = {"^": "^^", '"': "^'"}  # RFC 6868; any line break becomes ^n
+_PARAM_SPECIAL = re.compile(r'\^|\r\n|\r|\n|"')
+_PARAM_QUOTABLE = re.compile("[,;:\u2019]")
+
+
+def _param(value: str, quote_if: str = "") -> str:
+    """A parameter value, RFC 6868-escaped and quoted where needed (icalendar's rules)."""
+    quote = any(c in value for c in quote_if)
+    value = _PARAM_SPECIAL.sub(lambda m: _PARAM_ESCAPES.get(m.group(0), "^n"), value)
+    return f'"{value}"' if quote or _PARAM_QUOTABLE.search(value) else value
+
+
+def _fold(line: str) -> str:
+    """A content line folded into pieces of at most 74 octets, never inside a character.
+
+    The same cuts icalendar makes: a backslash or caret that would end a piece (and so part
+    an escape from what it escapes) moves to the next piece.
+    """
+    data = line.encode()
+    if len(data) <= FOLD_OCTETS:
+        return line
+    pieces = []
+    begin = 0
+    while len(data) - begin > FOLD_OCTETS:
+        cut = begin + FOLD_OCTETS
+        while data[cut] & 0xC0 == 0x80:  # inside a UTF-8 sequence
+            cut -= 1
+        if data[cut - 1] in b"\\^" and cut - 1 > begin:
+            cut -= 1
+        pieces.append(data[begin:cut])
+        begin = cut
+    pieces.append(data[begin:])
+    return b"\r\n ".join(pieces).decode()
+
+
+@lru_cache(maxsize=1024)
+def _ical_dates(values: str) -> str:
+    """A stored list of local times as an RDATE or EXDATE value."""
+    return ",".join(_local_stamp(d) for d in parse_local_list(values))
+
+
+@lru_cache(maxsize=1024)
+def _ical_rrule(rrule: str) -> str:
+    """A stored RRULE as icalendar writes it (UNTIL in UTC, parts in its order)."""
+    from icalendar import vRecur
+
+    return vRecur.from_ical(utc_until(rrule)).to_ical().decode()
 
 
 def _description(activity: Activity, page: str, text: Any = None) -> str:
     source = text if text is not None else activity
-    parts = [source.summary.strip(), markdown_to_text(source.description)]
+    parts = [source.summary.strip(), description_text(source.description)]
     if activity.status == "cancelled" and activity.cancellation_note:
         parts.insert(0, activity.cancellation_note.strip())
     parts.append(page)
     return "\n\n".join(part for part in parts if part)
+
+
+_DESCRIPTIONS: OrderedDict[bytes, str] = OrderedDict()
+_DESCRIPTIONS_LOCK = threading.Lock()
+
+
+def description_text(markdown: str | None) -> str:
+    """markdown_to_text, remembered per text in this process (a bounded LRU).
+
+    Keyed by a digest of the Markdown itself rather than by the activity's id and version: a
+    translation's text changes without the activity's version, and a bulk UPDATE bypasses the
+    version counter; a digest can never serve a stale text.
+    """
+    if not markdown or not markdown.strip():
+        return ""
+    key = hashlib.blake2b(markdown.encode(), digest_size=16).digest()
+    with _DESCRIPTIONS_LOCK:
+        found = _DESCRIPTIONS.get(key)
+        if found is not None:
+            _DESCRIPTIONS.move_to_end(key)
+            return found
+    plain = markdown_to_text(markdown)
+    with _DESCRIPTIONS_LOCK:
+        _DESCRIPTIONS[key] = plain
+        while len(_DESCRIPTIONS) > DESCRIPTION_CACHE_SIZE:
+            _DESCRIPTIONS.popitem(last=False)
+    return plain
 
 
 _BLOCK_END = re.compile(r"</(p|h[1-6]|blockquote|pre|table|tr|ul|ol)>|<br\s*/?>|<hr\s*/?>", re.I)
@@ -280,26 +396,57 @@ def utc_until(rrule: str) -> str:
     return ";".join(out)
 
 
-def _schedule_last_date(schedule: Schedule, now: datetime) -> date:
-    """The last Oslo day the schedule can happen on (or a horizon for an open-ended rule)."""
-    dates = [schedule.dtstart.date()] + [d.date() for d in parse_local_list(schedule.rdates)]
+@lru_cache(maxsize=4096)
+def _schedule_span(
+    dtstart: datetime, duration_minutes: int, rrule: str, rdates: str, this_year: int
+) -> tuple[date, date]:
+    """The first and last Oslo day a schedule can happen on (a horizon for an open-ended rule).
+
+    Remembered per schedule's values: a feed asks for the same few hundred again and again.
+    """
+    starts = [dtstart] + parse_local_list(rdates)
+    dates = [d.date() for d in starts]
     open_ended = False
-    if schedule.rrule:
-        parts = dict(_rule_parts(utc_until(schedule.rrule)))
+    if rrule:
+        parts = dict(_rule_parts(utc_until(rrule)))
         if "UNTIL" in parts:
             until = datetime.strptime(parts["UNTIL"], UNTIL_UTC_FORMAT).replace(tzinfo=UTC)
             dates.append(until.astimezone(OSLO).date())
         elif parts.get("COUNT", "").isdigit() and int(parts["COUNT"]) <= MAX_COUNTED:
-            rule = rrulestr(schedule.rrule, dtstart=schedule.dtstart)
-            dates.append(list(rule)[-1].date())
+            dates.append(_counted_last_date(rrule, dtstart))
         else:
             open_ended = True
     # An occurrence may run past midnight into the following days.
-    last = max(dates) + timedelta(days=schedule.duration_minutes // (24 * 60))
+    last = max(dates) + timedelta(days=duration_minutes // (24 * 60))
     if open_ended:
-        year = max(now.astimezone(OSLO).year, schedule.dtstart.year) + OPEN_ENDED_YEARS
+        year = max(this_year, dtstart.year) + OPEN_ENDED_YEARS
         last = max(last, date(year, 12, 31))
-    return last
+    return min(starts).date(), last
+
+
+_STEP_DAYS = {"DAILY": 1, "WEEKLY": 7}
+
+
+@lru_cache(maxsize=4096)
+def _counted_last_date(rrule: str, dtstart: datetime) -> date:
+    """The last local day of a rule with a COUNT.
+
+    A daily or weekly rule with nothing but an INTERVAL beside it repeats every so many days
+    from DTSTART (wall time), so its last day is counted, not expanded; any other rule is.
+    """
+    parts = dict(_rule_parts(rrule))
+    count = int(parts["COUNT"])
+    interval = parts.get("INTERVAL", "1")
+    if (
+        parts.keys() <= {"FREQ", "COUNT", "INTERVAL", "WKST"}
+        and parts.get("FREQ") in _STEP_DAYS
+        and count >= 1
+        and interval.isdigit()
+        and int(interval) >= 1
+    ):
+        step = _STEP_DAYS[parts["FREQ"]] * int(interval)
+        return dtstart.date() + timedelta(days=(count - 1) * step)
+    return list(rrulestr(rrule, dtstart=dtstart))[-1].date()
 
 
 def timezone_bounds(activities: Iterable[Activity], now: datetime) -> tuple[date, date]:
@@ -307,16 +454,14 @@ def timezone_bounds(activities: Iterable[Activity], now: datetime) -> tuple[date
 
     Without bounds icalendar writes every transition from 1970 to 2038.
     """
-    firsts: list[date] = []
-    lasts: list[date] = []
-    for activity in activities:
-        for schedule in activity.schedules:
-            starts = [schedule.dtstart] + parse_local_list(schedule.rdates)
-            firsts.append(min(starts).date())
-            lasts.append(_schedule_last_date(schedule, now))
     this_year = now.astimezone(OSLO).year
-    first_year = min(firsts).year if firsts else this_year
-    last_year = max(lasts).year if lasts else this_year
+    spans = [
+        _schedule_span(s.dtstart, s.duration_minutes, s.rrule, s.rdates, this_year)
+        for activity in activities
+        for s in activity.schedules
+    ]
+    first_year = min(first for first, _last in spans).year if spans else this_year
+    last_year = max(last for _first, last in spans).year if spans else this_year
     return date(first_year, 1, 1), date(last_year + 1, 1, 1)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import Flask, current_app, g, request
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 
 LANGUAGE_NAMES = {"nb": "Bokmål", "nn": "Nynorsk", "en": "English"}
 DEFAULT_LANGUAGE = "nb"
@@ -67,7 +67,33 @@ def language_links() -> list[LanguageLink]:
     return links
 
 
+def request_translations():
+    """The translations of the current locale, looked up once per request and locale.
+
+    Flask-Babel's own template callables look them up again on every call (four context
+    lookups each), and a page of cards translates some 200 strings. They are kept in `g` next
+    to the locale they are for, so force_locale (mail, exports) and refresh() still switch them.
+    """
+    if not g:  # outside an application context: Flask-Babel's null translations
+        return get_translations()
+    locale = get_locale()
+    kept = g.get("_request_translations")
+    if kept is not None and kept[0] is locale:
+        return kept[1]
+    translations = get_translations()
+    g._request_translations = (locale, translations)
+    return translations
+
+
 def init_app(app: Flask) -> None:
-    """Settle the language at the start of each request and expose the switch to templates."""
+    """Settle the language at the start of each request and expose the switch to templates;
+    the templates translate through request_translations()."""
     app.before_request(choose_language)
     app.jinja_env.globals.update(current_language=current_language, language_links=language_links)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
+    )

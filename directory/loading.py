@@ -2,25 +2,32 @@
 
 Views load through these (in the pipeline's `load` step) and nowhere else; a loader that also
 hides objects of other schools or municipalities says so in its docstring.
+
+The search filters' lists (categories, municipalities, schools) are loaded here too, and kept in
+each process as plain data under the public data's version (directory.data_version): every
+commit changing one of them raises it, so the next request loads them again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import abort
+from flask import abort, current_app, g, has_app_context
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, selectinload
 
+from directory import data_version
 from directory.accounts.models import User
 from directory.activities.models import Activity, Category
 from directory.approvals.models import DistributionRequest
 from directory.extensions import db
 from directory.organisations.models import Organisation
 from directory.permissions import school_role
-from directory.schools.models import School
+from directory.schools.models import Municipality, School
 from directory.venues.models import Venue
 
 T = TypeVar("T")
@@ -120,3 +127,132 @@ def venue(slug: str) -> Venue:
     return db.first_or_404(
         select(Venue).where(Venue.slug == slug).options(selectinload(Venue.municipality))
     )
+
+
+# --- the search filters' lists, kept in each process -----------------------------------------
+
+FILTER_LISTS_KEY = "directory.filter_lists"  # in app.extensions: (version, lists)
+REQUEST_KEY = "filter_lists"  # in g: this request's lists
+
+
+@dataclass(frozen=True)
+class CategoryChoice:
+    """A category as the filters and the API list show it."""
+
+    id: int
+    slug: str
+    name_nb: str
+    name_nn: str
+    name_en: str
+    hidden: bool
+
+    def name_in(self, locale: str) -> str:
+        """The name in the given interface language, bokmål by default (as Category's)."""
+        return {"nn": self.name_nn, "en": self.name_en}.get(locale, self.name_nb)
+
+
+@dataclass(frozen=True)
+class MunicipalityChoice:
+    """A municipality as the filters show it."""
+
+    id: int
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class SchoolChoice:
+    """An active school as the filters show it and the search resolves it."""
+
+    id: int
+    slug: str
+    name: str
+    municipality_id: int
+    municipality_slug: str
+    grade_min: int
+    grade_max: int
+    latitude: float | None
+    longitude: float | None
+
+
+@dataclass(frozen=True)
+class FilterLists:
+    """Every category (hidden ones too: an old link's chip still names one), every
+    municipality by name and every active school by name."""
+
+    categories: tuple[CategoryChoice, ...]
+    municipalities: tuple[MunicipalityChoice, ...]
+    schools: tuple[SchoolChoice, ...]
+
+    def category(self, slug: str) -> CategoryChoice | None:
+        """The category with this slug, hidden or not."""
+        return next((c for c in self.categories if c.slug == slug), None)
+
+    def municipality(self, slug: str) -> MunicipalityChoice | None:
+        """The municipality with this slug."""
+        return next((m for m in self.municipalities if m.slug == slug), None)
+
+    def school(self, slug: str) -> SchoolChoice | None:
+        """The active school with this slug (a deactivated one has left the filters)."""
+        return next((s for s in self.schools if s.slug == slug), None)
+
+
+def _load_filter_lists() -> FilterLists:
+    categories = db.session.execute(
+        select(
+            Category.id, Category.slug, Category.name_nb, Category.name_nn, Category.name_en,
+            Category.hidden,
+        ).order_by(Category.name_nb, Category.id)
+    ).all()  # fmt: skip
+    municipalities = db.session.execute(
+        select(Municipality.id, Municipality.slug, Municipality.name).order_by(
+            Municipality.name, Municipality.id
+        )
+    ).all()
+    schools = db.session.execute(
+        select(
+            School.id, School.slug, School.name, School.municipality_id, Municipality.slug,
+            School.grade_min, School.grade_max, School.latitude, School.longitude,
+        )
+        .join(Municipality, School.municipality_id == Municipality.id)
+        .where(School.active.is_(True))
+        .order_by(School.name, School.id)
+    ).all()  # fmt: skip
+    return FilterLists(
+        categories=tuple(CategoryChoice(*row) for row in categories),
+        municipalities=tuple(MunicipalityChoice(*row) for row in municipalities),
+        schools=tuple(SchoolChoice(*row) for row in schools),
+    )
+
+
+def filter_lists() -> FilterLists:
+    """The search filters' lists, as of the public data's current version.
+
+    One query (the version's) when this process has them already, and none at all for the
+    rest of the request after the first call (a commit in the request forgets them).
+    """
+    if REQUEST_KEY in g:
+        return g.get(REQUEST_KEY)
+    version = data_version.current()
+    cached = current_app.extensions.get(FILTER_LISTS_KEY)
+    if cached is not None and cached[0] == version:
+        lists = cached[1]
+    else:
+        lists = _load_filter_lists()
+        current_app.extensions[FILTER_LISTS_KEY] = (version, lists)
+    setattr(g, REQUEST_KEY, lists)
+    return lists
+
+
+def forget_filter_lists() -> None:
+    """Drop this process's lists (for a database emptied behind the version's back, as the
+    tests do: the version starts over with it)."""
+    current_app.extensions.pop(FILTER_LISTS_KEY, None)
+    g.pop(REQUEST_KEY, None)
+
+
+@event.listens_for(FlaskSession, "after_commit")
+def _after_commit(session: Session) -> None:
+    # The request's copy may be older than what it has just committed.
+    if has_app_context():
+        g.pop(REQUEST_KEY, None)

@@ -25,6 +25,11 @@ POST = {"facebook_post_url": "https://www.facebook.com/klubben/posts/1"}
 # ran 28 at three schools and 177 at thirty.
 REACH_STATEMENTS = 15
 ACTIVITY_STATEMENTS = 6
+# The search pages and the API list once this process has the filter lists: the version, the
+# activities and their schedules, translations, organisations and categories (before the lists
+# were kept, 11 and 7 with a hidden category).
+HOME_STATEMENTS = 6
+API_LIST_STATEMENTS = 6
 
 
 def statements_for(client, path: str) -> int:
@@ -152,3 +157,23 @@ def test_the_activity_page_costs_the_same_whatever_its_occurrences(
             make_school()
         assert statements_for(client, f"/activities/{few.id}") == at_three
     assert at_three == ACTIVITY_STATEMENTS
+
+
+def test_the_search_pages_cost_the_same_at_3_and_30_schools(
+    client, app, make_activity, make_school, make_category
+):
+    sport, old = make_category(), make_category(hidden=True)
+    for n in range(4):
+        make_activity(title=f"Fotball {n}", category=sport if n % 2 else old)
+    paths = ("/", "/activities?q=fotball", "/api/v1/activities")
+    for _n in range(3):
+        make_school()
+    for path in paths:
+        client.get(path)  # this process loads the filter lists once per data version
+    at_three = [statements_for(client, path) for path in paths]
+    for _n in range(27):
+        make_school()
+    for path in paths:
+        client.get(path)
+    assert [statements_for(client, path) for path in paths] == at_three
+    assert at_three == [HOME_STATEMENTS, HOME_STATEMENTS, API_LIST_STATEMENTS]

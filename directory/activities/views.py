@@ -83,7 +83,6 @@ from directory.permissions import (
 from directory.pipeline import Handler, VersionedForm, route, run_in_transaction
 from directory.policy.activity_states import allowed_actions
 from directory.policy.listing_dates import default_confirmed_until
-from directory.schools.models import Municipality, School
 from directory.search.base import MULTI_SELECT_FACETS
 from directory.search.query import (
     QueryError,
@@ -423,22 +422,16 @@ def home():
             facets = result.facets
 
     locale = _locale()
+    lists = loading.filter_lists()  # kept in this process until the public data changes
     # Hidden categories are no filter choice; an old link's chip still shows the name.
-    every_category = list(db.session.scalars(select(Category)))
     categories = sorted(
-        (c for c in every_category if not c.hidden), key=lambda c: c.name_in(locale).casefold()
+        ((c.slug, c.name_in(locale)) for c in lists.categories if not c.hidden),
+        key=lambda choice: choice[1].casefold(),
     )
-    municipalities = list(db.session.scalars(select(Municipality).order_by(Municipality.name)))
-    schools = list(
-        db.session.scalars(
-            select(School)
-            .where(School.active.is_(True))  # a deactivated school is no filter choice
-            .options(selectinload(School.municipality))
-            .order_by(School.name)
-        )
-    )
+    municipalities = lists.municipalities
+    schools = lists.schools
     names: dict[str, dict] = {
-        "category": {c.slug: c.name_in(locale) for c in every_category},
+        "category": {c.slug: c.name_in(locale) for c in lists.categories},
         "school": {s.slug: s.name for s in schools},
         "municipality": {m.slug: m.name for m in municipalities},
         "organisation": {},
@@ -470,7 +463,7 @@ def home():
         # Whether every filter was tried on its own (for "removing one does not help").
         all_loosened=len(chips) <= MAX_LOOSENED,
         count_label=facet_labeller(query, facets, result.facets_within if result else {}),
-        categories=[(c.slug, c.name_in(locale)) for c in categories],
+        categories=categories,
         municipalities=municipalities,
         schools=schools,
         # «Nær skole» offers the schools a distance can be measured from.

@@ -73,10 +73,12 @@ def _parse_query() -> SearchQuery:
         raise  # unreachable: abort_with raises
 
 
-def _search(query: SearchQuery, limit: int) -> ResultPage:
+def _search(query: SearchQuery, limit: int, *, next_starts: bool = True) -> ResultPage:
     """The first `limit` matching public activities, in the query's order, in one page."""
     try:
-        return search_activities(replace(query, page=1, per_page=limit), facets=False)
+        return search_activities(
+            replace(query, page=1, per_page=limit), facets=False, next_starts=next_starts
+        )
     except UnknownFilterValue as exc:
         abort_with(404, exc.message)
         raise  # unreachable: abort_with raises
@@ -207,7 +209,8 @@ def calendar_feed():
     etag, last_modified = _list_validators("calendar.ics", query)
 
     def build() -> bytes:
-        activities = _search(query, CALENDAR_LIMIT).items
+        # The events carry their rules: the items' next starts would be computed for nothing.
+        activities = _search(query, CALENDAR_LIMIT, next_starts=False).items
         return _ics(activities, name=_("Aktiviteter for barn og unge"), feed=True)
 
     return _conditional(

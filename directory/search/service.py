@@ -34,14 +34,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
+from directory import loading
 from directory.activities.listings import oslo_today
-from directory.activities.models import Activity, Category
+from directory.activities.models import Activity
 from directory.activities.schedule import next_start
 from directory.extensions import db
 from directory.organisations.models import Organisation
 from directory.policy.geo import great_circle_km
 from directory.policy.listing_dates import listing_is_current
-from directory.schools.models import Municipality, School
 from directory.search import outbox
 from directory.search.base import (
     MULTI_SELECT_FACETS,
@@ -138,10 +138,10 @@ def resolve_query(query: SearchQuery) -> SearchQuery:
     `near` school; raises UnknownFilterValue for a school, organisation or municipality slug
     that does not exist (or a school no longer active), and QueryError for a `near` school
     without coordinates (nothing to measure from: a bad request, not a missing thing)."""
+    # The lists are kept in this process until the public data changes.
+    lists = loading.filter_lists() if query.school or query.near or query.municipality else None
     if query.school:
-        school = db.session.scalar(
-            select(School).where(School.slug == query.school, School.active.is_(True))
-        )
+        school = lists.school(query.school)
         if school is None:  # a deactivated school has left the filters: as unknown
             raise UnknownFilterValue(
                 "school", _("Skolen «%(slug)s» finnes ikke.", slug=query.school)
@@ -149,12 +149,10 @@ def resolve_query(query: SearchQuery) -> SearchQuery:
         query = replace(
             query,
             school_grades=(school.grade_min, school.grade_max),
-            school_municipality=school.municipality.slug,
+            school_municipality=school.municipality_slug,
         )
     if query.near:
-        near = db.session.scalar(
-            select(School).where(School.slug == query.near, School.active.is_(True))
-        )
+        near = lists.school(query.near)
         if near is None:
             raise UnknownFilterValue("near", _("Skolen «%(slug)s» finnes ikke.", slug=query.near))
         point = coordinates(near.latitude, near.longitude)
@@ -174,20 +172,19 @@ def resolve_query(query: SearchQuery) -> SearchQuery:
                 "organisation",
                 _("Organisasjonen «%(slug)s» finnes ikke.", slug=query.organisation),
             )
-    if query.municipality:
-        found = db.session.scalar(
-            select(Municipality.id).where(Municipality.slug == query.municipality)
+    if lists is not None and query.municipality and lists.municipality(query.municipality) is None:
+        raise UnknownFilterValue(
+            "municipality", _("Kommunen «%(slug)s» finnes ikke.", slug=query.municipality)
         )
-        if found is None:
-            raise UnknownFilterValue(
-                "municipality",
-                _("Kommunen «%(slug)s» finnes ikke.", slug=query.municipality),
-            )
     return query
 
 
 def search_activities(
-    query: SearchQuery, *, now: datetime | None = None, facets: bool = True
+    query: SearchQuery,
+    *,
+    now: datetime | None = None,
+    facets: bool = True,
+    next_starts: bool = True,
 ) -> ResultPage:
     """One page of public activities matching the query, in the query's order.
 
@@ -197,7 +194,9 @@ def search_activities(
     an unavailable index: the database answers instead and the page is marked degraded. Items
     may be fewer than the page size when the index lists an activity that has just stopped
     being public (it is left out rather than shown). Facet counts follow facet_counts();
-    `facets=False` (feeds, which show none) skips the extra counting searches.
+    `facets=False` (feeds, which show none) skips the extra counting searches;
+    `next_starts=False` (the calendar feed, which writes the rules themselves) leaves
+    next_starts empty instead of expanding every item's schedules.
     """
     now = now or utcnow()
     query = resolve_query(query)
@@ -237,9 +236,10 @@ def search_activities(
         for activity in items:
             point = coordinates(activity.latitude, activity.longitude)
             distances[activity.id] = great_circle_km(*query.near_point, *point) if point else None
+    starts = {a.id: next_start(a.schedules, after=now) for a in items} if next_starts else {}
     return ResultPage(
         items=items,
-        next_starts={a.id: next_start(a.schedules, after=now) for a in items},
+        next_starts=starts,
         total=result.total,
         page=query.page,
         per_page=query.per_page,
@@ -297,11 +297,7 @@ def _without_hidden_categories(facets: dict[str, dict[str, int]]) -> dict[str, d
     counts = facets.get("category")
     if not counts:
         return facets
-    hidden = set(
-        db.session.scalars(
-            select(Category.slug).where(Category.hidden.is_(True), Category.slug.in_(counts))
-        )
-    )
+    hidden = {c.slug for c in loading.filter_lists().categories if c.hidden}
     if not hidden:
         return facets
     return {**facets, "category": {k: v for k, v in counts.items() if k not in hidden}}
