@@ -41,7 +41,6 @@ import math
 import os
 import random
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -73,6 +72,7 @@ from search_bench import (  # noqa: E402
     directory_size,
     percentile,
 )
+from slow_clients import stop_process  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bench_scale"
 BACKENDS = ("whoosh", "postgres", "database")
@@ -615,13 +615,7 @@ def gunicorn(url: str, kind: str, workdir: Path, workers: int) -> Iterator[int]:
             time.sleep(0.2)
         yield port
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process)
 
 
 def measure_http(

@@ -196,10 +196,11 @@ def running_gunicorn(
         wait_until_answering(target, process, log)
         yield Gunicorn(target, process, log)
     finally:
-        _stop(process)
+        stop_process(process)
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL after 30 s: the process is gone when this returns."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
