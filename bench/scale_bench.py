@@ -393,32 +393,18 @@ def backend_unavailable(kind: str, url: str) -> str | None:
 
 
 def search_tables(url: str) -> list[str]:
-    """The PostgreSQL backend's tables: those its module maps, else the search_* tables other
-    than the backlog."""
+    """The PostgreSQL backend's tables (directory.search.models) that exist in the database."""
     from sqlalchemy import create_engine, inspect
 
-    try:
-        import directory.search.postgres_backend as module
+    from directory.search.models import SearchDocument, SearchText, SearchWord
 
-        names = [
-            t.name
-            for t in vars(module).values()
-            if getattr(t, "name", None) and type(t).__name__ == "Table"
-        ]
-        names += [
-            m.__table__.name
-            for m in vars(module).values()
-            if isinstance(m, type) and hasattr(m, "__table__")
-        ]
-    except ImportError:
-        names = []
+    names = [model.__tablename__ for model in (SearchDocument, SearchText, SearchWord)]
     engine = create_engine(_psycopg_url(url))
     try:
         existing = set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
-    names = [n for n in dict.fromkeys(names) if n in existing]
-    return names or sorted(n for n in existing if n.startswith("search") and n != "search_backlog")
+    return [name for name in names if name in existing]
 
 
 def postgres_sizes(url: str, tables: list[str]) -> dict[str, int]:
@@ -584,6 +570,9 @@ def gunicorn(url: str, kind: str, workdir: Path, workers: int) -> Iterator[int]:
         "DIRECTORY_SEARCH_BACKEND": kind,
         "DIRECTORY_SEARCH_INDEX_DIR": str(workdir / "search-index"),
         "DIRECTORY_RATELIMIT_ENABLED": "false",  # one client, thousands of requests a minute
+        # The search, not the answer cache (directory/response_cache.py; bench/floor.py
+        # measures both), answers each request.
+        "DIRECTORY_RESPONSE_CACHE": "false",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     log = workdir / f"gunicorn-{kind}.log"
