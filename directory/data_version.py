@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import g, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import BigInteger, event, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -26,6 +27,7 @@ from directory.extensions import db
 from directory.timeutil import utcnow
 
 CHANGED_KEY = "public_data_changed"
+REQUEST_KEY = "_public_data_version"
 ROW_ID = 1
 
 
@@ -71,11 +73,20 @@ def bump(connection) -> None:
 
 
 def current() -> tuple[int, datetime | None]:
-    """(version, when it last changed) as committed; (0, None) before any change."""
+    """(version, when it last changed) as committed; (0, None) before any change.
+
+    Read once per request (the answer cache, the filter lists and the feeds all ask), and
+    again after a commit of the request's own."""
+    kept = g.get(REQUEST_KEY) if has_app_context() else None
+    if kept is not None:
+        return kept
     row = db.session.execute(
         select(DataVersion.version, DataVersion.changed_at).where(DataVersion.id == ROW_ID)
     ).first()
-    return (row.version, row.changed_at) if row else (0, None)
+    found = (row.version, row.changed_at) if row else (0, None)
+    if has_app_context():
+        setattr(g, REQUEST_KEY, found)
+    return found
 
 
 @event.listens_for(FlaskSession, "before_flush")
@@ -89,6 +100,12 @@ def _before_commit(session: Session) -> None:
     session.flush()  # the last changes mark the session too
     if session.info.pop(CHANGED_KEY, False):
         bump(session.connection())
+
+
+@event.listens_for(FlaskSession, "after_commit")
+def _after_commit(session: Session) -> None:
+    if has_app_context():
+        g.pop(REQUEST_KEY, None)  # this commit, or another since, may have raised it
 
 
 @event.listens_for(FlaskSession, "after_rollback")

@@ -26,7 +26,6 @@ from directory.activities.listings import current_listing_condition, oslo_today
 from directory.activities.models import Activity, ActivityTranslation, Category, Schedule
 from directory.extensions import db
 from directory.organisations.models import Organisation
-from directory.policy.audience import grade_ages, grades_ages
 from directory.policy.geo import great_circle_km
 from directory.schools.models import Municipality
 from directory.search.analysis import analyse, compound_parts, fold, index_analyzer, stem
@@ -156,13 +155,7 @@ class DatabaseBackend:
     ) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = list(public_conditions())
         conditions.append(current_listing_condition(oslo_today(now)))
-        if query.age is not None:
-            conditions += [Activity.age_min <= query.age, Activity.age_max >= query.age]
-        if query.grade is not None:
-            low, high = grade_ages(query.grade)
-            conditions += [Activity.age_min <= high, Activity.age_max >= low]
-        if query.school_grades is not None:
-            low, high = grades_ages(*query.school_grades)
+        for low, high in query.age_windows():
             conditions += [Activity.age_min <= high, Activity.age_max >= low]
         if query.categories:
             conditions.append(Category.slug.in_(query.categories))

@@ -55,7 +55,6 @@ from directory.activities.content_languages import CONTENT_LANGUAGE_CODES
 from directory.activities.models import Activity
 from directory.extensions import db
 from directory.organisations.models import Organisation
-from directory.policy.audience import grade_ages, grades_ages
 from directory.policy.geo import MEAN_EARTH_RADIUS_KM
 from directory.policy.limits import AGE_RANGE
 from directory.search.analysis import analyse, fold, index_analyzer, spelling_analyzer, stem
@@ -526,13 +525,7 @@ class PostgresBackend:
             d.last_end >= now,
             or_(d.listed_until.is_(None), d.listed_until > now),
         ]
-        if query.age is not None:
-            conditions += [d.age_min <= query.age, d.age_max >= query.age]
-        if query.grade is not None:
-            low, high = grade_ages(query.grade)
-            conditions += [d.age_min <= high, d.age_max >= low]
-        if query.school_grades is not None:
-            low, high = grades_ages(*query.school_grades)
+        for low, high in query.age_windows():
             conditions += [d.age_min <= high, d.age_max >= low]
         for flag in FLAGS:
             if getattr(query, flag):

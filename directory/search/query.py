@@ -12,6 +12,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 
+from directory.policy.audience import grade_ages, grades_ages
 from directory.policy.limits import AGE_RANGE
 
 WEEKDAY_NAMES = {
@@ -75,6 +76,19 @@ class SearchQuery:
     school_municipality: str | None = field(default=None, compare=False)
     # The (latitude, longitude) of the `near` school, filled in by the service.
     near_point: tuple[float, float] | None = field(default=None, compare=False)
+
+    def age_windows(self) -> list[tuple[int, int]]:
+        """The age ranges (inclusive) an activity's ages must overlap, one per age filter:
+        the age itself, the grade's two ages, the school's grades' ages. Every backend filters
+        by these."""
+        windows = []
+        if self.age is not None:
+            windows.append((self.age, self.age))
+        if self.grade is not None:
+            windows.append(grade_ages(self.grade))
+        if self.school_grades is not None:
+            windows.append(grades_ages(*self.school_grades))
+        return windows
 
     @property
     def has_filters(self) -> bool:

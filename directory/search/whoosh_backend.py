@@ -51,7 +51,6 @@ from whoosh.index import LockError
 from whoosh.query import Every, Or, Query, Term, TermRange
 
 from directory.activities.content_languages import CONTENT_LANGUAGE_CODES
-from directory.policy.audience import grade_ages, grades_ages
 from directory.policy.geo import great_circle_km
 from directory.policy.limits import AGE_RANGE
 from directory.search.analysis import (
@@ -725,13 +724,7 @@ class WhooshBackend:
     def _filter_groups(self, query: SearchQuery) -> list[list[Query]]:
         """Filter queries: OR within a group, AND between groups."""
         groups: list[list[Query]] = []
-        if query.age is not None:
-            groups.append([Term("ages", str(query.age))])
-        if query.grade is not None:
-            low, high = grade_ages(query.grade)
-            groups.append([Term("ages", str(age)) for age in range(low, high + 1)])
-        if query.school_grades is not None:
-            low, high = grades_ages(*query.school_grades)
+        for low, high in query.age_windows():
             groups.append([Term("ages", str(age)) for age in range(low, high + 1)])
         if query.categories:
             groups.append([Term("category", c) for c in query.categories])
