@@ -91,6 +91,10 @@ class Defaults:
     RESPONSE_CACHE = True
     RESPONSE_CACHE_SECONDS = 60
     RESPONSE_CACHE_MAX_BYTES = 32 * 1024 * 1024
+    # Search result cards rendered once per process and kept until the public data changes
+    # (directory/activities/cards.py), at most this many.
+    CARD_CACHE = True
+    CARD_CACHE_ENTRIES = 4096
     # Write every commit's changes to the index right after it; switch off for bulk loads (the
     # changes still queue in search_backlog) and run `flask reindex` afterwards.
     SEARCH_SYNC = True

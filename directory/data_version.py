@@ -15,9 +15,11 @@ it: they must call bump() themselves.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
-from flask import g, has_app_context
+from flask import current_app, g, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import BigInteger, event, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -28,7 +30,9 @@ from directory.timeutil import utcnow
 
 CHANGED_KEY = "public_data_changed"
 REQUEST_KEY = "_public_data_version"
+KEPT_KEY = "directory.kept_by_version"  # in app.extensions: (version, {name: value})
 ROW_ID = 1
+T = TypeVar("T")
 
 
 class DataVersion(db.Model):
@@ -87,6 +91,28 @@ def current() -> tuple[int, datetime | None]:
     if has_app_context():
         setattr(g, REQUEST_KEY, found)
     return found
+
+
+def kept(name: str, make: Callable[[], T]) -> T:
+    """What this process keeps while the public data stays as it is (the filter lists, the
+    rendered result cards): made by `make()` once per version, and all dropped together when
+    the version moves on. Costs the version's query, once per request."""
+    version = current()
+    store = current_app.extensions.get(KEPT_KEY)
+    if store is None or store[0] != version:
+        store = (version, {})
+        current_app.extensions[KEPT_KEY] = store
+    values = store[1]
+    if name not in values:
+        values[name] = make()
+    return values[name]
+
+
+def forget_kept() -> None:
+    """Drop what this process keeps (for a database emptied behind the version's back, as the
+    tests do: the version starts over with it)."""
+    current_app.extensions.pop(KEPT_KEY, None)
+    g.pop(REQUEST_KEY, None)
 
 
 @event.listens_for(FlaskSession, "before_flush")

@@ -65,19 +65,37 @@ def _symbol_body(folder: str, name: str) -> str:
 
 
 def _folder() -> str:
-    return str(Path(current_app.static_folder or "static") / "icons")
+    return str(Path(_static_folder()) / "icons")
+
+
+def _static_folder() -> str:
+    return current_app.static_folder or "static"
+
+
+@cache
+def _icon_markup(static_folder: str, name: str, css_class: str) -> Markup:
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"bad icon name {name!r}")
+    _symbol_body(
+        str(Path(static_folder) / "icons"), name
+    )  # a missing file fails here, where the template names it
+    return Markup(
+        '<svg class="{cls}" aria-hidden="true" width="24" height="24"><use href="#i-{name}"/></svg>'
+    ).format(cls=css_class, name=name)
 
 
 def icon(name: str, css_class: str = "icon") -> Markup:
     """A decorative icon (hidden from screen readers: the text next to it says what it means)."""
-    if not _NAME.fullmatch(name):
-        raise ValueError(f"bad icon name {name!r}")
-    _symbol_body(_folder(), name)  # a missing file fails here, where the template names it
+    markup = _icon_markup(_static_folder(), name, css_class)
+    g.setdefault("icons_used", {})[name] = True
+    return markup
+
+
+def use_icons(names) -> None:
+    """Put these icons in the page's sprite (for HTML made earlier, such as a kept card)."""
     used = g.setdefault("icons_used", {})
-    used[name] = True
-    return Markup(
-        '<svg class="{cls}" aria-hidden="true" width="24" height="24"><use href="#i-{name}"/></svg>'
-    ).format(cls=css_class, name=name)
+    for name in names:
+        used[name] = True
 
 
 def icon_sprite() -> Markup:

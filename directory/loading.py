@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import abort, current_app, g, has_app_context
+from flask import abort, g, has_app_context
 from flask_login import current_user
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event, select
@@ -131,7 +131,6 @@ def venue(slug: str) -> Venue:
 
 # --- the search filters' lists, kept in each process -----------------------------------------
 
-FILTER_LISTS_KEY = "directory.filter_lists"  # in app.extensions: (version, lists)
 REQUEST_KEY = "filter_lists"  # in g: this request's lists
 
 
@@ -233,22 +232,9 @@ def filter_lists() -> FilterLists:
     """
     if REQUEST_KEY in g:
         return g.get(REQUEST_KEY)
-    version = data_version.current()
-    cached = current_app.extensions.get(FILTER_LISTS_KEY)
-    if cached is not None and cached[0] == version:
-        lists = cached[1]
-    else:
-        lists = _load_filter_lists()
-        current_app.extensions[FILTER_LISTS_KEY] = (version, lists)
+    lists = data_version.kept("filter_lists", _load_filter_lists)
     setattr(g, REQUEST_KEY, lists)
     return lists
-
-
-def forget_filter_lists() -> None:
-    """Drop this process's lists (for a database emptied behind the version's back, as the
-    tests do: the version starts over with it)."""
-    current_app.extensions.pop(FILTER_LISTS_KEY, None)
-    g.pop(REQUEST_KEY, None)
 
 
 @event.listens_for(FlaskSession, "after_commit")

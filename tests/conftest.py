@@ -29,8 +29,8 @@ from directory.accounts.operations import (
 )
 from directory.accounts.two_factor import current_step, needs_enrolment
 from directory.activities.models import Activity, Category, Schedule
+from directory.data_version import forget_kept
 from directory.extensions import db, limiter
-from directory.loading import forget_filter_lists
 from directory.organisations.models import Membership, Organisation
 from directory.schools.models import Municipality, School, SchoolGradeCount, SchoolStaff
 from directory.search.service import get_backend
@@ -162,7 +162,7 @@ def empty_database() -> None:
         db.session.execute(delete(table))
     db.session.commit()
     # The public data's version starts over with the tables: what was kept under it goes too.
-    forget_filter_lists()
+    forget_kept()
 
 
 @pytest.fixture

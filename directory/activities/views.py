@@ -31,6 +31,7 @@ from werkzeug.datastructures import MultiDict
 
 from directory import loading
 from directory.activities import clashes
+from directory.activities.cards import result_card
 from directory.activities.content_languages import (
     CONTENT_LANGUAGES,
     ContentLanguage,
@@ -602,6 +603,9 @@ def _content_links(activity: Activity) -> list[ContentLink]:
             )
         )
     return links
+
+
+bp.add_app_template_global(result_card)
 
 
 @bp.app_template_filter("in_language_order")
