@@ -91,6 +91,10 @@ class Defaults:
     RESPONSE_CACHE = True
     RESPONSE_CACHE_SECONDS = 60
     RESPONSE_CACHE_MAX_BYTES = 32 * 1024 * 1024
+    # redis://host:port/db (DIRECTORY_RESPONSE_CACHE_URL): the answers kept in that Redis instead,
+    # shared by every worker and host, each for twice RESPONSE_CACHE_SECONDS (Redis's maxmemory
+    # with allkeys-lru bounds it). Unset or empty: in each process. Redis down: made as a miss.
+    RESPONSE_CACHE_URL: str | None = None
     # Search result cards rendered once per process and kept until the public data changes
     # (directory/activities/cards.py), at most this many.
     CARD_CACHE = True

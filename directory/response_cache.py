@@ -11,17 +11,29 @@ it gets a 304.
 
 Never cached: a request with a session cookie or an Authorization header, anything but GET, an
 endpoint not listed in CACHEABLE, an answer other than 200, an answer that sets a cookie or says
-no-store. The cache lives in each process (RESPONSE_CACHE_MAX_BYTES, least recently used first
-out); it holds no personal data, and a second host simply makes its own.
+no-store.
+
+Where the answers are kept: in each process by default (ResponseCache: RESPONSE_CACHE_MAX_BYTES,
+least recently used first out; a second worker or host makes its own), or, with
+RESPONSE_CACHE_URL (redis://host:port/db), in the Redis that every worker and host shares
+(RedisCache: each answer under "directory:answer:<key>" for twice RESPONSE_CACHE_SECONDS; the
+operator bounds that Redis with maxmemory and allkeys-lru, best one of its own, not the rate
+limits'). Redis unreachable or failing is a miss: the page is made as without a cache, Redis
+is left alone for a few seconds and the log warns at most once a minute. Neither holds personal
+data.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
+import struct
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Protocol
 
 from flask import Flask, Response, current_app, g, request
 
@@ -51,6 +63,9 @@ PER_ANSWER_HEADERS = frozenset(
      "x-ratelimit-remaining", "x-ratelimit-reset"}
 )  # fmt: skip
 EXTENSION_KEY = "directory.response_cache"
+REDIS_PREFIX = "directory:answer:"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,43 @@ class Entry:
     @property
     def size(self) -> int:
         return len(self.body) + sum(len(k) + len(v) for k, v in self.headers) + 200
+
+
+class AnswerCache(Protocol):
+    """What both kinds of cache offer."""
+
+    def get(self, key: str) -> Entry | None: ...
+
+    def put(self, key: str, entry: Entry) -> None: ...
+
+    def clear(self) -> None: ...
+
+
+def encode_entry(entry: Entry) -> bytes:
+    """The entry as bytes: a 4-byte length, the JSON of its ETag and headers, then the body."""
+    head = json.dumps({"etag": entry.etag, "headers": entry.headers}, separators=(",", ":"))
+    head_bytes = head.encode()
+    return struct.pack(">I", len(head_bytes)) + head_bytes + entry.body
+
+
+def decode_entry(raw: bytes) -> Entry:
+    """The entry encode_entry() made; ValueError for anything else."""
+    if len(raw) < 4:
+        raise ValueError("answer cache entry too short")
+    (length,) = struct.unpack(">I", raw[:4])
+    if 4 + length > len(raw):
+        raise ValueError("answer cache entry cut short")
+    try:
+        head = json.loads(raw[4 : 4 + length])
+        etag = head["etag"]
+        headers = tuple((name, value) for name, value in head["headers"])
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"answer cache entry unreadable: {exc}") from exc
+    if not isinstance(etag, str) or not all(
+        isinstance(name, str) and isinstance(value, str) for name, value in headers
+    ):
+        raise ValueError("answer cache entry unreadable")
+    return Entry(raw[4 + length :], headers, etag)
 
 
 class ResponseCache:
@@ -104,11 +156,106 @@ class ResponseCache:
         return len(self._entries)
 
 
-def cache_of(app: Flask) -> ResponseCache:
-    """The app's cache in this process."""
+class RedisCache:
+    """Answers in a Redis that every worker and host shares, each for `ttl` seconds.
+
+    Any failure of Redis (refused, timed out, an error, an entry it cannot read back) is a miss
+    or a put not made: the caller makes the page as without a cache. After a failure Redis is
+    not asked again for BACKOFF_SECONDS, so that no request waits on a server that is down, and
+    the log warns at most once per WARNING_INTERVAL_SECONDS.
+    """
+
+    TIMEOUT_SECONDS = 0.25
+    BACKOFF_SECONDS = 5.0
+    WARNING_INTERVAL_SECONDS = 60.0
+
+    def __init__(self, url: str, ttl: int, max_entry_bytes: int, prefix: str = REDIS_PREFIX):
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        self.url = url
+        self.ttl = max(1, int(ttl))
+        self.max_entry_bytes = max_entry_bytes
+        self.prefix = prefix
+        self._errors = (redis.RedisError, OSError, ValueError)
+        self._client = redis.Redis.from_url(
+            url,
+            socket_timeout=self.TIMEOUT_SECONDS,
+            socket_connect_timeout=self.TIMEOUT_SECONDS,
+            retry=Retry(NoBackoff(), 0),
+        )
+        self._resting_until = 0.0
+        self._next_warning = 0.0
+
+    def get(self, key: str) -> Entry | None:
+        if self._resting():
+            return None
+        try:
+            raw = self._client.get(self.prefix + key)
+        except self._errors as exc:
+            self._failed("read", exc)
+            return None
+        if raw is None:
+            return None
+        try:
+            return decode_entry(raw)
+        except ValueError as exc:  # not an entry of ours: a miss, and made again
+            self._failed("read", exc)
+            return None
+
+    def put(self, key: str, entry: Entry) -> None:
+        if entry.size > self.max_entry_bytes or self._resting():
+            return
+        try:
+            self._client.set(self.prefix + key, encode_entry(entry), ex=self.ttl)
+        except self._errors as exc:
+            self._failed("write", exc)
+
+    def clear(self) -> None:
+        """Delete this cache's answers (only those under its prefix)."""
+        try:
+            batch = []
+            for name in self._client.scan_iter(match=self.prefix + "*", count=500):
+                batch.append(name)
+                if len(batch) >= 500:
+                    self._client.delete(*batch)
+                    batch.clear()
+            if batch:
+                self._client.delete(*batch)
+        except self._errors as exc:
+            self._failed("clear", exc)
+
+    def _resting(self) -> bool:
+        return time.monotonic() < self._resting_until
+
+    def _failed(self, action: str, exc: Exception) -> None:
+        now = time.monotonic()
+        self._resting_until = now + self.BACKOFF_SECONDS
+        if now >= self._next_warning:
+            self._next_warning = now + self.WARNING_INTERVAL_SECONDS
+            log.warning(
+                "answer cache: Redis failed to %s (%s: %s); pages are made without the cache, "
+                "Redis is asked again in %d s",
+                action,
+                type(exc).__name__,
+                exc,
+                self.BACKOFF_SECONDS,
+            )
+
+
+def cache_of(app: Flask) -> AnswerCache:
+    """The app's cache: in Redis when RESPONSE_CACHE_URL is set, else in this process."""
+    config = app.config
+    url = str(config.get("RESPONSE_CACHE_URL") or "") or None
     cache = app.extensions.get(EXTENSION_KEY)
-    if cache is None:
-        cache = ResponseCache(int(app.config.get("RESPONSE_CACHE_MAX_BYTES", 32 * 1024 * 1024)))
+    if cache is None or getattr(cache, "url", None) != url:
+        max_bytes = int(config.get("RESPONSE_CACHE_MAX_BYTES", 32 * 1024 * 1024))
+        if url:
+            seconds = max(1, int(config.get("RESPONSE_CACHE_SECONDS", 60)))
+            cache = RedisCache(url, 2 * seconds, max_bytes // 4)
+        else:
+            cache = ResponseCache(max_bytes)
         app.extensions[EXTENSION_KEY] = cache
     return cache
 
@@ -167,5 +314,12 @@ def _keep(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """Answer from the cache before the view runs, and keep what the view answered."""
+    try:
+        cache_of(app)  # a RESPONSE_CACHE_URL Redis cannot read stops the start, not each request
+    except ValueError as exc:
+        raise RuntimeError(
+            f"RESPONSE_CACHE_URL (DIRECTORY_RESPONSE_CACHE_URL): {exc}; give a Redis URL such as "
+            "redis://127.0.0.1:6379/0, or leave it empty for the cache in each process"
+        ) from exc
     app.before_request(_answer_from_cache)
     app.after_request(_keep)
