@@ -32,7 +32,7 @@ from flask import Flask, current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from directory import loading
 from directory.activities.listings import oslo_today
@@ -216,10 +216,12 @@ def search_activities(
             select(Activity)
             .where(Activity.id.in_(result.ids))
             .options(
+                # One row per activity with its organisation and category (each has one), then
+                # the schedules and the translations (the cards and the API list them).
+                joinedload(Activity.organisation, innerjoin=True),
+                joinedload(Activity.category),
                 selectinload(Activity.schedules),
-                selectinload(Activity.organisation),
-                selectinload(Activity.category),
-                selectinload(Activity.translations),  # the cards and the API list them
+                selectinload(Activity.translations),
             )
         )
         activities = {a.id: a for a in rows}

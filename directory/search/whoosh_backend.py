@@ -331,6 +331,20 @@ def from_bitmap(bits: int) -> list[int]:
     return found
 
 
+def first_in_order(bits: int, order: list[int], wanted: int) -> list[int]:
+    """The first `wanted` document numbers of `order` that are in the bitmap."""
+    flags = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+    last = len(flags)
+    found: list[int] = []
+    for n in order:
+        byte = n >> 3
+        if byte < last and flags[byte] >> (n & 7) & 1:
+            found.append(n)
+            if len(found) == wanted:
+                break
+    return found
+
+
 # --- per-searcher state --------------------------------------------------------------------
 
 
@@ -368,6 +382,7 @@ class _State:
     column_cache: dict[str, list] = field(default_factory=dict)
     live: _Timed | None = None
     soonest: _Timed | None = None
+    soonest_order: tuple[list, list[int]] | None = None  # (the keys it sorts, docnums)
     distance_tables: OrderedDict = field(default_factory=OrderedDict)
 
     def __post_init__(self) -> None:
@@ -432,6 +447,14 @@ class _State:
                 values = []
             self.column_cache[name] = values
         return values
+
+    def soonest_docnums(self, now: int) -> list[int]:
+        """Every document number in soonest_keys() order, sorted once for as long as those keys
+        hold (a page of a large result is then read off the front, not sorted out of it)."""
+        keys = self.soonest_keys(now)
+        if self.soonest_order is None or self.soonest_order[0] is not keys:
+            self.soonest_order = (keys, sorted(range(len(keys)), key=keys.__getitem__))
+        return self.soonest_order[1]
 
     def distances(self, point: tuple[float, float]) -> list[float]:
         """Each document's great-circle distance from the point in km (FAR without
@@ -876,7 +899,12 @@ class WhooshBackend:
             return heapq.nsmallest(
                 wanted, from_bitmap(matched), key=lambda n: (distances[n], keys[n])
             )
-        return heapq.nsmallest(wanted, from_bitmap(matched), key=keys.__getitem__)  # soonest
+        # Soonest. A large result (the home listing: everything) is read off the front of the
+        # documents sorted once by that key; a small one is sorted out of its own few.
+        count = matched.bit_count()
+        if count * count >= 2 * wanted * state.size:
+            return first_in_order(matched, state.soonest_docnums(now), wanted)
+        return heapq.nsmallest(wanted, from_bitmap(matched), key=keys.__getitem__)
 
     def _by_relevance(
         self, state: _State, text: TextQuery, expansions: dict, matched: int, wanted: int, now: int

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from directory.search.service import UnknownFilterValue
+from directory.search.service import UnknownFilterValue, rebuild_index
 from directory.timeutil import oslo_now, utcnow
 from tests.search.conftest import aware, local_days_ahead, next_iso_weekday_at
 
@@ -278,3 +278,28 @@ def test_next_start_shown_comes_from_the_schedule(backend_kind, make_activity, s
     page = search()
     expected = aware(next_iso_weekday_at(2, 17))
     assert page.next_starts[activity.id] == expected
+
+
+def test_every_page_of_a_large_result_follows_the_soonest_order(
+    backend_kind, quiet_search, make_activity, make_organisation, search
+):
+    # Enough offers, indexed at once as `flask reindex` does, that the Whoosh index reads the
+    # first pages off its documents sorted once by the soonest start instead of sorting the
+    # result (the last page is sorted out of the result); one of them cancelled, which comes
+    # last.
+    club = make_organisation()
+    for n in range(36):
+        make_activity(
+            title=f"Kurs {n:02d}",
+            organisation=club,
+            schedule=once(1 + (n * 7) % 36, hour=9 + n % 9),
+            status="cancelled" if n == 5 else "published",
+        )
+    rebuild_index()
+    pages = [search(per_page=10, page=p) for p in (1, 2, 3, 4)]
+    listed = [a for page in pages for a in page.items]
+    assert pages[0].total == 36
+    assert len(listed) == 36 and len({a.id for a in listed}) == 36
+    assert listed[-1].title == "Kurs 05"  # the cancelled one
+    starts = [page.next_starts[a.id] for page in pages for a in page.items][:-1]
+    assert starts == sorted(starts)
