@@ -18,14 +18,19 @@ request is the workers' utime + stime (/proc/PID/stat) over the round divided by
 answered. Prints, per endpoint: req/s over all rounds, the pages' req/s as a percentage of the
 floor's, CPU ms per request, and the median over rounds of each round's p50 and p95 latency;
 then /calendar.ics in full and as a 304 (If-None-Match), the workers' memory after the run
-(/proc/PID/smaps_rollup) and the load average during it. Everything runs on 127.0.0.1 in a
-temporary folder, deleted afterwards. --quick (500 activities, one round of 1 s) takes well
-under a minute.
+(/proc/PID/smaps_rollup) and the load average during it. The calendar is measured through the
+production nginx too (deploy/nginx.conf over TLS, rendered by bench/slow_clients.running_nginx, in
+front of the same gunicorn as the direct rows): without and with Accept-Encoding: gzip, and the 304
+with the ETag the gzipped answer carried; with the bytes sent against the uncompressed size and
+nginx's own CPU per request. Without nginx (or openssl, for its certificate) the bench says so
+and skips those rows only. Everything runs on 127.0.0.1 in a temporary folder, deleted
+afterwards. --quick (500 activities, one round of 1 s) takes well under a minute.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import random
@@ -45,13 +50,16 @@ sys.path.insert(0, str(BENCH))
 
 from slow_clients import (  # noqa: E402
     DEPLOY,
+    NGINX,
     PUBLIC_HOST,
     ROOT,
+    Nginx,
     Target,
     _children,
     fetch,
     memory_kb,
     running_gunicorn,
+    running_nginx,
 )
 
 WRK = shutil.which("wrk")
@@ -61,6 +69,8 @@ FLOOR = "floor"
 CACHED = "cached"  # our app with the anonymous answer cache on (directory/response_cache.py)
 CALENDAR_FULL = "/calendar.ics"
 CALENDAR_304 = "/calendar.ics (If-None-Match: 304)"
+PROXIED = "nginx"  # "ours" behind the production nginx: the same gunicorn workers, through TLS
+GZIP = (("Accept-Encoding", "gzip"),)
 
 # Prints one JSON line at the end of a wrk run: counts, bytes and the latency percentiles.
 WRK_SCRIPT = """\
@@ -81,7 +91,7 @@ class Endpoint:
     """What one row of the table loads: a label, the server, the path and extra headers."""
 
     label: str
-    server: str  # "ours", CACHED or FLOOR
+    server: str  # "ours", CACHED, FLOOR or PROXIED
     path: str
     headers: tuple[tuple[str, str], ...] = ()
     expect: int = 200
@@ -94,6 +104,7 @@ class Tally:
     requests: int = 0
     seconds: float = 0.0
     cpu_seconds: float = 0.0
+    proxy_cpu_seconds: float = 0.0  # nginx's worker, for the rows through it
     bytes: int = 0
     errors: int = 0
     p50s: list[float] = field(default_factory=list)
@@ -262,6 +273,51 @@ def check(target: Target, endpoint: Endpoint) -> None:
             f"{endpoint.label} answered {reply.status} (expected {endpoint.expect}): "
             f"{reply.body[:300]!r}"
         )
+    if endpoint.headers[:1] == GZIP and reply.status == 200:
+        if reply.headers.get("content-encoding") != "gzip":
+            raise SystemExit(f"{endpoint.label} came back uncompressed")
+
+
+def start_nginx(stack: ExitStack, upstream: Target) -> Nginx | None:
+    """The production nginx in front of `upstream`, or None (said in one line) without it."""
+    missing = [
+        name
+        for name, found in ((NGINX, Path(NGINX).exists()), ("openssl", shutil.which("openssl")))
+        if not found
+    ]
+    if missing:
+        print(f"Skipping the rows through nginx: {' and '.join(missing)} not installed.")
+        return None
+    return stack.enter_context(running_nginx(upstream.port))
+
+
+@dataclass(frozen=True)
+class ProxiedCalendar:
+    """/calendar.ics as one request through nginx with gzip saw it."""
+
+    events: int
+    identity_bytes: int  # the calendar as the application wrote it
+    gzip_bytes: int  # the body nginx sent: the gzip stream, without headers or TLS framing
+    etag: str
+    direct_etag: str  # as gunicorn sends it
+
+
+def proxied_calendar(site: Target, ours: Target) -> ProxiedCalendar:
+    """Fetch the calendar through nginx with gzip; its sizes and ETag, and the direct ETag."""
+    reply = fetch(site, CALENDAR_FULL, headers=dict(GZIP))
+    if reply.status != 200 or reply.headers.get("content-encoding") != "gzip":
+        raise SystemExit(
+            f"{CALENDAR_FULL} through nginx: {reply.status}, "
+            f"Content-Encoding {reply.headers.get('content-encoding')!r} (expected 200, gzip)"
+        )
+    body = gzip.decompress(reply.body)
+    return ProxiedCalendar(
+        body.count(b"BEGIN:VEVENT"),
+        len(body),
+        len(reply.body),
+        reply.headers["etag"],
+        fetch(ours, CALENDAR_FULL).headers["etag"],
+    )
 
 
 def measure(args: argparse.Namespace, workdir: Path) -> None:
@@ -288,14 +344,23 @@ def measure(args: argparse.Namespace, workdir: Path) -> None:
                 env, workdir, args=bench_config(workdir, "floor", FLOOR_CONFIG), workers=2
             )
         )
+        site = start_nginx(stack, ours.target)
         servers = {"ours": ours, CACHED: cached, FLOOR: floor}
-        endpoints = endpoints_of(ours.target)
+        targets = {name: server.target for name, server in servers.items()}
+        calendar = None
+        if site is not None:
+            targets[PROXIED] = site.https
+            calendar = proxied_calendar(site.https, ours.target)
+        endpoints = endpoints_of(ours.target, calendar)
         for endpoint in endpoints:
-            check(servers[endpoint.server].target, endpoint)
+            check(targets[endpoint.server], endpoint)
             for _ in range(10 if endpoint.path != CALENDAR_FULL else 3):  # searchers, caches
-                fetch(servers[endpoint.server].target, endpoint.path)
+                fetch(targets[endpoint.server], endpoint.path)
 
         workers = {name: _children(server.process.pid) for name, server in servers.items()}
+        # Through nginx the same gunicorn workers do the work; nginx's worker is counted apart.
+        loaded = {**workers, PROXIED: workers["ours"]}
+        proxy_workers = _children(site.process.pid) if site is not None else []
         script = workdir / "report.lua"
         script.write_text(WRK_SCRIPT)
         run = run_wrk if WRK and not args.python_client else run_threads
@@ -305,16 +370,19 @@ def measure(args: argparse.Namespace, workdir: Path) -> None:
         for round_number in range(args.rounds):
             shift = round_number % len(endpoints)
             for endpoint in endpoints[shift:] + endpoints[:shift]:
-                pids = workers[endpoint.server]
-                cpu_before = cpu_seconds(pids)
+                pids = loaded[endpoint.server]
+                proxy_pids = proxy_workers if endpoint.server == PROXIED else []
+                cpu_before, proxy_before = cpu_seconds(pids), cpu_seconds(proxy_pids)
                 # wrk drops the requests still running when its time is up: an endpoint that
-                # takes about a second would count none. The threads finish theirs.
+                # takes about a second would count none. The threads finish theirs (and they
+                # alone reach nginx: wrk would send the TLS handshake without the site's name).
                 client = run_threads if endpoint.path == CALENDAR_FULL else run
                 result = client(
-                    servers[endpoint.server].target, endpoint, args.duration, args.clients, script
+                    targets[endpoint.server], endpoint, args.duration, args.clients, script
                 )
                 tally = tallies[endpoint.label]
                 tally.cpu_seconds += cpu_seconds(pids) - cpu_before
+                tally.proxy_cpu_seconds += cpu_seconds(proxy_pids) - proxy_before
                 tally.requests += result["requests"]
                 tally.seconds += result["seconds"]
                 tally.bytes += result["bytes"]
@@ -328,12 +396,15 @@ def measure(args: argparse.Namespace, workdir: Path) -> None:
             for name, pids in workers.items()
         }
         memory = {name: [memory_kb(pid) for pid in pids] for name, pids in workers.items()}
-        # wrk counts a 200 as success too: the ETag must still have matched at the end.
-        conditional = endpoints[-1]
-        if fetch(ours.target, conditional.path, headers=dict(conditional.headers)).status != 304:
-            print(f"Warning: the calendar's ETag changed during the run ({conditional.label})")
+        # The ETag must still have matched at the end (else the 304 rows measured 200s).
+        for conditional in [e for e in endpoints if e.expect == 304]:
+            headers = dict(conditional.headers)
+            if fetch(targets[conditional.server], conditional.path, headers=headers).status != 304:
+                print(f"Warning: the calendar's ETag changed during the run ({conditional.label})")
 
     report(args, endpoints, tallies, memory, loads, elapsed, run is run_wrk)
+    if calendar is not None:
+        proxy_report(endpoints, tallies, calendar)
     if any(restarted.values()):
         raise SystemExit(
             f"workers were restarted during the run, CPU figures are wrong: {restarted}"
@@ -342,8 +413,9 @@ def measure(args: argparse.Namespace, workdir: Path) -> None:
         raise SystemExit(1)
 
 
-def endpoints_of(ours: Target) -> list[Endpoint]:
-    """The floor, our pages and the calendar, with a real activity id and the calendar's ETag."""
+def endpoints_of(ours: Target, proxied: ProxiedCalendar | None) -> list[Endpoint]:
+    """The floor, our pages and the calendar, with a real activity id and the calendar's ETag;
+    the calendar through nginx too when it runs."""
     listed = fetch(ours, "/api/v1/activities?per_page=1")
     activity_id = json.loads(listed.body)["items"][0]["id"]
     etag = fetch(ours, CALENDAR_FULL).headers.get("etag")
@@ -363,6 +435,22 @@ def endpoints_of(ours: Target) -> list[Endpoint]:
         *(Endpoint(f"{path} (answer cache)", CACHED, path) for path in paths),
         Endpoint(CALENDAR_FULL, "ours", CALENDAR_FULL),
         Endpoint(CALENDAR_304, "ours", CALENDAR_FULL, (("If-None-Match", etag),), expect=304),
+        *(proxied_endpoints(proxied.etag) if proxied is not None else []),
+    ]
+
+
+def proxied_endpoints(etag: str) -> list[Endpoint]:
+    """The calendar through nginx: plain, gzip, and the 304 for the gzipped answer's ETag."""
+    return [
+        Endpoint(f"{CALENDAR_FULL} via nginx", PROXIED, CALENDAR_FULL),
+        Endpoint(f"{CALENDAR_FULL} via nginx, gzip", PROXIED, CALENDAR_FULL, GZIP),
+        Endpoint(
+            f"{CALENDAR_FULL} via nginx, gzip (If-None-Match: 304)",
+            PROXIED,
+            CALENDAR_FULL,
+            (*GZIP, ("If-None-Match", etag)),
+            expect=304,
+        ),
     ]
 
 
@@ -429,6 +517,30 @@ def report(
         f"Load average (1 min, {os.cpu_count()} CPUs) during the run: min {min(loads):.2f}, "
         f"mean {statistics.mean(loads):.2f}, max {max(loads):.2f} "
         f"(before: {loads[0]:.2f}; the client runs on the same machine)"
+    )
+
+
+def proxy_report(
+    endpoints: list[Endpoint], tallies: dict[str, Tally], calendar: ProxiedCalendar
+) -> None:
+    """The calendar's size on the wire through nginx, and nginx's CPU per request."""
+    proxy_cpu = ", ".join(
+        f"{e.label.removeprefix(CALENDAR_FULL + ' via nginx').lstrip(', ') or 'plain'} "
+        f"{tallies[e.label].proxy_cpu_seconds * 1000 / max(tallies[e.label].requests, 1):.2f}"
+        for e in endpoints
+        if e.server == PROXIED
+    )
+    print(
+        f"Through nginx (deploy/nginx.conf, 1 worker, TLS with a full handshake per request, "
+        f"in front of the directory's gunicorn above): {CALENDAR_FULL} of {calendar.events} "
+        f"events is {calendar.identity_bytes:,} bytes as written and {calendar.gzip_bytes:,} "
+        f"bytes sent with gzip (the body; headers and TLS framing not counted), "
+        f"{calendar.identity_bytes / calendar.gzip_bytes:.1f} times smaller "
+        f"({calendar.gzip_bytes / calendar.identity_bytes:.1%}). The gzipped answer's ETag, "
+        f"{calendar.etag}, is "
+        + ("the application's" if calendar.etag == calendar.direct_etag else "changed by nginx")
+        + f" (direct: {calendar.direct_etag}); sent back as If-None-Match it gives the 304 row. "
+        f"nginx's CPU ms/req (not in the table's column, which is gunicorn's): {proxy_cpu}."
     )
 
 

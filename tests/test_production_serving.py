@@ -13,6 +13,8 @@ makes it take the client's address from the one X-Forwarded-For entry nginx sets
 
 from __future__ import annotations
 
+import gzip
+import re
 import shutil
 import socket
 import ssl
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from flask import request
+from icalendar import Calendar
 
 from bench.slow_clients import (
     NGINX,
@@ -36,6 +39,7 @@ from bench.slow_clients import (
     running_nginx,
     slow_clients,
 )
+from directory.timeutil import oslo_now
 from tests.conftest import require_tool
 
 # The slow clients: six clients that send one header line a second, two that send half a form body
@@ -131,10 +135,11 @@ def _require_tools() -> None:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """gunicorn (deploy/gunicorn.conf.py, two sync workers, production profile, a new SQLite
-    database) on 127.0.0.1, and nginx (deploy/nginx.conf over TLS) in front of it."""
+    database with the demo data, so that the calendar has events) on 127.0.0.1, and nginx
+    (deploy/nginx.conf over TLS) in front of it."""
     _require_tools()
     workdir = tmp_path_factory.mktemp("production")
-    env = prepare_instance(workdir)
+    env = prepare_instance(workdir, demo=True)
     with ExitStack() as stack:
         gunicorn = stack.enter_context(running_gunicorn(env, workdir, workers=2))
         site = stack.enter_context(running_nginx(gunicorn.target.port))
@@ -231,6 +236,52 @@ def test_nginx_compresses_text_and_serves_stylesheets_with_cache_headers(served)
     assert css.status == 200
     assert css.body == (Path(__file__).resolve().parent.parent / "static" / "site.css").read_bytes()
     assert css.headers["cache-control"] == "public, max-age=3600"
+
+
+def _without_dtstamp(calendar: bytes) -> bytes:
+    """The calendar without its DTSTAMP lines: the time of writing, which two requests may not
+    share."""
+    return re.sub(rb"^DTSTAMP:[^\r\n]*\r\n", b"", calendar, flags=re.MULTILINE)
+
+
+def _clear_of_midnight() -> None:
+    """The calendar's content and ETag move with the day in Oslo, and the servers' clock cannot
+    be stopped from here: within a minute of midnight, wait until the new day has begun."""
+    now = oslo_now()
+    left = 24 * 3600 - (now.hour * 3600 + now.minute * 60 + now.second)
+    if left <= 60:
+        time.sleep(left + 1)
+
+
+def test_nginx_sends_the_calendar_gzipped_and_it_is_the_same_calendar(served):
+    _gunicorn, site = served
+    _clear_of_midnight()
+
+    zipped = fetch(site.https, "/calendar.ics", headers={"Accept-Encoding": "gzip"})
+    plain = fetch(site.https, "/calendar.ics")
+
+    assert (zipped.status, zipped.headers.get("content-encoding")) == (200, "gzip")
+    assert len(zipped.body) < len(plain.body) / 4
+    calendar = gzip.decompress(zipped.body)
+    assert Calendar.from_ical(calendar).walk("VEVENT")  # a calendar, with its events
+    assert _without_dtstamp(calendar) == _without_dtstamp(plain.body)
+
+
+def test_through_nginx_the_gzipped_calendars_etag_gives_a_304(served):
+    _gunicorn, site = served
+    gzip_accepted = {"Accept-Encoding": "gzip"}
+    _clear_of_midnight()
+    first = fetch(site.https, "/calendar.ics", headers=gzip_accepted)
+
+    again = fetch(
+        site.https,
+        "/calendar.ics",
+        headers={**gzip_accepted, "If-None-Match": first.headers["etag"]},
+    )
+
+    assert first.headers.get("content-encoding") == "gzip"
+    assert (again.status, again.body) == (304, b"")
+    assert again.headers["etag"] == first.headers["etag"]
 
 
 def test_gunicorn_logs_the_client_nginx_saw_not_a_forged_address(served):
