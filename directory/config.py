@@ -95,10 +95,12 @@ class Defaults:
     # shared by every worker and host, each for twice RESPONSE_CACHE_SECONDS (Redis's maxmemory
     # with allkeys-lru bounds it). Unset or empty: in each process. Redis down: made as a miss.
     RESPONSE_CACHE_URL: str | None = None
-    # Search result cards rendered once per process and kept until the public data changes
-    # (directory/activities/cards.py), at most this many.
+    # Search result cards and the API's list items made once per process and kept until the
+    # public data changes (directory/activities/cards.py, directory/api/serializers.py), at
+    # most this many of each; and each listed activity's next start, with until when it holds.
     CARD_CACHE = True
     CARD_CACHE_ENTRIES = 4096
+    NEXT_STARTS_KEPT_ENTRIES = 50_000
     # Write every commit's changes to the index right after it; switch off for bulk loads (the
     # changes still queue in search_backlog) and run `flask reindex` afterwards.
     SEARCH_SYNC = True

@@ -11,8 +11,8 @@ import pytest
 import time_machine
 
 from directory.activities import cards
-from directory.activities.cards import CardShelf
 from directory.extensions import db
+from directory.shelf import Shelf
 
 # A Tuesday at noon (Oslo 13:00); the factory's weekly activity starts the Tuesday after.
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -125,7 +125,7 @@ def test_a_signed_in_visitor_sees_the_same_cards(clock, client, make_activity, m
 
 
 def test_the_shelf_is_bounded_and_forgets_the_least_recently_used():
-    shelf = CardShelf(max_entries=3)
+    shelf = Shelf(max_entries=3)
     for n in range(3):
         shelf.put((n,), (f"<li>{n}</li>", ()))
     assert shelf.get((0,)) is not None  # used: now the most recent

@@ -15,8 +15,6 @@ the paging) is made anew for each request, and signed-in users get the same card
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -26,69 +24,73 @@ from markupsafe import Markup
 from directory import data_version
 from directory.i18n import current_language
 from directory.icons import use_icons
+from directory.shelf import Shelf, shelved
 
 if TYPE_CHECKING:
     from directory.activities.models import Activity
+    from directory.search.base import ResultPage
 
 KEPT_NAME = "result_cards"
 TEMPLATE = "activities/_card.html"
 
 
-class CardShelf:
-    """At most `max_entries` rendered cards, the least recently used out first."""
-
-    def __init__(self, max_entries: int):
-        self.max_entries = max_entries
-        self._cards: OrderedDict[tuple, tuple[Markup, tuple[str, ...]]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> tuple[Markup, tuple[str, ...]] | None:
-        with self._lock:
-            found = self._cards.get(key)
-            if found is not None:
-                self._cards.move_to_end(key)
-            return found
-
-    def put(self, key: tuple, card: tuple[Markup, tuple[str, ...]]) -> None:
-        with self._lock:
-            self._cards[key] = card
-            self._cards.move_to_end(key)
-            while len(self._cards) > self.max_entries:
-                self._cards.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._cards)
+Card = tuple[Markup, tuple[str, ...]]  # the HTML and the icons it draws
 
 
-def _shelf() -> CardShelf:
-    return data_version.kept(
-        KEPT_NAME, lambda: CardShelf(int(current_app.config.get("CARD_CACHE_ENTRIES", 4096)))
+def _shelf() -> Shelf[Card] | None:
+    """This process's cards under the public data's current version (None: switched off)."""
+    config = current_app.config
+    if not config.get("CARD_CACHE", True):
+        return None
+    return data_version.kept(KEPT_NAME, lambda: Shelf(int(config.get("CARD_CACHE_ENTRIES", 4096))))
+
+
+def _key(activity_id: int, next_start: datetime | None, distance: float | None) -> tuple:
+    return (current_language(), request.script_root, activity_id, next_start, distance)
+
+
+def page_cards(page: ResultPage) -> list[Markup]:
+    """The cards of a page of results, in order: those this process has, and the others
+    rendered from their activities, loaded together in one query."""
+    cards = shelved(
+        page.ids,
+        _shelf(),
+        lambda i: _key(i, page.next_starts.get(i), page.distances.get(i)),
+        page.activities,
+        lambda i, activity: _make(activity, page.next_starts.get(i), page.distances.get(i)),
     )
+    for _html, icons in cards:
+        use_icons(icons)
+    return [html for html, _icons in cards]
 
 
 def result_card(
     activity: Activity, next_start: datetime | None, distance: float | None = None
 ) -> Markup:
-    """The card of one search result, from this process's shelf or rendered now."""
-    if not current_app.config.get("CARD_CACHE", True):
-        return _render(activity, next_start, distance)
+    """The card of one activity, from this process's shelf or rendered now."""
     shelf = _shelf()
-    key = (current_language(), request.script_root, activity.id, next_start, distance)
-    found = shelf.get(key)
-    if found is None:
-        outer = g.pop("icons_used", None)
-        try:
-            html = _render(activity, next_start, distance)
-            icons = tuple(g.get("icons_used") or ())
-        finally:
-            if outer is None:
-                g.pop("icons_used", None)
-            else:
-                g.icons_used = outer
-        found = (html, icons)
-        shelf.put(key, found)
-    use_icons(found[1])
-    return found[0]
+    key = _key(activity.id, next_start, distance)
+    card = shelf.get(key) if shelf is not None else None
+    if card is None:
+        card = _make(activity, next_start, distance)
+        if shelf is not None:
+            shelf.put(key, card)
+    use_icons(card[1])
+    return card[0]
+
+
+def _make(activity: Activity, next_start: datetime | None, distance: float | None) -> Card:
+    """Render a card, noting the icons it draws (apart from those of the page around it)."""
+    outer = g.pop("icons_used", None)
+    try:
+        html = _render(activity, next_start, distance)
+        icons = tuple(g.get("icons_used") or ())
+    finally:
+        if outer is None:
+            g.pop("icons_used", None)
+        else:
+            g.icons_used = outer
+    return html, icons
 
 
 def _render(activity: Activity, next_start: datetime | None, distance: float | None) -> Markup:

@@ -154,14 +154,26 @@ def next_start(schedules: Iterable[ScheduleLike], *, after: datetime | None = No
     Asks each rule for its first start after `after` less the duration, instead of expanding
     the whole horizon: this runs for every result on every search page.
     """
+    return next_start_span(schedules, after=after)[0]
+
+
+def next_start_span(
+    schedules: Iterable[ScheduleLike], *, after: datetime | None = None
+) -> tuple[datetime | None, datetime | None]:
+    """next_start(), and until when it stays the answer: the first end among each rule's next
+    occurrence (before that, no rule's next occurrence has ended, so none has another); None
+    when no rule has one left (the answer stays None)."""
     after = after or utcnow()
     starts = []
+    ends = []
     for schedule in schedules:
         duration = timedelta(minutes=schedule.duration_minutes)
         start = _ruleset(schedule).after(after - duration, inc=False)
         if start is not None:
-            starts.append(start.replace(tzinfo=OSLO))
-    return min(starts) if starts else None
+            start = start.replace(tzinfo=OSLO)
+            starts.append(start)
+            ends.append(start.astimezone(UTC) + duration)
+    return (min(starts), min(ends)) if starts else (None, None)
 
 
 UNTIL_UTC_FORMAT = "%Y%m%dT%H%M%SZ"

@@ -31,7 +31,7 @@ from werkzeug.datastructures import MultiDict
 
 from directory import loading
 from directory.activities import clashes
-from directory.activities.cards import result_card
+from directory.activities.cards import page_cards, result_card
 from directory.activities.content_languages import (
     CONTENT_LANGUAGES,
     ContentLanguage,
@@ -454,6 +454,7 @@ def home():
         endpoint=endpoint,
         query=query,
         result=result,
+        cards=page_cards(result) if result is not None else [],
         errors=errors,
         raw=request.args,
         facets=facets,

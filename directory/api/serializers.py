@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import jsonify
+from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 
+from directory import data_version
 from directory.activities.content_languages import in_language_order
 from directory.activities.languages import language_names
 from directory.activities.listings import oslo_today
@@ -20,7 +21,9 @@ from directory.organisations.models import Organisation
 from directory.policy.listing_dates import is_expired
 from directory.rendering import render_markdown
 from directory.schools.models import School
-from directory.urls import absolute_url
+from directory.search.base import ResultPage
+from directory.shelf import Shelf, shelved
+from directory.urls import absolute_url, site_origin
 from directory.venues.operations import ListedVenue
 
 # --- input ---------------------------------------------------------------------------------
@@ -105,6 +108,28 @@ def activity_item(
     return schemas.ActivityListItem(
         **_activity_fields(activity, next_start),
         distance_km=round(distance_km, 2) if distance_km is not None else None,
+    )
+
+
+def activity_items(page: ResultPage) -> list[schemas.ActivityListItem]:
+    """A page of search results as the API lists them. Each item is the same for every client
+    of the same site, so this process keeps it until the public data changes (as the result
+    cards are kept); only the activities of items it lacks are loaded, in one query."""
+    config = current_app.config
+    shelf = None
+    if config.get("CARD_CACHE", True):
+        shelf = data_version.kept(
+            "api_list_items", lambda: Shelf(int(config.get("CARD_CACHE_ENTRIES", 4096)))
+        )
+    origin = (site_origin(), request.script_root)
+    return shelved(
+        page.ids,
+        shelf,
+        lambda i: (origin, i, page.next_starts.get(i), page.distances.get(i)),
+        page.activities,
+        lambda i, activity: activity_item(
+            activity, next_start=page.next_starts.get(i), distance_km=page.distances.get(i)
+        ),
     )
 
 

@@ -101,14 +101,7 @@ def list_activities():
         return _parameter_error(404, exc.message, exc.param)
     return serializers.json_response(
         schemas.ActivityList(
-            items=[
-                serializers.activity_item(
-                    activity,
-                    next_start=page.next_starts[activity.id],
-                    distance_km=page.distances.get(activity.id),
-                )
-                for activity in page.items
-            ],
+            items=serializers.activity_items(page),
             total=page.total,
             page=page.page,
             per_page=page.per_page,

@@ -99,9 +99,15 @@ class SearchResult:
 
 @dataclass
 class ResultPage:
-    """The service's answer to a view: activities loaded from the database, in order."""
+    """The service's answer to a view: the public activities found, in order.
 
-    items: list[Activity]
+    `ids` are the activities the page lists (public and current when the page was made), with
+    their next starts and distances; the activities themselves are loaded from the database
+    when first asked for (`items`, or `activities()` for a few), so that a page made of what
+    the search already knows (the result cards kept by this process) loads none.
+    """
+
+    ids: list[int]
     next_starts: dict[int, datetime | None]
     total: int
     page: int
@@ -115,6 +121,24 @@ class ResultPage:
     # With `near`: each item's great-circle distance from the school in km (None without
     # coordinates); empty without `near`.
     distances: dict[int, float | None] = field(default_factory=dict)
+    # Loads activities by id with what pages show of them (the service's loader).
+    loader: Callable[[list[int]], dict[int, Activity]] | None = field(default=None, repr=False)
+    loaded: dict[int, Activity] = field(default_factory=dict, repr=False)
+
+    def activities(self, ids: Iterable[int]) -> dict[int, Activity]:
+        """These listed activities by id, loaded in one query for those not loaded yet (one
+        that has gone since the page was made is left out)."""
+        wanted = list(ids)
+        missing = [i for i in wanted if i not in self.loaded]
+        if missing and self.loader is not None:
+            self.loaded.update(self.loader(missing))
+        return {i: self.loaded[i] for i in wanted if i in self.loaded}
+
+    @property
+    def items(self) -> list[Activity]:
+        """Every listed activity, in order."""
+        found = self.activities(self.ids)
+        return [found[i] for i in self.ids if i in found]
 
     @property
     def pages(self) -> int:
@@ -128,7 +152,7 @@ class ResultPage:
             per_page=self.per_page,
             max_per_page=None,
             error_out=False,
-            items=self.items,
+            items=self.ids,
             total=self.total,
         )
 

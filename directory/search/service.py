@@ -34,14 +34,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from directory import loading
-from directory.activities.listings import oslo_today
+from directory import data_version, loading
+from directory.activities.listings import current_listing_condition, oslo_today
 from directory.activities.models import Activity
-from directory.activities.schedule import next_start
+from directory.activities.schedule import next_start_span
 from directory.extensions import db
 from directory.organisations.models import Organisation
 from directory.policy.geo import great_circle_km
-from directory.policy.listing_dates import listing_is_current
 from directory.search import outbox
 from directory.search.base import (
     MULTI_SELECT_FACETS,
@@ -62,6 +61,7 @@ from directory.search.documents import (
 )
 from directory.search.query import QueryError, SearchQuery
 from directory.search.whoosh_backend import WhooshBackend
+from directory.shelf import Shelf
 from directory.timeutil import utcnow
 
 EXTENSION_KEY = "directory.search"
@@ -210,38 +210,15 @@ def search_activities(
     else:
         facets = facet_counts(query, result.facets, answerer.counts)
     facets = _without_hidden_categories(facets)
-    activities = {}
-    if result.ids:
-        rows = db.session.scalars(
-            select(Activity)
-            .where(Activity.id.in_(result.ids))
-            .options(
-                # One row per activity with its organisation and category (each has one), then
-                # the schedules and the translations (the cards and the API list them).
-                joinedload(Activity.organisation, innerjoin=True),
-                joinedload(Activity.category),
-                selectinload(Activity.schedules),
-                selectinload(Activity.translations),
-            )
-        )
-        activities = {a.id: a for a in rows}
-    today = oslo_today(now)
-    items = [
-        activities[i]
-        for i in result.ids
-        if i in activities
-        and activities[i].is_public
-        and listing_is_current(activities[i].confirmed_until, today)
-    ]
+    listed, points = _listed(result.ids, oslo_today(now))
     distances: dict[int, float | None] = {}
     if query.near_point is not None:
-        for activity in items:
-            point = coordinates(activity.latitude, activity.longitude)
-            distances[activity.id] = great_circle_km(*query.near_point, *point) if point else None
-    starts = {a.id: next_start(a.schedules, after=now) for a in items} if next_starts else {}
-    return ResultPage(
-        items=items,
-        next_starts=starts,
+        for activity_id in listed:
+            point = points[activity_id]
+            distances[activity_id] = great_circle_km(*query.near_point, *point) if point else None
+    page = ResultPage(
+        ids=listed,
+        next_starts={},
         total=result.total,
         page=query.page,
         per_page=query.per_page,
@@ -250,7 +227,69 @@ def search_activities(
         degraded=answerer.degraded,
         facets_within=within,
         distances=distances,
+        loader=load_activities,
     )
+    if next_starts:
+        page.next_starts = _next_starts(page, now)
+    return page
+
+
+def _listed(ids: list[int], today) -> tuple[list[int], dict[int, tuple[float, float] | None]]:
+    """Of the ids the backend found, in its order, those still public and current (the index
+    may list one that has just stopped being either: it is left out rather than shown), and
+    their points. One light query: no activity is loaded for it."""
+    if not ids:
+        return [], {}
+    rows = db.session.execute(
+        select(Activity.id, Activity.latitude, Activity.longitude)
+        .join(Organisation, Activity.organisation_id == Organisation.id)
+        .where(Activity.id.in_(ids), *public_conditions(), current_listing_condition(today))
+    )
+    points = {row.id: coordinates(row.latitude, row.longitude) for row in rows}
+    return [i for i in ids if i in points], points
+
+
+def load_activities(ids: list[int]) -> dict[int, Activity]:
+    """Activities by id with what the cards, the API and the feeds show of them: the
+    organisation and the category in the same row, then the schedules and the translations."""
+    rows = db.session.scalars(
+        select(Activity)
+        .where(Activity.id.in_(ids))
+        .options(
+            joinedload(Activity.organisation, innerjoin=True),
+            joinedload(Activity.category),
+            selectinload(Activity.schedules),
+            selectinload(Activity.translations),
+        )
+    )
+    return {a.id: a for a in rows}
+
+
+NEXT_STARTS_KEPT = "next_starts"
+
+
+def _next_starts(page: ResultPage, now: datetime) -> dict[int, datetime | None]:
+    """Each listed activity's next start at `now`. This process keeps each answer with the
+    time until which it holds (next_start_span), under the public data's version; only the
+    activities without a current answer are loaded (in one query, kept by the page for its
+    cards)."""
+    kept: Shelf[tuple[datetime, datetime | None, datetime | None]] = data_version.kept(
+        NEXT_STARTS_KEPT,
+        lambda: Shelf(int(current_app.config.get("NEXT_STARTS_KEPT_ENTRIES", 50_000))),
+    )
+    starts: dict[int, datetime | None] = {}
+    missing = []
+    for activity_id in page.ids:
+        found = kept.get(activity_id)
+        if found is not None and found[0] <= now and (found[2] is None or now < found[2]):
+            starts[activity_id] = found[1]
+        else:
+            missing.append(activity_id)
+    for activity_id, activity in page.activities(missing).items():
+        start, until = next_start_span(activity.schedules, after=now)
+        kept.put(activity_id, (now, start, until))
+        starts[activity_id] = start
+    return starts
 
 
 def count_matches(queries: Iterable[SearchQuery], *, now: datetime | None = None) -> list[int]:
