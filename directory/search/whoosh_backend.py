@@ -85,6 +85,7 @@ TITLE_BOOST = 3.0
 COMPOUND_BOOST = 0.7
 SCORED_FIELDS = ("title", "body")
 DIRECT_SCORING_LIMIT = 1500  # score up to this many candidates one by one, else search
+MAX_RANKINGS = 256  # rankings of texts kept per searcher (each at most DIRECT_SCORING_LIMIT)
 _PAIR = struct.Struct("<2q")
 _POINT = struct.Struct("<2d")  # latitude, longitude
 FAR = float("inf")  # the distance of an activity without coordinates: after all the others
@@ -383,6 +384,7 @@ class _State:
     live: _Timed | None = None
     soonest: _Timed | None = None
     soonest_order: tuple[list, list[int]] | None = None  # (the keys it sorts, docnums)
+    rankings: OrderedDict = field(default_factory=OrderedDict)  # terms -> docnums, best first
     distance_tables: OrderedDict = field(default_factory=OrderedDict)
 
     def __post_init__(self) -> None:
@@ -447,6 +449,20 @@ class _State:
                 values = []
             self.column_cache[name] = values
         return values
+
+    def ranking(self, terms: list[Term], rank: Callable[[], list[int]]) -> list[int]:
+        """The documents the terms reach, best first, as `rank()` orders them once; kept for
+        the last MAX_RANKINGS sets of terms."""
+        key = tuple((t.fieldname, t.text, t.boost) for t in terms)
+        found = self.rankings.get(key)
+        if found is None:
+            found = rank()
+            self.rankings[key] = found
+            if len(self.rankings) > MAX_RANKINGS:
+                self.rankings.popitem(last=False)
+        else:
+            self.rankings.move_to_end(key)
+        return found
 
     def soonest_docnums(self, now: int) -> list[int]:
         """Every document number in soonest_keys() order, sorted once for as long as those keys
@@ -915,12 +931,21 @@ class WhooshBackend:
         scored_bits = 0
         for t in terms:
             scored_bits |= state.term(t.fieldname, t.text)
+        every_scored = scored_bits
         scored_bits &= matched
         searcher = state.searcher
         scored: list[int] = []
         if scored_bits:
             count = scored_bits.bit_count()
-            if count <= DIRECT_SCORING_LIMIT:
+            if every_scored.bit_count() <= DIRECT_SCORING_LIMIT:
+                # Every document the words reach, ranked once per searcher; the filters pick
+                # from that ranking (a document's score does not depend on the others').
+                ranking = state.ranking(
+                    terms,
+                    lambda: self._score_directly(state, terms, from_bitmap(every_scored)),
+                )
+                scored = first_in_order(scored_bits, ranking, wanted)
+            elif count <= DIRECT_SCORING_LIMIT:
                 scored = self._score_directly(state, terms, from_bitmap(scored_bits))[:wanted]
             else:
                 # Filters as a docnum set through filter=..., never Require(): see the module doc.

@@ -67,6 +67,27 @@ def test_title_match_ranks_above_a_description_only_match(offers, titles):
     assert found.index("Sjakk på biblioteket") == len(found) - 1
 
 
+def test_a_filter_keeps_the_relevance_order_of_what_it_lets_through(offers, titles, make_activity):
+    # The same words first without and then with filters: the index ranks the words' documents
+    # once and each filter picks from that ranking, in its order.
+    make_activity(title="Fotball for ungdom", summary="", description="", age_min=14, age_max=16)
+    make_activity(title="Fotballskole", summary="", description="Fotball", price_nok=900)
+    everything = titles("fotball")
+    assert len(everything) == 5
+    assert "Fotball for ungdom" not in titles("fotball", age=8)
+    assert "Fotballskole" not in titles("fotball", free=True)
+    for filters in (
+        {"age": 8},
+        {"free": True},
+        {"per_page": 2},
+        {"age": 8, "page": 2, "per_page": 1},
+    ):
+        found = titles("fotball", **filters)
+        assert found and found == [t for t in everything if t in found]
+    assert titles("fotball", per_page=2) == everything[:2]
+    assert titles("fotball", page=2, per_page=2) == everything[2:4]
+
+
 def test_every_word_must_match(offers, titles):
     assert titles("fotball jenter") == ["Fotball for jenter"]
     assert titles("fotball for jenter") == ["Fotball for jenter"]  # "for" is a stop word
