@@ -76,6 +76,9 @@ def bump(connection) -> None:
         connection.execute(insert(table).values(id=ROW_ID, version=1, changed_at=now))
 
 
+_CURRENT = select(DataVersion.version, DataVersion.changed_at).where(DataVersion.id == ROW_ID)
+
+
 def current() -> tuple[int, datetime | None]:
     """(version, when it last changed) as committed; (0, None) before any change.
 
@@ -84,9 +87,7 @@ def current() -> tuple[int, datetime | None]:
     kept = g.get(REQUEST_KEY) if has_app_context() else None
     if kept is not None:
         return kept
-    row = db.session.execute(
-        select(DataVersion.version, DataVersion.changed_at).where(DataVersion.id == ROW_ID)
-    ).first()
+    row = db.session.execute(_CURRENT).first()
     found = (row.version, row.changed_at) if row else (0, None)
     if has_app_context():
         setattr(g, REQUEST_KEY, found)

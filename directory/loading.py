@@ -18,7 +18,7 @@ from flask import abort, g, has_app_context
 from flask_login import current_user
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from directory import data_version
 from directory.accounts.models import User
@@ -32,11 +32,14 @@ from directory.venues.models import Venue
 
 T = TypeVar("T")
 
-# What every page of one activity shows of it, loaded with it.
+# What every page of one activity shows of it, loaded with it: the organisation (with its
+# municipality) and the category in the activity's own row, then the schedules and the
+# translations (the page links to each of its languages).
 ACTIVITY_OPTIONS = (
+    joinedload(Activity.organisation, innerjoin=True).joinedload(Organisation.municipality),
+    joinedload(Activity.category),
     selectinload(Activity.schedules),
-    selectinload(Activity.organisation).selectinload(Organisation.municipality),
-    selectinload(Activity.category),
+    selectinload(Activity.translations),
 )
 
 

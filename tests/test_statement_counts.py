@@ -24,7 +24,9 @@ POST = {"facebook_post_url": "https://www.facebook.com/klubben/posts/1"}
 # sign-in's own (the session, the user, their memberships and school roles); before issue 16 it
 # ran 28 at three schools and 177 at thirty.
 REACH_STATEMENTS = 15
-ACTIVITY_STATEMENTS = 6
+# The activity page: the activity with its organisation, municipality and category, its
+# schedules, its translations, and its venue (6 while the to-one relations came one by one).
+ACTIVITY_STATEMENTS = 4
 # The search pages and the API list once this process has their cards and items (kept until
 # the public data changes, directory/activities/cards.py): the public data's version and which
 # of the found activities are still public and current (before issue 16: 11 and 7; 6 while every

@@ -27,10 +27,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Date, Select, bindparam, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -240,13 +241,23 @@ def _listed(ids: list[int], today) -> tuple[list[int], dict[int, tuple[float, fl
     their points. One light query: no activity is loaded for it."""
     if not ids:
         return [], {}
-    rows = db.session.execute(
-        select(Activity.id, Activity.latitude, Activity.longitude)
-        .join(Organisation, Activity.organisation_id == Organisation.id)
-        .where(Activity.id.in_(ids), *public_conditions(), current_listing_condition(today))
-    )
+    rows = db.session.execute(_listed_statement(), {"ids": ids, "today": today})
     points = {row.id: coordinates(row.latitude, row.longitude) for row in rows}
     return [i for i in ids if i in points], points
+
+
+@cache
+def _listed_statement() -> Select:
+    """_listed()'s query, built once (the ids and the day are its parameters)."""
+    return (
+        select(Activity.id, Activity.latitude, Activity.longitude)
+        .join(Organisation, Activity.organisation_id == Organisation.id)
+        .where(
+            Activity.id.in_(bindparam("ids", expanding=True)),
+            *public_conditions(),
+            current_listing_condition(bindparam("today", type_=Date())),
+        )
+    )
 
 
 def load_activities(ids: list[int]) -> dict[int, Activity]:
