@@ -16,6 +16,8 @@ from directory.activities.schedule import (
     activity_occurrences,
     format_local_list,
     next_occurrences,
+    next_start,
+    next_start_span,
 )
 from directory.timeutil import OSLO
 
@@ -168,3 +170,31 @@ def test_walking_agrees_with_the_expansion_for_any_schedule(
     after = after.replace(tzinfo=OSLO)
     expected = expanded_next_occurrences(schedules, after=after, limit=limit)
     assert next_occurrences(schedules, after=after, limit=limit) == expected
+
+
+@given(
+    start=st.datetimes(datetime(2026, 1, 1), datetime(2027, 12, 31)).map(
+        lambda d: d.replace(second=0, microsecond=0)
+    ),
+    duration=st.sampled_from([30, 90, 60 * 26]),
+    rule=st.sampled_from(["", "FREQ=WEEKLY", "FREQ=DAILY;COUNT=10", "FREQ=WEEKLY;INTERVAL=2"]),
+    other_hours=st.integers(1, 200),
+    after=st.datetimes(datetime(2026, 1, 1), datetime(2028, 1, 1)),
+    later=st.floats(0, 1),
+)
+def test_a_kept_next_start_holds_until_its_span_ends(
+    start, duration, rule, other_hours, after, later
+):
+    # The search pages keep each activity's next start until the span says it may change: at
+    # any moment before that, it is still what next_start() would answer.
+    schedules = [S(start, duration, rule), S(start + timedelta(hours=other_hours), 60, rule)]
+    after = after.replace(tzinfo=OSLO)
+    found, until = next_start_span(schedules, after=after)
+    assert found == next_start(schedules, after=after)
+    if until is None:
+        assert found is None
+        return
+    assert after < until and found < until
+    moment = after + (until - after) * later
+    if moment < until:
+        assert next_start(schedules, after=moment) == found
