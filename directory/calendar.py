@@ -26,7 +26,7 @@ from dateutil.rrule import rrulestr
 from directory.activities.schedule import (
     UNTIL_UTC_FORMAT,
     Occurrence,
-    activity_occurrences,
+    next_occurrences,
     occurrences,
     parse_local_list,
 )
@@ -511,8 +511,30 @@ def _link_details(activity: Activity, page: str) -> str:
     return f"{text}\n\n{page}" if text else page
 
 
-def _upcoming(schedule: Schedule, now: datetime) -> list[Occurrence]:
-    return list(occurrences(schedule, now, now + timedelta(days=LINK_HORIZON_DAYS)))
+@dataclass(frozen=True)
+class _ExtraDates:
+    """A schedule's explicit dates alone, its RDATEs less its EXDATEs: a schedule with no rule."""
+
+    dtstart: datetime
+    duration_minutes: int
+    rdates: str
+    exdates: str
+    rrule: str = ""
+
+
+def _extra_occurrences(schedule: Schedule, now: datetime, end: datetime) -> list[Occurrence]:
+    """The occurrences overlapping [now, end) that come from the schedule's explicit dates.
+
+    Those are its RDATEs, and its DTSTART when it has no rule: a short list, expanded whole by
+    occurrences() as a schedule of its own (the same EXDATEs, duration and window).
+    """
+    if not schedule.rrule:
+        return list(occurrences(schedule, now, end))
+    extra = parse_local_list(schedule.rdates)
+    if not extra:
+        return []
+    dates = _ExtraDates(extra[0], schedule.duration_minutes, schedule.rdates, schedule.exdates)
+    return list(occurrences(dates, now, end))
 
 
 def _rule_from(schedule: Schedule, start: datetime) -> str:
@@ -537,29 +559,61 @@ def google_recurrence(schedule: Schedule, now: datetime) -> tuple[Occurrence, li
     Lines: the RRULE (from that start), an EXDATE for every called-off date of the rule still
     to come, an RDATE for every extra date. Times are UTC, as the link's `dates` are, so each
     names one instant; the event's zone (ctz) keeps a weekly 17:00 at 17:00 across DST.
+
+    "Upcoming" is every occurrence overlapping the next LINK_HORIZON_DAYS, but it is never
+    expanded whole (issue 16): an occurrence off the rule can only be an explicit date, so
+    those are expanded alone, and the rule is walked from now only as far as its first date.
     """
-    upcoming = _upcoming(schedule, now)
-    if not upcoming:
+    end = now + timedelta(days=LINK_HORIZON_DAYS)
+    extras = _extra_occurrences(schedule, now, end)
+    if not schedule.rrule:
+        if not extras:
+            return None
+        return extras[0], [f"RDATE:{_utc_stamp(o.start)}" for o in extras[1:]]
+    # At most the extra dates are off the rule: the first len(extras) + 1 upcoming occurrences
+    # hold the first one on it, when there is one.
+    head = next_occurrences(
+        [schedule], after=now, limit=len(extras) + 1, horizon_days=LINK_HORIZON_DAYS
+    )
+    if not head:
         return None
-    rule = None
-    rule_dates: set[datetime] = set()
-    if schedule.rrule:
-        rule = rrulestr(utc_until(schedule.rrule), dtstart=schedule.dtstart.replace(tzinfo=OSLO))
-        last = upcoming[-1].start
-        window_start = upcoming[0].start - timedelta(minutes=schedule.duration_minutes)
-        rule_dates = {d.astimezone(UTC) for d in rule.between(window_start, last, inc=True)}
-    on_rule = [o for o in upcoming if o.start.astimezone(UTC) in rule_dates]
-    first = on_rule[0] if on_rule else upcoming[0]
+    rule = rrulestr(utc_until(schedule.rrule), dtstart=schedule.dtstart.replace(tzinfo=OSLO))
+    # On the rule: the instant of one of the rule's dates from the first upcoming start less
+    # the duration to the last upcoming start (Oslo wall times). An extra date is on it when it
+    # is one of the rule's dates, or names the same instant as one (a wall time that summer
+    # time skips does), an hour either way at most.
+    low = head[0].start - timedelta(minutes=schedule.duration_minutes)
+    extra_starts = {o.start for o in extras}
+    last: list[datetime] = []
+
+    def before_last(moment: datetime) -> bool:
+        if not last:  # only a skipped wall time an hour before a rule's date needs it
+            last.append(list(occurrences(schedule, now, end))[-1].start)
+        return moment <= last[0]
+
+    def on_rule(o: Occurrence) -> bool:
+        if o.start not in extra_starts:
+            return True  # one of the rule's own dates
+        instant = o.start.astimezone(UTC)
+        hour = timedelta(hours=1)
+        return any(
+            d >= low and (d <= o.start or before_last(d))
+            for d in rule.between(o.start - hour, o.start + hour, inc=True)
+            if d.astimezone(UTC) == instant
+        )
+
+    first = next((o for o in head if on_rule(o)), None)
     lines: list[str] = []
     # A rule with nothing after the first date left adds nothing to it.
-    if rule is not None and on_rule and rule.after(first.start) is not None:
+    if first is not None and rule.after(first.start) is not None:
         lines.append("RRULE:" + _rule_from(schedule, first.start))
         lines += [
             f"EXDATE:{_utc_stamp(skipped.replace(tzinfo=OSLO))}"
             for skipped in parse_local_list(schedule.exdates)
             if skipped.replace(tzinfo=OSLO) > first.start
         ]
-    lines += [f"RDATE:{_utc_stamp(o.start)}" for o in upcoming if o not in on_rule and o != first]
+    first = first or head[0]
+    lines += [f"RDATE:{_utc_stamp(o.start)}" for o in extras if o != first and not on_rule(o)]
     return first, lines
 
 
@@ -581,10 +635,10 @@ def calendar_links(
         return None
     found.sort(key=lambda item: item[0])
     _start, (first, lines), _schedule = found[0]
-    remaining = activity_occurrences(
-        [s for _s, _series, s in found], now, now + timedelta(days=LINK_HORIZON_DAYS)
-    )
-    repeats = len(remaining) > 1 or bool(lines)
+    # Whether a second date is left, over all the schedules: each is walked to two at most.
+    schedules = [s for _s, _series, s in found]
+    left = next_occurrences(schedules, after=now, limit=2, horizon_days=LINK_HORIZON_DAYS)
+    repeats = bool(lines) or len(left) > 1
     location = ", ".join(part for part in (activity.venue, activity.address) if part)
     details = _link_details(activity, activity_url)
 
