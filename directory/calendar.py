@@ -78,33 +78,94 @@ def activity_calendar(
     clients how often to fetch the calendar again. texts maps an activity's id to its text in
     another language (an ActivityTranslation: language, title, summary, description), which
     then stands for the activity's own in SUMMARY and DESCRIPTION, marked with LANGUAGE.
-
-    The calendar's head and time zone come from icalendar (a few lines, cached per bounds);
-    the events are written here as text: icalendar's generic property machinery cost ten
-    times more than the events themselves for a feed of 500.
     """
-    activities = list(activities)
+    this_year = now.astimezone(OSLO).year
+    events = [
+        activity_events(
+            activity,
+            base_url=base_url,
+            this_year=this_year,
+            locale=locale,
+            cancelled_label=cancelled_label,
+            text=(texts or {}).get(activity.id),
+        )
+        for activity in activities
+    ]
+    return calendar_of(events, now=now, name=name, refresh_interval=refresh_interval)
+
+
+@dataclass(frozen=True)
+class Events:
+    """One activity's VEVENTs as text, written once: a feed keeps them (directory.feeds) and
+    puts in the time of writing (DTSTAMP) when it assembles a calendar.
+
+    pieces are the content lines between the DTSTAMP lines, each piece's lines joined by CRLF
+    (one piece more than there are events; none without schedules); years are the first and
+    last year the schedules can happen in, for the VTIMEZONE's bounds (None without schedules).
+    """
+
+    pieces: tuple[str, ...]
+    years: tuple[int, int] | None
+
+
+def activity_events(
+    activity: Activity,
+    *,
+    base_url: str,
+    this_year: int,
+    locale: str = "nb",
+    cancelled_label: str = "Avlyst",
+    text: Any = None,
+) -> Events:
+    """The activity's VEVENTs (see activity_calendar()), written as text: icalendar's generic
+    property machinery cost ten times more than the events themselves for a feed of 500."""
     base_url = base_url.rstrip("/")
     host = urlsplit(base_url).hostname or "localhost"
-    stamp = _utc_stamp(now.replace(microsecond=0))
-    first, last = timezone_bounds(activities, now)
     lines: list[str] = []
-    for activity in activities:
-        for schedule in activity.schedules:
-            _event_lines(
-                lines,
-                activity,
-                schedule,
-                base_url=base_url,
-                host=host,
-                stamp=stamp,
-                locale=locale,
-                cancelled_label=cancelled_label,
-                text=(texts or {}).get(activity.id),
-            )
-    lines.append("END:VCALENDAR\r\n")
+    for schedule in activity.schedules:
+        _event_lines(
+            lines,
+            activity,
+            schedule,
+            base_url=base_url,
+            host=host,
+            stamp=_STAMP_MARK,
+            locale=locale,
+            cancelled_label=cancelled_label,
+            text=text,
+        )
+    pieces: list[str] = []
+    piece: list[str] = []
+    for line in lines:
+        if line is _STAMP_LINE:
+            pieces.append("\r\n".join(piece))
+            piece = []
+        else:
+            piece.append(line)
+    if lines:
+        pieces.append("\r\n".join(piece))
+    return Events(tuple(pieces), _years(activity.schedules, this_year))
+
+
+def calendar_of(
+    events: Iterable[Events],
+    *,
+    now: datetime,
+    name: str = "Aktivitetskatalogen",
+    refresh_interval: timedelta | None = None,
+) -> bytes:
+    """The VCALENDAR of these activities' events, written at `now` (the DTSTAMP)."""
+    events = list(events)
+    first, last = _bounds([e.years for e in events], now.astimezone(OSLO).year)
+    stamp_line = f"\r\nDTSTAMP:{_utc_stamp(now.replace(microsecond=0))}\r\n"
+    body = [stamp_line.join(e.pieces) for e in events if e.pieces]
+    body.append("END:VCALENDAR\r\n")
     head = _calendar_head(" ".join(name.split()), refresh_interval, first, last)
-    return head + "\r\n".join(lines).encode()
+    return head + "\r\n".join(body).encode()
+
+
+_STAMP_MARK = "(written when assembled)"
+_STAMP_LINE = f"DTSTAMP:{_STAMP_MARK}"  # the very object _event_lines() appends for it
 
 
 @lru_cache(maxsize=64)
@@ -219,7 +280,7 @@ def _event_lines(
     add(_fold(f"SUMMARY{language}:{_escape(title)}"))
     add(f"DTSTART;TZID={TZID}:{_local_stamp(start)}")
     add(f"DTEND;TZID={TZID}:{_local_stamp(end)}")
-    add(f"DTSTAMP:{stamp}")
+    add(_STAMP_LINE if stamp is _STAMP_MARK else f"DTSTAMP:{stamp}")
     add(_fold(f"UID:{_escape(event_uid(activity, schedule, host))}"))
     add(f"SEQUENCE:{activity.version}")
     if schedule.rrule:
@@ -455,13 +516,25 @@ def timezone_bounds(activities: Iterable[Activity], now: datetime) -> tuple[date
     Without bounds icalendar writes every transition from 1970 to 2038.
     """
     this_year = now.astimezone(OSLO).year
+    return _bounds([_years(a.schedules, this_year) for a in activities], this_year)
+
+
+def _years(schedules: Iterable[Schedule], this_year: int) -> tuple[int, int] | None:
+    """The first and last year these schedules can happen in (None without schedules)."""
     spans = [
         _schedule_span(s.dtstart, s.duration_minutes, s.rrule, s.rdates, this_year)
-        for activity in activities
-        for s in activity.schedules
+        for s in schedules
     ]
-    first_year = min(first for first, _last in spans).year if spans else this_year
-    last_year = max(last for _first, last in spans).year if spans else this_year
+    if not spans:
+        return None
+    return min(first for first, _last in spans).year, max(last for _first, last in spans).year
+
+
+def _bounds(years: Iterable[tuple[int, int] | None], this_year: int) -> tuple[date, date]:
+    """timezone_bounds() of the activities whose _years() these are."""
+    found = [y for y in years if y is not None]
+    first_year = min(first for first, _last in found) if found else this_year
+    last_year = max(last for _first, last in found) if found else this_year
     return date(first_year, 1, 1), date(last_year + 1, 1, 1)
 
 

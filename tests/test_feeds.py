@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from datetime import date, datetime, timedelta
 
 import pytest
+import time_machine
 from flask import request
 from icalendar import Calendar
 from sqlalchemy import update
@@ -189,6 +190,40 @@ def test_calendar_feed_changes_when_an_activity_leaves_it(client, week):
     # A client that only remembers the date is told about the change as well.
     by_date = client.get("/calendar.ics", headers={"If-Modified-Since": last_modified})
     assert by_date.status_code == 200
+
+
+def test_a_repeated_calendar_is_assembled_from_kept_events_with_a_new_stamp(
+    client, week, monkeypatch
+):
+    first = client.get("/calendar.ics").data
+
+    def no_events(*args, **kwargs):
+        raise AssertionError("wrote the events of a calendar this process already has")
+
+    monkeypatch.setattr(views, "activity_events", no_events)
+    with time_machine.travel(utcnow() + timedelta(minutes=5)):
+        again = client.get("/calendar.ics").data
+    stamps = {str(e["DTSTAMP"].dt) for e in Calendar.from_ical(again).walk("VEVENT")}
+    assert summaries(again) == summaries(first)
+    assert len(stamps) == 1 and stamps != {
+        str(e["DTSTAMP"].dt) for e in Calendar.from_ical(first).walk("VEVENT")
+    }
+
+
+def test_an_edit_shows_in_the_next_calendar(client, week):
+    client.get("/calendar.ics")
+    torsdag = week["Torsdag"]
+    db.session.refresh(torsdag)
+    torsdag.title = "Torsdagstrening"
+    db.session.commit()
+    assert summaries(client.get("/calendar.ics").data) == [
+        "Mandag", "Torsdagstrening", "Avlyst: Onsdag avlyst",
+    ]  # fmt: skip
+
+
+def test_each_language_has_its_own_kept_events(client, week):
+    assert "Avlyst: Onsdag avlyst" in summaries(client.get("/calendar.ics").data)
+    assert "Cancelled: Onsdag avlyst" in summaries(client.get("/calendar.ics?lang=en").data)
 
 
 @pytest.mark.parametrize("path", ["/calendar.ics?free=1", "/feed.atom", "/embed?age=10"])

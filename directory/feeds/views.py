@@ -27,7 +27,7 @@ from werkzeug.http import is_resource_modified
 from directory import data_version, loading
 from directory.activities.content_languages import content_text
 from directory.activities.models import Activity
-from directory.calendar import activity_calendar, ics_filename
+from directory.calendar import Events, activity_calendar, activity_events, calendar_of, ics_filename
 from directory.extensions import limiter
 from directory.feeds.atom import AtomEntry, AtomFeed, build_feed
 from directory.feeds.links import filter_args
@@ -40,6 +40,7 @@ from directory.search.query import (
 )
 from directory.search.service import UnknownFilterValue, search_activities
 from directory.security import allow_framing
+from directory.shelf import Shelf, shelved
 from directory.timeutil import OSLO, utcnow
 from directory.urls import absolute_url, site_base_url, site_origin
 from directory.web import abort_with
@@ -176,6 +177,34 @@ def _ics(activities: list[Activity], *, name: str, feed: bool, texts: dict | Non
     )
 
 
+def _kept_events(page: ResultPage, *, this_year: int) -> list[Events]:
+    """The events of the page's activities: each activity's as this process wrote them for the
+    same site, language and year (kept until the public data changes, like the result cards),
+    the others written from their activities, loaded together in one query."""
+    config = current_app.config
+    shelf = None
+    if config.get("CARD_CACHE", True):
+        shelf = data_version.kept(
+            "calendar_events", lambda: Shelf(int(config.get("CALENDAR_EVENTS_KEPT", 2000)))
+        )
+    base_url = site_base_url()
+    locale = _locale()
+    cancelled_label = _("Avlyst")
+    return shelved(
+        page.ids,
+        shelf,
+        lambda i: (base_url, locale, this_year, i),
+        page.activities,
+        lambda _i, activity: activity_events(
+            activity,
+            base_url=base_url,
+            this_year=this_year,
+            locale=locale,
+            cancelled_label=cancelled_label,
+        ),
+    )
+
+
 # --- routes ---------------------------------------------------------------------------------
 
 
@@ -210,8 +239,14 @@ def calendar_feed():
 
     def build() -> bytes:
         # The events carry their rules: the items' next starts would be computed for nothing.
-        activities = _search(query, CALENDAR_LIMIT, next_starts=False).items
-        return _ics(activities, name=_("Aktiviteter for barn og unge"), feed=True)
+        page = _search(query, CALENDAR_LIMIT, next_starts=False)
+        now = utcnow()
+        return calendar_of(
+            _kept_events(page, this_year=now.astimezone(OSLO).year),
+            now=now,
+            name=_("Aktiviteter for barn og unge"),
+            refresh_interval=REFRESH_INTERVAL,
+        )
 
     return _conditional(
         etag,
