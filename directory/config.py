@@ -95,11 +95,14 @@ class Defaults:
     # shared by every worker and host, each for twice RESPONSE_CACHE_SECONDS (Redis's maxmemory
     # with allkeys-lru bounds it). Unset or empty: in each process. Redis down: made as a miss.
     RESPONSE_CACHE_URL: str | None = None
-    # Search result cards and the API's list items made once per process and kept until the
-    # public data changes (directory/activities/cards.py, directory/api/serializers.py), at
-    # most this many of each; and each listed activity's next start, with until when it holds.
+    # What each process makes once from the public data and keeps until it changes
+    # (directory.data_version.kept): the search result cards and the API's list items (at most
+    # CARD_CACHE_ENTRIES of each), the calendar feed's events (CALENDAR_EVENTS_KEPT activities);
+    # and each listed activity's next start, with until when it holds. CARD_CACHE = False makes
+    # the cards, items and events anew for every request.
     CARD_CACHE = True
     CARD_CACHE_ENTRIES = 4096
+    CALENDAR_EVENTS_KEPT = 2000
     NEXT_STARTS_KEPT_ENTRIES = 50_000
     # Write every commit's changes to the index right after it; switch off for bulk loads (the
     # changes still queue in search_backlog) and run `flask reindex` afterwards.
