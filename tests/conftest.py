@@ -534,6 +534,21 @@ def require_tool(message: str) -> None:
     pytest.skip(message)
 
 
+def require_redis(url: str) -> str:
+    """The URL of a database of the local Redis (127.0.0.1:6379), or skip (fail in CI) when no
+    Redis answers there."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        require_tool("needs Redis at 127.0.0.1:6379")
+    finally:
+        client.close()
+    return url
+
+
 # --- e-mail -----------------------------------------------------------------------------------
 
 

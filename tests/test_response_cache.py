@@ -16,7 +16,7 @@ from directory import create_app
 from directory.extensions import db
 from directory.organisations.models import Membership
 from directory.response_cache import REDIS_PREFIX, Entry, RedisCache, ResponseCache, cache_of
-from tests.conftest import login, require_tool
+from tests.conftest import login, require_redis
 
 # Answers are kept per minute (RESPONSE_CACHE_SECONDS): the clock stands still in these tests, a
 # few seconds into a minute, so that two visits never fall on either side of a minute's turn.
@@ -141,16 +141,7 @@ REDIS_DOWN = "redis://127.0.0.1:1/0"  # nothing listens on port 1: refused at on
 @pytest.fixture(scope="module")
 def redis_url():
     """The local Redis at 127.0.0.1:6379 on database 12; skip (fail in CI) when it is not there."""
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        require_tool("needs Redis at 127.0.0.1:6379")
-    finally:
-        client.close()
-    return REDIS_URL
+    return require_redis(REDIS_URL)
 
 
 @pytest.fixture

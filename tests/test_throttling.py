@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 import pytest
 from limits.storage import MemoryStorage
 
-from tests.conftest import PASSWORD, _free_port, login, mail_link, require_tool
+from tests.conftest import PASSWORD, _free_port, login, mail_link, require_redis
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # A database number of its own on the local Redis: the tests empty it.
@@ -35,18 +35,7 @@ WRONG = "feil-passord-123"
 @pytest.fixture(scope="module")
 def redis_url():
     """The local Redis at 127.0.0.1:6379 on database 13; skip (fail in CI) when it is not there."""
-    try:
-        import redis
-    except ImportError:
-        pytest.fail("the redis client is missing: `limits[redis]` is a dependency", pytrace=False)
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        require_tool("no Redis server at 127.0.0.1:6379")
-    finally:
-        client.close()
-    return REDIS_URL
+    return require_redis(REDIS_URL)
 
 
 @pytest.fixture
