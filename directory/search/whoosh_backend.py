@@ -385,6 +385,7 @@ class _State:
     soonest: _Timed | None = None
     soonest_order: tuple[list, list[int]] | None = None  # (the keys it sorts, docnums)
     rankings: OrderedDict = field(default_factory=OrderedDict)  # terms -> docnums, best first
+    ids: dict[int, int] = field(default_factory=dict)  # docnum -> activity id, as read
     distance_tables: OrderedDict = field(default_factory=OrderedDict)
 
     def __post_init__(self) -> None:
@@ -411,13 +412,18 @@ class _State:
 
     def bits(self, q: Query) -> int:
         """The documents matching a query (deleted ones excluded), as a cached bitmap."""
+        if type(q) is Term and q.boost == 1.0:
+            return self.term(q.fieldname, q.text)
         return self._cached(
             ("q", repr(q)), lambda: to_bitmap(self.searcher.docs_for_query(q), self.size)
         )
 
     def term(self, fieldname: str, text: str) -> int:
-        """The documents holding one term."""
-        return self.bits(Term(fieldname, text))
+        """The documents holding one term (named by the field and the text: no repr per use)."""
+        return self._cached(
+            ("t", fieldname, text),
+            lambda: to_bitmap(self.searcher.docs_for_query(Term(fieldname, text)), self.size),
+        )
 
     def expand(self, fieldname: str, prefix: str) -> list[str]:
         """The indexed words of a field that start with a prefix."""
@@ -462,6 +468,13 @@ class _State:
                 self.rankings.popitem(last=False)
         else:
             self.rankings.move_to_end(key)
+        return found
+
+    def activity_id(self, docnum: int) -> int:
+        """The activity a document stands for (its stored id, read once per searcher)."""
+        found = self.ids.get(docnum)
+        if found is None:
+            found = self.ids[docnum] = int(self.searcher.stored_fields(docnum)["id"])
         return found
 
     def soonest_docnums(self, now: int) -> list[int]:
@@ -886,7 +899,7 @@ class WhooshBackend:
                         state, query, text, expansions, part, wanted - len(docnums), now
                     )
         docnums = docnums[offset:wanted]
-        ids = [int(state.searcher.stored_fields(n)["id"]) for n in docnums]
+        ids = [state.activity_id(n) for n in docnums]
         return SearchResult(ids=ids, total=total, facets=facets, suggestion=suggestion)
 
     def _ordered(
@@ -993,7 +1006,7 @@ class WhooshBackend:
         categories = [v.decode() for v in reader.lexicon("category") if v]
 
         def count(fieldname: str, value) -> int:
-            return (matched & state.bits(Term(fieldname, value))).bit_count()
+            return (matched & state.term(fieldname, value)).bit_count()
 
         category = {c: count("category", c) for c in categories}
         return {
