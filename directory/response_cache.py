@@ -11,7 +11,7 @@ it gets a 304.
 
 Never cached: a request with a session cookie or an Authorization header, anything but GET, an
 endpoint not listed in CACHEABLE, an answer other than 200, an answer that sets a cookie or says
-no-store.
+no-store, an answer that varies on a request header its endpoint's key does not hold (Vary).
 
 Where the answers are kept: in each process by default (ResponseCache: RESPONSE_CACHE_MAX_BYTES,
 least recently used first out; a second worker or host makes its own), or, with
@@ -39,24 +39,26 @@ from flask import Flask, Response, current_app, g, request
 
 from directory import data_version
 
-# Public GET endpoints whose answer depends only on the URL and the public data.
-CACHEABLE = frozenset(
-    {
-        "activities.home",
-        "activities.search",
-        "activities.show_activity",
-        "organisations.list_organisations",
-        "organisations.show_organisation",
-        "venues.show_venue",
-        "api.list_activities",
-        "api.show_activity",
-        "api.list_categories",
-        "api.list_organisations",
-        "api.list_schools",
-        "api.list_venues",
-        "findable.sitemap",
-    }
-)
+# Public GET endpoints whose answer depends only on the URL and the public data, and on the
+# request headers named here (each such answer is kept under those headers' values too: the
+# activity page's link back to the search the visitor came from is made from the Referer).
+CACHEABLE: dict[str, tuple[str, ...]] = {
+    "activities.home": (),
+    "activities.search": (),
+    "activities.show_activity": ("Referer",),
+    "organisations.list_organisations": (),
+    "organisations.show_organisation": (),
+    "venues.show_venue": (),
+    "api.list_activities": (),
+    "api.show_activity": (),
+    "api.list_categories": (),
+    "api.list_organisations": (),
+    "api.list_schools": (),
+    "api.list_venues": (),
+    "findable.sitemap": (),
+}
+# What an anonymous answer may vary on besides: a session cookie (none here, or no caching).
+ALWAYS_SAME = frozenset({"cookie"})
 # Headers that belong to one answer or one client, never replayed.
 PER_ANSWER_HEADERS = frozenset(
     {"set-cookie", "date", "content-length", "etag", "retry-after", "x-ratelimit-limit",
@@ -265,13 +267,17 @@ def _key() -> str | None:
     config = current_app.config
     if not config.get("RESPONSE_CACHE") or request.method != "GET":
         return None
-    if request.endpoint not in CACHEABLE:
+    varies = CACHEABLE.get(request.endpoint or "")
+    if varies is None:
         return None
     if config["SESSION_COOKIE_NAME"] in request.cookies or "Authorization" in request.headers:
         return None
     version, _changed = data_version.current()
     bucket = int(time.time() // max(1, int(config.get("RESPONSE_CACHE_SECONDS", 60))))
-    material = repr((request.host, request.script_root, request.full_path, version, bucket))
+    headers = tuple(request.headers.get(name, "") for name in varies)
+    material = repr(
+        (request.host, request.script_root, request.full_path, version, bucket, headers)
+    )
     return hashlib.sha256(material.encode()).hexdigest()
 
 
@@ -299,6 +305,7 @@ def _keep(response: Response) -> Response:
         or response.is_streamed
         or "Set-Cookie" in response.headers
         or response.cache_control.no_store
+        or not _varies_only_on_the_key(response)
     ):
         return response
     etag = f"rc-{key[:32]}"
@@ -310,6 +317,13 @@ def _keep(response: Response) -> Response:
     cache_of(current_app).put(key, Entry(response.get_data(), headers, etag))
     response.set_etag(etag, weak=True)
     return response.make_conditional(request)
+
+
+def _varies_only_on_the_key(response: Response) -> bool:
+    """Whether every request header the answer says it varies on is in its key (an answer that
+    varies on another would be replayed to clients it was not made for)."""
+    keyed = {name.lower() for name in CACHEABLE.get(request.endpoint or "", ())}
+    return all(name.lower() in keyed | ALWAYS_SAME for name in response.vary)
 
 
 def init_app(app: Flask) -> None:

@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from sqlalchemy import event
 
-from directory import create_app
+from directory import create_app, response_cache
 from directory.extensions import db
 from directory.organisations.models import Membership
 from directory.response_cache import REDIS_PREFIX, Entry, RedisCache, ResponseCache, cache_of
@@ -69,6 +69,33 @@ def test_the_second_anonymous_visit_is_answered_from_the_cache(cached, client, m
     assert second.headers["ETag"] == first.headers["ETag"]
     assert "Content-Security-Policy" in second.headers  # the headers of every answer
     assert "Set-Cookie" not in second.headers
+
+
+def test_the_activity_page_keeps_each_visitors_way_back_to_their_own_search(
+    cached, client, make_activity
+):
+    # The page links back to the search it was reached from (its Referer): two visitors coming
+    # from two searches each get the link to theirs, the second from the cache too.
+    activity = make_activity(title="Fotball for jenter")
+    page = f"/activities/{activity.id}"
+    searches = ["/activities?q=fotball", "/activities?q=jenter"]
+    for _visit in range(2):
+        for search in searches:
+            answer = client.get(page, headers={"Referer": f"http://localhost{search}"})
+            assert f'href="{search}' in answer.get_data(as_text=True)
+    assert len(cached) == 2
+
+
+def test_an_answer_that_varies_on_a_header_its_key_lacks_is_not_kept(
+    cached, client, make_activity, monkeypatch
+):
+    # Were the Referer left out of the activity page's key, its answer (Vary: Referer) would
+    # be replayed to visitors from other searches: it is not kept at all.
+    monkeypatch.setitem(response_cache.CACHEABLE, "activities.show_activity", ())
+    activity = make_activity(title="Fotball for jenter")
+    answer = client.get(f"/activities/{activity.id}", headers={"Referer": "http://localhost/"})
+    assert "Referer" in answer.headers["Vary"]
+    assert len(cached) == 0
 
 
 def test_an_edit_shows_at_once(cached, client, make_activity):
