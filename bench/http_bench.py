@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from search_bench import CATEGORIES, HEADS, PLACES, PREFIXES, TAILS, WORDS  # noqa: E402
+from search_bench import CATEGORIES, PLACES, offer_row  # noqa: E402
 
 URLS = (
     "/activities?q=fotball",
@@ -92,23 +92,9 @@ def seed(count: int, rng: random.Random) -> None:
     today = oslo_now().replace(tzinfo=None, minute=0, second=0, microsecond=0)
     activities, schedules = [], []
     for n in range(1, count + 1):
-        head, tail = rng.choice(HEADS), rng.choice(TAILS)
-        title = f"{rng.choice(PREFIXES)}{head}" if rng.random() < 0.3 else head
-        age_min = rng.randint(3, 14)
         activities.append(
             {
-                "id": n,
-                "organisation_id": rng.randint(1, ORGANISATIONS),
-                "category_id": rng.randint(1, len(CATEGORIES)),
-                "title": f"{title.capitalize()}{tail} på {rng.choice(PLACES)}",
-                "summary": f"{head.capitalize()} for barn og unge i {rng.choice(PLACES)}",
-                "description": " ".join(rng.choice(WORDS) for _ in range(rng.randint(30, 90))),
-                "tags": f"{head}, {tail}",
-                "age_min": age_min,
-                "age_max": min(age_min + rng.randint(1, 6), 19),
-                "price_nok": 0 if rng.random() < 0.4 else rng.choice((100, 250, 450, 900)),
-                "venue": f"{rng.choice(PLACES)} skole",
-                "address": f"Skoleveien {rng.randint(1, 80)}, 30{rng.randint(10, 48)} Drammen",
+                **offer_row(rng, n, ORGANISATIONS),
                 "accessible": rng.random() < 0.2,
                 "status": "published" if rng.random() < 0.95 else "cancelled",
                 "published_at": utcnow() - timedelta(days=rng.randint(0, 200)),

@@ -62,14 +62,11 @@ for _path in (str(ROOT), str(BENCH)):
 
 from search_bench import (  # noqa: E402
     CATEGORIES,
-    HEADS,
     PLACES,
     PREFIX_QUERIES,
-    PREFIXES,
     QUERY_WORDS,
-    TAILS,
-    WORDS,
     directory_size,
+    offer_row,
     percentile,
 )
 from slow_clients import stop_process  # noqa: E402
@@ -286,9 +283,7 @@ def generate(count: int, organisations: int, rng: random.Random) -> Rows:
     local_now = oslo_now().replace(tzinfo=None, minute=0, second=0, microsecond=0)
     today = local_now.date()
     for n in range(1, count + 1):
-        head, tail = rng.choice(HEADS), rng.choice(TAILS)
-        title = f"{rng.choice(PREFIXES)}{head}" if rng.random() < 0.3 else head
-        age_min = rng.randint(3, 14)
+        offer = offer_row(rng, n, organisations)
         lat, lon = random_point(rng) if rng.random() < 0.5 else (None, None)
         confirmed: date | None = None
         if rng.random() < 0.3:  # a dated listing; one in ten of them expired
@@ -296,18 +291,7 @@ def generate(count: int, organisations: int, rng: random.Random) -> Rows:
                                           rng.randint(14, 200))  # fmt: skip
         rows.activity.append(
             {
-                "id": n,
-                "organisation_id": rng.randint(1, organisations),
-                "category_id": rng.randint(1, len(CATEGORIES)),
-                "title": f"{title.capitalize()}{tail} på {rng.choice(PLACES)}",
-                "summary": f"{head.capitalize()} for barn og unge i {rng.choice(PLACES)}",
-                "description": " ".join(rng.choice(WORDS) for _ in range(rng.randint(30, 90))),
-                "tags": f"{head}, {tail}",
-                "age_min": age_min,
-                "age_max": min(age_min + rng.randint(1, 6), 19),
-                "price_nok": 0 if rng.random() < 0.4 else rng.choice((100, 250, 450, 900)),
-                "venue": f"{rng.choice(PLACES)} skole",
-                "address": f"Skoleveien {rng.randint(1, 80)}, 30{rng.randint(10, 48)} Drammen",
+                **offer,
                 "latitude": lat,
                 "longitude": lon,
                 "accessible": rng.random() < 0.2,

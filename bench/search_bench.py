@@ -50,6 +50,29 @@ QUERY_WORDS = "fotball svømmekurs trening kor dans sjakk klatring gitar leir te
 PREFIX_QUERIES = "fotb* svøm* dan* kla* trening* mus* sk* le*".split()
 
 
+def offer_row(rng: random.Random, n: int, organisations: int) -> dict:
+    """The descriptive columns of synthetic activity `n` (id, organisation, category, texts,
+    ages, price, place), drawn from `rng` in a fixed order: the HTTP and scale benchmarks add
+    their own flags, dates and points to it."""
+    head, tail = rng.choice(HEADS), rng.choice(TAILS)
+    title = f"{rng.choice(PREFIXES)}{head}" if rng.random() < 0.3 else head
+    age_min = rng.randint(3, 14)
+    return {
+        "id": n,
+        "organisation_id": rng.randint(1, organisations),
+        "category_id": rng.randint(1, len(CATEGORIES)),
+        "title": f"{title.capitalize()}{tail} på {rng.choice(PLACES)}",
+        "summary": f"{head.capitalize()} for barn og unge i {rng.choice(PLACES)}",
+        "description": " ".join(rng.choice(WORDS) for _ in range(rng.randint(30, 90))),
+        "tags": f"{head}, {tail}",
+        "age_min": age_min,
+        "age_max": min(age_min + rng.randint(1, 6), 19),
+        "price_nok": 0 if rng.random() < 0.4 else rng.choice((100, 250, 450, 900)),
+        "venue": f"{rng.choice(PLACES)} skole",
+        "address": f"Skoleveien {rng.randint(1, 80)}, 30{rng.randint(10, 48)} Drammen",
+    }
+
+
 def synthetic_documents(count: int, seed: int, now: datetime):
     """Yield `count` documents with Norwegian-like compound titles and prose descriptions."""
     rng = random.Random(seed)
