@@ -185,6 +185,17 @@ def make_app(tmp_path_factory):
 
 
 @pytest.fixture
+def remove_new_uploads(app):
+    """Remove the files a test adds to the shared upload folder (the demo writes flyers there)."""
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    before = set(folder.iterdir()) if folder.is_dir() else set()
+    yield
+    if folder.is_dir():
+        for path in set(folder.iterdir()) - before:
+            path.unlink()
+
+
+@pytest.fixture
 def quiet_search(app, monkeypatch):
     """No search-index writes after each commit, for tests of something else that commit a
     lot (request before `world`-like fixtures so it applies to their set-up too)."""

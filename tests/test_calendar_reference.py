@@ -11,7 +11,6 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -413,18 +412,7 @@ def test_a_changed_description_is_never_served_from_the_cache():
     assert "Første" not in str(new_event["DESCRIPTION"])
 
 
-@pytest.fixture
-def _remove_new_uploads(app):
-    """The demo writes flyers into the shared upload folder; remove them after the test."""
-    folder = Path(app.config["UPLOAD_FOLDER"])
-    before = set(folder.iterdir()) if folder.is_dir() else set()
-    yield
-    if folder.is_dir():
-        for path in set(folder.iterdir()) - before:
-            path.unlink()
-
-
-@pytest.mark.usefixtures("_remove_new_uploads")
+@pytest.mark.usefixtures("remove_new_uploads")
 def test_the_demo_calendar_is_the_same(app):
     load_demo()
     db.session.commit()

@@ -4,7 +4,6 @@ show them."""
 from __future__ import annotations
 
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -13,16 +12,8 @@ from directory.activities.models import Activity, ActivityTranslation
 from directory.demo import load_demo
 from directory.extensions import db
 
-
-@pytest.fixture(autouse=True)
-def _remove_new_uploads(app):
-    """The demo writes flyers into the shared upload folder; remove them after the test."""
-    folder = Path(app.config["UPLOAD_FOLDER"])
-    before = set(folder.iterdir()) if folder.is_dir() else set()
-    yield
-    if folder.is_dir():
-        for path in set(folder.iterdir()) - before:
-            path.unlink()
+# The demo writes flyers into the shared upload folder: each test removes those it added.
+pytestmark = pytest.mark.usefixtures("remove_new_uploads")
 
 
 def test_the_demo_has_current_offers_in_polish_ukrainian_and_arabic(app, client):

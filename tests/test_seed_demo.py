@@ -6,7 +6,6 @@ import html
 import io
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 import time_machine
@@ -43,16 +42,8 @@ from directory.storage import upload_storage
 from directory.timeutil import OSLO, oslo_now
 from tests.conftest import login
 
-
-@pytest.fixture(autouse=True)
-def _remove_new_uploads(app):
-    """The demo writes flyers into the shared upload folder; remove them after each test."""
-    folder = Path(app.config["UPLOAD_FOLDER"])
-    before = set(folder.iterdir()) if folder.is_dir() else set()
-    yield
-    if folder.is_dir():
-        for path in set(folder.iterdir()) - before:
-            path.unlink()
+# The demo writes flyers into the shared upload folder: each test removes those it added.
+pytestmark = pytest.mark.usefixtures("remove_new_uploads")
 
 
 def table_counts() -> dict[str, int]:
