@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from directory.dbtypes import UTCDateTime
 from directory.extensions import db
+from directory.shelf import Shelf
 from directory.timeutil import utcnow
 
 CHANGED_KEY = "public_data_changed"
@@ -107,6 +108,15 @@ def kept(name: str, make: Callable[[], T]) -> T:
     if name not in values:
         values[name] = make()
     return values[name]
+
+
+def kept_shelf(name: str, entries_setting: str, *, switchable: bool = True) -> Shelf | None:
+    """A shelf kept under `name` (see kept()), of at most as many entries as the configuration
+    `entries_setting` says; None when it is `switchable` and CARD_CACHE is off."""
+    config = current_app.config
+    if switchable and not config["CARD_CACHE"]:
+        return None
+    return kept(name, lambda: Shelf(int(config[entries_setting])))
 
 
 def forget_kept() -> None:

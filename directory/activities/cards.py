@@ -39,10 +39,7 @@ Card = tuple[Markup, tuple[str, ...]]  # the HTML and the icons it draws
 
 def _shelf() -> Shelf[Card] | None:
     """This process's cards under the public data's current version (None: switched off)."""
-    config = current_app.config
-    if not config.get("CARD_CACHE", True):
-        return None
-    return data_version.kept(KEPT_NAME, lambda: Shelf(int(config.get("CARD_CACHE_ENTRIES", 4096))))
+    return data_version.kept_shelf(KEPT_NAME, "CARD_CACHE_ENTRIES")
 
 
 def _key(activity_id: int, next_start: datetime | None, distance: float | None) -> tuple:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 
@@ -22,7 +22,7 @@ from directory.policy.listing_dates import is_expired
 from directory.rendering import render_markdown
 from directory.schools.models import School
 from directory.search.base import ResultPage
-from directory.shelf import Shelf, shelved
+from directory.shelf import shelved
 from directory.urls import absolute_url, site_origin
 from directory.venues.operations import ListedVenue
 
@@ -115,12 +115,7 @@ def activity_items(page: ResultPage) -> list[schemas.ActivityListItem]:
     """A page of search results as the API lists them. Each item is the same for every client
     of the same site, so this process keeps it until the public data changes (as the result
     cards are kept); only the activities of items it lacks are loaded, in one query."""
-    config = current_app.config
-    shelf = None
-    if config.get("CARD_CACHE", True):
-        shelf = data_version.kept(
-            "api_list_items", lambda: Shelf(int(config.get("CARD_CACHE_ENTRIES", 4096)))
-        )
+    shelf = data_version.kept_shelf("api_list_items", "CARD_CACHE_ENTRIES")
     origin = (site_origin(), request.script_root)
     return shelved(
         page.ids,

@@ -40,7 +40,7 @@ from directory.search.query import (
 )
 from directory.search.service import UnknownFilterValue, search_activities
 from directory.security import allow_framing
-from directory.shelf import Shelf, shelved
+from directory.shelf import shelved
 from directory.timeutil import OSLO, utcnow
 from directory.urls import absolute_url, site_base_url, site_origin
 from directory.web import abort_with
@@ -181,12 +181,7 @@ def _kept_events(page: ResultPage, *, this_year: int) -> list[Events]:
     """The events of the page's activities: each activity's as this process wrote them for the
     same site, language and year (kept until the public data changes, like the result cards),
     the others written from their activities, loaded together in one query."""
-    config = current_app.config
-    shelf = None
-    if config.get("CARD_CACHE", True):
-        shelf = data_version.kept(
-            "calendar_events", lambda: Shelf(int(config.get("CALENDAR_EVENTS_KEPT", 2000)))
-        )
+    shelf = data_version.kept_shelf("calendar_events", "CALENDAR_EVENTS_KEPT")
     base_url = site_base_url()
     locale = _locale()
     cancelled_label = _("Avlyst")

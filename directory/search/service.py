@@ -284,9 +284,8 @@ def _next_starts(page: ResultPage, now: datetime) -> dict[int, datetime | None]:
     time until which it holds (next_start_span), under the public data's version; only the
     activities without a current answer are loaded (in one query, kept by the page for its
     cards)."""
-    kept: Shelf[tuple[datetime, datetime | None, datetime | None]] = data_version.kept(
-        NEXT_STARTS_KEPT,
-        lambda: Shelf(int(current_app.config.get("NEXT_STARTS_KEPT_ENTRIES", 50_000))),
+    kept: Shelf[tuple[datetime, datetime | None, datetime | None]] = data_version.kept_shelf(
+        NEXT_STARTS_KEPT, "NEXT_STARTS_KEPT_ENTRIES", switchable=False
     )
     starts: dict[int, datetime | None] = {}
     missing = []
