@@ -164,19 +164,6 @@ def _conditional(
     return response
 
 
-def _ics(activities: list[Activity], *, name: str, feed: bool, texts: dict | None = None) -> bytes:
-    return activity_calendar(
-        activities,
-        base_url=site_base_url(),
-        now=utcnow(),
-        name=name,
-        locale=_locale(),
-        cancelled_label=_("Avlyst"),
-        refresh_interval=REFRESH_INTERVAL if feed else None,
-        texts=texts,
-    )
-
-
 def _kept_events(page: ResultPage, *, this_year: int) -> list[Events]:
     """The events of the page's activities: each activity's as this process wrote them for the
     same site, language and year (kept until the public data changes, like the result cards),
@@ -215,8 +202,14 @@ def activity_ics(activity_id: int):
     return _conditional(
         _fingerprint("activity.ics", [activity], text.language if text else None),
         _last_changed([activity]),
-        lambda: _ics(
-            [activity], name=text.title if text else activity.title, feed=False, texts=texts
+        lambda: activity_calendar(
+            [activity],
+            base_url=site_base_url(),
+            now=utcnow(),
+            name=text.title if text else activity.title,
+            locale=_locale(),
+            cancelled_label=_("Avlyst"),
+            texts=texts,
         ),
         mimetype="text/calendar",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
