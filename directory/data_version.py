@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from typing import TypeVar
 
 from flask import current_app, g, has_app_context
@@ -46,6 +47,7 @@ class DataVersion(db.Model):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+@cache
 def _public_models() -> tuple[type, ...]:
     from directory.activities.models import Activity, ActivityTranslation, Category, Schedule
     from directory.organisations.models import Organisation

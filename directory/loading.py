@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from directory import data_version
 from directory.accounts.models import User
-from directory.activities.models import Activity, Category
+from directory.activities.models import Activity, Category, name_in_language
 from directory.approvals.models import DistributionRequest
 from directory.extensions import db
 from directory.organisations.models import Organisation
@@ -150,7 +150,7 @@ class CategoryChoice:
 
     def name_in(self, locale: str) -> str:
         """The name in the given interface language, bokmål by default (as Category's)."""
-        return {"nn": self.name_nn, "en": self.name_en}.get(locale, self.name_nb)
+        return name_in_language(locale, self.name_nb, self.name_nn, self.name_en)
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,12 @@ class Category(db.Model):
 
     def name_in(self, locale: str) -> str:
         """The category's name in the given interface language, bokmål by default."""
-        return {"nn": self.name_nn, "en": self.name_en}.get(locale, self.name_nb)
+        return name_in_language(locale, self.name_nb, self.name_nn, self.name_en)
+
+
+def name_in_language(locale: str, nb: str, nn: str, en: str) -> str:
+    """Of a name kept in the three interface languages, the one for `locale` (bokmål else)."""
+    return {"nn": nn, "en": en}.get(locale, nb)
 
 
 class Activity(db.Model):
