@@ -29,15 +29,14 @@ import hashlib
 import json
 import logging
 import struct
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
 
 from flask import Flask, Response, current_app, g, request
 
 from directory import data_version
+from directory.shelf import Shelf
 
 # Public GET endpoints whose answer depends only on the URL and the public data, and on the
 # request headers named here (each such answer is kept under those headers' values too: the
@@ -120,42 +119,23 @@ def decode_entry(raw: bytes) -> Entry:
     return Entry(raw[4 + length :], headers, etag)
 
 
-class ResponseCache:
-    """A bounded least-recently-used map of answers, safe across threads."""
+class ResponseCache(Shelf[Entry]):
+    """The answers kept in this process: at most `max_bytes` of them, the least recently used
+    out first (directory.shelf), safe across threads."""
 
     def __init__(self, max_bytes: int):
+        super().__init__(max_weight=max_bytes, weigh=lambda entry: entry.size)
         self.max_bytes = max_bytes
-        self.size = 0
-        self._entries: OrderedDict[str, Entry] = OrderedDict()
-        self._lock = threading.Lock()
 
-    def get(self, key: str) -> Entry | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-            return entry
+    @property
+    def size(self) -> int:
+        """The bytes kept."""
+        return self.weight
 
     def put(self, key: str, entry: Entry) -> None:
         if entry.size > self.max_bytes // 4:  # one answer never crowds out the rest
             return
-        with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self.size -= old.size
-            self._entries[key] = entry
-            self.size += entry.size
-            while self.size > self.max_bytes and self._entries:
-                _key, dropped = self._entries.popitem(last=False)
-                self.size -= dropped.size
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self.size = 0
-
-    def __len__(self) -> int:
-        return len(self._entries)
+        super().put(key, entry)
 
 
 class RedisCache:

@@ -1,6 +1,7 @@
-"""A bounded shelf: at most so many entries, the least recently used out first, safe across
-threads. What one process keeps of the public data while it stays as it is (the rendered result
-cards, the API's list items, the next starts) lives on shelves kept by data_version.kept()."""
+"""A bounded shelf: at most so many entries (or so many bytes), the least recently used out
+first, safe across threads. What one process keeps of the public data while it stays as it is
+(the rendered result cards, the API's list items, the calendar's events, the next starts) lives
+on shelves kept by data_version.kept_shelf(); the answer cache's in-process store is one too."""
 
 from __future__ import annotations
 
@@ -14,10 +15,20 @@ V = TypeVar("V")
 
 
 class Shelf(Generic[V]):
-    """At most `max_entries` values by key, the least recently used out first."""
+    """Values by key, the least recently used out first once there are more than `max_entries`
+    or, with `weigh`, once their weights add up to more than `max_weight`."""
 
-    def __init__(self, max_entries: int):
-        self.max_entries = max(1, max_entries)
+    def __init__(
+        self,
+        max_entries: int | None = None,
+        *,
+        max_weight: int | None = None,
+        weigh: Callable[[V], int] | None = None,
+    ):
+        self.max_entries = max(1, max_entries) if max_entries is not None else None
+        self.max_weight = max_weight
+        self.weigh = weigh
+        self.weight = 0  # of the values kept, when weighed
         self._values: OrderedDict[Hashable, V] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -30,10 +41,26 @@ class Shelf(Generic[V]):
 
     def put(self, key: Hashable, value: V) -> None:
         with self._lock:
+            old = self._values.pop(key, None)
+            if old is not None and self.weigh is not None:
+                self.weight -= self.weigh(old)
             self._values[key] = value
-            self._values.move_to_end(key)
-            while len(self._values) > self.max_entries:
-                self._values.popitem(last=False)
+            if self.weigh is not None:
+                self.weight += self.weigh(value)
+            while self._values and self._too_much():
+                _key, dropped = self._values.popitem(last=False)
+                if self.weigh is not None:
+                    self.weight -= self.weigh(dropped)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+            self.weight = 0
+
+    def _too_much(self) -> bool:
+        if self.max_entries is not None and len(self._values) > self.max_entries:
+            return True
+        return self.max_weight is not None and self.weight > self.max_weight
 
     def __len__(self) -> int:
         return len(self._values)
