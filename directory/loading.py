@@ -50,6 +50,18 @@ def activity(activity_id: int, *options: Any) -> Activity:
     )
 
 
+def activities(ids: list[int]) -> dict[int, Activity]:
+    """These activities by id (those that exist), with what every page of one activity shows
+    of them: for a page of search results, in one query and its two collections' (the result
+    cards, the API's list items and the calendar's events of those a process has not kept)."""
+    return {
+        a.id: a
+        for a in db.session.scalars(
+            select(Activity).where(Activity.id.in_(ids)).options(*ACTIVITY_OPTIONS)
+        )
+    }
+
+
 def public_activity(activity_id: int) -> Activity:
     """A public activity, or 404: drafts stay unknown in public files, even to their organiser."""
     found = activity(activity_id)

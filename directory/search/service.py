@@ -33,7 +33,7 @@ from flask import Flask, current_app
 from flask_babel import gettext as _
 from sqlalchemy import Date, Select, bindparam, func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session
 
 from directory import data_version, loading
 from directory.activities.listings import current_listing_condition, oslo_today
@@ -228,7 +228,7 @@ def search_activities(
         degraded=answerer.degraded,
         facets_within=within,
         distances=distances,
-        loader=load_activities,
+        loader=loading.activities,
     )
     if next_starts:
         page.next_starts = _next_starts(page, now)
@@ -258,22 +258,6 @@ def _listed_statement() -> Select:
             current_listing_condition(bindparam("today", type_=Date())),
         )
     )
-
-
-def load_activities(ids: list[int]) -> dict[int, Activity]:
-    """Activities by id with what the cards, the API and the feeds show of them: the
-    organisation and the category in the same row, then the schedules and the translations."""
-    rows = db.session.scalars(
-        select(Activity)
-        .where(Activity.id.in_(ids))
-        .options(
-            joinedload(Activity.organisation, innerjoin=True),
-            joinedload(Activity.category),
-            selectinload(Activity.schedules),
-            selectinload(Activity.translations),
-        )
-    )
-    return {a.id: a for a in rows}
 
 
 NEXT_STARTS_KEPT = "next_starts"
