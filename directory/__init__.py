@@ -21,6 +21,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    from directory.i18n import TranslatingEnvironment
+
+    app.jinja_environment = TranslatingEnvironment  # templates compiled once per language
     _configure(app, test_config)
     _trust_proxy(app)
 

@@ -155,3 +155,37 @@ def test_redirects_keep_the_language(client, make_user):
     assert query(response.headers["Location"]).get("lang") == ["en"]
     page = client.get(response.headers["Location"])
     assert html_lang(page) == "en"
+
+
+def test_pages_asked_for_in_turn_keep_each_language_apart(client, make_activity):
+    """The templates' fixed texts are compiled into them once per language: pages asked for in
+    every order are each wholly in their own language (the heading, the skip link, the form)."""
+    make_activity(title="Fotballtrening")
+    expected = {
+        None: ("Aktiviteter for barn og unge", "Hopp til innholdet", ">Søk</label>"),
+        "en": ("Activities for children and young people", "Skip to content", ">Search</label>"),
+        "nn": ("Aktivitetar for born og unge", "Hopp til innhaldet", ">Søk</label>"),
+    }
+    for lang in [None, "en", "nn", None, "nn", "en", None]:
+        html = client.get(with_lang("/activities?q=fotball", lang)).get_data(as_text=True)
+        heading, skip, label = expected[lang]
+        assert f"<h1>{heading}</h1>" in html, lang
+        assert f">{skip}</a>" in html, lang
+        assert label in html, lang
+        others = {text for code, texts in expected.items() if code != lang for text in texts[:2]}
+        assert not [text for text in others if text in html], lang
+
+
+def test_a_template_follows_force_locale_inside_a_request(app):
+    """Mail and exports render in their own language within a request in another one."""
+    from flask import render_template
+    from flask_babel import force_locale
+
+    with app.test_request_context("/"):
+        before = render_template("base.html")
+        with force_locale("en"):
+            english = render_template("base.html")
+        after = render_template("base.html")
+    assert ">Hopp til innholdet</a>" in before
+    assert ">Skip to content</a>" in english
+    assert ">Hopp til innholdet</a>" in after

@@ -25,6 +25,7 @@ from flask_babel import format_date, format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
@@ -242,6 +243,36 @@ def grade_label(grade: int) -> str:
     return _("%(n)d. trinn", n=grade)
 
 
+@dataclass(frozen=True)
+class FilterLabels:
+    """The search form's fixed choices with their names in one interface language."""
+
+    ages: list[tuple[int, str]]
+    grades: list[tuple[int, str]]
+    weekdays: dict[int, str]
+    times: dict[str, str]
+    within: dict[float, str]
+
+
+_FILTER_LABELS: dict[str, FilterLabels] = {}
+
+
+def filter_labels() -> FilterLabels:
+    """The search form's fixed choices in the request's language, named once per process and
+    language (some 50 translated names: they change only with the catalogs)."""
+    language = str(get_locale())
+    labels = _FILTER_LABELS.get(language)
+    if labels is None:
+        labels = _FILTER_LABELS[language] = FilterLabels(
+            ages=[(age, ngettext("%(num)d år", "%(num)d år", age)) for age in AGES],
+            grades=[(grade, grade_label(grade)) for grade in GRADES],
+            weekdays=weekday_names(),
+            times=time_of_day_labels(),
+            within={km: km_text(km) for km in WITHIN_KM_CHOICES},
+        )
+    return labels
+
+
 def parse_leniently(args: MultiDict) -> tuple[SearchQuery, dict[str, str]]:
     """The query with every bad parameter left out, and each bad parameter's message.
 
@@ -360,6 +391,23 @@ def _sort_without_near(query: SearchQuery) -> str | None:
     return query.sort
 
 
+@bp.app_template_global()
+def field_error(errors: dict[str, str], name: str) -> Markup:
+    """The search form's message for a bad parameter, at its field (empty when it is good)."""
+    message = errors.get(name)
+    if not message:
+        return Markup("")
+    return Markup('<p class="errors" id="{0}-err">{1}</p>').format(name, message)
+
+
+@bp.app_template_global()
+def field_invalid(errors: dict[str, str], name: str) -> Markup:
+    """The attributes that tie a bad parameter's field to its message (empty when it is good)."""
+    if not errors.get(name):
+        return Markup("")
+    return Markup(' aria-invalid="true" aria-describedby="{0}-err"').format(name)
+
+
 @bp.app_template_filter("km")
 def km_text(value: float) -> str:
     """A distance in the interface language's way: "1,2 km" in Norwegian."""
@@ -423,6 +471,7 @@ def home():
             facets = result.facets
 
     locale = _locale()
+    labels = filter_labels()
     lists = loading.filter_lists()  # kept in this process until the public data changes
     # Hidden categories are no filter choice; an old link's chip still shows the name.
     categories = sorted(
@@ -471,13 +520,20 @@ def home():
         # «Nær skole» offers the schools a distance can be measured from.
         near_schools=[s for s in schools if s.latitude is not None and s.longitude is not None],
         within_choices=[
-            (f"{km:g}", km_text(km))
+            (f"{km:g}", labels.within.get(km) or km_text(km))
             for km in sorted({*WITHIN_KM_CHOICES, *([query.within_km] if query.within_km else [])})
         ],
-        ages=AGES,
-        grades=[(g, grade_label(g)) for g in GRADES],
-        weekdays=weekday_names(),
-        times=time_of_day_labels(),
+        ages=labels.ages,
+        grades=labels.grades,
+        category_choices=[
+            ("category", slug, name, slug in query.categories) for slug, name in categories
+        ],
+        weekday_choices=[
+            ("weekday", day, name, day in query.weekdays) for day, name in labels.weekdays.items()
+        ],
+        time_choices=[
+            ("time", value, name, value in query.times) for value, name in labels.times.items()
+        ],
         sort="" if sort == "relevance" else sort,
         pager=result.pagination() if result else None,
         feeds=feed_urls(query) if result is not None else None,
