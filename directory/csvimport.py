@@ -21,12 +21,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import wtforms
-from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from wtforms.validators import Length, NumberRange
 
 from directory.extensions import db
+from directory.i18n import gettext as _
 from directory.schools.models import Municipality
 
 MAX_FILE_BYTES = 20 * 1024 * 1024

@@ -90,7 +90,8 @@ def current() -> tuple[int, datetime | None]:
     kept = g.get(REQUEST_KEY) if has_app_context() else None
     if kept is not None:
         return kept
-    row = db.session.execute(_CURRENT).first()
+    # Through the session's connection (its transaction), without the ORM's layer: a Core row.
+    row = db.session.connection().execute(_CURRENT).first()
     found = (row.version, row.changed_at) if row else (0, None)
     if has_app_context():
         setattr(g, REQUEST_KEY, found)

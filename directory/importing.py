@@ -15,7 +15,6 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from dateutil.rrule import rrulestr
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from directory.activities.forms import FACEBOOK_HOSTS, ActivityForm
@@ -43,6 +42,7 @@ from directory.csvimport import (
 )
 from directory.csvimport import ImportReport as BaseImportReport
 from directory.extensions import db
+from directory.i18n import gettext as _
 from directory.organisations.forms import OrganisationForm
 from directory.organisations.models import Organisation
 from directory.policy.listing_dates import default_confirmed_until

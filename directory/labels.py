@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from directory.i18n import gettext as _
 from directory.organisations.forms import KIND_LABELS, ROLE_LABELS, VERIFICATION_LABELS
 from directory.policy.reach_counts import SHOWN_FROM, UNDER
 from directory.schools.staff_forms import STAFF_ROLE_LABELS

@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Protocol
 
 from flask import current_app, has_app_context
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+from directory.i18n import gettext as _
 
 if TYPE_CHECKING:
     from directory.approvals.models import DistributionRequest

@@ -46,7 +46,8 @@ def format_price(price_nok: int | None) -> str:
     """A price in the interface language: 'Gratis' or '1 200 kr' (English: 'Free', 'NOK 1,200')."""
     from babel.numbers import format_decimal
     from flask_babel import get_locale
-    from flask_babel import gettext as _
+
+    from directory.i18n import gettext as _
 
     if not price_nok:
         return _("Gratis")

@@ -315,5 +315,12 @@ def init_app(app: Flask) -> None:
             f"RESPONSE_CACHE_URL (DIRECTORY_RESPONSE_CACHE_URL): {exc}; give a Redis URL such as "
             "redis://127.0.0.1:6379/0, or leave it empty for the cache in each process"
         ) from exc
-    app.before_request(_answer_from_cache)
+    # Before the rate limits are counted (a blueprint's limit, such as the API's, is checked
+    # in a before_request hook of Flask-Limiter's): an answer from the cache costs less than
+    # counting it, and the search pages, limited in their view, were never counted for one.
+    hooks = app.before_request_funcs.setdefault(None, [])
+    limits = [
+        i for i, hook in enumerate(hooks) if getattr(hook, "__name__", "") == "_check_request_limit"
+    ]
+    hooks.insert(limits[0] if limits else len(hooks), _answer_from_cache)
     app.after_request(_keep)

@@ -8,10 +8,10 @@ with ?municipality=<slug>.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from directory.extensions import db
+from directory.i18n import gettext as _
 from directory.schools.models import Municipality
 from directory.web import abort_with
 

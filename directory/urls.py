@@ -17,8 +17,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, render_template, request, url_for
-from flask_babel import gettext as _
 from werkzeug.exceptions import SecurityError
+
+from directory.i18n import gettext as _
 
 log = logging.getLogger("directory.urls")
 

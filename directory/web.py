@@ -6,7 +6,6 @@ import errno
 
 from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask_babel import format_date, format_datetime, format_time
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -17,6 +16,7 @@ from werkzeug.routing import IntegerConverter
 
 from directory.approvals.display import grades_text
 from directory.i18n import LANGUAGE_NAMES
+from directory.i18n import gettext as _
 from directory.rendering import format_price, render_markdown
 
 ERROR_MESSAGES = {

@@ -14,8 +14,8 @@ from datetime import date, timedelta
 
 from babel.dates import format_interval
 from flask_babel import get_locale
-from flask_babel import gettext as _
 
+from directory.i18n import gettext as _
 from directory.policy.isoweeks import week_monday, week_of
 from directory.timeutil import oslo_now
 

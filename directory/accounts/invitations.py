@@ -15,7 +15,6 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from flask import current_app, flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import delete, select
 
@@ -24,6 +23,7 @@ from directory.accounts.sessions import sign_in
 from directory.accounts.tokens import hash_token, new_token, plausible_token
 from directory.errors import DomainError
 from directory.extensions import db
+from directory.i18n import gettext as _
 from directory.pipeline import INVALID_MESSAGE, run_in_transaction
 from directory.timeutil import utcnow
 from directory.web import abort_with

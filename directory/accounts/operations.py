@@ -385,9 +385,8 @@ def find_registration(token: str):
 def complete_registration(pending) -> User:
     """Create the account of a followed registration link and spend the link (the caller
     registers the organisation); DomainError when the address got an account meanwhile."""
-    from flask_babel import gettext as _
-
     from directory.errors import DomainError
+    from directory.i18n import gettext as _
 
     if email_taken(pending.email):
         raise DomainError(

@@ -6,9 +6,9 @@ import gzip
 from functools import cache
 from pathlib import Path
 
-from flask_babel import gettext as _
 from wtforms.validators import ValidationError
 
+from directory.i18n import gettext as _
 from directory.policy.passwords import (
     PASSWORD_MAX,
     PASSWORD_MIN,

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from flask import Flask, flash, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from directory.accounts.models import User
 from directory.accounts.operations import start_session
 from directory.i18n import current_language
+from directory.i18n import gettext as _
 
 # The browser keeps a cookie named __Host-… only when it is Secure, for "/", without Domain:
 # no other site on a subdomain, and no plain-http page, can set or overwrite it.

@@ -22,7 +22,6 @@ import time
 from dataclasses import dataclass, field
 
 from flask import current_app
-from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from limits import RateLimitItem, parse_many
@@ -32,6 +31,7 @@ from limits.strategies import FixedWindowRateLimiter
 from directory.accounts.operations import normalise_email
 from directory.errors import DomainError
 from directory.extensions import limiter
+from directory.i18n import ngettext
 
 log = logging.getLogger("directory.throttle")
 

@@ -18,7 +18,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
@@ -55,6 +54,7 @@ from directory.accounts.two_factor_forms import (
 )
 from directory.errors import DomainError
 from directory.extensions import limiter, login_manager
+from directory.i18n import gettext as _
 from directory.organisations.forms import ConfirmForm
 from directory.permissions import can_disable_two_step
 from directory.pipeline import Handler, route

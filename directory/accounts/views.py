@@ -14,7 +14,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
@@ -57,6 +56,7 @@ from directory.approvals.inbox import pending_counts
 from directory.errors import DomainError
 from directory.extensions import db, limiter
 from directory.i18n import current_language
+from directory.i18n import gettext as _
 from directory.mail import NoPublicAddress, public_link
 from directory.organisations.forms import ConfirmForm
 from directory.organisations.models import Organisation

@@ -11,14 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import format_decimal, ngettext
-from flask_babel import gettext as _
+from flask_babel import format_decimal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from directory.activities.models import Activity, Schedule
 from directory.activities.schedule import activity_occurrences
 from directory.extensions import db
+from directory.i18n import gettext as _
+from directory.i18n import ngettext
 from directory.organisations.models import Organisation
 from directory.policy.activity_states import DRAFT, PUBLISHED
 from directory.policy.clashes import WINDOW_WEEKS, Clash, Offer, find_clashes

@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from directory.activities.languages import language_name
+from directory.i18n import gettext as _
 from directory.web import abort_with
 
 T = TypeVar("T")

@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import format_date
-from flask_babel import gettext as _
 from markupsafe import Markup
 
 from directory.activities.schedule import (
@@ -17,6 +16,7 @@ from directory.activities.schedule import (
     parse_local_list,
     summarise_rule,
 )
+from directory.i18n import gettext as _
 from directory.policy.fritidskort import SESSIONS, check_readiness
 from directory.timeutil import OSLO, oslo_now
 from directory.urls import absolute_url

@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from dateutil.relativedelta import relativedelta
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (
@@ -59,6 +58,7 @@ from directory.activities.uploads import (
     read_image_upload,
 )
 from directory.forms import Form
+from directory.i18n import gettext as _
 from directory.pipeline import VersionedForm
 from directory.policy.limits import AGE_RANGE, PRICE_RANGE
 from directory.timeutil import oslo_now

@@ -7,7 +7,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from directory.activities.listings import oslo_today
@@ -18,6 +17,7 @@ from directory.approvals.operations import cancel_requests, reopen_requests
 from directory.audit.operations import record
 from directory.errors import DomainError
 from directory.extensions import db
+from directory.i18n import gettext as _
 from directory.organisations.models import Organisation
 from directory.policy.activity_states import ACTIONS, PUBLIC_STATES, check_transition
 from directory.policy.listing_dates import default_confirmed_until

@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_babel import format_decimal, format_number
-from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
 from directory.config import Defaults
+from directory.i18n import gettext as _
 from directory.storage import UploadStorage, content_type_of, upload_storage
 
 if TYPE_CHECKING:

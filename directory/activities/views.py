@@ -21,8 +21,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
-from flask_babel import format_date, format_decimal, get_locale, ngettext
-from flask_babel import gettext as _
+from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -74,6 +73,8 @@ from directory.activities.uploads import (
 from directory.extensions import db, limiter
 from directory.feeds.links import activity_calendar_links, feed_urls
 from directory.forms import Form
+from directory.i18n import gettext as _
+from directory.i18n import ngettext
 from directory.organisations.models import Organisation
 from directory.permissions import (
     activity_refusal_status,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -18,6 +17,7 @@ from directory.accounts.administration import (
 )
 from directory.accounts.two_factor import reset_two_step, two_step_enabled, two_step_required
 from directory.admin.blueprint import bp
+from directory.i18n import gettext as _
 from directory.organisations.forms import ConfirmForm
 from directory.permissions import can_administer_account, can_deactivate_account
 from directory.pipeline import Handler, route

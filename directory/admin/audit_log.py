@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from directory.accounts.models import User
@@ -21,6 +20,7 @@ from directory.activities.models import Activity, Category
 from directory.approvals.models import DistributionRequest
 from directory.audit.models import AuditEvent
 from directory.extensions import db
+from directory.i18n import gettext as _
 from directory.labels import audit_action_label, object_type_label
 from directory.organisations.models import Organisation
 from directory.schools.models import ChannelPolicy, Municipality, School

@@ -1,6 +1,5 @@
 """The municipal admin's forms."""
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
@@ -8,6 +7,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from directory.admin.statistics import WeekRange
 from directory.approvals.display import parse_week
 from directory.forms import Form
+from directory.i18n import gettext as _
 from directory.organisations.forms import (
     org_number_field,
     organisation_email_field,

@@ -4,7 +4,6 @@ or removed, and a calendar file imported (the same import as `import-school-cale
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from directory import loading
@@ -13,6 +12,7 @@ from directory.admin.school_calendar_forms import CalendarImportForm, HolidayFor
 from directory.csvimport import MAX_FILE_BYTES, ImportAborted
 from directory.errors import DomainError
 from directory.extensions import db
+from directory.i18n import gettext as _
 from directory.organisations.forms import ConfirmForm
 from directory.permissions import can_edit_school_calendar
 from directory.pipeline import Handler, route

@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from flask_babel import format_percent, ngettext
-from flask_babel import gettext as _
+from flask_babel import format_percent
 from sqlalchemy import Select, func, select
 
 from directory.activities.models import Activity
 from directory.approvals.display import channel_label, week_label
 from directory.approvals.models import DistributionRequest
 from directory.extensions import db
+from directory.i18n import gettext as _
+from directory.i18n import ngettext
 from directory.organisations.forms import KIND_LABELS
 from directory.organisations.models import Organisation
 from directory.policy.request_states import (

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from directory import loading
@@ -40,6 +39,7 @@ from directory.admin.statistics import (
     status_columns,
 )
 from directory.errors import DomainError, Stale
+from directory.i18n import gettext as _
 from directory.organisations.forms import ConfirmForm
 from directory.organisations.models import VERIFICATION_STATES
 from directory.permissions import (

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import jsonify, request
-from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 
 from directory import data_version
@@ -16,6 +15,7 @@ from directory.activities.listings import oslo_today
 from directory.activities.models import Activity, Category, Schedule
 from directory.activities.schedule import next_occurrences, parse_local_list
 from directory.api import schemas
+from directory.i18n import gettext as _
 from directory.organisations.listing import Entry
 from directory.organisations.models import Organisation
 from directory.policy.listing_dates import is_expired

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask.blueprints import BlueprintSetupState
-from flask_babel import gettext as _
 from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
@@ -19,6 +18,7 @@ from directory.api.openapi import operation
 from directory.approvals.display import parse_week, week_error
 from directory.extensions import db, limiter
 from directory.i18n import current_language
+from directory.i18n import gettext as _
 from directory.organisations.listing import DirectoryError, directory_page, parse_directory_args
 from directory.organisations.models import Organisation
 from directory.pipeline import run_in_transaction

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import render_template, request
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from directory.approvals.blueprint import bp
 from directory.approvals.display import channel_label
 from directory.extensions import db
+from directory.i18n import gettext as _
 from directory.policy.channel_policy import default_settings
 from directory.policy.routing import CHANNELS, RULES
 from directory.schools.models import Municipality

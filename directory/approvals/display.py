@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
-from flask_babel import gettext as _
-
+from directory.i18n import gettext as _
 from directory.policy.request_states import STATE_NAMES, STATES
 from directory.schools.routing import iso_week
 from directory.timeutil import oslo_now

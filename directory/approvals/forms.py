@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     HiddenField,
@@ -18,6 +17,7 @@ from wtforms.validators import AnyOf, DataRequired, Length, Optional, Validation
 from directory.approvals.display import parse_week
 from directory.approvals.operations import SchoolChoice
 from directory.forms import Form
+from directory.i18n import gettext as _
 from directory.organisations.forms import strip
 from directory.pipeline import VersionedForm
 from directory.policy.request_states import (

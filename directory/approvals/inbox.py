@@ -12,7 +12,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
@@ -25,6 +24,7 @@ from directory.approvals.display import change_labels
 from directory.approvals.models import DistributionRequest
 from directory.audit.models import AuditEvent
 from directory.extensions import db
+from directory.i18n import gettext as _
 from directory.policy.request_states import CANCELLED, PENDING, QUOTA_STATES, STATES
 from directory.schools.models import School
 from directory.schools.routing import iso_week

@@ -5,8 +5,6 @@ the ticked ones in one go, reject them with a reason, and find the exports of th
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
@@ -35,6 +33,8 @@ from directory.approvals.operations import (
     reject_request,
 )
 from directory.errors import DomainError
+from directory.i18n import gettext as _
+from directory.i18n import ngettext
 from directory.permissions import can_manage_school_staff, can_review_requests
 from directory.pipeline import INVALID_MESSAGE, Handler, route
 from directory.policy.request_states import (

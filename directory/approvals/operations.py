@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from directory.activities.models import Activity
@@ -20,6 +19,7 @@ from directory.approvals.models import DistributionRequest
 from directory.audit.operations import record
 from directory.errors import DomainError
 from directory.extensions import db
+from directory.i18n import gettext as _
 from directory.notifications import notify
 from directory.policy import audience
 from directory.policy.activity_states import CANCELLED, DISTRIBUTABLE_STATES

@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections import Counter
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -39,6 +37,8 @@ from directory.approvals.operations import (
 from directory.approvals.reach import Reach, deadline_text
 from directory.errors import DomainError
 from directory.extensions import db
+from directory.i18n import gettext as _
+from directory.i18n import ngettext
 from directory.organisations.models import Organisation
 from directory.permissions import (
     activity_refusal_status,

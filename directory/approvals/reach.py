@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask import url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from directory.activities.models import Activity
@@ -28,6 +26,8 @@ from directory.approvals.operations import (
     request_problem,
 )
 from directory.extensions import db
+from directory.i18n import gettext as _
+from directory.i18n import ngettext
 from directory.policy.activity_states import CANCELLED
 from directory.policy.reach import (
     FACEBOOK_POST,

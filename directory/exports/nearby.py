@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from flask_babel import format_date
-from flask_babel import gettext as _
 
 from directory.activities.models import Activity
 from directory.activities.schedule import activity_occurrences
 from directory.exports.formats.shared import Links
+from directory.i18n import gettext as _
 from directory.policy.reach_counts import OVERVIEW_CHANNEL
 from directory.schools.models import School
 from directory.search.documents import coordinates

@@ -16,7 +16,6 @@ from flask import (
     url_for,
 )
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
@@ -47,6 +46,7 @@ from directory.exports.operations import (
     weeks_with_requests,
 )
 from directory.extensions import limiter
+from directory.i18n import gettext as _
 from directory.permissions import can_review_requests
 from directory.pipeline import Handler, route, run_in_transaction
 from directory.policy.reach_counts import REACH_CHANNELS

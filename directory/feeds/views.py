@@ -21,7 +21,6 @@ from flask import (
     request,
 )
 from flask_babel import format_datetime, get_locale
-from flask_babel import gettext as _
 from werkzeug.http import is_resource_modified
 
 from directory import data_version, loading
@@ -31,6 +30,7 @@ from directory.calendar import Events, activity_calendar, activity_events, calen
 from directory.extensions import limiter
 from directory.feeds.atom import AtomEntry, AtomFeed, build_feed
 from directory.feeds.links import filter_args
+from directory.i18n import gettext as _
 from directory.rendering import format_price
 from directory.search.base import ResultPage
 from directory.search.query import (

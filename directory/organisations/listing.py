@@ -14,7 +14,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -22,6 +21,7 @@ from directory.activities.listings import current_listing_condition, oslo_today
 from directory.activities.models import Activity, Category
 from directory.activities.schedule import next_occurrences
 from directory.extensions import db
+from directory.i18n import gettext as _
 from directory.organisations.models import Organisation
 from directory.organisations.operations import listed_organisation_conditions
 from directory.policy.activity_states import PUBLIC_STATES, PUBLISHED

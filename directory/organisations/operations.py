@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 
@@ -16,6 +15,7 @@ from directory.activities.models import Activity
 from directory.audit.operations import apply_changes, record
 from directory.errors import DomainError
 from directory.extensions import db
+from directory.i18n import gettext as _
 from directory.organisations.models import Invitation, Membership, Organisation
 from directory.policy.activity_states import PUBLIC_STATES
 from directory.policy.orgnumber import normalise_org_number

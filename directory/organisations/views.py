@@ -13,7 +13,6 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -27,6 +26,7 @@ from directory.accounts.invitations import (
 from directory.activities.uploads import delete_stored, store
 from directory.errors import DomainError, Stale
 from directory.findable import organisation_json_ld, plain_text
+from directory.i18n import gettext as _
 from directory.labels import role_label
 from directory.organisations.forms import (
     ConfirmForm,

@@ -7,13 +7,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from directory.activities.models import Activity
 from directory.approvals.display import channel_label
 from directory.approvals.models import DistributionRequest
 from directory.extensions import db
+from directory.i18n import gettext as _
 from directory.policy.reach_counts import (
     OVERVIEW_CHANNEL,
     REACH_CHANNELS,

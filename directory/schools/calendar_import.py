@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask_babel import gettext as _
-
 from directory.csvimport import (
     ImportAborted,
     ImportReport,
@@ -37,6 +35,7 @@ from directory.csvimport import (
     read_csv,
     row_values,
 )
+from directory.i18n import gettext as _
 from directory.policy.school_calendar import (
     MAX_HOLIDAY_DAYS,
     parse_school_year,

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from directory.audit.operations import record
@@ -45,6 +44,7 @@ from directory.csvimport import (
     valid_rows,
 )
 from directory.extensions import db
+from directory.i18n import gettext as _
 from directory.policy.orgnumber import is_valid_org_number, normalise_org_number
 from directory.schools.forms import MAX_CLASSES, MAX_PUPILS, SLUG_PATTERN, SchoolForm
 from directory.schools.models import Municipality, School

@@ -13,8 +13,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext
-
+from directory.i18n import gettext
 from directory.policy.channel_policy import PolicyError, parse_settings, policy_to_dict
 from directory.policy.routing import N_
 

@@ -11,12 +11,12 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext
 from sqlalchemy import func, select
 
 from directory.activities.models import Activity
 from directory.approvals.models import QUOTA_STATES, DistributionRequest
 from directory.extensions import db
+from directory.i18n import gettext
 from directory.policy.channel_policy import LATER_SETTINGS, default_settings, effective_policy
 from directory.policy.routing import Decision, Offer, Policy, Reason, SchoolInfo, WeekUsage, decide
 from directory.schools.calendar import closed_weeks

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from directory.accounts import invitations
@@ -18,6 +17,7 @@ from directory.accounts.operations import normalise_email
 from directory.audit.operations import record
 from directory.errors import DomainError
 from directory.extensions import db
+from directory.i18n import gettext as _
 from directory.schools.models import School, SchoolInvitation, SchoolStaff
 from directory.timeutil import utcnow
 

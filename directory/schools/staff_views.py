@@ -10,7 +10,6 @@ from __future__ import annotations
 from functools import partial
 
 from flask import flash, redirect, render_template, session, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -27,6 +26,7 @@ from directory.accounts.models import User
 from directory.accounts.operations import normalise_email
 from directory.accounts.two_factor import needs_enrolment
 from directory.errors import DomainError
+from directory.i18n import gettext as _
 from directory.labels import staff_role_label
 from directory.mail import send_email
 from directory.organisations.forms import ConfirmForm

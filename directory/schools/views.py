@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -13,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from directory import loading
 from directory.errors import DomainError, Stale
 from directory.extensions import db
+from directory.i18n import gettext as _
 from directory.organisations.forms import ConfirmForm
 from directory.permissions import (
     can_create_school,

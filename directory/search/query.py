@@ -10,8 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask_babel import gettext as _
-
+from directory.i18n import gettext as _
 from directory.policy.audience import grade_ages, grades_ages
 from directory.policy.limits import AGE_RANGE
 

@@ -30,7 +30,6 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from flask import Flask, current_app
-from flask_babel import gettext as _
 from sqlalchemy import Date, Select, bindparam, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -40,6 +39,7 @@ from directory.activities.listings import current_listing_condition, oslo_today
 from directory.activities.models import Activity
 from directory.activities.schedule import next_start_span
 from directory.extensions import db
+from directory.i18n import gettext as _
 from directory.organisations.models import Organisation
 from directory.policy.geo import great_circle_km
 from directory.search import outbox

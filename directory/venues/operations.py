@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -23,6 +22,7 @@ from directory.activities.schedule import next_start
 from directory.audit.operations import apply_changes, record
 from directory.errors import DomainError
 from directory.extensions import db
+from directory.i18n import gettext as _
 from directory.organisations.models import Organisation
 from directory.schools.models import Municipality
 from directory.search.documents import public_conditions

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from directory import loading
 from directory.admin.blueprint import bp as admin_bp
 from directory.errors import DomainError
+from directory.i18n import gettext as _
 from directory.permissions import can_edit_venue
 from directory.pipeline import Handler, route
 from directory.venues.forms import VenueForm

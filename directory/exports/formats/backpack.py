@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 
 import segno
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue
 from pypdf import PageObject, PdfReader, PdfWriter, Transformation
@@ -47,6 +45,8 @@ from directory.exports.formats.pdf import (
     fit_link,
 )
 from directory.exports.formats.shared import Batch, Offer
+from directory.i18n import gettext as _
+from directory.i18n import ngettext
 from directory.storage import UploadStorage, upload_storage
 
 MAX_SCHEDULE_LINES = 3  # on a flyer; the activity page has them all

@@ -4,9 +4,9 @@ share on the school's Facebook page."""
 from __future__ import annotations
 
 from flask import render_template
-from flask_babel import gettext as _
 
 from directory.exports.formats.shared import Batch, Offer
+from directory.i18n import gettext as _
 
 
 def facebook_text(offer: Offer) -> str:

@@ -3,12 +3,11 @@ text file and as a CSV file for spreadsheets."""
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-from flask_babel import ngettext
-
 from directory.approvals.display import grades_text
 from directory.csvexport import csv_bytes
 from directory.exports.formats.shared import Batch, Offer
+from directory.i18n import gettext as _
+from directory.i18n import ngettext
 
 
 def message_text(offer: Offer) -> str:

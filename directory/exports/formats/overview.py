@@ -3,7 +3,6 @@ in one neutral PDF list."""
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from fpdf.enums import Align
 
 from directory.exports.formats.pdf import (
@@ -17,6 +16,7 @@ from directory.exports.formats.pdf import (
     fit_link,
 )
 from directory.exports.formats.shared import Batch
+from directory.i18n import gettext as _
 
 
 class _Overview(PdfDocument):

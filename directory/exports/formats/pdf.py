@@ -7,9 +7,10 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime
 
-from flask_babel import gettext as _
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
+
+from directory.i18n import gettext as _
 
 # Letters the PDF core fonts lack, with the letter a reader expects in their place.
 _PDF_REPLACEMENTS = str.maketrans(

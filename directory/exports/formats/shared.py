@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 
 from flask import current_app
 from flask_babel import format_date, get_locale
-from flask_babel import gettext as _
 
 from directory.activities.content_languages import (
     CONTENT_LANGUAGES,
@@ -21,6 +20,7 @@ from directory.activities.content_languages import (
 from directory.activities.display import describe_schedule
 from directory.activities.schedule import next_start
 from directory.approvals.display import grades_text, week_label, week_monday
+from directory.i18n import gettext as _
 from directory.rendering import format_price
 from directory.timeutil import OSLO
 
