@@ -98,8 +98,9 @@ class Defaults:
     # What each process makes once from the public data and keeps until it changes
     # (directory.data_version.kept): the search result cards and the API's list items (at most
     # CARD_CACHE_ENTRIES of each), the calendar feed's events (CALENDAR_EVENTS_KEPT activities);
-    # and each listed activity's next start, with until when it holds. CARD_CACHE = False makes
-    # the cards, items and events anew for every request.
+    # and, for NEXT_STARTS_KEPT_ENTRIES activities each, the next start with until when it holds,
+    # and whether the activity is listed on the day. CARD_CACHE = False makes the cards, items
+    # and events anew for every request.
     CARD_CACHE = True
     CARD_CACHE_ENTRIES = 4096
     CALENDAR_EVENTS_KEPT = 2000

@@ -341,6 +341,31 @@ def test_the_index_drops_a_listing_the_day_after_its_date_without_a_reindex(app,
     assert index.query(query, now=midnight).ids == []
 
 
+def test_what_is_listed_is_kept_for_the_day_only(app, two):
+    """The search keeps, per process, which activities are listed on a day (asked once while
+    the public data stays the same); the next day is asked anew, with no change in between."""
+    from sqlalchemy import event
+
+    from directory.search.service import _listed
+
+    current, expired = two
+    ran: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        ran.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert _listed([current.id, expired.id], TODAY)[0] == [current.id]
+        asked = len(ran)
+        assert _listed([expired.id, current.id], TODAY)[0] == [current.id]
+        assert len(ran) == asked  # known for the day
+        assert _listed([current.id, expired.id], TODAY + timedelta(days=1))[0] == []
+        assert len(ran) > asked
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+
+
 def test_an_expired_listings_page_stays_and_says_it_may_be_out_of_date(app, client, two):
     response = client.get(f"/activities/{two[1].id}")
     assert response.status_code == 200

@@ -71,7 +71,6 @@ def test_the_second_anonymous_visit_is_answered_from_the_cache(cached, client, m
     assert "Set-Cookie" not in second.headers
 
 
-
 def test_answers_from_the_cache_are_not_counted_against_the_rate_limit(
     cached, app, client, make_activity, monkeypatch
 ):
@@ -82,6 +81,7 @@ def test_answers_from_the_cache_are_not_counted_against_the_rate_limit(
     assert [client.get("/api/v1/activities").status_code for _ in range(5)] == [200] * 5
     assert client.get("/api/v1/activities?q=klatring").status_code == 200  # the second made
     assert client.get("/api/v1/activities?q=bryting").status_code == 429  # a third is one too many
+
 
 def test_the_activity_page_keeps_each_visitors_way_back_to_their_own_search(
     cached, client, make_activity

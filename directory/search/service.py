@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 
 from flask import Flask, current_app
@@ -235,14 +235,36 @@ def search_activities(
     return page
 
 
+LISTED_KEPT = "listed"
+
+
 def _listed(ids: list[int], today) -> tuple[list[int], dict[int, tuple[float, float] | None]]:
     """Of the ids the backend found, in its order, those still public and current (the index
     may list one that has just stopped being either: it is left out rather than shown), and
-    their points. One light query: no activity is loaded for it."""
+    their points. Whether an activity is listed depends only on the public data and the day:
+    this process keeps each answer for the day under the public data's version, and asks the
+    database (one light query, no activity loaded) only about the ids it has no answer for."""
     if not ids:
         return [], {}
-    rows = db.session.execute(_listed_statement(), {"ids": ids, "today": today})
-    points = {row.id: coordinates(row.latitude, row.longitude) for row in rows}
+    kept: Shelf[tuple[date, bool, tuple[float, float] | None]] = data_version.kept_shelf(
+        LISTED_KEPT, "NEXT_STARTS_KEPT_ENTRIES", switchable=False
+    )
+    points: dict[int, tuple[float, float] | None] = {}
+    missing = []
+    for activity_id in ids:
+        found = kept.get(activity_id)
+        if found is None or found[0] != today:
+            missing.append(activity_id)
+        elif found[1]:
+            points[activity_id] = found[2]
+    if missing:
+        rows = db.session.execute(_listed_statement(), {"ids": missing, "today": today})
+        found_now = {row.id: coordinates(row.latitude, row.longitude) for row in rows}
+        for activity_id in missing:
+            listed = activity_id in found_now
+            kept.put(activity_id, (today, listed, found_now.get(activity_id)))
+            if listed:
+                points[activity_id] = found_now[activity_id]
     return [i for i in ids if i in points], points
 
 
