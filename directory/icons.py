@@ -12,6 +12,7 @@ icon.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -96,6 +97,21 @@ def use_icons(names) -> None:
     used = g.setdefault("icons_used", {})
     for name in names:
         used[name] = True
+
+
+def rendered_apart(render: Callable[[], Markup]) -> tuple[Markup, tuple[str, ...]]:
+    """HTML made apart from the page around it, with the icons it drew: HTML kept to be shown
+    again (a result card, the home page's welcome) brings them back with use_icons()."""
+    outer = g.pop("icons_used", None)
+    try:
+        html = render()
+        icons = tuple(g.get("icons_used") or ())
+    finally:
+        if outer is None:
+            g.pop("icons_used", None)
+        else:
+            g.icons_used = outer
+    return html, icons
 
 
 def icon_sprite() -> Markup:

@@ -167,10 +167,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     from directory import icons  # the icons' files and the categories' icons
-    from directory.activities.display import this_week
 
     icons.init_app(app)
-    app.jinja_env.globals["this_week"] = this_week
 
 
 def abort_with(status: int, message: str):

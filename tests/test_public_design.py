@@ -132,6 +132,36 @@ def test_the_welcome_is_only_on_the_home_page_before_a_search(client, make_activ
         assert "Hva vil barnet ditt gjøre?" not in response.get_data(as_text=True), path
 
 
+
+def test_the_welcome_is_made_once_and_follows_every_change_the_day_and_the_language(
+    client, make_activity, make_category
+):
+    """This process keeps the welcome while the public data stays the same: a visit after a
+    change, in a new week or in another language gets its own, with its icons in the page."""
+    sport = make_category(slug="idrett", name_nb="Idrett")
+    make_activity(title="Fotball", category=sport)
+    wednesday = datetime(2026, 12, 2, 12, tzinfo=OSLO)
+    with time_machine.travel(wednesday, tick=False):
+        first = client.get("/").get_data(as_text=True)
+        again = client.get("/").get_data(as_text=True)
+    assert again == first
+    assert '<symbol id="i-volleyball" viewBox="0 0 24 24">' in again  # the kept tile's icon
+
+    with time_machine.travel(wednesday, tick=False):
+        make_activity(title="Kor", category=make_category(slug="musikk", name_nb="Musikk"))
+        make_activity(title="Håndball", category=sport)
+        section = landing(client.get("/"))
+    assert set(tiles(section)) == {"Idrett", "Musikk"}
+    assert "2 aktiviteter" in section
+
+    with time_machine.travel(datetime(2026, 12, 7, 12, tzinfo=OSLO), tick=False):  # Monday
+        section = landing(client.get("/"))
+        english = landing(client.get("/?lang=en"))
+    week = parse_qs(urlsplit(link_to(section, "Denne uken")).query)
+    assert week == {"from": ["2026-12-07"], "to": ["2026-12-13"]}
+    assert "Hva vil barnet ditt gjøre?" not in english
+    assert '<input type="hidden" name="lang" value="en">' in english
+
 # --- the cards' pictures ---------------------------------------------------------------------
 
 

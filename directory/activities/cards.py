@@ -18,12 +18,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from flask import current_app, g, request
+from flask import current_app, request
 from markupsafe import Markup
 
 from directory import data_version
 from directory.i18n import current_language
-from directory.icons import use_icons
+from directory.icons import rendered_apart, use_icons
 from directory.shelf import Shelf, shelved
 
 if TYPE_CHECKING:
@@ -78,16 +78,7 @@ def result_card(
 
 def _make(activity: Activity, next_start: datetime | None, distance: float | None) -> Card:
     """Render a card, noting the icons it draws (apart from those of the page around it)."""
-    outer = g.pop("icons_used", None)
-    try:
-        html = _render(activity, next_start, distance)
-        icons = tuple(g.get("icons_used") or ())
-    finally:
-        if outer is None:
-            g.pop("icons_used", None)
-        else:
-            g.icons_used = outer
-    return html, icons
+    return rendered_apart(lambda: _render(activity, next_start, distance))
 
 
 def _render(activity: Activity, next_start: datetime | None, distance: float | None) -> Markup:

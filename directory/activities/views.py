@@ -29,7 +29,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
-from directory import loading
+from directory import data_version, loading
 from directory.activities import clashes
 from directory.activities.cards import page_cards, result_card
 from directory.activities.content_languages import (
@@ -39,7 +39,12 @@ from directory.activities.content_languages import (
     content_text,
     in_language_order,
 )
-from directory.activities.display import describe_schedule, event_json_ld, fritidskort_hint
+from directory.activities.display import (
+    describe_schedule,
+    event_json_ld,
+    fritidskort_hint,
+    this_week,
+)
 from directory.activities.forms import (
     ActivityForm,
     ConfirmListingForm,
@@ -73,8 +78,9 @@ from directory.activities.uploads import (
 from directory.extensions import db, limiter
 from directory.feeds.links import activity_calendar_links, feed_urls
 from directory.forms import Form
+from directory.i18n import current_language, ngettext
 from directory.i18n import gettext as _
-from directory.i18n import ngettext
+from directory.icons import rendered_apart, use_icons
 from directory.organisations.models import Organisation
 from directory.permissions import (
     activity_refusal_status,
@@ -505,6 +511,11 @@ def home():
         query=query,
         result=result,
         cards=page_cards(result) if result is not None else [],
+        landing=_landing(result, categories, schools, municipalities, labels)
+        if endpoint == "activities.home"
+        and result is not None
+        and not [name for name in request.args if name != "lang"]
+        else None,
         errors=errors,
         raw=request.args,
         facets=facets,
@@ -541,6 +552,41 @@ def home():
         args=query_to_args(query, page=None),
         fix_args=query_to_args(query, **{**dict.fromkeys(errors), **_fix_near(query, errors)}),
     ), status
+
+
+LANDING_KEPT = "landing"
+
+
+def _landing(result, categories, schools, municipalities, labels: FilterLabels) -> Markup:
+    """The home page's welcome before any search (templates/activities/_landing.html).
+
+    It shows the same to every visitor: the categories with their counts on the home listing,
+    this week, the ages and the schools. This process makes it once for each language, week
+    and set of counts, and keeps it while the public data stays as it is (with the result
+    cards, directory.data_version.kept_shelf); the icons it draws come back with it."""
+    counts = result.facets.get("category", {})
+    week = this_week()
+    key = (current_language(), request.script_root, week, tuple(sorted(counts.items())))
+    shelf = data_version.kept_shelf(LANDING_KEPT, "CARD_CACHE_ENTRIES")
+    kept = shelf.get(key) if shelf is not None else None
+    if kept is None:
+        kept = rendered_apart(
+            lambda: Markup(  # noqa: S704 - an autoescaping template's own output
+                render_template(
+                    "activities/_landing.html",
+                    counts=counts,
+                    week=week,
+                    categories=categories,
+                    schools=schools,
+                    municipalities=municipalities,
+                    ages=labels.ages,
+                )
+            )
+        )
+        if shelf is not None:
+            shelf.put(key, kept)
+    use_icons(kept[1])
+    return kept[0]
 
 
 def _fix_near(query: SearchQuery, errors: dict[str, str]) -> dict[str, object]:
