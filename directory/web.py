@@ -167,8 +167,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     from directory import icons  # the icons' files and the categories' icons
+    from directory.activities import search_form
 
     icons.init_app(app)
+    search_form.init_app(app)
 
 
 def abort_with(status: int, message: str):

@@ -68,6 +68,7 @@ from directory.activities.operations import (
     update_activity,
 )
 from directory.activities.schedule import next_occurrences, next_start, summarise_rule
+from directory.activities.search_form import Choice
 from directory.activities.uploads import (
     STORED_NAME,
     card_image_names,
@@ -259,6 +260,7 @@ class FilterLabels:
     weekdays: dict[int, str]
     times: dict[str, str]
     within: dict[float, str]
+    marks: dict[str, str]  # the yes-or-no filters: free, accessible, fritidskort, trial, equipment
 
 
 _FILTER_LABELS: dict[str, FilterLabels] = {}
@@ -276,6 +278,13 @@ def filter_labels() -> FilterLabels:
             weekdays=weekday_names(),
             times=time_of_day_labels(),
             within={km: km_text(km) for km in WITHIN_KM_CHOICES},
+            marks={
+                "free": _("Gratis"),
+                "accessible": _("Tilrettelagt for barn med funksjonsnedsettelser"),
+                "fritidskort": _("Kan betales med fritidskortet"),
+                "trial": _("Gratis prøvetime"),
+                "equipment": _("Utstyr lånes ut eller trengs ikke"),
+            },
         )
     return labels
 
@@ -398,23 +407,6 @@ def _sort_without_near(query: SearchQuery) -> str | None:
     return query.sort
 
 
-@bp.app_template_global()
-def field_error(errors: dict[str, str], name: str) -> Markup:
-    """The search form's message for a bad parameter, at its field (empty when it is good)."""
-    message = errors.get(name)
-    if not message:
-        return Markup("")
-    return Markup('<p class="errors" id="{0}-err">{1}</p>').format(name, message)
-
-
-@bp.app_template_global()
-def field_invalid(errors: dict[str, str], name: str) -> Markup:
-    """The attributes that tie a bad parameter's field to its message (empty when it is good)."""
-    if not errors.get(name):
-        return Markup("")
-    return Markup(' aria-invalid="true" aria-describedby="{0}-err"').format(name)
-
-
 @bp.app_template_filter("km")
 def km_text(value: float) -> str:
     """A distance in the interface language's way: "1,2 km" in Norwegian."""
@@ -525,10 +517,10 @@ def home():
         loosenings=loosenings,
         # Whether every filter was tried on its own (for "removing one does not help").
         all_loosened=len(chips) <= MAX_LOOSENED,
-        count_label=facet_labeller(query, facets, result.facets_within if result else {}),
         categories=categories,
         municipalities=municipalities,
         schools=schools,
+        school_choices=[(s.slug, s.name) for s in schools],
         # «Nær skole» offers the schools a distance can be measured from.
         near_schools=[s for s in schools if s.latitude is not None and s.longitude is not None],
         within_choices=[
@@ -537,21 +529,51 @@ def home():
         ],
         ages=labels.ages,
         grades=labels.grades,
-        category_choices=[
-            ("category", slug, name, slug in query.categories) for slug, name in categories
-        ],
-        weekday_choices=[
-            ("weekday", day, name, day in query.weekdays) for day, name in labels.weekdays.items()
-        ],
-        time_choices=[
-            ("time", value, name, value in query.times) for value, name in labels.times.items()
-        ],
+        **_checkbox_groups(query, facets, result, categories, labels),
         sort="" if sort == "relevance" else sort,
         pager=result.pagination() if result else None,
         feeds=feed_urls(query) if result is not None else None,
         args=query_to_args(query, page=None),
         fix_args=query_to_args(query, **{**dict.fromkeys(errors), **_fix_near(query, errors)}),
     ), status
+
+
+def _checkbox_groups(query: SearchQuery, facets: dict, result, categories, labels: FilterLabels):
+    """The search form's checkbox groups (directory.activities.search_form.checkboxes), each
+    box with the count of what ticking it would do when the page has counts."""
+    label = facet_labeller(query, facets, result.facets_within if result else {})
+
+    def group(name: str, choices) -> list[Choice]:
+        return [
+            Choice(name, value, text, checked, label(name, value) if facets else None)
+            for value, text, checked in choices
+        ]
+
+    def marks(*names: str) -> list[Choice]:
+        return [
+            Choice(
+                name,
+                1,
+                labels.marks[name],
+                bool(getattr(query, name)),
+                label(name, 1) if facets else None,
+            )
+            for name in names
+        ]
+
+    return {
+        "category_choices": group(
+            "category", ((slug, name, slug in query.categories) for slug, name in categories)
+        ),
+        "weekday_choices": group(
+            "weekday", ((d, name, d in query.weekdays) for d, name in labels.weekdays.items())
+        ),
+        "time_choices": group(
+            "time", ((t, name, t in query.times) for t, name in labels.times.items())
+        ),
+        "price_choices": marks("free", "accessible"),
+        "start_choices": marks("fritidskort", "trial", "equipment"),
+    }
 
 
 LANDING_KEPT = "landing"
