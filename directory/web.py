@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import errno
+from collections.abc import Callable
 
-from flask import Flask, current_app, g, jsonify, make_response, render_template, request
+from flask import (
+    Flask,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_date, format_datetime, format_time
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -156,6 +166,7 @@ def init_app(app: Flask) -> None:
         if lang and endpoint != "static" and "lang" not in values:
             values["lang"] = lang
 
+    app.jinja_env.globals["page_urls"] = page_urls
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["price"] = format_price
     app.jinja_env.filters["grades_text"] = grades_text
@@ -171,6 +182,20 @@ def init_app(app: Flask) -> None:
 
     icons.init_app(app)
     search_form.init_app(app)
+
+
+_PAGE_MARK = 987654321  # a page number no list reaches, replaced in the built URL
+
+
+def page_urls(endpoint: str, args: dict) -> Callable[[int], str]:
+    """The URL of each page of a list (`args` are its other parameters; page 1 has none): what
+    url_for(endpoint, **dict(args, page=n)) gives, built twice rather than once per link."""
+    first = url_for(endpoint, **dict(args, page=None))
+    marked = url_for(endpoint, **dict(args, page=_PAGE_MARK))
+    before, found, after = marked.partition(f"page={_PAGE_MARK}")
+    if not found:  # the endpoint keeps the page elsewhere: build each
+        return lambda n: url_for(endpoint, **dict(args, page=n if n > 1 else None))
+    return lambda n: f"{before}page={n}{after}" if n > 1 else first
 
 
 def abort_with(status: int, message: str):

@@ -112,6 +112,27 @@ def test_home_pages_by_twenty(client, make_activity):
     assert "ingen aktiviteter på denne siden" in beyond.get_data(as_text=True)
 
 
+def test_the_page_links_keep_the_search_and_the_language(client, make_activity):
+    """Previous, next and every number lead to that page of the same search in the same
+    language; the first page's link has no page number."""
+    start = next_weekday_at(1, 8)
+    for n in range(5 * 5):
+        make_activity(title=f"Fotball {n:02d}", schedule={"dtstart": start + timedelta(minutes=n)})
+    html = client.get("/activities?q=fotball&per_page=5&page=3&lang=nn").get_data(as_text=True)
+    nav = re.search(r'<nav class="pagination".*?</nav>', html, re.S).group(0).replace("&amp;", "&")
+    links = dict(re.findall(r'<a (?:rel="(\w+)" )?href="([^"]+)"', nav))
+    base = "/activities?q=fotball&per_page=5"
+    assert links["prev"] == f"{base}&page=2&lang=nn"
+    assert links["next"] == f"{base}&page=4&lang=nn"
+    numbered = re.findall(
+        r'<a href="([^"]+)"[^>]*><span class="visually-hidden">[^<]*</span>(\d+)', nav
+    )
+    assert numbered == [
+        (f"{base}&lang=nn", "1"),
+        *((f"{base}&page={n}&lang=nn", str(n)) for n in range(2, 6)),
+    ]
+
+
 @pytest.mark.parametrize("page", ["abc", "0", "-1", "1.5", "9" * 5000])
 def test_a_bad_page_number_is_a_clear_400(client, page):
     # An empty ?page= means the first page, as everywhere else.

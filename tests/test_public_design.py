@@ -132,7 +132,6 @@ def test_the_welcome_is_only_on_the_home_page_before_a_search(client, make_activ
         assert "Hva vil barnet ditt gjøre?" not in response.get_data(as_text=True), path
 
 
-
 def test_the_welcome_is_made_once_and_follows_every_change_the_day_and_the_language(
     client, make_activity, make_category
 ):
@@ -161,6 +160,7 @@ def test_the_welcome_is_made_once_and_follows_every_change_the_day_and_the_langu
     assert week == {"from": ["2026-12-07"], "to": ["2026-12-13"]}
     assert "Hva vil barnet ditt gjøre?" not in english
     assert '<input type="hidden" name="lang" value="en">' in english
+
 
 # --- the cards' pictures ---------------------------------------------------------------------
 
