@@ -43,21 +43,26 @@ def _shelf() -> Shelf[Card] | None:
 
 
 def _key(activity_id: int, next_start: datetime | None, distance: float | None) -> tuple:
-    return (current_language(), request.script_root, activity_id, next_start, distance)
+    return _place() + (activity_id, next_start, distance)
+
+
+def _place() -> tuple[str, str]:
+    """What a card's HTML depends on besides its activity: the language and the script root."""
+    return (current_language(), request.script_root)
 
 
 def page_cards(page: ResultPage) -> list[Markup]:
     """The cards of a page of results, in order: those this process has, and the others
     rendered from their activities, loaded together in one query."""
+    place = _place()  # once for the page
     cards = shelved(
         page.ids,
         _shelf(),
-        lambda i: _key(i, page.next_starts.get(i), page.distances.get(i)),
+        lambda i: (*place, i, page.next_starts.get(i), page.distances.get(i)),
         page.activities,
         lambda i, activity: _make(activity, page.next_starts.get(i), page.distances.get(i)),
     )
-    for _html, icons in cards:
-        use_icons(icons)
+    use_icons(name for _html, icons in cards for name in icons)
     return [html for html, _icons in cards]
 
 
