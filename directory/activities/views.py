@@ -216,7 +216,16 @@ class Chip:
     url: str
     counts_as_filter: bool = True  # the search text is shown, but is not one of the filters
     phrase: str = ""  # the filter within a sentence or the summary bar ("tirsdag")
-    loosened: SearchQuery | None = None  # the same search without this filter
+    # The link's parameters, for loosening (None: this filter is not loosened on its own).
+    loosening_args: dict[str, object] | None = None
+
+    @property
+    def loosened(self) -> SearchQuery | None:
+        """The same search without this filter, parsed from the link's parameters (so that its
+        count is the link's); only a search that found nothing asks."""
+        if self.loosening_args is None:
+            return None
+        return parse_search_args(_as_multidict(self.loosening_args))
 
 
 @dataclass(frozen=True)
@@ -325,15 +334,7 @@ def _chips(query: SearchQuery, endpoint: str, names: dict[str, dict]) -> list[Ch
 
     def add(label: str, phrase: str, counts_as_filter: bool = True, **changes) -> None:
         args = query_to_args(query, page=None, **changes)
-        chips.append(
-            Chip(
-                label,
-                url_for(endpoint, **args),
-                counts_as_filter,
-                phrase,
-                parse_search_args(_as_multidict(args)),
-            )
-        )
+        chips.append(Chip(label, url_for(endpoint, **args), counts_as_filter, phrase, args))
 
     if query.text:
         add(_("«%(text)s»", text=query.text), query.text, False, q=None)
@@ -378,7 +379,7 @@ def _chips(query: SearchQuery, endpoint: str, names: dict[str, dict]) -> list[Ch
             near=None, within_km=None, sort=_sort_without_near(query))  # fmt: skip
         if query.within_km is not None:
             # Without the school the limit goes too: loosening says so once, at the limit.
-            chips[-1] = replace(chips[-1], loosened=None)
+            chips[-1] = replace(chips[-1], loosening_args=None)
     if query.within_km is not None:
         km = km_text(query.within_km)
         add(_("Innen %(km)s", km=km), _("innen %(km)s", km=km), within_km=None)

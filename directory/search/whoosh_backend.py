@@ -42,6 +42,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -242,12 +243,12 @@ class Word:
         return self.text[:-1] if self.text.endswith("*") else None
 
 
-@dataclass
+@dataclass(frozen=True)
 class TextQuery:
     """The words of a free-text search; every word must match (title, body or compound part)."""
 
-    words: list[str]
-    parsed: list[Word]
+    words: tuple[str, ...]
+    parsed: tuple[Word, ...]
 
     def scoring_terms(self, expansions: dict[str, list[tuple[str, str, float]]]) -> list[Term]:
         """The terms whose BM25F scores order the results: title weighs TITLE_BOOST times the
@@ -274,9 +275,11 @@ class TextQuery:
         return [Term(f, t, boost=b) for (f, t), b in terms.items()]
 
 
+@lru_cache(maxsize=1024)
 def parse_text(text: str) -> TextQuery:
     """The words of a free-text search, each required; stop words are dropped; a trailing *
-    makes a word a prefix (at least two letters)."""
+    makes a word a prefix (at least two letters). The analysis depends on the text alone, and
+    a search page asks twice (its result and its counts): kept for the texts searched lately."""
     words: list[str] = []
     for match in _QUERY_WORD.finditer(text.lower()):
         word, star = match.group(1), match.group(2)
@@ -306,7 +309,7 @@ def parse_text(text: str) -> TextQuery:
                 translated=tuple(query_terms(core).items()) if not word.endswith("*") else (),
             )
         )
-    return TextQuery(words, parsed)
+    return TextQuery(tuple(words), tuple(parsed))
 
 
 # --- document number sets as bitmaps -------------------------------------------------------
