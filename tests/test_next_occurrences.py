@@ -198,3 +198,42 @@ def test_a_kept_next_start_holds_until_its_span_ends(
     moment = after + (until - after) * later
     if moment < until:
         assert next_start(schedules, after=moment) == found
+
+
+# --- the activity page keeps its schedule facts ------------------------------------------------
+
+
+def _page_dates(client, activity_id: int) -> tuple[list[str], str]:
+    """The activity page's next dates (ISO starts) and its Google Calendar link's dates."""
+    import re
+    from urllib.parse import parse_qs, urlsplit
+
+    html = client.get(f"/activities/{activity_id}").get_data(as_text=True)
+    starts = re.findall(r'<li><time datetime="([^"]+)">', html)
+    google = re.search(r'<a href="([^"]+)" rel="nofollow noopener noreferrer">Google', html)
+    query = parse_qs(urlsplit(google.group(1).replace("&amp;", "&")).query)
+    return starts, query["dates"][0]
+
+
+def test_the_activity_pages_next_dates_move_on_once_one_has_ended(client, make_activity):
+    """The page keeps its next dates while the public data stays the same, but only until the
+    first of them has ended: then the next visit shows the dates after it, with no change."""
+    import time_machine
+
+    monday = datetime(2026, 12, 7, 12, tzinfo=OSLO)
+    with time_machine.travel(monday, tick=False):
+        weekly = make_activity(
+            schedule={"dtstart": datetime(2026, 12, 8, 17), "rrule": "FREQ=WEEKLY;COUNT=10"}
+        )
+        starts, dates = _page_dates(client, weekly.id)
+        assert _page_dates(client, weekly.id) == (starts, dates)  # the second visit: kept
+    assert starts[:2] == ["2026-12-08T17:00:00+01:00", "2026-12-15T17:00:00+01:00"]
+    assert dates.startswith("20261208T160000Z/")
+    # Tuesday 18:30: the first date has ended (17:00–18:00).
+    with time_machine.travel(datetime(2026, 12, 8, 18, 30, tzinfo=OSLO), tick=False):
+        starts, dates = _page_dates(client, weekly.id)
+    assert starts[0] == "2026-12-15T17:00:00+01:00"
+    assert dates.startswith("20261215T160000Z/")
+    # Back before it (a clock set back): never a date kept from later.
+    with time_machine.travel(monday, tick=False):
+        assert _page_dates(client, weekly.id)[0][0] == "2026-12-08T17:00:00+01:00"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from datetime import time as clock_time
 from typing import ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -104,6 +106,7 @@ from directory.search.query import (
 )
 from directory.search.service import UnknownFilterValue, count_matches, search_activities
 from directory.storage import upload_storage
+from directory.timeutil import OSLO, utcnow
 from directory.venues.operations import known_venues, placement, venue_for
 from directory.web import abort_with
 
@@ -659,7 +662,7 @@ def show_activity(activity_id: int):
     if not can_view_activity(current_user, activity):
         abort(404)  # a draft's existence is nobody else's business
     content = _content_in(activity, request.args.get("content"))
-    upcoming = next_occurrences(activity.schedules, limit=5)
+    facts = _schedule_facts(activity)
     can_edit = can_edit_activity(current_user, activity)
     response = make_response(
         render_template(
@@ -668,12 +671,12 @@ def show_activity(activity_id: int):
             content=content,
             text=content.translation if content else activity,
             content_links=_content_links(activity),
-            upcoming=upcoming,
-            schedule_texts=[describe_schedule(s) for s in activity.schedules],
+            upcoming=facts.upcoming,
+            schedule_texts=facts.schedule_texts,
             category_name=activity.category.name_in(_locale()) if activity.category else None,
             languages=language_names(activity.languages, _locale()),
-            json_ld=event_json_ld(activity, upcoming),
-            calendar=activity_calendar_links(activity) if activity.status == "published" else None,
+            json_ld=facts.json_ld,
+            calendar=facts.calendar,
             can_edit=can_edit,
             fritidskort_hint=fritidskort_hint(activity) if can_edit else None,
             actions=allowed_actions(activity.status) if can_edit else [],
@@ -684,6 +687,52 @@ def show_activity(activity_id: int):
     )
     response.vary.add("Referer")  # the back link depends on it
     return response
+
+
+ACTIVITY_FACTS_KEPT = "activity_facts"
+
+
+@dataclass(frozen=True)
+class ScheduleFacts:
+    """What the activity page says of its schedules: the next five dates, each schedule in
+    words, the schema.org data and the calendar buttons (None: not published, or no date
+    left)."""
+
+    upcoming: list
+    schedule_texts: list[str]
+    json_ld: Markup
+    calendar: object
+
+
+def _schedule_facts(activity: Activity) -> ScheduleFacts:
+    """The activity page's schedule facts; for a public activity, kept by this process while
+    the public data stays the same, until its next date has ended or the day turns (they
+    depend on nothing else but the language and the site's address)."""
+    now = utcnow()
+
+    def make() -> ScheduleFacts:
+        upcoming = next_occurrences(activity.schedules, after=now, limit=5)
+        return ScheduleFacts(
+            upcoming=upcoming,
+            schedule_texts=[describe_schedule(s) for s in activity.schedules],
+            json_ld=event_json_ld(activity, upcoming),
+            calendar=activity_calendar_links(activity, now=now)
+            if activity.status == "published"
+            else None,
+        )
+
+    shelf = data_version.kept_shelf(ACTIVITY_FACTS_KEPT, "CARD_CACHE_ENTRIES")
+    if shelf is None or not activity.is_public:
+        return make()
+    key = (activity.id, current_language(), request.host_url, request.script_root)
+    kept = shelf.get(key)
+    if kept is not None and kept[0] <= now < kept[1]:
+        return kept[2]
+    facts = make()
+    tomorrow = datetime.combine(oslo_today(now) + timedelta(days=1), clock_time(), tzinfo=OSLO)
+    until = min(facts.upcoming[0].end, tomorrow) if facts.upcoming else tomorrow
+    shelf.put(key, (now, until, facts))
+    return facts
 
 
 @dataclass(frozen=True)

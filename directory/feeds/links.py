@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from directory.activities.models import Activity
 from directory.calendar import calendar_links, webcal_url
@@ -11,14 +12,15 @@ from directory.timeutil import utcnow
 from directory.urls import absolute_url
 
 
-def activity_calendar_links(activity: Activity):
-    """Google Calendar and Outlook links and the webcal subscription for an activity page.
+def activity_calendar_links(activity: Activity, *, now: datetime | None = None):
+    """Google Calendar and Outlook links and the webcal subscription for an activity page,
+    from its next date after `now` (the current time by default).
 
     None when no date is left.
     """
     page = absolute_url("activities.show_activity", activity_id=activity.id)
     ics = absolute_url("feeds.activity_ics", activity_id=activity.id)
-    return calendar_links(activity, activity_url=page, now=utcnow(), ics_url=ics)
+    return calendar_links(activity, activity_url=page, now=now or utcnow(), ics_url=ics)
 
 
 @dataclass(frozen=True)
