@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup
@@ -29,17 +29,22 @@ def render_markdown(text: str | None) -> Markup:
     """Markdown to HTML, with raw HTML disabled and the result cleaned by nh3."""
     if not text:
         return Markup("")
+    return Markup(_cleaned_html(text))  # noqa: S704 - cleaned by nh3
+
+
+@lru_cache(maxsize=256)
+def _cleaned_html(text: str) -> str:
+    """The Markdown's HTML cleaned by nh3: a pure function of the text, kept for the texts
+    shown lately (an activity page shows the same description to every visitor)."""
     import nh3
 
-    html = _markdown().render(text)
-    clean = nh3.clean(
-        html,
+    return nh3.clean(
+        _markdown().render(text),
         tags=ALLOWED_TAGS,
         attributes={"a": {"href", "title"}},
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow noopener noreferrer",
     )
-    return Markup(clean)  # noqa: S704 - cleaned by nh3 just above
 
 
 def format_price(price_nok: int | None) -> str:

@@ -23,7 +23,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
-from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, format_time, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -672,6 +672,7 @@ def show_activity(activity_id: int):
             text=content.translation if content else activity,
             content_links=_content_links(activity),
             upcoming=facts.upcoming,
+            dates=facts.dates,
             schedule_texts=facts.schedule_texts,
             category_name=activity.category.name_in(_locale()) if activity.category else None,
             languages=language_names(activity.languages, _locale()),
@@ -699,6 +700,7 @@ class ScheduleFacts:
     left)."""
 
     upcoming: list
+    dates: list[tuple[str, str, str]]  # each next date's ISO start, start and end in words
     schedule_texts: list[str]
     json_ld: Markup
     calendar: object
@@ -712,8 +714,18 @@ def _schedule_facts(activity: Activity) -> ScheduleFacts:
 
     def make() -> ScheduleFacts:
         upcoming = next_occurrences(activity.schedules, after=now, limit=5)
+        # TRANSLATORS: a CLDR date pattern: EEEE weekday, d day, MMMM month, HH:mm time; quote words as in 'kl.'.
+        pattern = _("EEEE d. MMMM 'kl.' HH:mm")
         return ScheduleFacts(
             upcoming=upcoming,
+            dates=[
+                (
+                    o.start.isoformat(),
+                    format_datetime(o.start, pattern),
+                    format_time(o.end, "HH:mm"),
+                )
+                for o in upcoming
+            ],
             schedule_texts=[describe_schedule(s) for s in activity.schedules],
             json_ld=event_json_ld(activity, upcoming),
             calendar=activity_calendar_links(activity, now=now)
