@@ -510,7 +510,8 @@ def report(
         (FLOOR, "floor"),
     ):
         cells = ", ".join(
-            f"RSS {m['rss'] / 1024:.0f} MB (USS {m['uss'] / 1024:.0f} MB)" for m in memory[name]
+            f"RSS {m['rss'] / 1024:.0f} MB (PSS {m['pss'] / 1024:.0f} MB, USS {m['uss'] / 1024:.0f} MB)"
+            for m in memory[name]
         )
         print(f"Worker memory after the run, {label}: {cells}")
     print(
