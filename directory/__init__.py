@@ -85,6 +85,13 @@ def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A file has no server to drop a pooled connection: no test query before each use
+        # (directory.extensions sets pool_pre_ping for the servers).
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": False,
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        }
     if not app.config.get("SEARCH_BACKEND"):
         postgres = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
         app.config["SEARCH_BACKEND"] = "postgres" if postgres else "whoosh"

@@ -40,8 +40,9 @@ class Base(DeclarativeBase):
 
 
 # pool_pre_ping: a pooled connection is tested (SELECT 1) before each use and replaced when the
-# server dropped it, so the first request after a PostgreSQL restart is answered, not a 500.
-# As an engine default, SQLALCHEMY_ENGINE_OPTIONS in the configuration adds to it.
+# server dropped it, so the first request after a PostgreSQL restart is answered, not a 500
+# (create_app leaves it out for SQLite). SQLALCHEMY_ENGINE_OPTIONS in the configuration adds
+# to it.
 db = SQLAlchemy(model_class=Base, engine_options={"pool_pre_ping": True})
 
 

@@ -189,3 +189,32 @@ def test_a_template_follows_force_locale_inside_a_request(app):
     assert ">Hopp til innholdet</a>" in before
     assert ">Skip to content</a>" in english
     assert ">Hopp til innholdet</a>" in after
+
+
+def test_links_follow_the_path_prefix_and_the_language_of_each_request(client, make_activity):
+    """The templates' URLs are built once per process for what they depend on: under a path
+    prefix (SCRIPT_NAME) every link has it, the same page without it has none, and each
+    language carries its own parameter."""
+    make_activity(title="Fotballtrening")
+
+    def nav_links(html: str) -> list[str]:
+        nav = re.search(r'<nav class="main-nav".*?</nav>', html, re.S).group(0)
+        return re.findall(r'href="([^"]+)"', nav)
+
+    plain = client.get("/").get_data(as_text=True)
+    prefixed = client.get("/", environ_overrides={"SCRIPT_NAME": "/katalog"})
+    prefixed = prefixed.get_data(as_text=True)
+    english = client.get("/?lang=en", environ_overrides={"SCRIPT_NAME": "/katalog"})
+    english = english.get_data(as_text=True)
+    again = client.get("/").get_data(as_text=True)
+    assert nav_links(plain) == ["/", "/organisations", "/login", "/register"]
+    assert nav_links(prefixed) == [f"/katalog{link}" for link in nav_links(plain)]
+    assert nav_links(english) == [
+        "/katalog/?lang=en",
+        "/katalog/organisations?lang=en",
+        "/katalog/login?lang=en",
+        "/katalog/register?lang=en",
+    ]
+    assert nav_links(again) == nav_links(plain)
+    assert 'href="/katalog/static/site.css"' in prefixed
+    assert 'href="/static/site.css"' in again
