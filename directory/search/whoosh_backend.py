@@ -390,6 +390,7 @@ class _State:
     rankings: OrderedDict = field(default_factory=OrderedDict)  # terms -> docnums, best first
     ids: dict[int, int] = field(default_factory=dict)  # docnum -> activity id, as read
     distance_tables: OrderedDict = field(default_factory=OrderedDict)
+    categories: tuple[str, ...] | None = None  # the category slugs the index holds
 
     def __post_init__(self) -> None:
         self.size = self.searcher.reader().doc_count_all()
@@ -1005,8 +1006,10 @@ class WhooshBackend:
 
     def _facets(self, state: _State, matched: int) -> dict[str, dict[str, int]]:
         """Counts within the result set: category slug, ISO weekday, time of day and the flags."""
-        reader = state.searcher.reader()
-        categories = [v.decode() for v in reader.lexicon("category") if v]
+        if state.categories is None:  # the index's categories: read once per open searcher
+            reader = state.searcher.reader()
+            state.categories = tuple(v.decode() for v in reader.lexicon("category") if v)
+        categories = state.categories
 
         def count(fieldname: str, value) -> int:
             return (matched & state.term(fieldname, value)).bit_count()
