@@ -96,11 +96,12 @@ class Defaults:
     # with allkeys-lru bounds it). Unset or empty: in each process. Redis down: made as a miss.
     RESPONSE_CACHE_URL: str | None = None
     # What each process makes once from the public data and keeps until it changes
-    # (directory.data_version.kept): the search result cards and the API's list items (at most
-    # CARD_CACHE_ENTRIES of each), the calendar feed's events (CALENDAR_EVENTS_KEPT activities);
-    # and, for NEXT_STARTS_KEPT_ENTRIES activities each, the next start with until when it holds,
-    # and whether the activity is listed on the day. CARD_CACHE = False makes the cards, items
-    # and events anew for every request.
+    # (directory.data_version.kept): the search result cards, the API's list items, the home
+    # page's welcome and the activity page's schedule facts (at most CARD_CACHE_ENTRIES of each;
+    # the facts until the next date has ended or the day turns), the calendar feed's events
+    # (CALENDAR_EVENTS_KEPT activities); and, for NEXT_STARTS_KEPT_ENTRIES activities each, the
+    # next start with until when it holds, and whether the activity is listed on the day.
+    # CARD_CACHE = False makes the cards, items, welcome, facts and events anew for every request.
     CARD_CACHE = True
     CARD_CACHE_ENTRIES = 4096
     CALENDAR_EVENTS_KEPT = 2000

@@ -15,6 +15,8 @@ it: they must call bump() themselves.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
@@ -23,6 +25,7 @@ from typing import TypeVar
 from flask import current_app, g, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import BigInteger, event, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from directory.dbtypes import UTCDateTime
@@ -90,13 +93,48 @@ def current() -> tuple[int, datetime | None]:
     kept = g.get(REQUEST_KEY) if has_app_context() else None
     if kept is not None:
         return kept
-    # Through the session's connection (its transaction), without the ORM's layer: a Core row.
-    row = db.session.connection().execute(_CURRENT).first()
-    found = (row.version, row.changed_at) if row else (0, None)
+    found = _read_sqlite()
+    if found is None:
+        # Through the session's connection (its transaction), without the ORM's layer.
+        row = db.session.connection().execute(_CURRENT).first()
+        found = (row.version, row.changed_at) if row else (0, None)
     if has_app_context():
         setattr(g, REQUEST_KEY, found)
     return found
 
+
+
+_SQLITE = threading.local()  # this thread's own connection to an SQLite file, for the version
+
+
+def _read_sqlite() -> tuple[int, datetime | None] | None:
+    """The version from an SQLite database, through a connection this thread keeps for it, in
+    autocommit (each read sees the last commit, as WAL mode allows while others write); None
+    for another database, or when it cannot be read so (the session then reads it, and reports
+    what is wrong as for any query).
+
+    A search page whose cards, lists and facts this process keeps then asks the database for
+    nothing else: without this it would open a session and take a pooled connection for one
+    row. A commit between this read and the request's own reads only makes the request newer
+    than its version, never older: what it keeps is dropped at the next version."""
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return None
+    held = getattr(_SQLITE, "held", None)
+    try:
+        if held is None or held[0] != os.getpid() or held[1] is not engine:
+            if held is not None and held[0] == os.getpid():
+                held[2].close()
+            _SQLITE.held = None
+            connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            held = _SQLITE.held = (os.getpid(), engine, connection)
+        row = held[2].execute(_CURRENT).first()
+    except SQLAlchemyError:
+        if held is not None:
+            held[2].invalidate()
+        _SQLITE.held = None
+        return None
+    return (row.version, row.changed_at) if row else (0, None)
 
 def kept(name: str, make: Callable[[], T]) -> T:
     """What this process keeps while the public data stays as it is (the filter lists, the
