@@ -103,7 +103,6 @@ def current() -> tuple[int, datetime | None]:
     return found
 
 
-
 _SQLITE = threading.local()  # this thread's own connection to an SQLite file, for the version
 
 
@@ -135,6 +134,7 @@ def _read_sqlite() -> tuple[int, datetime | None] | None:
         _SQLITE.held = None
         return None
     return (row.version, row.changed_at) if row else (0, None)
+
 
 def kept(name: str, make: Callable[[], T]) -> T:
     """What this process keeps while the public data stays as it is (the filter lists, the

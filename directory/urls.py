@@ -16,10 +16,11 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, render_template, request, url_for
+from flask import Flask, current_app, g, has_request_context, render_template, request, url_for
 from werkzeug.exceptions import SecurityError
 
 from directory.i18n import gettext as _
+from directory.shelf import Shelf
 
 log = logging.getLogger("directory.urls")
 
@@ -41,7 +42,37 @@ def site_base_url() -> str:
 
 def absolute_url(endpoint: str, **values: Any) -> str:
     """The absolute URL of an endpoint on the site's public address."""
-    return site_origin() + url_for(endpoint, **values)
+    return site_origin() + kept_url_for(endpoint, **values)
+
+
+URLS_KEPT = "kept_urls"
+
+
+def kept_url_for(endpoint: str, **values: Any) -> str:
+    """url_for, each URL built once per process: a page builds some twenty (the header, the
+    footer, the filters, the feeds), most of them the same on every page. Kept for its
+    endpoint, values (in their order), script root and carried language, the only things a URL
+    without a host depends on; a URL with a host, an anchor or a method, a relative endpoint
+    or a list value is built every time. The templates' url_for is this one."""
+    if (
+        not has_request_context()
+        or endpoint.startswith(".")
+        or any(name.startswith("_") for name in values)
+    ):
+        return url_for(endpoint, **values)
+    key = (endpoint, request.script_root, g.get("lang"), tuple(values.items()))
+    try:
+        hash(key)
+    except TypeError:  # a list of values
+        return url_for(endpoint, **values)
+    urls = current_app.extensions.get(URLS_KEPT)
+    if urls is None:
+        urls = current_app.extensions[URLS_KEPT] = Shelf(4096)
+    found = urls.get(key)
+    if found is None:
+        found = url_for(endpoint, **values)
+        urls.put(key, found)
+    return found
 
 
 def request_is_local() -> bool:

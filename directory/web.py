@@ -9,7 +9,6 @@ from flask import (
     Flask,
     current_app,
     g,
-    has_request_context,
     jsonify,
     make_response,
     render_template,
@@ -29,7 +28,7 @@ from directory.approvals.display import grades_text
 from directory.i18n import LANGUAGE_NAMES
 from directory.i18n import gettext as _
 from directory.rendering import format_price, render_markdown
-from directory.shelf import Shelf
+from directory.urls import kept_url_for
 
 ERROR_MESSAGES = {
     400: _l("Forespørselen var ugyldig."),
@@ -169,7 +168,7 @@ def init_app(app: Flask) -> None:
             values["lang"] = lang
 
     app.jinja_env.globals["page_urls"] = page_urls
-    app.jinja_env.globals["url_for"] = template_url_for
+    app.jinja_env.globals["url_for"] = kept_url_for
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["price"] = format_price
     app.jinja_env.filters["grades_text"] = grades_text
@@ -185,36 +184,6 @@ def init_app(app: Flask) -> None:
 
     icons.init_app(app)
     search_form.init_app(app)
-
-
-URLS_KEPT = "template_urls"
-
-
-def template_url_for(endpoint: str, **values) -> str:
-    """url_for for the templates: a page builds some twenty URLs (the header, the footer, the
-    filters), most of them the same on every page. Each is built once per process for its
-    endpoint, values (in their order), script root and carried language, the only things a
-    URL without a host depends on; a URL with a host, an anchor or a method, a relative
-    endpoint or a list value is built every time."""
-    if (
-        not has_request_context()
-        or endpoint.startswith(".")
-        or any(name.startswith("_") for name in values)
-    ):
-        return url_for(endpoint, **values)
-    key = (endpoint, request.script_root, g.get("lang"), tuple(values.items()))
-    try:
-        hash(key)
-    except TypeError:  # a list of values
-        return url_for(endpoint, **values)
-    urls = current_app.extensions.get(URLS_KEPT)
-    if urls is None:
-        urls = current_app.extensions[URLS_KEPT] = Shelf(4096)
-    found = urls.get(key)
-    if found is None:
-        found = url_for(endpoint, **values)
-        urls.put(key, found)
-    return found
 
 
 _PAGE_MARK = 987654321  # a page number no list reaches, replaced in the built URL

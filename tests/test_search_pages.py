@@ -457,6 +457,19 @@ def test_a_bad_filter_is_a_400_with_the_message_next_to_it_and_the_form_kept(cli
     assert params(link(page, "Søk uten feilene")) == {"q": ["kor"], "free": ["1"]}
 
 
+def test_a_bad_filters_message_is_in_the_language_of_each_request(client, offers):
+    """The same bad search asked in turn in two languages: each time in that language."""
+    for lang, message in [
+        ("nb", "Ukedagen «xyz» er ukjent"),
+        ("en", "The weekday “xyz” is unknown"),
+        ("nb", "Ukedagen «xyz» er ukjent"),
+    ]:
+        suffix = "&lang=en" if lang == "en" else ""
+        response = client.get(f"/activities?q=kor&weekday=xyz{suffix}")
+        assert response.status_code == 400
+        assert message in error_next_to(response, "weekday"), lang
+
+
 def test_dates_in_the_wrong_order_are_reported_next_to_the_end_date(client, offers):
     response = client.get("/activities?from=2030-05-02&to=2030-05-01")
     assert response.status_code == 400

@@ -105,6 +105,7 @@ from directory.search.query import (
     query_to_args,
 )
 from directory.search.service import UnknownFilterValue, count_matches, search_activities
+from directory.shelf import Shelf
 from directory.storage import upload_storage
 from directory.timeutil import OSLO, utcnow
 from directory.venues.operations import known_venues, placement, venue_for
@@ -301,12 +302,29 @@ def filter_labels() -> FilterLabels:
     return labels
 
 
+PARSED_KEPT = "parsed_searches"
+
+
 def parse_leniently(args: MultiDict) -> tuple[SearchQuery, dict[str, str]]:
     """The query with every bad parameter left out, and each bad parameter's message.
 
     The page shows all the messages at once, each next to its filter, with the rest of the
-    visitor's choices still in the form.
+    visitor's choices still in the form. Parsing depends on the parameters and the language
+    (of the messages) alone: this process keeps the last 1,024 searches' (a query is frozen;
+    the caller gets its own copy of the messages).
     """
+    key = (current_language(), tuple(args.items(multi=True)))
+    parsed = current_app.extensions.get(PARSED_KEPT)
+    if parsed is None:
+        parsed = current_app.extensions[PARSED_KEPT] = Shelf(1024)
+    found = parsed.get(key)
+    if found is None:
+        found = _parse_leniently(args)
+        parsed.put(key, found)
+    return found[0], dict(found[1])
+
+
+def _parse_leniently(args: MultiDict) -> tuple[SearchQuery, dict[str, str]]:
     remaining = MultiDict(args)
     errors: dict[str, str] = {}
     while True:
