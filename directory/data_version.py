@@ -123,8 +123,8 @@ def _read_sqlite() -> tuple[int, datetime | None] | None:
     try:
         if held is None or held[0] != os.getpid() or held[1] is not engine:
             if held is not None and held[0] == os.getpid():
-                held[2].close()
-            _SQLITE.held = None
+                held[2].close()  # another app's database (tests), in this same process
+            _SQLITE.held = held = None
             connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             held = _SQLITE.held = (os.getpid(), engine, connection)
         row = held[2].execute(_CURRENT).first()

@@ -40,7 +40,7 @@ import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -62,7 +62,12 @@ from directory.search.analysis import (
     spelling_analyzer,
     stem,
 )
-from directory.search.base import ActivityDocument, SearchResult, SearchUnavailable
+from directory.search.base import (
+    MULTI_SELECT_FACETS,
+    ActivityDocument,
+    SearchResult,
+    SearchUnavailable,
+)
 from directory.search.documents import title_sort_key
 from directory.search.query import TIMES_OF_DAY, SearchQuery
 from directory.search.translated import (
@@ -904,7 +909,33 @@ class WhooshBackend:
                     )
         docnums = docnums[offset:wanted]
         ids = [state.activity_id(n) for n in docnums]
-        return SearchResult(ids=ids, total=total, facets=facets, suggestion=suggestion)
+        return SearchResult(
+            ids=ids,
+            total=total,
+            facets=facets,
+            suggestion=suggestion,
+            open_facets=self._open_facets(state, query, text, now),
+        )
+
+    def _open_facets(
+        self, state: _State, query: SearchQuery, text: TextQuery, now: int
+    ) -> dict[str, dict[str, int]] | None:
+        """Each multi-select group with a choice counted without its own choice (what the
+        service would otherwise ask for in a second search, the same query less that choice):
+        a few more bitmap operations on what the result has cached. None without a choice."""
+        chosen = [(f, a) for f, a in MULTI_SELECT_FACETS.items() if getattr(query, a)]
+        if not chosen:
+            return None
+        counted = {}
+        for facet, attribute in chosen:
+            allowed = self._allowed(state, replace(query, **{attribute: ()}), now)
+            matched = allowed
+            if text.parsed:
+                matched = self._match_text(state, text, allowed, tolerant=False, expansions={})
+                if not matched and allowed:
+                    matched = self._match_text(state, text, allowed, tolerant=True, expansions={})
+            counted[facet] = self._facets(state, matched)[facet]
+        return counted
 
     def _ordered(
         self,
