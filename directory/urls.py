@@ -16,11 +16,11 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, has_request_context, render_template, request, url_for
+from flask import Flask, current_app, render_template, request, url_for
+from flask.globals import _cv_app, _cv_request
 from werkzeug.exceptions import SecurityError
 
 from directory.i18n import gettext as _
-from directory.shelf import Shelf
 
 log = logging.getLogger("directory.urls")
 
@@ -46,6 +46,7 @@ def absolute_url(endpoint: str, **values: Any) -> str:
 
 
 URLS_KEPT = "kept_urls"
+URLS_KEPT_MAX = 4096
 
 
 def kept_url_for(endpoint: str, **values: Any) -> str:
@@ -53,25 +54,29 @@ def kept_url_for(endpoint: str, **values: Any) -> str:
     footer, the filters, the feeds), most of them the same on every page. Kept for its
     endpoint, values (in their order), script root and carried language, the only things a URL
     without a host depends on; a URL with a host, an anchor or a method, a relative endpoint
-    or a list value is built every time. The templates' url_for is this one."""
-    if (
-        not has_request_context()
-        or endpoint.startswith(".")
-        or any(name.startswith("_") for name in values)
-    ):
+    or a list value is built every time. At most URLS_KEPT_MAX are kept (then they start
+    over). The templates' url_for is this one."""
+    context = _cv_request.get(None)
+    if context is None or endpoint[:1] == "." or any(name[:1] == "_" for name in values):
         return url_for(endpoint, **values)
-    key = (endpoint, request.script_root, g.get("lang"), tuple(values.items()))
+    key = (
+        endpoint,
+        context.request.script_root,
+        _cv_app.get().g.get("lang"),
+        tuple(values.items()),
+    )
+    urls = context.app.extensions.get(URLS_KEPT)
+    if urls is None:
+        urls = context.app.extensions[URLS_KEPT] = {}
     try:
-        hash(key)
+        found = urls.get(key)
     except TypeError:  # a list of values
         return url_for(endpoint, **values)
-    urls = current_app.extensions.get(URLS_KEPT)
-    if urls is None:
-        urls = current_app.extensions[URLS_KEPT] = Shelf(4096)
-    found = urls.get(key)
     if found is None:
         found = url_for(endpoint, **values)
-        urls.put(key, found)
+        if len(urls) >= URLS_KEPT_MAX:
+            urls.clear()
+        urls[key] = found
     return found
 
 
