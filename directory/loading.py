@@ -41,17 +41,27 @@ T = TypeVar("T")
 
 # What every page of one activity shows of it, loaded with it: the organisation (with its
 # municipality) and the category in the activity's own row, then the schedules and the
-# translations (the page links to each of its languages), each in one query for all the
-# activities asked for. Those two are statements built once and attached with
-# set_committed_value(): SQLAlchemy's selectinload builds its statements anew on every load,
-# which cost two thirds of the activity page's loading.
+# translations (the page links to each of its languages). For one activity's page, all in one
+# statement: an activity has a schedule or a few and at most one translation per content
+# language, so the joined rows stay few. For a page of activities, the activities in one
+# statement and each collection in one more for all of them: statements built once, attached
+# with set_committed_value() (SQLAlchemy's selectinload builds its statements anew on every
+# load, which cost two thirds of the loading).
 ACTIVITY_OPTIONS = (
     joinedload(Activity.organisation, innerjoin=True).joinedload(Organisation.municipality),
     joinedload(Activity.category),
     lazyload(Activity.schedules),
     lazyload(Activity.translations),
 )
-_ACTIVITY = select(Activity).where(Activity.id == bindparam("id")).options(*ACTIVITY_OPTIONS)
+_ACTIVITY = (
+    select(Activity)
+    .where(Activity.id == bindparam("id"))
+    .options(
+        *ACTIVITY_OPTIONS[:2],
+        joinedload(Activity.schedules),
+        joinedload(Activity.translations),
+    )
+)
 _ACTIVITIES = (
     select(Activity)
     .where(Activity.id.in_(bindparam("ids", expanding=True)))
@@ -91,10 +101,10 @@ def activity(activity_id: int, *options: Any) -> Activity:
     """The activity, with its schedules, organiser and category (or `options`), or 404."""
     if options:
         return db.first_or_404(select(Activity).where(Activity.id == activity_id).options(*options))
-    found = db.session.execute(_ACTIVITY, {"id": activity_id}).scalar_one_or_none()
+    found = db.session.execute(_ACTIVITY, {"id": activity_id}).unique().scalar_one_or_none()
     if found is None:
         abort(404)
-    return _with_collections({found.id: found})[found.id]
+    return found
 
 
 def activities(ids: list[int]) -> dict[int, Activity]:
