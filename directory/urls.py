@@ -53,9 +53,9 @@ def kept_url_for(endpoint: str, **values: Any) -> str:
     """url_for, each URL built once per process: a page builds some twenty (the header, the
     footer, the filters, the feeds), most of them the same on every page. Kept for its
     endpoint, values (in their order), script root and carried language, the only things a URL
-    without a host depends on; a URL with a host, an anchor or a method, a relative endpoint
-    or a list value is built every time. At most URLS_KEPT_MAX are kept (then they start
-    over). The templates' url_for is this one."""
+    without a host depends on (a list of values counts as its tuple); a URL with a host, an
+    anchor or a method, a relative endpoint or an unhashable value is built every time. At
+    most URLS_KEPT_MAX are kept (then they start over). The templates' url_for is this one."""
     context = _cv_request.get(None)
     if context is None or endpoint[:1] == "." or any(name[:1] == "_" for name in values):
         return url_for(endpoint, **values)
@@ -63,14 +63,14 @@ def kept_url_for(endpoint: str, **values: Any) -> str:
         endpoint,
         context.request.script_root,
         _cv_app.get().g.get("lang"),
-        tuple(values.items()),
+        tuple((k, tuple(v) if type(v) is list else v) for k, v in values.items()),
     )
     urls = context.app.extensions.get(URLS_KEPT)
     if urls is None:
         urls = context.app.extensions[URLS_KEPT] = {}
     try:
         found = urls.get(key)
-    except TypeError:  # a list of values
+    except TypeError:  # a value that cannot be a key
         return url_for(endpoint, **values)
     if found is None:
         found = url_for(endpoint, **values)

@@ -108,6 +108,7 @@ from directory.search.service import UnknownFilterValue, count_matches, search_a
 from directory.shelf import Shelf
 from directory.storage import upload_storage
 from directory.timeutil import OSLO, utcnow
+from directory.urls import kept_url_for
 from directory.venues.operations import known_venues, placement, venue_for
 from directory.web import abort_with
 
@@ -355,7 +356,7 @@ def _chips(query: SearchQuery, endpoint: str, names: dict[str, dict]) -> list[Ch
 
     def add(label: str, phrase: str, counts_as_filter: bool = True, **changes) -> None:
         args = query_to_args(query, page=None, **changes)
-        chips.append(Chip(label, url_for(endpoint, **args), counts_as_filter, phrase, args))
+        chips.append(Chip(label, kept_url_for(endpoint, **args), counts_as_filter, phrase, args))
 
     if query.text:
         add(_("«%(text)s»", text=query.text), query.text, False, q=None)
