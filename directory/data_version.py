@@ -8,9 +8,10 @@ Last-Modified is when it last changed (no `max(updated_at)` over whole tables).
 
 The number lives in the database (the table data_version, one row), so every host and worker
 sees the same one. A flush that touches a public model marks its session; the commit raises the
-number in its own transaction, just before it commits (one UPDATE of one row), so a reader sees
-the new number exactly when it sees the new data. Statements that bypass the ORM do not raise
-it: they must call bump() themselves.
+number in its own transaction, just before it commits (one UPDATE of one row), so the new number
+is committed exactly with the new data. A request reads it once (on SQLite outside its own
+transaction, see _read_sqlite(): never older than the data it then reads). Statements that bypass
+the ORM do not raise it: they must call bump() themselves.
 """
 
 from __future__ import annotations

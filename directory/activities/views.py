@@ -417,7 +417,7 @@ def _chips(query: SearchQuery, endpoint: str, names: dict[str, dict]) -> list[Ch
 def _loosenings(chips: list[Chip]) -> list[Loosening]:
     """For a search that found nothing: each filter whose removal brings results back, with
     how many, most first (counts only, through the search service)."""
-    candidates = [c for c in chips if c.loosened is not None][:MAX_LOOSENED]
+    candidates = [c for c in chips if c.loosening_args is not None][:MAX_LOOSENED]
     totals = count_matches(c.loosened for c in candidates)  # type: ignore[misc]
     found = [Loosening(c.phrase, c.url, n) for c, n in zip(candidates, totals, strict=True) if n]
     return sorted(found, key=lambda loosening: -loosening.total)
@@ -690,7 +690,6 @@ def show_activity(activity_id: int):
             content=content,
             text=content.translation if content else activity,
             content_links=_content_links(activity),
-            upcoming=facts.upcoming,
             dates=facts.dates,
             schedule_texts=facts.schedule_texts,
             category_name=activity.category.name_in(_locale()) if activity.category else None,
