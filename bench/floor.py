@@ -130,6 +130,10 @@ wsgi_app = "floor_app:create_floor_app()"
 pythonpath = {str(BENCH)!r}
 
 
+def when_ready(server):
+    pass  # the floor has none of our pages to warm up (directory/warmup.py)
+
+
 def post_fork(server, worker):
     from floor_app import db
 

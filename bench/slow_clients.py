@@ -638,7 +638,7 @@ def _ms(seconds: float) -> str:
 
 
 def memory_report(workers: int) -> None:
-    """Print the memory of gunicorn's workers, four ways."""
+    """Print the memory of gunicorn's workers, five ways."""
     workdir = Path(tempfile.mkdtemp(prefix="worker-memory-"))
     try:
         env = prepare_instance(workdir, demo=True)
@@ -655,7 +655,11 @@ def memory_report(workers: int) -> None:
                 "deploy/gunicorn.conf.py, preload, no gc.freeze",
                 _variant_config(workdir, "nofreeze", "del pre_fork"),
             ),
-            ("deploy/gunicorn.conf.py (preload + gc.freeze)", None),
+            (
+                "deploy/gunicorn.conf.py, preload + gc.freeze, no warm-up",
+                _variant_config(workdir, "cold", "def when_ready(server):\n    pass"),
+            ),
+            ("deploy/gunicorn.conf.py (preload + warm-up + gc.freeze)", None),
         ]
         print(
             f"Worker memory after 60 requests (6 x 10 URLs) on the demo data, {workers} sync "

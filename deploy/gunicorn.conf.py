@@ -59,6 +59,17 @@ loglevel = "info"
 access_log_format = '%({x-forwarded-for}i)s "%(r)s" %(s)s %(B)s %(M)sms "%(f)s" "%(a)s"'
 
 
+def when_ready(server):
+    """With the application preloaded, warm it up in the master before the first fork: the
+    public pages once in each language (directory/warmup.py), so that what they load is shared
+    by the workers instead of loaded again by each one."""
+    if server.cfg.preload_app:
+        from directory.warmup import warm_up
+
+        statuses = warm_up(server.app.wsgi())
+        server.log.info("Warmed up with %d public pages before forking the workers", len(statuses))
+
+
 def pre_fork(server, worker):
     """Move what the preloaded app has allocated out of the garbage collector's reach.
 

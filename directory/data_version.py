@@ -137,6 +137,15 @@ def _read_sqlite() -> tuple[int, datetime | None] | None:
     return (row.version, row.changed_at) if row else (0, None)
 
 
+def release() -> None:
+    """Close this thread's connection for the version, if it has one (before a fork: the
+    connection must not be shared with the forked process)."""
+    held = getattr(_SQLITE, "held", None)
+    _SQLITE.held = None
+    if held is not None and held[0] == os.getpid():
+        held[2].close()
+
+
 def kept(name: str, make: Callable[[], T]) -> T:
     """What this process keeps while the public data stays as it is (the filter lists, the
     rendered result cards): made by `make()` once per version, and all dropped together when
