@@ -6,7 +6,7 @@ The floor (bench/floor_app.py) is a bare Flask + Flask-SQLAlchemy + Jinja page l
 rows from SQLite in WAL mode, with a base template. Both it and the directory (SQLite, N
 synthetic activities bulk-loaded as bench/http_bench.py does, with SEARCH_SYNC off, then the
 search index rebuilt as `flask reindex` does) are served by gunicorn with deploy/gunicorn.conf.py
-(preload, gc.freeze, sync workers), two workers each, max_requests off (a worker restarted
+(preload, warm-up, gc.freeze, sync workers), two workers each, max_requests off (a worker restarted
 mid-run would lose its CPU count), the production profile for ours, with the rate limits raised
 out of reach (one client sends thousands of requests a minute).
 

@@ -18,8 +18,8 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
 # Sync workers: the application is synchronous (SQLAlchemy, Whoosh, Pillow), and nginx absorbs
 # slow clients, so a worker only ever waits for the application. Two per core plus one keeps
-# the cores busy while a worker waits for the database; each worker adds about 50 MB of memory
-# of its own (preloaded; 120 MB without), measured in README "Running in production".
+# the cores busy while a worker waits for the database; each worker adds about 35 MB of memory
+# of its own (preloaded and warmed up; 85 MB without), measured in README "Running in production".
 worker_class = "sync"
 workers = int(os.environ.get("WEB_CONCURRENCY", 0)) or multiprocessing.cpu_count() * 2 + 1
 # The app reads it to warn when several workers keep rate limits in memory, each on its own.
