@@ -17,6 +17,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import threading
 
 from flask import Flask
 
@@ -69,8 +70,10 @@ def warm_up(app: Flask) -> dict[str, int]:
 
 def release(app: Flask) -> None:
     """Close what a forked worker must not share with the master: the searcher and its files,
-    this thread's connection for the data version, and the pooled database connections.
-    (gunicorn's post_fork disposes of the workers' inherited pool again, without closing.)"""
+    this thread's connection for the data version, and the pooled database connections
+    (gunicorn's post_fork disposes of the workers' inherited pool again, without closing). Then
+    wait for the short timers the requests started (the rate limiter's memory store expires its
+    counts on one): a thread that held a lock at the fork would leave it locked in the worker."""
     try:
         with app.app_context():
             get_backend(app).close()
@@ -79,4 +82,7 @@ def release(app: Flask) -> None:
             db.engine.dispose()
     except Exception:
         log.warning("closing what the warm-up opened failed", exc_info=True)
+    for thread in threading.enumerate():
+        if isinstance(thread, threading.Timer) and thread is not threading.current_thread():
+            thread.join(timeout=1)
     gc.collect()
