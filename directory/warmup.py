@@ -4,7 +4,7 @@ With `preload_app` the master imports the application and the workers share its 
 copy-on-write. What the first requests load was still loaded by each worker on its own, as
 private memory: the calendar, Markdown and HTML-cleaning libraries, Babel's locale data, the
 translations, each language's compiled templates and the search index's reading modules (about
-25 MB per worker at 10,000 activities, `bench/floor.py`).
+15 MB per worker after `bench/floor.py`'s run at 10,000 activities).
 
 warm_up() asks for the public pages once in each interface language, through the test client in
 the master, and then lets go of what must not cross a fork: the search index's open searcher
@@ -27,8 +27,8 @@ from directory.search.service import get_backend
 
 log = logging.getLogger(__name__)
 
-# Public pages that between them use every template, library and text of the public site. The
-# feeds search for a word no activity has: their libraries are loaded without writing a whole
+# Public pages that between them use the templates, libraries and texts most visitors' requests
+# use. The feeds search for one word: their libraries are loaded without writing the whole
 # calendar in the master.
 WARM_PATHS = (
     "/",
@@ -64,7 +64,7 @@ def warm_up(app: Flask) -> dict[str, int]:
     release(app)
     failed = {url: status for url, status in statuses.items() if status != 200}
     if failed:
-        log.warning("the warm-up before the workers start: %s", failed)
+        log.warning("the warm-up before the workers start: these pages failed: %s", failed)
     return statuses
 
 
