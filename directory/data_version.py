@@ -123,9 +123,8 @@ def _read_sqlite() -> tuple[int, datetime | None] | None:
     held = getattr(_SQLITE, "held", None)
     try:
         if held is None or held[0] != os.getpid() or held[1] is not engine:
-            if held is not None and held[0] == os.getpid():
-                held[2].close()  # another app's database (tests), in this same process
-            _SQLITE.held = held = None
+            release()  # another app's database (tests), or the connection of a parent process
+            held = None
             connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             held = _SQLITE.held = (os.getpid(), engine, connection)
         row = held[2].execute(_CURRENT).first()
@@ -138,8 +137,8 @@ def _read_sqlite() -> tuple[int, datetime | None] | None:
 
 
 def release() -> None:
-    """Close this thread's connection for the version, if it has one (before a fork: the
-    connection must not be shared with the forked process)."""
+    """Let go of this thread's connection for the version: closed if this process opened it
+    (before a fork, so that no forked process shares it), dropped if a parent process did."""
     held = getattr(_SQLITE, "held", None)
     _SQLITE.held = None
     if held is not None and held[0] == os.getpid():

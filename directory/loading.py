@@ -47,20 +47,15 @@ T = TypeVar("T")
 # statement and each collection in one more for all of them: statements built once, attached
 # with set_committed_value() (SQLAlchemy's selectinload builds its statements anew on every
 # load, which cost two thirds of the loading).
-ACTIVITY_OPTIONS = (
+_TO_ONE = (
     joinedload(Activity.organisation, innerjoin=True).joinedload(Organisation.municipality),
     joinedload(Activity.category),
-    lazyload(Activity.schedules),
-    lazyload(Activity.translations),
 )
+ACTIVITY_OPTIONS = (*_TO_ONE, lazyload(Activity.schedules), lazyload(Activity.translations))
 _ACTIVITY = (
     select(Activity)
     .where(Activity.id == bindparam("id"))
-    .options(
-        *ACTIVITY_OPTIONS[:2],
-        joinedload(Activity.schedules),
-        joinedload(Activity.translations),
-    )
+    .options(*_TO_ONE, joinedload(Activity.schedules), joinedload(Activity.translations))
 )
 _ACTIVITIES = (
     select(Activity)

@@ -15,7 +15,6 @@ site from starting: a page that fails is logged, and the workers load what it wo
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import threading
 
@@ -53,7 +52,7 @@ def warm_up(app: Flask) -> dict[str, int]:
         paths = list(WARM_PATHS)
         listed = client.get("/api/v1/activities?per_page=1", base_url=base_url)
         if listed.status_code == 200:
-            items = json.loads(listed.data).get("items") or []
+            items = listed.get_json().get("items") or []
             paths += [f"/activities/{item['id']}" for item in items[:1]]
         for language in app.config["LANGUAGES"]:
             for path in paths:
@@ -70,7 +69,8 @@ def warm_up(app: Flask) -> dict[str, int]:
 
 def release(app: Flask) -> None:
     """Close what a forked worker must not share with the master: the searcher and its files,
-    this thread's connection for the data version, and the pooled database connections
+    this thread's connection for the data version, and the pooled database connections (each
+    request's session was closed at its end)
     (gunicorn's post_fork disposes of the workers' inherited pool again, without closing). Then
     wait for the short timers the requests started (the rate limiter's memory store expires its
     counts on one): a thread that held a lock at the fork would leave it locked in the worker."""
@@ -78,7 +78,6 @@ def release(app: Flask) -> None:
         with app.app_context():
             get_backend(app).close()
             data_version.release()
-            db.session.remove()
             db.engine.dispose()
     except Exception:
         log.warning("closing what the warm-up opened failed", exc_info=True)
