@@ -182,9 +182,28 @@ class DemoSite:
             return gettext(text)
 
 
+def _read_whole(app: Flask):
+    """The app as the browser tests' server calls it: each answer read whole, and its iterable
+    closed, before the server writes a byte of it. werkzeug's development server closes the
+    iterable only after draining the socket, and skips that when the browser has dropped the
+    connection meanwhile (a page left while its images load): the upload's open file then
+    raised a ResourceWarning that failed whichever test was running."""
+
+    def whole(environ, start_response):
+        iterable = app(environ, start_response)
+        try:
+            return [b"".join(iterable)]
+        finally:
+            close = getattr(iterable, "close", None)
+            if close is not None:
+                close()
+
+    return whole
+
+
 @contextmanager
 def _serving(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _read_whole(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="browser-server", daemon=True)
     thread.start()
     try:
